@@ -1,0 +1,75 @@
+"""Chunking: windows of whole sentences with overlap, each with exact offsets and line numbers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from indexer.schema import Chunk, Sentence
+from indexer.sentences import split_sentences
+from indexer.text import LineIndex
+
+
+@dataclass(frozen=True)
+class ChunkerSettings:
+    """How documents are cut; stored in the manifest, so changing it rebuilds the index."""
+
+    max_chars: int = 600
+    overlap_sentences: int = 1
+    # A sentence longer than this is cut into pieces at word boundaries.
+    max_sentence_chars: int = 400
+
+    def __post_init__(self) -> None:
+        if self.max_chars < 20:
+            raise ValueError("max_chars must be at least 20")
+        if not 0 <= self.overlap_sentences < 20:
+            raise ValueError("overlap_sentences must be in 0..19")
+        if not 1 <= self.max_sentence_chars <= self.max_chars:
+            raise ValueError("max_sentence_chars must be in 1..max_chars")
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def sentences_of(text: str, source: str, settings: ChunkerSettings) -> list[Sentence]:
+    """The sentences of a document, ids numbered from 0 within the document."""
+    lines = LineIndex(text)
+    out = []
+    for i, (start, end) in enumerate(split_sentences(text, settings.max_sentence_chars)):
+        first, last = lines.lines(start, end)
+        out.append(Sentence(text[start:end], source, start, end, first, last, id=i))
+    return out
+
+
+def chunk_sentences(
+    text: str, source: str, sentences: list[Sentence], settings: ChunkerSettings
+) -> list[Chunk]:
+    """Pack consecutive sentences into chunks of at most ``settings.max_chars`` characters.
+
+    Consecutive chunks share ``overlap_sentences`` sentences; chunk ids are numbered from 0
+    within the document, ``first_sentence``/``last_sentence`` index ``sentences``.
+    """
+    lines = LineIndex(text)
+    chunks: list[Chunk] = []
+    i = 0
+    n = len(sentences)
+    while i < n:
+        j = i
+        while j + 1 < n and sentences[j + 1].end_char - sentences[i].start_char <= settings.max_chars:
+            j += 1
+        start, end = sentences[i].start_char, sentences[j].end_char
+        first, last = lines.lines(start, end)
+        chunks.append(
+            Chunk(text[start:end], source, start, end, first, last,
+                  id=len(chunks), first_sentence=i, last_sentence=j)
+        )
+        if j == n - 1:
+            break
+        i = max(i + 1, j + 1 - settings.overlap_sentences)
+    return chunks
+
+
+def chunk_text(text: str, source: str, settings: ChunkerSettings | None = None) -> tuple[list[Sentence], list[Chunk]]:
+    """Sentences and chunks of one document."""
+    settings = settings or ChunkerSettings()
+    sentences = sentences_of(text, source, settings)
+    return sentences, chunk_sentences(text, source, sentences, settings)

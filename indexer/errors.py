@@ -1,0 +1,49 @@
+"""Typed errors raised by quarry's library code; the CLI and the server turn them into messages."""
+
+from __future__ import annotations
+
+
+class QuarryError(Exception):
+    """Base class: the message is one line a person can act on."""
+
+
+class SourceError(QuarryError):
+    """The folder to index is missing, unreadable or holds nothing indexable."""
+
+
+class ModelError(QuarryError):
+    """The embedding model cannot be found or loaded."""
+
+
+class IndexDirError(QuarryError):
+    """Base class for problems with an index directory."""
+
+    def __init__(self, message: str, index_dir: object = None, hint: str | None = None):
+        self.index_dir = index_dir
+        self.hint = hint
+        super().__init__(f"{message}. {hint}" if hint else message)
+
+
+class IndexNotFound(IndexDirError):
+    """There is no index at the given path."""
+
+
+class IndexIncompatible(IndexDirError):
+    """The index was written by another format version or another embedding model."""
+
+
+class IndexCorrupt(IndexDirError):
+    """A file of the index is missing, truncated or does not match its checksum."""
+
+
+class IndexLocked(IndexDirError):
+    """Another indexer is writing this index right now."""
+
+
+class QueryError(QuarryError):
+    """The question or its options are not acceptable (empty, too long, k out of range)."""
+
+
+def rebuild_hint(index_dir: object) -> str:
+    """The command that rebuilds an index, for error messages."""
+    return f"Rebuild it with: python -m indexer SOURCE_DIR --index-dir {index_dir} --rebuild"

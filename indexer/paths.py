@@ -1,0 +1,27 @@
+"""Default locations: the index dir ``ask`` uses and the seeds folder it indexes first."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/quarry`` (``~/.cache/quarry``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "quarry"
+
+
+def default_index_dir() -> Path:
+    """``$QUARRY_INDEX_DIR``, else ``~/.cache/quarry/index``."""
+    env = os.environ.get("QUARRY_INDEX_DIR")
+    return Path(env).expanduser() if env else cache_dir() / "index"
+
+
+def default_seeds_dir() -> Path:
+    """``$QUARRY_SEEDS``, else the project's ``seeds/`` folder, else ``./seeds``."""
+    env = os.environ.get("QUARRY_SEEDS")
+    if env:
+        return Path(env).expanduser()
+    project = Path(__file__).resolve().parent.parent / "seeds"
+    return project if project.is_dir() else Path("seeds")

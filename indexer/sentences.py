@@ -1,0 +1,86 @@
+"""Sentence splitting with exact offsets: lines first, then Bling Fire inside each line.
+
+A line break always ends a sentence (table rows, headings and list items stay whole); inside a
+line, Bling Fire's sentence breaker finds the boundaries. Pieces are trimmed of white space and
+a sentence longer than ``max_chars`` is cut at word boundaries, so every piece fits a chunk.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from indexer.text import LINE_BREAK
+
+_SPACE = "\ufeff\u200b"  # a BOM or zero-width space is white space for boundaries
+
+
+def _is_space(ch: str) -> bool:
+    return ch.isspace() or ch in _SPACE
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and _is_space(text[start]):
+        start += 1
+    while end > start and _is_space(text[end - 1]):
+        end -= 1
+    return start, end
+
+
+def _lines(text: str) -> Iterator[tuple[int, int]]:
+    pos = 0
+    for m in LINE_BREAK.finditer(text):
+        yield pos, m.start()
+        pos = m.end()
+    yield pos, len(text)
+
+
+def _blingfire_spans(line: str) -> list[tuple[int, int]]:
+    import blingfire
+
+    if len(line) < 2 or not re.search(r"[.!?…][\"'”’)\]]*\s", line):
+        return [(0, len(line))]  # no sentence-final punctuation inside: one sentence
+    _, offsets = blingfire.text_to_sentences_and_offsets(line)
+    if not offsets:
+        return [(0, len(line))]
+    spans = []
+    prev = 0
+    for i, (_, b) in enumerate(offsets):
+        end = len(line) if i == len(offsets) - 1 else b
+        spans.append((prev, end))  # extend each sentence up to the next: nothing is dropped
+        prev = end
+    return spans
+
+
+def _cut(text: str, start: int, end: int, max_chars: int) -> Iterator[tuple[int, int]]:
+    """Cut ``text[start:end]`` into pieces of at most ``max_chars``, at white space if possible."""
+    while end - start > max_chars:
+        limit = start + max_chars
+        cut = limit
+        for i in range(limit, start + max_chars // 2, -1):
+            if _is_space(text[i]):
+                cut = i
+                break
+        yield _trim(text, start, cut)
+        start, _ = _trim(text, cut, end)
+    if end > start:
+        yield start, end
+
+
+def split_sentences(text: str, max_chars: int = 10_000) -> list[tuple[int, int]]:
+    """Sentence spans ``(start, end)`` of ``text``, in order, trimmed, none longer than ``max_chars``.
+
+    Every non-space character of ``text`` lies in exactly one span.
+    """
+    if max_chars < 1:
+        raise ValueError("max_chars must be positive")
+    spans: list[tuple[int, int]] = []
+    for line_start, line_end in _lines(text):
+        s, e = _trim(text, line_start, line_end)
+        if s == e:
+            continue
+        for a, b in _blingfire_spans(text[s:e]):
+            a, b = _trim(text, s + a, s + b)
+            if a < b:
+                spans.extend(_cut(text, a, b, max_chars))
+    return spans

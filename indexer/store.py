@@ -1,0 +1,333 @@
+"""The index directory: its files, how they are written (atomically) and opened (checked).
+
+Layout of an index dir::
+
+    manifest.json         format version, model, chunker settings, documents, file checksums
+    chunks.sqlite         documents (with their text), sentences, chunks, FTS5 over chunks
+    chunks.faiss          FAISS index over chunk vectors (ids = chunk ids)
+    chunk_vectors.npy     float32 chunk vectors, row = chunk id
+    sentence_vectors.npy  float32 sentence vectors, row = sentence id
+
+Every file is written into a temporary sibling folder which then replaces the old one in a
+single atomic rename; readers never see a half-written index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexer.errors import IndexCorrupt, IndexIncompatible, IndexNotFound, rebuild_hint
+from indexer.fsutil import fsync_dir, replace_dir
+from indexer.schema import Chunk, Sentence
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+DB = "chunks.sqlite"
+FAISS = "chunks.faiss"
+CHUNK_VECTORS = "chunk_vectors.npy"
+SENTENCE_VECTORS = "sentence_vectors.npy"
+DATA_FILES = (DB, FAISS, CHUNK_VECTORS, SENTENCE_VECTORS)
+
+SCHEMA = """
+CREATE TABLE documents(
+    id INTEGER PRIMARY KEY, source TEXT UNIQUE NOT NULL, sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL, text TEXT NOT NULL,
+    first_chunk INTEGER NOT NULL, n_chunks INTEGER NOT NULL,
+    first_sentence INTEGER NOT NULL, n_sentences INTEGER NOT NULL);
+CREATE TABLE sentences(
+    id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL,
+    start_char INTEGER NOT NULL, end_char INTEGER NOT NULL,
+    start_line INTEGER NOT NULL, end_line INTEGER NOT NULL);
+CREATE TABLE chunks(
+    id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL,
+    start_char INTEGER NOT NULL, end_char INTEGER NOT NULL,
+    start_line INTEGER NOT NULL, end_line INTEGER NOT NULL,
+    first_sentence INTEGER NOT NULL, last_sentence INTEGER NOT NULL,
+    text TEXT NOT NULL);
+CREATE VIRTUAL TABLE chunks_fts USING fts5(
+    text, content='chunks', content_rowid='id', tokenize='porter unicode61');
+"""
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass
+class DocumentRecord:
+    """Everything the index keeps about one document; ids inside are local to the document."""
+
+    source: str
+    sha256: str
+    size: int
+    text: str
+    sentences: list[Sentence]
+    chunks: list[Chunk]
+    chunk_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+
+
+class NpyAppender:
+    """Writes a 2-D float32 ``.npy`` file row block by row block, without holding it in memory."""
+
+    _HEADER_LEN = 128
+
+    def __init__(self, path: Path, dim: int):
+        self.path, self.dim, self.rows = path, dim, 0
+        self._fh = open(path, "wb")
+        self._fh.write(self._header())
+
+    def _header(self) -> bytes:
+        d = {"descr": "<f4", "fortran_order": False, "shape": (self.rows, self.dim)}
+        body = repr(d).encode("latin1")
+        pad = self._HEADER_LEN - 10 - len(body) - 1
+        return b"\x93NUMPY\x01\x00" + (self._HEADER_LEN - 10).to_bytes(2, "little") + body + b" " * pad + b"\n"
+
+    def append(self, block: np.ndarray) -> None:
+        block = np.ascontiguousarray(block, dtype="<f4").reshape(-1, self.dim)
+        self._fh.write(block.tobytes())
+        self.rows += len(block)
+
+    def close(self) -> None:
+        self._fh.seek(0)
+        self._fh.write(self._header())
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+
+
+class IndexWriter:
+    """Writes a complete new index into a temporary folder, then swaps it into place."""
+
+    def __init__(self, index_dir: Path, dim: int):
+        self.index_dir = Path(index_dir)
+        self.dim = dim
+        self.index_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.index_dir.parent / f".{self.index_dir.name}.tmp-{os.getpid()}"
+        if self.tmp.exists():
+            shutil.rmtree(self.tmp)
+        self.tmp.mkdir()
+        self.db = sqlite3.connect(self.tmp / DB)
+        self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
+        self.chunk_vecs = NpyAppender(self.tmp / CHUNK_VECTORS, dim)
+        self.sent_vecs = NpyAppender(self.tmp / SENTENCE_VECTORS, dim)
+        self.n_chunks = self.n_sentences = self.n_docs = 0
+        self.documents: list[dict[str, Any]] = []
+
+    def add(self, rec: DocumentRecord) -> None:
+        if len(rec.chunk_vectors) != len(rec.chunks) or len(rec.sentence_vectors) != len(rec.sentences):
+            raise ValueError(f"{rec.source}: vectors do not match chunks/sentences")
+        doc_id, c0, s0 = self.n_docs, self.n_chunks, self.n_sentences
+        self.db.execute(
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
+            (doc_id, rec.source, rec.sha256, rec.size, rec.text, c0, len(rec.chunks), s0, len(rec.sentences)),
+        )
+        self.db.executemany(
+            "INSERT INTO sentences VALUES (?,?,?,?,?,?)",
+            [(s0 + i, doc_id, s.start_char, s.end_char, s.start_line, s.end_line)
+             for i, s in enumerate(rec.sentences)],
+        )
+        rows = [(c0 + i, doc_id, c.start_char, c.end_char, c.start_line, c.end_line,
+                 s0 + c.first_sentence, s0 + c.last_sentence, c.text) for i, c in enumerate(rec.chunks)]
+        self.db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?)", rows)
+        self.db.executemany("INSERT INTO chunks_fts(rowid, text) VALUES (?,?)", [(r[0], r[-1]) for r in rows])
+        self.chunk_vecs.append(rec.chunk_vectors)
+        self.sent_vecs.append(rec.sentence_vectors)
+        self.documents.append({
+            "source": rec.source, "sha256": rec.sha256, "size": rec.size,
+            "first_chunk": c0, "n_chunks": len(rec.chunks),
+        })
+        self.n_docs += 1
+        self.n_chunks += len(rec.chunks)
+        self.n_sentences += len(rec.sentences)
+
+    def commit(self, manifest: dict[str, Any], build_faiss) -> dict[str, Any]:
+        """Finish every file, write the manifest with checksums, and swap the folder into place.
+
+        ``build_faiss(vectors, path)`` writes the FAISS index for the (memory-mapped) chunk vectors.
+        """
+        self.db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('optimize')")
+        self.db.commit()
+        self.db.close()
+        self.chunk_vecs.close()
+        self.sent_vecs.close()
+        vectors = np.load(self.tmp / CHUNK_VECTORS, mmap_mode="r")
+        manifest["faiss"] = build_faiss(vectors, self.tmp / FAISS)
+        del vectors
+        manifest.update(
+            format_version=FORMAT_VERSION,
+            dim=self.dim,
+            counts={"documents": self.n_docs, "chunks": self.n_chunks, "sentences": self.n_sentences},
+            documents=self.documents,
+            files={},
+        )
+        for name in DATA_FILES:
+            path = self.tmp / name
+            with open(path, "rb+") as fh:
+                os.fsync(fh.fileno())
+            manifest["files"][name] = {"size": path.stat().st_size, "sha256": file_sha256(path)}
+        tmp_manifest = self.tmp / MANIFEST
+        tmp_manifest.write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+        with open(tmp_manifest, "rb+") as fh:
+            os.fsync(fh.fileno())
+        fsync_dir(self.tmp)
+        replace_dir(self.tmp, self.index_dir)
+        return manifest
+
+    def abort(self) -> None:
+        try:
+            self.db.close()
+        except sqlite3.Error:
+            pass
+        for appender in (self.chunk_vecs, self.sent_vecs):
+            try:
+                appender._fh.close()
+            except OSError:
+                pass
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any]:
+    """The manifest of an index, checked for its format version."""
+    index_dir = Path(index_dir)
+    path = index_dir / MANIFEST
+    if not index_dir.exists():
+        raise IndexNotFound(f"no index at {index_dir}", index_dir,
+                            f"Build one with: python -m indexer SOURCE_DIR --index-dir {index_dir}")
+    if not path.is_file():
+        raise IndexCorrupt(f"{index_dir} is not a quarry index (no {MANIFEST})", index_dir, rebuild_hint(index_dir))
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        version = manifest["format_version"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise IndexCorrupt(f"{path} is unreadable ({e.__class__.__name__})", index_dir,
+                           rebuild_hint(index_dir)) from None
+    if version != FORMAT_VERSION:
+        raise IndexIncompatible(
+            f"{index_dir} has index format {version}, this quarry reads format {FORMAT_VERSION}",
+            index_dir, rebuild_hint(index_dir))
+    return manifest
+
+
+def verify_files(index_dir: Path, manifest: dict[str, Any], checksums: bool = True) -> None:
+    """Check that every data file is there with the size (and sha256) the manifest records."""
+    files = manifest.get("files") or {}
+    for name in DATA_FILES:
+        path = Path(index_dir) / name
+        want = files.get(name)
+        if want is None or not path.is_file():
+            raise IndexCorrupt(f"{path} is missing", index_dir, rebuild_hint(index_dir))
+        size = path.stat().st_size
+        if size != want["size"]:
+            raise IndexCorrupt(f"{path} is {size} bytes, the manifest says {want['size']} (truncated?)",
+                               index_dir, rebuild_hint(index_dir))
+        if checksums and file_sha256(path) != want["sha256"]:
+            raise IndexCorrupt(f"{path} does not match its checksum (modified or damaged)",
+                               index_dir, rebuild_hint(index_dir))
+
+
+class IndexStore:
+    """Read-only access to an index dir's chunk store and vectors (FAISS is opened by the retriever)."""
+
+    def __init__(self, index_dir: str | os.PathLike, verify: bool = True):
+        self.path = Path(index_dir)
+        self.manifest = read_manifest(self.path)
+        verify_files(self.path, self.manifest, checksums=verify)
+        self._local = threading.local()
+        try:
+            self.sentence_vectors = np.load(self.path / SENTENCE_VECTORS, mmap_mode="r", allow_pickle=False)
+            self.db.execute("SELECT count(*) FROM chunks").fetchone()
+        except (OSError, ValueError, sqlite3.DatabaseError) as e:
+            raise IndexCorrupt(f"{self.path} cannot be read ({e})", self.path, rebuild_hint(self.path)) from None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """A read-only connection for the calling thread."""
+        conn = getattr(self._local, "db", None)
+        if conn is None:
+            uri = (self.path / DB).resolve().as_uri() + "?mode=ro&immutable=1"
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            # term -> number of chunks holding it, for IDF weights (lives in memory, not the file)
+            conn.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, chunks_fts, row)")
+            self._local.db = conn
+        return conn
+
+    @property
+    def dim(self) -> int:
+        return int(self.manifest["dim"])
+
+    @property
+    def n_chunks(self) -> int:
+        return int(self.manifest["counts"]["chunks"])
+
+    def chunks(self, ids: list[int]) -> dict[int, Chunk]:
+        """Chunks by id, with their document's source."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            "SELECT c.id, d.source, c.start_char, c.end_char, c.start_line, c.end_line, "
+            f"c.first_sentence, c.last_sentence, c.text FROM chunks c JOIN documents d ON d.id = c.doc_id "
+            f"WHERE c.id IN ({marks})", [int(i) for i in ids]).fetchall()
+        return {r[0]: Chunk(r[8], r[1], r[2], r[3], r[4], r[5], id=r[0], first_sentence=r[6], last_sentence=r[7])
+                for r in rows}
+
+    def sentences_of(self, chunk: Chunk) -> list[Sentence]:
+        """The sentences inside a chunk, their text sliced from the chunk's text."""
+        rows = self.db.execute(
+            "SELECT id, start_char, end_char, start_line, end_line FROM sentences "
+            "WHERE id BETWEEN ? AND ? ORDER BY id", (chunk.first_sentence, chunk.last_sentence)).fetchall()
+        base = chunk.start_char
+        return [Sentence(chunk.text[s - base:e - base], chunk.source, s, e, sl, el, id=i)
+                for i, s, e, sl, el in rows]
+
+    def documents(self) -> list[dict[str, Any]]:
+        """Indexed documents: source, size, sha256 and chunk count, from the manifest."""
+        return [{"source": d["source"], "size": d["size"], "sha256": d["sha256"], "chunks": d["n_chunks"]}
+                for d in self.manifest["documents"]]
+
+    def document_text(self, source: str) -> str | None:
+        row = self.db.execute("SELECT text FROM documents WHERE source = ?", (source,)).fetchone()
+        return row[0] if row else None
+
+    def load_document(self, source: str) -> DocumentRecord | None:
+        """Everything stored for one document, ids made local again (for incremental re-use)."""
+        row = self.db.execute(
+            "SELECT id, sha256, size, text, first_chunk, n_chunks, first_sentence, n_sentences "
+            "FROM documents WHERE source = ?", (source,)).fetchone()
+        if row is None:
+            return None
+        doc_id, sha, size, text, c0, nc, s0, ns = row
+        sentences = [Sentence(text[s:e], source, s, e, sl, el, id=i - s0) for i, s, e, sl, el in self.db.execute(
+            "SELECT id, start_char, end_char, start_line, end_line FROM sentences WHERE doc_id = ? ORDER BY id",
+            (doc_id,))]
+        chunks = [Chunk(t, source, s, e, sl, el, id=i - c0, first_sentence=fs - s0, last_sentence=ls - s0)
+                  for i, s, e, sl, el, fs, ls, t in self.db.execute(
+                      "SELECT id, start_char, end_char, start_line, end_line, first_sentence, last_sentence, text "
+                      "FROM chunks WHERE doc_id = ? ORDER BY id", (doc_id,))]
+        chunk_vectors = np.load(self.path / CHUNK_VECTORS, mmap_mode="r", allow_pickle=False)
+        return DocumentRecord(source, sha, size, text, sentences, chunks,
+                              np.array(chunk_vectors[c0:c0 + nc]), np.array(self.sentence_vectors[s0:s0 + ns]))
+
+    def close(self) -> None:
+        conn = getattr(self._local, "db", None)
+        if conn is not None:
+            conn.close()
+            self._local.db = None

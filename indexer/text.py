@@ -1,0 +1,108 @@
+"""Text normalisation for matching: words, stems, stopwords, SQuAD-style answer normalisation, lines.
+
+Nothing here changes a document: offsets always index the decoded text as it is. These helpers
+only derive keys for comparing words (lexical scoring, evaluation) and map offsets to lines.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Iterable
+from functools import lru_cache
+
+# A line ends at \r\n, \n or a lone \r; offsets keep the original characters.
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*", re.UNICODE)
+
+# The common English function words (the list used by Lucene and scikit-learn, trimmed).
+STOPWORDS = frozenset(
+    """
+    a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers herself him himself his how i if in into is it its itself
+    just me more most my myself no nor not now of off on once only or other our ours ourselves out
+    over own same she should so some such than that the their theirs them themselves then there
+    these they this those through to too under until up very was we were what when where which
+    while who whom why will with would you your yours yourself yourselves s t also ever
+    """.split()
+)
+
+
+class LineIndex:
+    """Maps character offsets of one text to 1-based line numbers."""
+
+    __slots__ = ("starts",)
+
+    def __init__(self, text: str):
+        self.starts = [0] + [m.end() for m in LINE_BREAK.finditer(text)]
+
+    def line_of(self, offset: int) -> int:
+        """The 1-based line holding the character at ``offset``."""
+        return bisect_right(self.starts, offset)
+
+    def lines(self, start: int, end: int) -> tuple[int, int]:
+        """First and last line (inclusive) of the non-empty span ``[start, end)``."""
+        return self.line_of(start), self.line_of(max(start, end - 1))
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words and numbers ("$1.5bn" -> ["1.5bn"], "company’s" -> ["company’s"])."""
+    return [m.group().lower() for m in _WORD.finditer(text)]
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import snowballstemmer
+
+    # The original Porter algorithm: the same stems SQLite FTS5's porter tokenizer makes.
+    return snowballstemmer.stemmer("porter")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+def terms(text: str) -> list[str]:
+    """Content terms of a text for lexical matching: words minus stopwords, Porter-stemmed."""
+    out = []
+    for w in words(text):
+        w = w.replace("’", "'")
+        if "'" in w:
+            w = w.split("'", 1)[0]
+        if w and w not in STOPWORDS:
+            out.append(stem(w))
+    return out
+
+
+def fts_query(text: str) -> str:
+    """An FTS5 MATCH expression: any of the question's content words (OR), each quoted."""
+    seen: dict[str, None] = {}
+    for w in words(text):
+        w = w.replace("’", "'").split("'", 1)[0]
+        for part in re.split(r"[.,]", w):
+            if part and part not in STOPWORDS:
+                seen.setdefault(part, None)
+    return " OR ".join(f'"{w}"' for w in seen)
+
+
+# SQuAD's answer normalisation: lower case, no punctuation, no articles, single spaces.
+_PUNCT = set(string.punctuation) | {"’", "‘", "“", "”", "—", "–"}
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+def normalize_answer(text: str) -> str:
+    """Normalise an answer string the way the SQuAD evaluation script does."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = "".join(ch for ch in text if ch not in _PUNCT)
+    text = _ARTICLES.sub(" ", text)
+    return " ".join(text.split())
+
+
+def contains_answer(span: str, answers: Iterable[str]) -> bool:
+    """True when any accepted answer occurs in ``span`` after normalisation."""
+    norm = f" {normalize_answer(span)} "
+    return any(a.strip() and f" {normalize_answer(a)} " in norm for a in answers)

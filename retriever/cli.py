@@ -1,0 +1,104 @@
+"""Ask a question about the indexed documents; get the answering sentence and cited passages.
+
+With no index yet, the default index is built over the bundled seeds/ first. Every passage
+shown is a verbatim slice of a source file, cited as file:lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+
+from indexer.paths import default_index_dir, default_seeds_dir
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ask", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("question", metavar="QUESTION", help="the question, in quotes")
+    p.add_argument("-k", type=int, default=5, help="number of passages (1-50, default 5)")
+    p.add_argument("--json", action="store_true", help="print the JSON response (same as POST /ask)")
+    p.add_argument("--index-dir", metavar="DIR", default=None,
+                   help=f"index to ask (default: $QUARRY_INDEX_DIR or {default_index_dir()})")
+    p.add_argument("--model", metavar="PATH", default=None,
+                   help="sentence-transformers model folder (default: the packaged all-MiniLM-L6-v2)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    from indexer.errors import QuarryError, QueryError
+
+    if not 1 <= args.k <= 50:
+        print("error: -k must be from 1 to 50", file=sys.stderr)
+        return 2
+    if not args.question.strip():
+        print("error: the question is empty", file=sys.stderr)
+        return 2
+    try:
+        result = _ask(args)
+    except QueryError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except QuarryError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render(result, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR")))
+    return 0
+
+
+def _ask(args):
+    from indexer.encoder import SentenceTransformerEncoder
+    from retriever.pipeline import Retriever
+
+    index_dir = args.index_dir or default_index_dir()
+    encoder = SentenceTransformerEncoder(args.model)
+    if args.index_dir is None and not os.path.exists(index_dir):
+        from indexer.build import build_index
+
+        seeds = default_seeds_dir()
+        print(f"No index yet: indexing {seeds} into {index_dir} (once) ...", file=sys.stderr)
+        report = build_index(seeds, index_dir, encoder=encoder)
+        print(report.summary(), file=sys.stderr)
+    return Retriever.open(index_dir, encoder=encoder).ask(args.question, k=args.k)
+
+
+def _cite(span) -> str:
+    lines = f"{span.start_line}" if span.start_line == span.end_line else f"{span.start_line}-{span.end_line}"
+    return f"{span.source}:{lines}"
+
+
+def render(result, color: bool = False, width: int = 100) -> str:
+    """The result for a person: the answer with its citation, then the passages."""
+    bold = (lambda s: f"\033[1m{s}\033[0m") if color else (lambda s: s)
+    hi = (lambda s: f"\033[1;33m{s}\033[0m") if color else (lambda s: f">>{s}<<")
+    dim = (lambda s: f"\033[2m{s}\033[0m") if color else (lambda s: s)
+    out = []
+    a = result.answer
+    if a is None:
+        out.append(bold("The documents do not answer this question."))
+        if result.passages:
+            out.append("Closest passages, for reference:")
+    else:
+        out.append(bold(f"Answer (confidence {a.score:.2f}):"))
+        out.extend(textwrap.wrap(a.text, width, initial_indent="  ", subsequent_indent="  "))
+        out.append(f"  -- {_cite(a)}  [chars {a.start_char}-{a.end_char}]")
+        out.append("")
+        out.append("Passages:")
+    for i, p in enumerate(result.passages, 1):
+        out.append(bold(f"[{i}] {_cite(p)}") + dim(f"  chars {p.start_char}-{p.end_char}, score {p.score:.4f}"))
+        text = p.text
+        if a is not None and a.source == p.source and p.start_char <= a.start_char and a.end_char <= p.end_char:
+            i0, i1 = a.start_char - p.start_char, a.end_char - p.start_char
+            text = text[:i0] + hi(text[i0:i1]) + text[i1:]
+        for para in text.splitlines():
+            out.extend(textwrap.wrap(para, width, initial_indent="    ", subsequent_indent="    ") or [""])
+    return "\n".join(out)

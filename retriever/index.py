@@ -1,0 +1,99 @@
+"""Opening an index dir for search: checks, then BM25 (SQLite FTS5) and dense (FAISS) primitives."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+
+from indexer.encoder import Encoder
+from indexer.errors import IndexCorrupt, IndexIncompatible, rebuild_hint
+from indexer.store import FAISS, IndexStore
+from indexer.text import fts_query
+
+log = logging.getLogger(__name__)
+
+
+class Index:
+    """A read-only, checked index: chunk store, FTS5 and FAISS. Safe to share between threads."""
+
+    def __init__(self, index_dir: str | os.PathLike, verify: bool = True, mmap: bool = True):
+        self.path = Path(index_dir)
+        self.store = IndexStore(self.path, verify=verify)
+        self.manifest = self.store.manifest
+        self.faiss = _read_faiss(self.path / FAISS, mmap)
+        if self.faiss.ntotal != self.store.n_chunks or self.faiss.d != self.store.dim:
+            raise IndexCorrupt(f"{self.path / FAISS} holds {self.faiss.ntotal} vectors of dimension "
+                               f"{self.faiss.d}, the manifest says {self.store.n_chunks} of {self.store.dim}",
+                               self.path, rebuild_hint(self.path))
+        self._idf_cache: dict[str, float] = {}
+
+    def check_encoder(self, encoder: Encoder) -> None:
+        """Refuse to embed questions with another model than the one that embedded the chunks."""
+        model = self.manifest.get("model", {})
+        if model.get("dim") != encoder.dim or model.get("fingerprint") != encoder.fingerprint:
+            raise IndexIncompatible(
+                f"{self.path} was built with the model {model.get('name')!r} ({model.get('fingerprint', '?')[:19]}), "
+                f"but questions would be embedded with {encoder.name!r} ({encoder.fingerprint[:19]})",
+                self.path, rebuild_hint(self.path))
+
+    @property
+    def n_chunks(self) -> int:
+        return self.store.n_chunks
+
+    def lexical(self, question: str, limit: int) -> list[tuple[int, float]]:
+        """Chunk ids and BM25 scores (higher is better) for the question's words, best first."""
+        query = fts_query(question)
+        if not query:
+            return []
+        try:
+            rows = self.store.db.execute(
+                "SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
+                "ORDER BY bm25(chunks_fts) LIMIT ?", (query, limit)).fetchall()
+        except sqlite3.OperationalError as e:  # a query FTS5 cannot parse: no lexical hits
+            log.debug("FTS5 rejected %r: %s", query, e)
+            return []
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+    def dense(self, qvec: np.ndarray, limit: int) -> list[tuple[int, float]]:
+        """Chunk ids and cosine similarities to the question vector, best first."""
+        limit = min(limit, self.n_chunks)
+        if limit <= 0:
+            return []
+        scores, ids = self.faiss.search(np.asarray(qvec, dtype=np.float32).reshape(1, -1), limit)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def idf(self, terms: list[str]) -> dict[str, float]:
+        """BM25 inverse document frequency of stemmed terms over chunks (unknown terms: the maximum)."""
+        missing = [t for t in set(terms) if t not in self._idf_cache]
+        if missing:
+            db = self.store.db
+            marks = ",".join("?" * len(missing))
+            df = dict(db.execute(f"SELECT term, doc FROM temp.vocab WHERE term IN ({marks})", missing).fetchall())
+            n = self.n_chunks
+            for t in missing:
+                d = df.get(t, 0)
+                self._idf_cache[t] = math.log(1 + (n - d + 0.5) / (d + 0.5))
+        return {t: self._idf_cache[t] for t in terms}
+
+    def sentence_vectors(self, ids: list[int]) -> np.ndarray:
+        return np.asarray(self.store.sentence_vectors[ids], dtype=np.float32)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _read_faiss(path: Path, mmap: bool):
+    import faiss
+
+    try:
+        flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
+        return faiss.read_index(str(path), flags)
+    except RuntimeError as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else "unreadable"
+        raise IndexCorrupt(f"{path} cannot be read by FAISS ({first[:120]})", path.parent,
+                           rebuild_hint(path.parent)) from None

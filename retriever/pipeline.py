@@ -1,0 +1,161 @@
+"""The retriever: question -> lexical + dense candidates -> fusion -> sentence scoring -> Result."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from indexer.encoder import Encoder, SentenceTransformerEncoder
+from indexer.errors import QueryError
+from indexer.schema import Answer, Chunk, Passage, Result
+from indexer.text import terms
+from retriever.answer import SpanConfig, confidence, score_sentences
+from retriever.fusion import rrf, score_fusion
+from retriever.index import Index
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 1000
+MAX_K = 50
+MODES = ("lexical", "dense", "hybrid")
+
+
+@dataclass(frozen=True)
+class RetrieverConfig:
+    """How passages are found and the answer chosen; ``python -m eval`` compares settings."""
+
+    mode: str = "hybrid"  # lexical | dense | hybrid
+    fusion: str = "rrf"  # rrf | score
+    rrf_k: float = 60.0
+    dense_weight: float = 1.0  # relative to lexical (1.0) in the fusion
+    candidates: int = 50  # taken from each retriever before fusion
+    span_passages: int = 8  # passages whose sentences compete for the answer
+    answer: bool = True  # pick an answer span (False: passages only)
+    rerank: bool = True  # re-order passages by their best sentence's score
+    rerank_weight: float = 0.5  # share of the sentence score in the re-ranked passage score
+    span: SpanConfig = field(default_factory=SpanConfig)
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}")
+        if self.fusion not in ("rrf", "score"):
+            raise ValueError("fusion must be rrf or score")
+
+
+def check_question(question: str, k: int) -> str:
+    """The question stripped, or a QueryError naming what is wrong with it or with ``k``."""
+    if not isinstance(question, str) or not question.strip():
+        raise QueryError("the question is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QueryError(f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}")
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise QueryError(f"k must be an integer from 1 to {MAX_K}")
+    return question.strip()
+
+
+class Retriever:
+    """Answers questions from one index. Thread-safe; load once, ask many times."""
+
+    def __init__(self, index: Index, encoder: Encoder, config: RetrieverConfig | None = None):
+        index.check_encoder(encoder)
+        self.index = index
+        self.encoder = encoder
+        self.config = config or RetrieverConfig()
+
+    @classmethod
+    def open(cls, index_dir: str | os.PathLike, encoder: Encoder | None = None,
+             config: RetrieverConfig | None = None, verify: bool = True) -> Retriever:
+        """Open ``index_dir`` (checked) with ``encoder`` (default: the packaged MiniLM)."""
+        return cls(Index(index_dir, verify=verify), encoder or SentenceTransformerEncoder(), config)
+
+    def with_config(self, **changes) -> Retriever:
+        """The same index and encoder with some settings changed (for evaluation)."""
+        other = object.__new__(Retriever)
+        other.index, other.encoder = self.index, self.encoder
+        other.config = replace(self.config, **changes)
+        return other
+
+    def embed(self, question: str) -> np.ndarray:
+        return self.encoder.encode([question])[0]
+
+    def ask(self, question: str, k: int = 5, qvec: np.ndarray | None = None) -> Result:
+        """The answer span (or None: the documents do not answer) and the top ``k`` passages."""
+        question = check_question(question, k)
+        cfg = self.config
+        need_vec = cfg.mode != "lexical" or cfg.answer or cfg.rerank
+        if qvec is None and need_vec:
+            qvec = self.embed(question)
+        fused = self._candidates(question, qvec)
+        if not fused:
+            return Result(question, None, ())
+        n = max(k, cfg.span_passages) if (cfg.answer or cfg.rerank) else k
+        top = fused[:n]
+        chunks = self.index.store.chunks([cid for cid, _ in top])
+        hi = top[0][1] or 1.0
+        ranked = [(chunks[cid], s / hi) for cid, s in top if cid in chunks]
+
+        scored = []
+        if cfg.answer or cfg.rerank:
+            scored = self._score_sentences(question, qvec, ranked)
+            if cfg.rerank and scored:
+                per_chunk: dict[int, float] = {}
+                for s in scored:
+                    per_chunk.setdefault(s.chunk.id, s.score)  # scored is best first
+                w = cfg.rerank_weight
+                ranked = sorted(((c, (1 - w) * p + w * per_chunk.get(c.id, 0.0)) for c, p in ranked),
+                                key=lambda x: -x[1])
+        ranked = ranked[:k]
+        passages = tuple(Passage(c.text, c.source, c.start_char, c.end_char, c.start_line, c.end_line,
+                                 score=round(float(s), 6), chunk_id=c.id) for c, s in ranked)
+        answer = None
+        # the answer is the best sentence inside the passages returned
+        kept = {p.chunk_id for p in passages}
+        best = next((s for s in scored if s.chunk.id in kept), None)
+        if cfg.answer and best is not None:
+            conf = confidence(best.score, cfg.span)
+            if conf >= cfg.span.abstain_below:
+                answer = self._answer(best, conf, passages)
+        return Result(question, answer, passages)
+
+    def best_sentence(self, question: str, k: int = 5):
+        """The best-scoring sentence and its confidence, without abstaining (for tuning)."""
+        question = check_question(question, k)
+        qvec = self.embed(question)
+        fused = self._candidates(question, qvec)[: max(k, self.config.span_passages)]
+        if not fused:
+            return None, 0.0
+        chunks = self.index.store.chunks([cid for cid, _ in fused])
+        hi = fused[0][1] or 1.0
+        scored = self._score_sentences(question, qvec, [(chunks[c], s / hi) for c, s in fused if c in chunks])
+        if not scored:
+            return None, 0.0
+        return scored[0], confidence(scored[0].score, self.config.span)
+
+    def _candidates(self, question: str, qvec: np.ndarray | None) -> list[tuple[int, float]]:
+        cfg = self.config
+        lexical = self.index.lexical(question, cfg.candidates) if cfg.mode != "dense" else []
+        dense = self.index.dense(qvec, cfg.candidates) if cfg.mode != "lexical" else []
+        if cfg.mode == "lexical":
+            return lexical
+        if cfg.mode == "dense":
+            return dense
+        if cfg.fusion == "rrf":
+            return rrf([lexical, dense], k=cfg.rrf_k, weights=[1.0, cfg.dense_weight])
+        return score_fusion([lexical, dense], weights=[1.0, cfg.dense_weight])
+
+    def _score_sentences(self, question, qvec, ranked: list[tuple[Chunk, float]]):
+        sentences = {c.id: self.index.store.sentences_of(c) for c, _ in ranked}
+        ids = sorted({s.id for ss in sentences.values() for s in ss})
+        vecs = dict(zip(ids, self.index.sentence_vectors(ids))) if ids else {}
+        idf = self.index.idf(terms(question))
+        return score_sentences(question, qvec, ranked, sentences, vecs, idf, self.config.span)
+
+    @staticmethod
+    def _answer(best, conf: float, passages: tuple[Passage, ...]) -> Answer:
+        s = best.sentence
+        where = next(i for i, p in enumerate(passages) if p.chunk_id == best.chunk.id)
+        return Answer(s.text, s.source, s.start_char, s.end_char, s.start_line, s.end_line,
+                      score=round(float(conf), 6), passage=where)
