@@ -15,10 +15,12 @@ class ChunkerSettings:
 
     max_chars: int = 600
     overlap_sentences: int = 1
-    # A sentence longer than this is cut into pieces at word boundaries.
-    max_sentence_chars: int = 400
+    # A sentence longer than this is cut into pieces at word boundaries (default: min(400, max_chars)).
+    max_sentence_chars: int | None = None
 
     def __post_init__(self) -> None:
+        if self.max_sentence_chars is None:
+            object.__setattr__(self, "max_sentence_chars", min(400, self.max_chars))
         if self.max_chars < 20:
             raise ValueError("max_chars must be at least 20")
         if not 0 <= self.overlap_sentences < 20:

@@ -44,8 +44,6 @@ def main(argv: list[str] | None = None) -> int:
         settings = ChunkerSettings(
             max_chars=args.max_chars if args.max_chars is not None else defaults.max_chars,
             overlap_sentences=args.overlap if args.overlap is not None else defaults.overlap_sentences,
-            max_sentence_chars=min(defaults.max_sentence_chars,
-                                   args.max_chars if args.max_chars is not None else defaults.max_chars),
         )
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)

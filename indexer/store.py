@@ -299,9 +299,9 @@ class IndexStore:
                 for i, s, e, sl, el in rows]
 
     def documents(self) -> list[dict[str, Any]]:
-        """Indexed documents: source, size, sha256 and chunk count, from the manifest."""
-        return [{"source": d["source"], "size": d["size"], "sha256": d["sha256"], "chunks": d["n_chunks"]}
-                for d in self.manifest["documents"]]
+        """Indexed documents sorted by source: source, size, sha256 and chunk count, from the manifest."""
+        return sorted(({"source": d["source"], "size": d["size"], "sha256": d["sha256"], "chunks": d["n_chunks"]}
+                       for d in self.manifest["documents"]), key=lambda d: d["source"])
 
     def document_text(self, source: str) -> str | None:
         row = self.db.execute("SELECT text FROM documents WHERE source = ?", (source,)).fetchone()

@@ -1,0 +1,94 @@
+"""Sentence splitting and chunking: exact examples and property tests of the offset invariants."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from indexer.chunker import ChunkerSettings, chunk_text
+from indexer.sentences import split_sentences
+from indexer.text import LineIndex
+
+
+def test_sentences_exact_offsets():
+    text = "First one. Second one!\n| a | b |\r\nThird?  \n\n  Last"
+    spans = split_sentences(text)
+    assert [text[a:b] for a, b in spans] == ["First one.", "Second one!", "| a | b |", "Third?", "Last"]
+    assert spans[0] == (0, 10)
+    assert spans[-1] == (len(text) - 4, len(text))
+
+
+def test_long_sentence_is_cut_at_word_boundaries():
+    text = "word " * 50
+    spans = split_sentences(text, max_chars=32)
+    assert all(b - a <= 32 for a, b in spans)
+    assert " ".join(text[a:b] for a, b in spans) == text.strip()
+
+
+def test_chunks_pack_sentences_with_overlap():
+    text = "The cat sat. The dog ran. Bob is here. It is nice. We all left."
+    sentences, chunks = chunk_text(text, "x.txt", ChunkerSettings(max_chars=26, overlap_sentences=1))
+    assert [s.text for s in sentences] == ["The cat sat.", "The dog ran.", "Bob is here.", "It is nice.",
+                                           "We all left."]
+    assert [c.text for c in chunks] == ["The cat sat. The dog ran.", "The dog ran. Bob is here.",
+                                        "Bob is here. It is nice.", "It is nice. We all left."]
+    assert [(c.first_sentence, c.last_sentence) for c in chunks] == [(0, 1), (1, 2), (2, 3), (3, 4)]
+    assert [c.id for c in chunks] == [0, 1, 2, 3]
+
+
+def test_line_numbers_with_crlf_and_cr():
+    text = "one\r\ntwo\rthree\nfour"
+    lines = LineIndex(text)
+    assert [lines.line_of(text.index(w)) for w in ("one", "two", "three", "four")] == [1, 2, 3, 4]
+    sentences, chunks = chunk_text(text, "x.txt", ChunkerSettings(max_chars=100))
+    assert [(s.text, s.start_line, s.end_line) for s in sentences] == [
+        ("one", 1, 1), ("two", 2, 2), ("three", 3, 3), ("four", 4, 4)]
+    assert (chunks[0].start_line, chunks[0].end_line) == (1, 4)
+
+
+def test_empty_and_blank_documents_have_no_chunks():
+    assert chunk_text("", "e.txt") == ([], [])
+    assert chunk_text(" \n\r\n\t \ufeff", "e.txt") == ([], [])
+
+
+_alphabet = st.sampled_from(
+    list("abcdefghij ABC.,!?;:'\"()-$%0123456789") + ["\n", "\r\n", "\r", "\t", "  ", "é", "’", "—", "😀",
+                                                       "\u00a0", "\ufeff", ". ", "? ", "| ", "Mr. ", "U.S. "]
+)
+texts = st.lists(_alphabet, max_size=400).map("".join)
+chunker_settings = st.builds(
+    lambda m, o, s: ChunkerSettings(max_chars=m, overlap_sentences=o, max_sentence_chars=min(s, m)),
+    st.integers(20, 300), st.integers(0, 3), st.integers(1, 300))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=texts, cfg=chunker_settings)
+def test_chunk_invariants(text, cfg):
+    sentences, chunks = chunk_text(text, "doc.txt", cfg)
+    lines = LineIndex(text)
+    # verbatim: every span is exactly the slice its offsets name, with the right lines
+    for span in (*sentences, *chunks):
+        assert 0 <= span.start_char < span.end_char <= len(text)
+        assert text[span.start_char:span.end_char] == span.text
+        assert span.start_line == lines.line_of(span.start_char)
+        assert span.end_line == lines.line_of(span.end_char - 1)
+        assert span.text == span.text.strip() or not span.text[0].isspace()
+    # sentences are in order, do not overlap, fit their limit
+    for a, b in zip(sentences, sentences[1:]):
+        assert a.end_char <= b.start_char
+    assert all(len(s.text) <= cfg.max_sentence_chars for s in sentences)
+    # full coverage: every visible character is in some sentence and some chunk
+    covered = [False] * len(text)
+    for c in chunks:
+        assert len(c.text) <= cfg.max_chars
+        assert c.text == text[sentences[c.first_sentence].start_char:sentences[c.last_sentence].end_char]
+        for i in range(c.start_char, c.end_char):
+            covered[i] = True
+    for i, ch in enumerate(text):
+        if not (ch.isspace() or ch in "\ufeff\u200b"):
+            assert covered[i], f"character {i} ({ch!r}) is in no chunk"
+    # chunks advance and overlap by at most the configured number of sentences
+    for a, b in zip(chunks, chunks[1:]):
+        assert a.first_sentence < b.first_sentence
+        assert b.first_sentence <= a.last_sentence + 1
+        assert a.last_sentence - b.first_sentence + 1 <= cfg.overlap_sentences

@@ -1,0 +1,42 @@
+"""The command lines: `python -m indexer` and `ask`, their help, summaries and errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from indexer.cli import main as index_main
+from tests.conftest import TINY
+
+
+def test_help_imports_no_heavy_module():
+    code = ("import sys, retriever.cli, indexer.cli\n"
+            "retriever.cli.parser().format_help(); indexer.cli.parser().format_help()\n"
+            "heavy = [m for m in ('torch', 'sentence_transformers', 'faiss', 'numpy') if m in sys.modules]\n"
+            "assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True)
+    out = subprocess.run([sys.executable, "-m", "retriever", "--help"], capture_output=True, text=True, check=True)
+    assert "usage: ask" in out.stdout and "--json" in out.stdout
+
+
+def test_indexer_usage_errors(tmp_path, capsys):
+    assert index_main([str(tmp_path / "nope"), "--index-dir", str(tmp_path / "idx")]) == 1
+    assert capsys.readouterr().err.startswith("error: source folder not found")
+    assert index_main([str(tmp_path), "--max-chars", "5"]) == 2
+    assert "max_chars" in capsys.readouterr().err
+    assert index_main([str(tmp_path), "--model", str(tmp_path)]) == 1
+    assert "not a sentence-transformers model folder" in capsys.readouterr().err
+
+
+@pytest.mark.model
+def test_indexer_cli_builds_then_updates(tiny_corpus, tmp_path, capsys):
+    idx = str(tmp_path / "idx")
+    (tiny_corpus / "photo.jpg").write_bytes(b"\xff\xd8")
+    assert index_main([str(tiny_corpus), "--index-dir", idx, "-q"]) == 0
+    out = capsys.readouterr().out
+    assert f"index updated: {idx}: {len(TINY)} added, 0 changed, 0 removed, 0 unchanged, 1 skipped" in out
+    assert "skipped photo.jpg: unsupported extension .jpg" in out
+    assert index_main([str(tiny_corpus), "--index-dir", idx, "-q"]) == 0
+    assert "index already up to date" in capsys.readouterr().out

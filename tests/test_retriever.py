@@ -1,0 +1,83 @@
+"""Fusion and retrieval on a tiny corpus whose right answers can be checked by eye (fake encoder)."""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer.build import build_index
+from indexer.errors import QueryError
+from retriever.fusion import minmax, rrf, score_fusion
+from retriever.pipeline import Retriever, RetrieverConfig
+from tests.conftest import TINY
+
+
+def test_rrf_exact_scores():
+    lexical = [(1, 9.0), (2, 5.0), (3, 1.0)]
+    dense = [(3, 0.9), (1, 0.8)]
+    fused = rrf([lexical, dense], k=60)
+    assert [d for d, _ in fused] == [1, 3, 2]
+    assert fused[0][1] == pytest.approx(1 / 61 + 1 / 62)
+    assert fused[1][1] == pytest.approx(1 / 63 + 1 / 61)
+    assert fused[2][1] == pytest.approx(1 / 62)
+    assert rrf([lexical, dense], k=60, weights=[0.0, 1.0])[0] == (3, pytest.approx(1 / 61))
+
+
+def test_score_fusion_and_minmax():
+    assert minmax([(1, 3.0), (2, 1.0), (3, 2.0)]) == {1: 1.0, 2: 0.0, 3: 0.5}
+    assert minmax([(1, 2.0), (2, 2.0)]) == {1: 1.0, 2: 1.0}
+    fused = score_fusion([[(1, 10.0), (2, 0.0)], [(2, 0.9), (3, 0.1)]], weights=[1.0, 2.0])
+    assert fused == [(2, 2.0), (1, 1.0), (3, 0.0)]
+
+
+@pytest.fixture
+def tiny_retriever(tiny_corpus, tmp_path, fake_encoder):
+    build_index(tiny_corpus, tmp_path / "idx", encoder=fake_encoder, progress=False)
+    return Retriever.open(tmp_path / "idx", encoder=fake_encoder)
+
+
+@pytest.mark.parametrize("mode", ["lexical", "dense", "hybrid"])
+@pytest.mark.parametrize(("question", "source"), [
+    ("How long do cats sleep?", "animals/cats.txt"),
+    ("What were dogs domesticated from?", "animals/dogs.md"),
+    ("How many moons does Mars have?", "space.txt"),
+    ("How much did the company spend on data centers?", "money.txt"),
+])
+def test_each_mode_finds_the_right_document(tiny_retriever, mode, question, source):
+    result = tiny_retriever.with_config(mode=mode).ask(question, k=2)
+    assert result.passages[0].source == source
+
+
+def test_answer_is_the_right_sentence_with_exact_citation(tiny_retriever, tiny_corpus):
+    result = tiny_retriever.ask("How many moons does Mars have?", k=3)
+    a = result.answer
+    assert a is not None
+    assert a.text == "Mars has two moons, Phobos and Deimos."
+    assert (a.source, a.start_char, a.end_char, a.start_line, a.end_line) == ("space.txt", 41, 79, 1, 1)
+    assert TINY["space.txt"][a.start_char:a.end_char] == a.text
+    assert 0.0 <= a.score <= 1.0
+    assert result.passages[a.passage].source == "space.txt"
+    d = result.to_dict()
+    assert set(d) == {"question", "answer", "passages"}
+    assert d["answer"]["text"] == a.text and len(d["passages"]) == 3
+
+
+def test_line_numbers_after_crlf(tiny_retriever):
+    a = tiny_retriever.ask("What grew slowly, revenue?", k=1).answer
+    assert a is not None and a.text == "Revenue grew slowly."
+    assert (a.start_line, a.end_line, a.start_char) == (2, 2, 57)
+
+
+def test_off_topic_question_abstains(tiny_retriever):
+    result = tiny_retriever.ask("Who composed the Moonlight Sonata in Vienna?", k=2)
+    assert result.answer is None
+
+
+def test_question_and_k_are_checked(tiny_retriever):
+    for bad, k in [("", 5), ("   ", 5), ("x" * 1001, 5), ("ok?", 0), ("ok?", 51)]:
+        with pytest.raises(QueryError):
+            tiny_retriever.ask(bad, k=k)
+
+
+def test_config_is_validated():
+    with pytest.raises(ValueError, match="mode"):
+        RetrieverConfig(mode="magic")

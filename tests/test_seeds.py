@@ -1,0 +1,106 @@
+"""End to end on seeds/ with the real packaged model: right file, right sentence, exact citation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from retriever.cli import main as ask_main
+from tests.conftest import SEEDS
+
+pytestmark = pytest.mark.model
+
+F000, F001, F002, F003, F004 = sorted(p.name for p in SEEDS.iterdir())
+
+CASES = [
+    ("How much are big technology companies expected to spend on AI data centers this year?", F000, 18,
+     "Big technology companies are expected to spend about $800 billion this year on AI data centers"),
+    ("Who is the CEO of Anthropic?", F000, 20, "Anthropic CEO Dario Amodei raised a similar concern"),
+    ("What is a moat?", F000, 20, "the “moat” (a protective barrier that keeps competitors out)"),
+    ("How much did Amazon invest in Anthropic?", F004, 7,
+     "Anthropic, for instance, received an $8 billion investment from Amazon."),
+    ("How much will be spent on AI infrastructure by 2030 according to Jensen Huang?", F004, 4,
+     "between $3 trillion and $4 trillion will be spent on AI infrastructure by 2030"),
+    ("What is the market structure of the AI industry?", F001, 11, "| Market Structure | Oligopoly"),
+    ("Who are OpenAI's major rivals?", F001, 7, "| Major Rivals | Anthropic, Google DeepMind, Meta, xAI |"),
+    ("What did OpenAI announce in January about Microsoft?", F004, 16,
+     "OpenAI announced it would give Microsoft a right of first refusal"),
+    ("Where was the AI developer conference held last October?", F001, 1,
+     "a long line outside an AI developer conference in San Francisco"),
+    ("What has the competitive moat moved to?", F003, 6, "the competitive moat has moved from the algorithm"),
+    ("What is the Great Re-materialization?", F003, 6, "we are witnessing the Great Re-materialization of technology"),
+    ("Which company had previously invested in Anthropic?", F002, 20,
+     "And Amazon, which had previously been invested in Anthropic"),
+    ("How many users interact with OpenAI's models each week?", F001, 2,
+     "hundreds of millions of users interacting each week"),
+    ("Who spent a lot of money before demonstrating the viability of electric vehicles?", F001, 23,
+     "Tesla spent a lot of money"),
+]
+
+
+@pytest.mark.parametrize(("question", "source", "line", "snippet"), CASES, ids=[c[0][:40] for c in CASES])
+def test_seed_question_gets_the_right_sentence(seeds_retriever, seeds_index, question, source, line, snippet):
+    result = seeds_retriever.ask(question, k=5)
+    a = result.answer
+    assert a is not None, f"abstained on {question!r}"
+    assert a.source == source
+    assert snippet in a.text
+    assert (a.start_line, a.end_line) == (line, line)
+    doc = (SEEDS / source).read_bytes().decode("utf-8")
+    assert doc[a.start_char:a.end_char] == a.text
+    assert doc.count("\n", 0, a.start_char) + 1 == a.start_line
+    assert len(a.text) <= 300
+    for p in result.passages:
+        text = (SEEDS / p.source).read_bytes().decode("utf-8")
+        assert text[p.start_char:p.end_char] == p.text
+        assert (text.count("\n", 0, p.start_char) + 1, text.count("\n", 0, p.end_char - 1) + 1) == (
+            p.start_line, p.end_line)
+    host = result.passages[a.passage]
+    assert host.start_char <= a.start_char and a.end_char <= host.end_char
+
+
+@pytest.mark.parametrize("question", [
+    "What is the capital of France?",
+    "How many goals did Messi score in 2022?",
+    "Who won the 2018 FIFA World Cup?",
+    "What is the recipe for chocolate cake?",
+])
+def test_off_topic_questions_abstain(seeds_retriever, question):
+    result = seeds_retriever.ask(question, k=3)
+    assert result.answer is None
+    assert len(result.passages) == 3  # the closest passages still come back, for reference
+
+
+def test_ask_cli_json_is_the_contract(seeds_index, capsys):
+    assert ask_main(["--json", "-k", "2", "--index-dir", str(seeds_index), "Who is the CEO of Anthropic?"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert set(body) == {"question", "answer", "passages"}
+    assert body["answer"]["source"] == F000 and "Dario Amodei" in body["answer"]["text"]
+    assert len(body["passages"]) == 2
+    assert set(body["passages"][0]) >= {"text", "source", "start_char", "end_char", "start_line", "end_line", "score"}
+
+
+def test_ask_cli_for_a_person(seeds_index, capsys):
+    assert ask_main(["--index-dir", str(seeds_index), "How much did Amazon invest in Anthropic?"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Answer (confidence")
+    assert f"-- {F004}:7" in out
+    assert ">>Anthropic, for instance, received an $8 billion investment from Amazon.<<" in out
+
+
+def test_ask_builds_the_default_index_over_seeds_first(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("QUARRY_SEEDS", str(SEEDS))
+    assert ask_main(["--json", "What is the Great Re-materialization?"]) == 0
+    captured = capsys.readouterr()
+    assert "No index yet" in captured.err and "5 added" in captured.err
+    assert json.loads(captured.out)["answer"]["source"] == F003
+    assert (tmp_path / "default-index" / "manifest.json").is_file()
+
+
+def test_ask_errors_are_one_line(tmp_path, capsys):
+    assert ask_main(["--index-dir", str(tmp_path / "missing"), "anything?"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: no index at") and "python -m indexer" in err
+    assert ask_main(["-k", "0", "anything?"]) == 2
+    assert ask_main(["   "]) == 2
