@@ -1,29 +1,39 @@
-"""Building and incrementally updating an index: scan, diff against the manifest, embed, swap."""
+"""Building and incrementally updating an index: scan, diff against the manifest, stream, embed, swap.
+
+Memory stays bounded whatever the corpus or file size: documents are read in blocks
+(:class:`indexer.reader.TextStream`), chunked as they stream (:func:`indexer.chunker.chunk_stream`),
+embedded in flushes of about ``flush_texts`` texts and written to the new index dir as they go;
+unchanged documents are copied from the previous index without being read or embedded again.
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import logging
 import os
 import shutil
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from indexer.chunker import ChunkerSettings, chunk_text
+from indexer.chunker import ChunkerSettings, chunk_stream
 from indexer.encoder import Encoder, SentenceTransformerEncoder
 from indexer.errors import IndexDirError, SourceError
 from indexer.fsutil import recover_dir, writer_lock
-from indexer.sources import Document, Skipped, SourceFile, decode, find_files, read_bytes
-from indexer.store import DocumentRecord, IndexStore, IndexWriter
-from indexer.vectors import build_faiss
+from indexer.progress import Progress, ProgressInfo
+from indexer.reader import TextStream
+from indexer.schema import Chunk, Sentence
+from indexer.sources import Skipped, SourceFile, find_files
+from indexer.store import IndexStore
+from indexer.vectors import VectorSettings, build_faiss
+from indexer.writer import IndexWriter
 
 log = logging.getLogger(__name__)
 
-EMBED_FLUSH_TEXTS = 1024  # embed pending documents once this many texts wait
+EMBED_FLUSH_TEXTS = 1024  # embed pending texts once this many wait
 
 
 @dataclass
@@ -43,6 +53,8 @@ class BuildReport:
     seconds: float = 0.0
     full_rebuild_reason: str | None = None
     written: bool = False
+    index_type: str | None = None  # flat | hnsw | ivf
+    note: str | None = None
 
     def summary(self) -> str:
         head = "index updated" if self.written else "index already up to date"
@@ -53,8 +65,13 @@ class BuildReport:
         line = (f"{head}: {self.index_dir}: " + ", ".join(parts) +
                 f"; {self.documents} documents, {self.chunks} chunks, {self.sentences} sentences"
                 f" ({self.embedded} texts embedded in {self.seconds:.1f} s)")
+        if self.index_type:
+            exact = self.index_type == "flat"
+            line += "; exact vector index" if exact else f"; approximate vector index ({self.index_type})"
         if self.full_rebuild_reason:
             line += f"\nfull rebuild: {self.full_rebuild_reason}"
+        if self.note:
+            line += f"\n{self.note}"
         return line
 
 
@@ -93,17 +110,23 @@ def build_index(
     rebuild: bool = False,
     progress: bool | None = None,
     batch_size: int = 64,
+    vectors: VectorSettings | None = None,
+    on_progress: Callable[[ProgressInfo], None] | None = None,
+    flush_texts: int = EMBED_FLUSH_TEXTS,
 ) -> BuildReport:
     """Build ``index_dir`` from the documents in ``source_dir``, or update it incrementally.
 
     Unchanged files (same sha256) keep their chunks and vectors; changed files are re-chunked
     and re-embedded; files no longer present are dropped. The new index replaces the old one
-    atomically; if nothing changed, nothing is written. ``progress=None`` shows a bar on a TTY.
+    atomically; if nothing changed, nothing is written. ``progress=None`` shows a bar (bytes, rate,
+    ETA) on a TTY; ``on_progress`` is called with a :class:`ProgressInfo` after every stretch.
+    ``vectors`` chooses the FAISS index (exact up to a size threshold, then HNSW or IVF).
     """
     t0 = time.perf_counter()
     source_dir, index_dir = Path(source_dir), Path(index_dir)
     encoder = encoder or SentenceTransformerEncoder()
     settings = settings or ChunkerSettings()
+    vectors = vectors or VectorSettings()
     report = BuildReport(index_dir)
     with writer_lock(index_dir):
         recover_dir(index_dir)
@@ -121,29 +144,39 @@ def build_index(
                 report.skipped.append(Skipped(f.source, f"cannot read: {e.strerror or e}"))
         current = {f.source for f, _ in plan}
         report.removed = sorted(s for s in old_docs if s not in current)
-        todo_bytes = 0
+        keep: list[SourceFile] = []
+        todo: list[SourceFile] = []
         for f, sha in plan:
             prev = old_docs.get(f.source)
-            if prev is None:
-                report.added.append(f.source)
-            elif prev["sha256"] != sha:
-                report.changed.append(f.source)
-            else:
-                report.unchanged.append(f.source)
+            if prev is not None and prev["sha256"] == sha:
+                keep.append(f)
                 continue
-            todo_bytes += f.path.stat().st_size if f.path.exists() else 0
-        if old is not None and not (report.added or report.changed or report.removed):
+            (report.added if prev is None else report.changed).append(f.source)
+            todo.append(f)
+        same_vectors = old is not None and old.manifest.get("faiss", {}).get("settings") == vectors.to_dict()
+        if old is not None and not (todo or report.removed) and same_vectors:
+            report.unchanged = [f.source for f in keep]
             report.documents = len(old_docs)
             report.chunks, report.sentences = old.manifest["counts"]["chunks"], old.manifest["counts"]["sentences"]
+            report.index_type = old.manifest.get("faiss", {}).get("type")
             report.seconds = time.perf_counter() - t0
             return report
         if not plan and not old_docs:
             raise SourceError(f"nothing to index in {source_dir}: no readable .txt or .md files"
                               + (f" ({len(report.skipped)} skipped)" if report.skipped else ""))
+        if old is not None and not (todo or report.removed):
+            report.note = "vector index settings changed: the FAISS index was rebuilt (nothing re-embedded)"
 
         writer = IndexWriter(index_dir, encoder.dim)
         try:
-            _write_all(plan, old, old_docs, encoder, settings, writer, report, todo_bytes, progress, batch_size)
+            for f in keep:  # unchanged: copied from the previous index, nothing read or embedded
+                if writer.copy(old, f.source):
+                    report.unchanged.append(f.source)
+                else:
+                    report.changed.append(f.source)
+                    todo.append(f)
+            _write_new(todo, old, old_docs, encoder, settings, writer, report,
+                       Progress(_sizes(todo), progress, on_progress), batch_size, flush_texts)
             manifest = {
                 "model": {"name": encoder.name, "fingerprint": encoder.fingerprint, "dim": encoder.dim},
                 "chunker": settings.to_dict(),
@@ -152,81 +185,105 @@ def build_index(
             }
             if old is not None:
                 old.close()
-            writer.commit(manifest, build_faiss)
+            manifest = writer.commit(manifest, functools.partial(build_faiss, settings=vectors))
         except BaseException:
             writer.abort()
             raise
         report.written = True
+        report.index_type = manifest["faiss"]["type"]
         report.documents, report.chunks, report.sentences = writer.n_docs, writer.n_chunks, writer.n_sentences
     report.seconds = time.perf_counter() - t0
     return report
 
 
-def _write_all(plan, old, old_docs, encoder, settings, writer, report, todo_bytes, progress, batch_size) -> None:
-    from tqdm.auto import tqdm
+def _sizes(files: list[SourceFile]) -> int:
+    total = 0
+    for f in files:
+        try:
+            total += f.path.stat().st_size
+        except OSError:
+            pass
+    return total
 
-    bar = tqdm(total=todo_bytes, unit="B", unit_scale=True, desc="indexing",
-               disable=(None if progress is None else not progress), leave=False)
-    pending: list[tuple[Document, list, list]] = []
-    n_pending = 0
 
-    def flush() -> None:
-        nonlocal pending, n_pending
-        if not pending:
+class _Embedder:
+    """Texts waiting for vectors: embedded a batch at a time and appended to the writer in id order."""
+
+    def __init__(self, encoder: Encoder, writer: IndexWriter, batch_size: int, flush_texts: int,
+                 report: BuildReport):
+        self.encoder, self.writer, self.report = encoder, writer, report
+        self.batch_size, self.flush_texts = batch_size, flush_texts
+        self.chunks: list[str] = []
+        self.sentences: list[str] = []
+        self._mark = (0, 0)  # where the document being written starts in the queues
+
+    def put(self, chunks: Sequence[Chunk], sentences: Sequence[Sentence]) -> None:
+        self.chunks.extend(c.text for c in chunks)
+        self.sentences.extend(s.text for s in sentences)
+        if len(self.chunks) + len(self.sentences) >= self.flush_texts:
+            self.flush()
+
+    def mark(self) -> None:
+        """A new document starts here."""
+        self._mark = (len(self.chunks), len(self.sentences))
+
+    def drop_document(self) -> None:
+        """Forget the queued texts of the document being written."""
+        del self.chunks[self._mark[0]:], self.sentences[self._mark[1]:]
+
+    def flush(self) -> None:
+        if not self.chunks and not self.sentences:
             return
-        texts: dict[str, int] = {}
-        for _, sentences, chunks in pending:
-            for item in (*chunks, *sentences):
-                texts.setdefault(item.text, len(texts))
-        vecs = encoder.encode(list(texts), batch_size=batch_size)
-        report.embedded += len(texts)
-        for doc, sentences, chunks in pending:
-            writer.add(DocumentRecord(
-                doc.source, doc.sha256, doc.size, doc.text, sentences, chunks,
-                vecs[[texts[c.text] for c in chunks]].reshape(-1, encoder.dim),
-                vecs[[texts[s.text] for s in sentences]].reshape(-1, encoder.dim),
-            ))
-            bar.update(doc.size)
-        pending, n_pending = [], 0
+        unique: dict[str, int] = {}
+        for text in (*self.chunks, *self.sentences):
+            unique.setdefault(text, len(unique))
+        vecs = self.encoder.encode(list(unique), batch_size=self.batch_size)
+        self.report.embedded += len(unique)
+        dim = self.encoder.dim
+        self.writer.add_vectors(vecs[[unique[t] for t in self.chunks]].reshape(-1, dim),
+                                vecs[[unique[t] for t in self.sentences]].reshape(-1, dim))
+        self.chunks, self.sentences, self._mark = [], [], (0, 0)
 
+
+def _write_new(todo, old, old_docs, encoder, settings, writer, report, progress, batch_size, flush_texts) -> None:
+    """Read, chunk, embed and write the added and changed documents, one stretch at a time."""
+    embedder = _Embedder(encoder, writer, batch_size, flush_texts, report)
     try:
-        for f, sha in plan:
-            prev = old_docs.get(f.source)
-            if prev is not None and prev["sha256"] == sha:
-                rec = old.load_document(f.source)
-                if rec is not None and rec.sha256 == sha:
-                    writer.add(rec)
-                    continue
+        for f in todo:
+            stream = TextStream(f)
+            writer.begin(f.source)
+            embedder.mark()
+            counted = 0
             try:
-                data, digest = read_bytes(f)
-                doc = Document(f.source, digest, len(data), decode(f, data))
+                for batch in chunk_stream(stream, f.source, settings):
+                    writer.add_text(batch.start_char, batch.text)
+                    writer.add_spans(batch.sentences, batch.chunks)
+                    embedder.put(batch.chunks, batch.sentences)
+                    progress.update(stream.consumed - counted, chunks=len(batch.chunks))
+                    counted = stream.consumed
             except (OSError, SourceError) as e:
-                reason = (f"cannot read: {e.strerror or e}" if isinstance(e, OSError)
-                          else str(e).split(": ", 1)[-1])
-                _forget(report, f.source)
-                rec = old.load_document(f.source) if prev is not None else None
-                if rec is not None:
-                    writer.add(rec)  # nothing indexed is lost: keep the previous version
-                    report.unchanged.append(f.source)
-                    reason += " (previous version kept)"
-                report.skipped.append(Skipped(f.source, reason))
+                embedder.drop_document()
+                writer.discard()
+                progress.update(max(_sizes([f]) - counted, 0))
+                _keep_previous(f, e, old, old_docs, embedder, writer, report)
                 continue
-            sentences, chunks = chunk_text(doc.text, doc.source, settings)
-            if not chunks:
-                empty = np.zeros((0, encoder.dim), np.float32)
-                writer.add(DocumentRecord(doc.source, doc.sha256, doc.size, doc.text, [], [], empty, empty))
-                bar.update(doc.size)
-                continue
-            pending.append((doc, sentences, chunks))
-            n_pending += len(sentences) + len(chunks)
-            if n_pending >= EMBED_FLUSH_TEXTS:
-                flush()
-        flush()
+            writer.end(stream.sha256, stream.size)
+        embedder.flush()
     finally:
-        bar.close()
+        progress.close()
 
 
-def _forget(report: BuildReport, source: str) -> None:
+def _keep_previous(f: SourceFile, error: Exception, old, old_docs, embedder: _Embedder,
+                   writer: IndexWriter, report: BuildReport) -> None:
+    """A file that cannot be read now is skipped; if it was indexed before, that version is kept."""
+    reason = (f"cannot read: {error.strerror or error}" if isinstance(error, OSError)
+              else str(error).split(": ", 1)[-1])
     for lst in (report.added, report.changed):
-        if source in lst:
-            lst.remove(source)
+        if f.source in lst:
+            lst.remove(f.source)
+    if f.source in old_docs:
+        embedder.flush()  # copies go after every vector written so far
+        if writer.copy(old, f.source):
+            report.unchanged.append(f.source)
+            reason += " (previous version kept)"
+    report.skipped.append(Skipped(f.source, reason))

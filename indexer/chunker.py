@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, replace
+from typing import NamedTuple
 
 from indexer.schema import Chunk, Sentence
 from indexer.sentences import split_sentences
-from indexer.text import LineIndex
+from indexer.text import LINE_BREAK, LineIndex
 
 
 @dataclass(frozen=True)
@@ -75,3 +77,91 @@ def chunk_text(text: str, source: str, settings: ChunkerSettings | None = None) 
     settings = settings or ChunkerSettings()
     sentences = sentences_of(text, source, settings)
     return sentences, chunk_sentences(text, source, sentences, settings)
+
+
+STREAM_WINDOW = 1 << 18  # characters split into sentences at a time when a document is streamed
+
+
+class ChunkBatch(NamedTuple):
+    """The next stretch of a streamed document and the spans completed so far.
+
+    ``text`` starts at ``start_char``; the batches' texts, in order, make the whole document.
+    Sentence and chunk offsets, lines and ids are those of the whole document; a chunk may
+    name sentences of an earlier batch.
+    """
+
+    start_char: int
+    text: str
+    sentences: list[Sentence]
+    chunks: list[Chunk]
+
+
+def chunk_stream(pieces: Iterable[str], source: str, settings: ChunkerSettings | None = None,
+                 window: int = STREAM_WINDOW) -> Iterator[ChunkBatch]:
+    """Sentences and chunks of a document that arrives as text pieces, in memory bounded by ``window``.
+
+    Text is split into sentences a stretch at a time, cut after a line break (which always ends a
+    sentence), and chunks are packed as they complete; the last chunk of each round is re-packed
+    with the next round's sentences. The result equals :func:`chunk_text` on the whole text
+    whenever no line is longer than ``window`` and no stretch of ``window`` characters is blank; a
+    longer line is cut before its last sentence (a sentence boundary there may differ) and a chunk
+    is closed at a long blank stretch. Every span is verbatim either way.
+    """
+    settings = settings or ChunkerSettings()
+    pending, pos, line = "", 0, 1  # read but not yet split; its offset and line number
+    carried: list[Sentence] = []  # sentences of the chunk still being packed
+    buf, buf_start = "", 0  # text from carried[0] on
+    n_sentences = n_chunks = 0
+    it = iter(pieces)
+    eof = False
+    while not eof:
+        piece = next(it, None)
+        if piece is None:
+            eof = True
+        else:
+            pending += piece
+            if len(pending) < window:
+                continue
+        cut = len(pending) if eof else _safe_cut(pending, settings)
+        if cut == 0 and not eof:
+            continue
+        segment, pending = pending[:cut], pending[cut:]
+        new = [replace(s, start_char=s.start_char + pos, end_char=s.end_char + pos,
+                       start_line=s.start_line + line - 1, end_line=s.end_line + line - 1, id=s.id + n_sentences)
+               for s in sentences_of(segment, source, settings)]
+        n_sentences += len(new)
+        seg_start = pos
+        pos += cut
+        line += sum(1 for _ in LINE_BREAK.finditer(segment))
+        sents = carried + new
+        if not carried:
+            buf, buf_start = "", seg_start
+        buf += segment
+        chunks: list[Chunk] = []
+        if sents:
+            base_line = sents[0].start_line
+            local = [replace(s, start_char=s.start_char - buf_start, end_char=s.end_char - buf_start) for s in sents]
+            packed = chunk_sentences(buf, source, local, settings)
+            # The last chunk may still grow, unless no sentence came for a whole window (bounds the buffer).
+            stalled = pos - sents[-1].end_char > max(window, settings.max_chars)
+            done = packed if eof or stalled else packed[:-1]
+            for c in done:
+                chunks.append(replace(c, start_char=c.start_char + buf_start, end_char=c.end_char + buf_start,
+                                      start_line=c.start_line + base_line - 1, end_line=c.end_line + base_line - 1,
+                                      id=n_chunks, first_sentence=sents[c.first_sentence].id,
+                                      last_sentence=sents[c.last_sentence].id))
+                n_chunks += 1
+            carried = [] if eof or stalled else sents[packed[-1].first_sentence:]
+            if carried:
+                buf, buf_start = buf[carried[0].start_char - buf_start:], carried[0].start_char
+        yield ChunkBatch(seg_start, segment, new, chunks)
+
+
+def _safe_cut(text: str, settings: ChunkerSettings) -> int:
+    """Where ``text`` can be cut without changing its sentences: after its last line break, else
+    (one long line) before its last sentence; 0 if there is no such place yet."""
+    brk = max(text.rfind("\n"), text.rfind("\r", 0, len(text) - 1))  # never between \r and \n
+    if brk >= 0:
+        return brk + 1
+    spans = split_sentences(text, settings.max_sentence_chars)
+    return spans[-1][0] if len(spans) > 1 else 0

@@ -25,9 +25,25 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max-chars", type=int, default=None, help="largest chunk, in characters (default 600)")
     p.add_argument("--overlap", type=int, default=None, help="sentences shared by consecutive chunks (default 1)")
     p.add_argument("--batch-size", type=int, default=64, help="texts per encoder batch (default 64)")
+    v = p.add_argument_group("vector index", "exact search for small corpora, approximate (HNSW or IVF) above a size")
+    v.add_argument("--index-type", choices=("auto", "flat", "hnsw", "ivf"), default="auto",
+                   help="auto: exact up to --approximate-above chunks, then HNSW (default auto)")
+    v.add_argument("--approximate-above", type=int, default=None, metavar="N",
+                   help="chunks above which auto switches to an approximate index "
+                        f"(default {_default('approximate_above')})")
+    v.add_argument("--ef-search", type=int, default=None, metavar="N",
+                   help=f"HNSW candidate list when searching: recall vs speed (default {_default('ef_search')})")
+    v.add_argument("--nprobe", type=int, default=None, metavar="N",
+                   help=f"IVF cells visited per query (default {_default('nprobe')})")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, only the summary")
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     return p
+
+
+def _default(name: str):
+    from indexer.vectors import VectorSettings
+
+    return getattr(VectorSettings, name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     from indexer.chunker import ChunkerSettings
     from indexer.encoder import SentenceTransformerEncoder
     from indexer.errors import QuarryError
+    from indexer.vectors import VectorSettings
 
     try:
         defaults = ChunkerSettings()
@@ -45,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
             max_chars=args.max_chars if args.max_chars is not None else defaults.max_chars,
             overlap_sentences=args.overlap if args.overlap is not None else defaults.overlap_sentences,
         )
+        vectors = VectorSettings(**{k: v for k, v in (
+            ("kind", args.index_type), ("approximate_above", args.approximate_above),
+            ("ef_search", args.ef_search), ("nprobe", args.nprobe)) if v is not None})
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -55,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = build_index(args.source_dir, index_dir, encoder=SentenceTransformerEncoder(args.model),
                              settings=settings, rebuild=args.rebuild,
-                             progress=False if args.quiet else None, batch_size=args.batch_size)
+                             progress=False if args.quiet else None, batch_size=args.batch_size,
+                             vectors=vectors)
     except QuarryError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -3,13 +3,15 @@
 Layout of an index dir::
 
     manifest.json         format version, model, chunker settings, documents, file checksums
-    chunks.sqlite         documents (with their text), sentences, chunks, FTS5 over chunks
-    chunks.faiss          FAISS index over chunk vectors (ids = chunk ids)
+    chunks.sqlite         documents (their text in pieces), sentences, chunks, FTS5 over chunks
+    chunks.faiss          FAISS index over chunk vectors (ids = chunk ids): exact, or HNSW/IVF
     chunk_vectors.npy     float32 chunk vectors, row = chunk id
     sentence_vectors.npy  float32 sentence vectors, row = sentence id
 
 Every file is written into a temporary sibling folder which then replaces the old one in a
-single atomic rename; readers never see a half-written index.
+single atomic rename; readers never see a half-written index. Documents are written a stretch
+at a time (text pieces, spans, vectors), so a huge document never has to be held in memory, and
+a document left unchanged by an update is copied from the previous index without re-embedding.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -28,12 +29,11 @@ from typing import Any
 import numpy as np
 
 from indexer.errors import IndexCorrupt, IndexIncompatible, IndexNotFound, rebuild_hint
-from indexer.fsutil import fsync_dir, replace_dir
 from indexer.schema import Chunk, Sentence
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: document text in pieces (texts table), FAISS kind in the manifest
 MANIFEST = "manifest.json"
 DB = "chunks.sqlite"
 FAISS = "chunks.faiss"
@@ -44,9 +44,12 @@ DATA_FILES = (DB, FAISS, CHUNK_VECTORS, SENTENCE_VECTORS)
 SCHEMA = """
 CREATE TABLE documents(
     id INTEGER PRIMARY KEY, source TEXT UNIQUE NOT NULL, sha256 TEXT NOT NULL,
-    size INTEGER NOT NULL, text TEXT NOT NULL,
+    size INTEGER NOT NULL, chars INTEGER NOT NULL,
     first_chunk INTEGER NOT NULL, n_chunks INTEGER NOT NULL,
     first_sentence INTEGER NOT NULL, n_sentences INTEGER NOT NULL);
+CREATE TABLE texts(
+    doc_id INTEGER NOT NULL, start_char INTEGER NOT NULL, text TEXT NOT NULL,
+    PRIMARY KEY (doc_id, start_char)) WITHOUT ROWID;
 CREATE TABLE sentences(
     id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL,
     start_char INTEGER NOT NULL, end_char INTEGER NOT NULL,
@@ -82,126 +85,6 @@ class DocumentRecord:
     chunks: list[Chunk]
     chunk_vectors: np.ndarray
     sentence_vectors: np.ndarray
-
-
-class NpyAppender:
-    """Writes a 2-D float32 ``.npy`` file row block by row block, without holding it in memory."""
-
-    _HEADER_LEN = 128
-
-    def __init__(self, path: Path, dim: int):
-        self.path, self.dim, self.rows = path, dim, 0
-        self._fh = open(path, "wb")
-        self._fh.write(self._header())
-
-    def _header(self) -> bytes:
-        d = {"descr": "<f4", "fortran_order": False, "shape": (self.rows, self.dim)}
-        body = repr(d).encode("latin1")
-        pad = self._HEADER_LEN - 10 - len(body) - 1
-        return b"\x93NUMPY\x01\x00" + (self._HEADER_LEN - 10).to_bytes(2, "little") + body + b" " * pad + b"\n"
-
-    def append(self, block: np.ndarray) -> None:
-        block = np.ascontiguousarray(block, dtype="<f4").reshape(-1, self.dim)
-        self._fh.write(block.tobytes())
-        self.rows += len(block)
-
-    def close(self) -> None:
-        self._fh.seek(0)
-        self._fh.write(self._header())
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-        self._fh.close()
-
-
-class IndexWriter:
-    """Writes a complete new index into a temporary folder, then swaps it into place."""
-
-    def __init__(self, index_dir: Path, dim: int):
-        self.index_dir = Path(index_dir)
-        self.dim = dim
-        self.index_dir.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = self.index_dir.parent / f".{self.index_dir.name}.tmp-{os.getpid()}"
-        if self.tmp.exists():
-            shutil.rmtree(self.tmp)
-        self.tmp.mkdir()
-        self.db = sqlite3.connect(self.tmp / DB)
-        self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
-        self.chunk_vecs = NpyAppender(self.tmp / CHUNK_VECTORS, dim)
-        self.sent_vecs = NpyAppender(self.tmp / SENTENCE_VECTORS, dim)
-        self.n_chunks = self.n_sentences = self.n_docs = 0
-        self.documents: list[dict[str, Any]] = []
-
-    def add(self, rec: DocumentRecord) -> None:
-        if len(rec.chunk_vectors) != len(rec.chunks) or len(rec.sentence_vectors) != len(rec.sentences):
-            raise ValueError(f"{rec.source}: vectors do not match chunks/sentences")
-        doc_id, c0, s0 = self.n_docs, self.n_chunks, self.n_sentences
-        self.db.execute(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
-            (doc_id, rec.source, rec.sha256, rec.size, rec.text, c0, len(rec.chunks), s0, len(rec.sentences)),
-        )
-        self.db.executemany(
-            "INSERT INTO sentences VALUES (?,?,?,?,?,?)",
-            [(s0 + i, doc_id, s.start_char, s.end_char, s.start_line, s.end_line)
-             for i, s in enumerate(rec.sentences)],
-        )
-        rows = [(c0 + i, doc_id, c.start_char, c.end_char, c.start_line, c.end_line,
-                 s0 + c.first_sentence, s0 + c.last_sentence, c.text) for i, c in enumerate(rec.chunks)]
-        self.db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?)", rows)
-        self.db.executemany("INSERT INTO chunks_fts(rowid, text) VALUES (?,?)", [(r[0], r[-1]) for r in rows])
-        self.chunk_vecs.append(rec.chunk_vectors)
-        self.sent_vecs.append(rec.sentence_vectors)
-        self.documents.append({
-            "source": rec.source, "sha256": rec.sha256, "size": rec.size,
-            "first_chunk": c0, "n_chunks": len(rec.chunks),
-        })
-        self.n_docs += 1
-        self.n_chunks += len(rec.chunks)
-        self.n_sentences += len(rec.sentences)
-
-    def commit(self, manifest: dict[str, Any], build_faiss) -> dict[str, Any]:
-        """Finish every file, write the manifest with checksums, and swap the folder into place.
-
-        ``build_faiss(vectors, path)`` writes the FAISS index for the (memory-mapped) chunk vectors.
-        """
-        self.db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('optimize')")
-        self.db.commit()
-        self.db.close()
-        self.chunk_vecs.close()
-        self.sent_vecs.close()
-        vectors = np.load(self.tmp / CHUNK_VECTORS, mmap_mode="r")
-        manifest["faiss"] = build_faiss(vectors, self.tmp / FAISS)
-        del vectors
-        manifest.update(
-            format_version=FORMAT_VERSION,
-            dim=self.dim,
-            counts={"documents": self.n_docs, "chunks": self.n_chunks, "sentences": self.n_sentences},
-            documents=self.documents,
-            files={},
-        )
-        for name in DATA_FILES:
-            path = self.tmp / name
-            with open(path, "rb+") as fh:
-                os.fsync(fh.fileno())
-            manifest["files"][name] = {"size": path.stat().st_size, "sha256": file_sha256(path)}
-        tmp_manifest = self.tmp / MANIFEST
-        tmp_manifest.write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
-        with open(tmp_manifest, "rb+") as fh:
-            os.fsync(fh.fileno())
-        fsync_dir(self.tmp)
-        replace_dir(self.tmp, self.index_dir)
-        return manifest
-
-    def abort(self) -> None:
-        try:
-            self.db.close()
-        except sqlite3.Error:
-            pass
-        for appender in (self.chunk_vecs, self.sent_vecs):
-            try:
-                appender._fh.close()
-            except OSError:
-                pass
-        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any]:
@@ -303,18 +186,42 @@ class IndexStore:
         return sorted(({"source": d["source"], "size": d["size"], "sha256": d["sha256"], "chunks": d["n_chunks"]}
                        for d in self.manifest["documents"]), key=lambda d: d["source"])
 
+    @property
+    def chunk_vectors(self) -> np.ndarray:
+        """The chunk vectors, memory-mapped (row = chunk id)."""
+        vecs = getattr(self, "_chunk_vectors", None)
+        if vecs is None:
+            vecs = self._chunk_vectors = np.load(self.path / CHUNK_VECTORS, mmap_mode="r", allow_pickle=False)
+        return vecs
+
     def document_text(self, source: str) -> str | None:
-        row = self.db.execute("SELECT text FROM documents WHERE source = ?", (source,)).fetchone()
-        return row[0] if row else None
+        """The whole text of a document (what every offset indexes), or None if it is not indexed."""
+        row = self.db.execute("SELECT id FROM documents WHERE source = ?", (source,)).fetchone()
+        if row is None:
+            return None
+        return "".join(t for (t,) in self.db.execute(
+            "SELECT text FROM texts WHERE doc_id = ? ORDER BY start_char", (row[0],)))
+
+    def document_slice(self, source: str, start: int, end: int) -> str | None:
+        """``document_text(source)[start:end]``, reading only the pieces that hold it."""
+        row = self.db.execute("SELECT id FROM documents WHERE source = ?", (source,)).fetchone()
+        if row is None:
+            return None
+        start, end = max(0, start), max(start, end)
+        pieces = self.db.execute(
+            "SELECT start_char, text FROM texts WHERE doc_id = ? AND start_char < ? AND start_char + length(text) > ? "
+            "ORDER BY start_char", (row[0], end, start)).fetchall()
+        return "".join(t[max(0, start - s):end - s] for s, t in pieces)
 
     def load_document(self, source: str) -> DocumentRecord | None:
-        """Everything stored for one document, ids made local again (for incremental re-use)."""
+        """Everything stored for one document, in memory, ids made local again (updates copy with the writer)."""
         row = self.db.execute(
-            "SELECT id, sha256, size, text, first_chunk, n_chunks, first_sentence, n_sentences "
+            "SELECT id, sha256, size, first_chunk, n_chunks, first_sentence, n_sentences "
             "FROM documents WHERE source = ?", (source,)).fetchone()
         if row is None:
             return None
-        doc_id, sha, size, text, c0, nc, s0, ns = row
+        doc_id, sha, size, c0, nc, s0, ns = row
+        text = self.document_text(source) or ""
         sentences = [Sentence(text[s:e], source, s, e, sl, el, id=i - s0) for i, s, e, sl, el in self.db.execute(
             "SELECT id, start_char, end_char, start_line, end_line FROM sentences WHERE doc_id = ? ORDER BY id",
             (doc_id,))]
@@ -322,12 +229,20 @@ class IndexStore:
                   for i, s, e, sl, el, fs, ls, t in self.db.execute(
                       "SELECT id, start_char, end_char, start_line, end_line, first_sentence, last_sentence, text "
                       "FROM chunks WHERE doc_id = ? ORDER BY id", (doc_id,))]
-        chunk_vectors = np.load(self.path / CHUNK_VECTORS, mmap_mode="r", allow_pickle=False)
         return DocumentRecord(source, sha, size, text, sentences, chunks,
-                              np.array(chunk_vectors[c0:c0 + nc]), np.array(self.sentence_vectors[s0:s0 + ns]))
+                              np.array(self.chunk_vectors[c0:c0 + nc]), np.array(self.sentence_vectors[s0:s0 + ns]))
 
     def close(self) -> None:
         conn = getattr(self._local, "db", None)
         if conn is not None:
             conn.close()
             self._local.db = None
+
+
+def __getattr__(name: str):
+    # The writer lives in indexer.writer (it imports this module); old imports keep working.
+    if name in ("IndexWriter", "NpyAppender"):
+        from indexer import writer
+
+        return getattr(writer, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,26 +1,160 @@
-"""Building the FAISS index over chunk vectors: exact inner product, behind an id map."""
+"""The FAISS index over chunk vectors: exact inner product for small corpora, HNSW or IVF above a threshold.
+
+Row ``i`` of ``chunk_vectors.npy`` is chunk id ``i`` in every kind of index:
+
+- ``flat``: ``IndexFlatIP`` behind an ``IndexIDMap2``, exact.
+- ``hnsw``: ``IndexHNSWFlat`` (inner product); approximate, no training, the default above
+  ``approximate_above`` vectors.
+- ``ivf``: ``IndexIVFFlat`` (inner product) with ``nlist`` k-means cells trained on a sample.
+
+The index is rebuilt from the stored vectors at every commit (nothing is re-embedded), so changing
+these settings only costs the FAISS build. Search-time parameters (``ef_search``, ``nprobe``) are
+recorded in the manifest and can be overridden when the index is opened.
+"""
 
 from __future__ import annotations
 
 import logging
+import math
+import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # numpy and faiss load when an index is built or read, not for --help
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
 ADD_BATCH = 65536
+KINDS = ("auto", "flat", "hnsw", "ivf")
+APPROXIMATE = ("hnsw", "ivf")
 
 
-def build_faiss(vectors: np.ndarray, path: Path) -> dict[str, Any]:
-    """Write a FAISS index for ``vectors`` (row i has id i) to ``path``; return its description."""
+@dataclass(frozen=True)
+class VectorSettings:
+    """Which FAISS index to build and how; ``kind="auto"`` is exact up to ``approximate_above`` vectors."""
+
+    kind: str = "auto"  # auto | flat | hnsw | ivf
+    approximate_above: int = 200_000  # auto: more chunk vectors than this get ``approximate``
+    approximate: str = "hnsw"  # what auto switches to: hnsw | ivf
+    hnsw_m: int = 32  # links per node
+    ef_construction: int = 80  # candidate list while building
+    ef_search: int = 128  # candidate list while searching (at least k is used)
+    ivf_nlist: int | None = None  # None: about 4 * sqrt(n) cells
+    nprobe: int = 64  # cells visited per query
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"index kind must be one of {', '.join(KINDS)}")
+        if self.approximate not in APPROXIMATE:
+            raise ValueError(f"the approximate index must be one of {', '.join(APPROXIMATE)}")
+        if self.approximate_above < 0:
+            raise ValueError("approximate_above must be at least 0")
+        for name in ("hnsw_m", "ef_construction", "ef_search", "nprobe"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.ivf_nlist is not None and self.ivf_nlist < 1:
+            raise ValueError("ivf_nlist must be at least 1")
+
+    def choose(self, n: int) -> str:
+        """The kind of index ``n`` vectors get."""
+        if self.kind != "auto":
+            return self.kind
+        return self.approximate if n > self.approximate_above else "flat"
+
+    def nlist(self, n: int) -> int:
+        """IVF cells for ``n`` vectors: enough points per cell to train (at least 39), about 4 sqrt(n)."""
+        want = self.ivf_nlist or int(4 * math.sqrt(max(n, 1)))
+        return max(1, min(want, n // 39 or 1))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def build_faiss(vectors: np.ndarray, path: Path, settings: VectorSettings | None = None) -> dict[str, Any]:
+    """Write a FAISS index for ``vectors`` (row i has id i) to ``path``; return its description.
+
+    ``vectors`` may be a memory-mapped array: it is read in blocks (IVF training reads a sample).
+    The description goes into the manifest; the retriever reads its search parameters from it.
+    """
     import faiss
 
+    settings = settings or VectorSettings()
     n, dim = vectors.shape
-    index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-    for start in range(0, n, ADD_BATCH):
-        block = np.ascontiguousarray(vectors[start:start + ADD_BATCH], dtype=np.float32)
-        index.add_with_ids(block, np.arange(start, start + len(block), dtype=np.int64))
+    kind = settings.choose(n)
+    t0 = time.perf_counter()
+    info: dict[str, Any] = {"type": kind, "metric": "inner_product"}
+    if kind == "flat":
+        index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        _add(index, vectors, with_ids=True)
+    elif kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = settings.ef_construction
+        index.hnsw.efSearch = settings.ef_search
+        _add(index, vectors)
+        info.update(M=settings.hnsw_m, ef_construction=settings.ef_construction, ef_search=settings.ef_search)
+    else:
+        nlist = settings.nlist(n)
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        index.train(_sample(vectors, min(n, 256 * nlist)))
+        index.nprobe = min(settings.nprobe, nlist)
+        _add(index, vectors)
+        info.update(nlist=nlist, nprobe=int(index.nprobe))
     faiss.write_index(index, str(path))
-    return {"type": "flat", "metric": "inner_product", "ntotal": int(index.ntotal)}
+    info.update(ntotal=int(index.ntotal), settings=settings.to_dict())
+    log.info("built a %s FAISS index over %d vectors in %.1f s", kind, n, time.perf_counter() - t0)
+    return info
+
+
+def _add(index, vectors: np.ndarray, with_ids: bool = False) -> None:
+    import numpy as np
+
+    for start in range(0, len(vectors), ADD_BATCH):
+        block = np.ascontiguousarray(vectors[start:start + ADD_BATCH], dtype=np.float32)
+        if with_ids:
+            index.add_with_ids(block, np.arange(start, start + len(block), dtype=np.int64))
+        else:
+            index.add(block)
+
+
+def _sample(vectors: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
+    """``size`` rows picked uniformly (sorted, so a memory-mapped file is read in order)."""
+    import numpy as np
+
+    if size >= len(vectors):
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+    rows = np.sort(np.random.default_rng(seed).choice(len(vectors), size, replace=False))
+    return np.ascontiguousarray(vectors[rows], dtype=np.float32)
+
+
+def read_faiss(path: Path, mmap: bool = True):
+    """Open a FAISS index file, memory-mapped where FAISS can (flat, HNSW and IVF storage).
+
+    ``IO_FLAG_MMAP_IFC`` maps the vectors (and the HNSW graph, and IVF lists) instead of copying
+    them into the process: opening is instant and the pages are shared between processes. If this
+    FAISS cannot map the file, it is read into memory. Raises RuntimeError if FAISS cannot read it.
+    """
+    import faiss
+
+    if mmap:
+        flag = getattr(faiss, "IO_FLAG_MMAP_IFC", None)
+        if flag is not None:
+            try:
+                return faiss.read_index(str(path), flag | faiss.IO_FLAG_READ_ONLY)
+            except RuntimeError as e:
+                log.info("%s cannot be memory-mapped (%s); reading it into memory",
+                         path, str(e).strip().splitlines()[0][:120] if str(e).strip() else "?")
+    return faiss.read_index(str(path))
+
+
+def search_params(index, info: dict[str, Any], ef_search: int | None = None, nprobe: int | None = None):
+    """FAISS search parameters for an opened index: the manifest's values unless overridden."""
+    import faiss
+
+    kind = info.get("type", "flat")
+    if kind == "hnsw" and isinstance(index, faiss.IndexHNSW):
+        return faiss.SearchParametersHNSW(efSearch=int(ef_search or info.get("ef_search", 128)))
+    if kind == "ivf" and isinstance(index, faiss.IndexIVF):
+        return faiss.SearchParametersIVF(nprobe=int(nprobe or info.get("nprobe", 64)))
+    return None

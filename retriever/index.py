@@ -14,6 +14,7 @@ from indexer.encoder import Encoder
 from indexer.errors import IndexCorrupt, IndexIncompatible, rebuild_hint
 from indexer.store import FAISS, IndexStore
 from indexer.text import fts_query
+from indexer.vectors import read_faiss, search_params
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,8 @@ log = logging.getLogger(__name__)
 class Index:
     """A read-only, checked index: chunk store, FTS5 and FAISS. Safe to share between threads."""
 
-    def __init__(self, index_dir: str | os.PathLike, verify: bool = True, mmap: bool = True):
+    def __init__(self, index_dir: str | os.PathLike, verify: bool = True, mmap: bool = True,
+                 ef_search: int | None = None, nprobe: int | None = None):
         self.path = Path(index_dir)
         self.store = IndexStore(self.path, verify=verify)
         self.manifest = self.store.manifest
@@ -30,6 +32,8 @@ class Index:
             raise IndexCorrupt(f"{self.path / FAISS} holds {self.faiss.ntotal} vectors of dimension "
                                f"{self.faiss.d}, the manifest says {self.store.n_chunks} of {self.store.dim}",
                                self.path, rebuild_hint(self.path))
+        # approximate indexes: efSearch (HNSW) or nprobe (IVF) from the manifest unless given here
+        self._params = search_params(self.faiss, self.manifest.get("faiss", {}), ef_search, nprobe)
         self._idf_cache: dict[str, float] = {}
 
     def check_encoder(self, encoder: Encoder) -> None:
@@ -64,7 +68,8 @@ class Index:
         limit = min(limit, self.n_chunks)
         if limit <= 0:
             return []
-        scores, ids = self.faiss.search(np.asarray(qvec, dtype=np.float32).reshape(1, -1), limit)
+        scores, ids = self.faiss.search(np.asarray(qvec, dtype=np.float32).reshape(1, -1), limit,
+                                        params=self._params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
     def idf(self, terms: list[str]) -> dict[str, float]:
@@ -88,11 +93,8 @@ class Index:
 
 
 def _read_faiss(path: Path, mmap: bool):
-    import faiss
-
     try:
-        flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
-        return faiss.read_index(str(path), flags)
+        return read_faiss(path, mmap)
     except RuntimeError as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else "unreadable"
         raise IndexCorrupt(f"{path} cannot be read by FAISS ({first[:120]})", path.parent,

@@ -1,0 +1,65 @@
+"""Reading one file as a stream of decoded text pieces, hashed as it goes, in bounded memory."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import logging
+from collections.abc import Iterator
+
+from indexer.errors import SourceError
+from indexer.sources import SourceFile
+
+log = logging.getLogger(__name__)
+
+READ_BLOCK = 1 << 20  # bytes read at a time
+SNIFF = 8192  # leading bytes checked for NUL (binary files)
+
+
+class TextStream:
+    """The text of ``f`` as pieces of about ``block`` bytes each, decoded strictly.
+
+    Iterate once; afterwards ``sha256`` and ``size`` describe the bytes that were read, and
+    ``consumed`` tells how many bytes have been read so far (for progress). A file that is binary
+    or not valid in ``encoding`` raises SourceError (possibly after some pieces were yielded:
+    callers discard what they wrote of it); a read failure raises OSError.
+    """
+
+    def __init__(self, f: SourceFile, encoding: str = "utf-8", block: int = READ_BLOCK):
+        self.file = f
+        self.encoding = encoding
+        self.block = block
+        self.consumed = 0
+        self._sha = hashlib.sha256()
+        self.sha256: str | None = None
+
+    @property
+    def size(self) -> int:
+        return self.consumed
+
+    def __iter__(self) -> Iterator[str]:
+        decoder = codecs.getincrementaldecoder(self.encoding)("strict")
+        with open(self.file.path, "rb") as fh:
+            while True:
+                data = fh.read(self.block)
+                if self.consumed < SNIFF and b"\x00" in data[:SNIFF - self.consumed]:
+                    raise SourceError(f"{self.file.source}: looks binary (NUL bytes), skipped")
+                self._sha.update(data)
+                held = len(decoder.getstate()[0])  # bytes of an unfinished character from the last block
+                try:
+                    text = decoder.decode(data, final=not data)
+                except UnicodeDecodeError as e:
+                    at = self.consumed - held + e.start
+                    raise SourceError(f"{self.file.source}: not valid {_name(self.encoding)} at byte "
+                                      f"{max(at, 0)}, skipped") from None
+                self.consumed += len(data)
+                if text:
+                    yield text
+                if not data:
+                    break
+        self.sha256 = self._sha.hexdigest()
+
+
+def _name(encoding: str) -> str:
+    name = codecs.lookup(encoding).name
+    return "UTF-8" if name == "utf-8" else name
