@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
-import hashlib
 import logging
 import os
 import shutil
@@ -24,7 +23,7 @@ from indexer.encoder import Encoder, SentenceTransformerEncoder
 from indexer.errors import IndexDirError, SourceError
 from indexer.fsutil import recover_dir, writer_lock
 from indexer.progress import Progress, ProgressInfo
-from indexer.reader import TextStream
+from indexer.reader import TextStream, file_sha256
 from indexer.schema import Chunk, Sentence
 from indexer.sources import Skipped, SourceFile, find_files
 from indexer.store import IndexStore
@@ -73,14 +72,6 @@ class BuildReport:
         if self.note:
             line += f"\n{self.note}"
         return line
-
-
-def _hash_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _open_previous(index_dir: Path, encoder: Encoder, settings: ChunkerSettings,
@@ -139,7 +130,7 @@ def build_index(
         plan: list[tuple[SourceFile, str]] = []
         for f in files:
             try:
-                plan.append((f, _hash_file(f.path)))
+                plan.append((f, file_sha256(f.path)))
             except OSError as e:
                 report.skipped.append(Skipped(f.source, f"cannot read: {e.strerror or e}"))
         current = {f.source for f, _ in plan}

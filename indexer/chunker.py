@@ -97,8 +97,9 @@ class ChunkBatch(NamedTuple):
 
 
 def chunk_stream(pieces: Iterable[str], source: str, settings: ChunkerSettings | None = None,
-                 window: int = STREAM_WINDOW) -> Iterator[ChunkBatch]:
-    """Sentences and chunks of a document that arrives as text pieces, in memory bounded by ``window``.
+                 window: int | None = None) -> Iterator[ChunkBatch]:
+    """Sentences and chunks of a document that arrives as text pieces, in memory bounded by ``window``
+    (characters; default ``STREAM_WINDOW``).
 
     Text is split into sentences a stretch at a time, cut after a line break (which always ends a
     sentence), and chunks are packed as they complete; the last chunk of each round is re-packed
@@ -108,30 +109,18 @@ def chunk_stream(pieces: Iterable[str], source: str, settings: ChunkerSettings |
     is closed at a long blank stretch. Every span is verbatim either way.
     """
     settings = settings or ChunkerSettings()
-    pending, pos, line = "", 0, 1  # read but not yet split; its offset and line number
+    window = window or STREAM_WINDOW
+    pos, line = 0, 1  # offset and line number of the next segment
     carried: list[Sentence] = []  # sentences of the chunk still being packed
     buf, buf_start = "", 0  # text from carried[0] on
     n_sentences = n_chunks = 0
-    it = iter(pieces)
-    eof = False
-    while not eof:
-        piece = next(it, None)
-        if piece is None:
-            eof = True
-        else:
-            pending += piece
-            if len(pending) < window:
-                continue
-        cut = len(pending) if eof else _safe_cut(pending, settings)
-        if cut == 0 and not eof:
-            continue
-        segment, pending = pending[:cut], pending[cut:]
+    for segment, eof in _segments(pieces, window, settings):
         new = [replace(s, start_char=s.start_char + pos, end_char=s.end_char + pos,
                        start_line=s.start_line + line - 1, end_line=s.end_line + line - 1, id=s.id + n_sentences)
                for s in sentences_of(segment, source, settings)]
         n_sentences += len(new)
         seg_start = pos
-        pos += cut
+        pos += len(segment)
         line += sum(1 for _ in LINE_BREAK.finditer(segment))
         sents = carried + new
         if not carried:
@@ -139,6 +128,8 @@ def chunk_stream(pieces: Iterable[str], source: str, settings: ChunkerSettings |
         buf += segment
         chunks: list[Chunk] = []
         if sents:
+            if sents[0].start_char > buf_start:  # the buffer starts with the first sentence
+                buf, buf_start = buf[sents[0].start_char - buf_start:], sents[0].start_char
             base_line = sents[0].start_line
             local = [replace(s, start_char=s.start_char - buf_start, end_char=s.end_char - buf_start) for s in sents]
             packed = chunk_sentences(buf, source, local, settings)
@@ -155,6 +146,21 @@ def chunk_stream(pieces: Iterable[str], source: str, settings: ChunkerSettings |
             if carried:
                 buf, buf_start = buf[carried[0].start_char - buf_start:], carried[0].start_char
         yield ChunkBatch(seg_start, segment, new, chunks)
+
+
+def _segments(pieces: Iterable[str], window: int, settings: ChunkerSettings) -> Iterator[tuple[str, bool]]:
+    """The text again, as stretches of at most about ``window`` characters cut where sentences
+    allow; the flag is true for the last one (which may be empty)."""
+    pending = ""
+    for piece in pieces:
+        pending += piece
+        while len(pending) >= window:
+            cut = _safe_cut(pending[:window], settings) or _safe_cut(pending, settings)
+            if not cut:
+                break  # one sentence longer than the text so far: read on
+            yield pending[:cut], False
+            pending = pending[cut:]
+    yield pending, True
 
 
 def _safe_cut(text: str, settings: ChunkerSettings) -> int:

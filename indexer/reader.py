@@ -12,12 +12,12 @@ from indexer.sources import SourceFile
 
 log = logging.getLogger(__name__)
 
-READ_BLOCK = 1 << 20  # bytes read at a time
+READ_BLOCK = 1 << 18  # bytes read at a time
 SNIFF = 8192  # leading bytes checked for NUL (binary files)
 
 
 class TextStream:
-    """The text of ``f`` as pieces of about ``block`` bytes each, decoded strictly.
+    """The text of ``f`` as pieces of about ``block`` bytes each (default ``READ_BLOCK``), decoded strictly.
 
     Iterate once; afterwards ``sha256`` and ``size`` describe the bytes that were read, and
     ``consumed`` tells how many bytes have been read so far (for progress). A file that is binary
@@ -25,10 +25,10 @@ class TextStream:
     callers discard what they wrote of it); a read failure raises OSError.
     """
 
-    def __init__(self, f: SourceFile, encoding: str = "utf-8", block: int = READ_BLOCK):
+    def __init__(self, f: SourceFile, encoding: str = "utf-8", block: int | None = None):
         self.file = f
         self.encoding = encoding
-        self.block = block
+        self.block = block or READ_BLOCK
         self.consumed = 0
         self._sha = hashlib.sha256()
         self.sha256: str | None = None
@@ -63,3 +63,13 @@ class TextStream:
 def _name(encoding: str) -> str:
     name = codecs.lookup(encoding).name
     return "UTF-8" if name == "utf-8" else name
+
+
+def file_sha256(path, block: int | None = None) -> str:
+    """The sha256 of a file, read ``block`` bytes at a time."""
+    h = hashlib.sha256()
+    size = block or READ_BLOCK
+    with open(path, "rb") as fh:
+        for data in iter(lambda: fh.read(size), b""):
+            h.update(data)
+    return h.hexdigest()

@@ -68,7 +68,7 @@ CREATE VIRTUAL TABLE chunks_fts USING fts5(
 def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
+        for block in iter(lambda: fh.read(1 << 18), b""):
             h.update(block)
     return h.hexdigest()
 

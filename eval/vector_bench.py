@@ -1,0 +1,197 @@
+"""The vector search layer alone: exact vs HNSW vs IVF on synthetic (or real) unit vectors.
+
+    python -m eval.vector_bench --sizes 10000,100000,1000000
+    python -m eval.vector_bench --real bench-out/corpus-index/sentence_vectors.npy --sizes 100000
+
+For each size and index kind: build time and memory, file size, open time and resident memory
+with and without memory-mapping, single-query latency (p50/p95) and recall@10 against exact
+search, over a sweep of efSearch (HNSW) and nprobe (IVF). The indexes are built and read with
+quarry's own code (:mod:`indexer.vectors`), so the figures are those of the product.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+def synthetic(n: int, dim: int = 384, seed: int = 0, clusters: int = 4096, sub: int = 48,
+              spread: float = 1.0, noise: float = 0.9, block: int = 100_000) -> np.ndarray:
+    """``n`` unit vectors shaped like sentence embeddings rather than uniform noise.
+
+    Topics are ``clusters`` centres in a random ``sub``-dimensional subspace (embeddings have a
+    low intrinsic dimension); a vector is its topic's centre plus Gaussian spread in that
+    subspace, plus isotropic noise in all ``dim`` dimensions, normalised. The defaults were
+    chosen so that nearest-neighbour similarities and approximate-search recall resemble those
+    of MiniLM vectors of real documentation (see docs/scaling.md); the same ``seed`` family
+    always gives the same vectors, and ``n`` rows of a larger set are its first ``n`` rows.
+    """
+    shape_rng = np.random.default_rng(12345)
+    basis = shape_rng.standard_normal((sub, dim)).astype(np.float32) / np.sqrt(sub)
+    centres = shape_rng.standard_normal((clusters, sub)).astype(np.float32)
+    out = np.empty((n, dim), dtype=np.float32)
+    rng = np.random.default_rng(seed)
+    for start in range(0, n, block):
+        m = min(block, n - start)
+        z = centres[rng.integers(0, clusters, m)] + spread * rng.standard_normal((m, sub), dtype=np.float32)
+        x = z @ basis + noise * rng.standard_normal((m, dim), dtype=np.float32) * np.float32(np.sqrt(sub / dim))
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        out[start:start + m] = x
+    return out
+
+
+def rss(key: str = "RssAnon") -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def recall_at(found: np.ndarray, truth: np.ndarray, k: int = 10) -> float:
+    """Mean fraction of the true top-k found in the top-k (ids below 0 count as misses)."""
+    hits = sum(len(set(f[:k].tolist()) & set(t[:k].tolist())) for f, t in zip(found, truth))
+    return hits / (k * len(truth))
+
+
+def _latency(index, queries: np.ndarray, k: int, params) -> tuple[np.ndarray, dict[str, float]]:
+    """Search one query at a time, as the server does; ids and latency percentiles in ms."""
+    ids = np.empty((len(queries), k), dtype=np.int64)
+    times = []
+    for i, q in enumerate(queries):
+        t = time.perf_counter()
+        _, found = index.search(q.reshape(1, -1), k, params=params)
+        times.append(time.perf_counter() - t)
+        ids[i] = found[0]
+    ms = np.array(times) * 1000
+    return ids, {"p50_ms": round(float(np.percentile(ms, 50)), 3), "p95_ms": round(float(np.percentile(ms, 95)), 3),
+                 "mean_ms": round(float(ms.mean()), 3)}
+
+
+def bench_size(base: np.ndarray, queries: np.ndarray, kinds: list[str], ef_values: list[int],
+               nprobe_values: list[int], workdir: Path, k: int = 10) -> list[dict[str, Any]]:
+    import faiss
+
+    from indexer.vectors import VectorSettings, build_faiss, read_faiss, search_params
+
+    n = len(base)
+    t = time.perf_counter()
+    exact = faiss.IndexFlatIP(base.shape[1])
+    exact.add(base)
+    _, truth = exact.search(queries, k)
+    truth_s = time.perf_counter() - t
+    del exact
+    rows = []
+    for kind in kinds:
+        path = workdir / f"{kind}-{n}.faiss"
+        gc.collect()
+        before = rss()
+        t = time.perf_counter()
+        info = build_faiss(base, path, VectorSettings(kind=kind))
+        build_s = time.perf_counter() - t
+        build_mb = rss() - before  # memory the build kept (the index itself, freed on return) is not here
+        for mmap in (True, False):
+            gc.collect()
+            before = rss()
+            t = time.perf_counter()
+            index = read_faiss(path, mmap=mmap)
+            open_ms = (time.perf_counter() - t) * 1000
+            opened_mb = rss() - before
+            sweep = ef_values if kind == "hnsw" else nprobe_values if kind == "ivf" else [None]
+            for value in sweep:
+                params = search_params(index, info, ef_search=value if kind == "hnsw" else None,
+                                       nprobe=value if kind == "ivf" else None)
+                found, lat = _latency(index, queries, k, params)
+                row = {"n": n, "kind": kind, "mmap": mmap, "param": value,
+                       "recall@10": round(recall_at(found, truth, k), 4),
+                       **lat, "build_s": round(build_s, 1), "file_mb": round(path.stat().st_size / 1e6, 1),
+                       "open_ms": round(open_ms, 1), "anon_rss_after_open_mb": round(opened_mb, 1),
+                       "anon_rss_after_search_mb": round(rss() - before, 1), "truth_s": round(truth_s, 1),
+                       "build_rss_left_mb": round(build_mb, 1)}
+                rows.append(row)
+                name = {"hnsw": "efSearch", "ivf": "nprobe"}.get(kind, "")
+                print(f"n={n:>8} {kind:5s} {'mmap' if mmap else 'ram ':4s} {name}={value if value else '-':<4} "
+                      f"recall@10={row['recall@10']:.4f} p50={lat['p50_ms']:.3f} ms p95={lat['p95_ms']:.3f} ms "
+                      f"build={row['build_s']} s file={row['file_mb']} MB open={row['open_ms']} ms "
+                      f"anon RSS +{row['anon_rss_after_open_mb']:.0f} MB "
+                      f"(after search +{row['anon_rss_after_search_mb']:.0f})",
+                      flush=True)
+            del index
+        path.unlink()
+    return rows
+
+
+def neighbour_stats(base: np.ndarray, queries: np.ndarray) -> dict[str, float]:
+    """How the data looks to a nearest-neighbour search: top-1/top-10 similarity, random pairs."""
+    import faiss
+
+    index = faiss.IndexFlatIP(base.shape[1])
+    index.add(base)
+    sims, _ = index.search(queries, 10)
+    rng = np.random.default_rng(1)
+    a, b = base[rng.integers(0, len(base), 2000)], base[rng.integers(0, len(base), 2000)]
+    return {"top1_sim": round(float(sims[:, 0].mean()), 3), "top10_sim": round(float(sims[:, 9].mean()), 3),
+            "random_pair_sim": round(float((a * b).sum(1).mean()), 3)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m eval.vector_bench", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", default="10000,100000,1000000")
+    p.add_argument("--dim", type=int, default=384)
+    p.add_argument("--queries", type=int, default=1000)
+    p.add_argument("--kinds", default="flat,hnsw,ivf")
+    p.add_argument("--ef", default="32,64,128,256", help="efSearch values tried (HNSW)")
+    p.add_argument("--nprobe", default="16,32,64,128", help="nprobe values tried (IVF)")
+    p.add_argument("--real", type=Path, default=None,
+                   help="a .npy of real unit vectors: its last --queries rows are the queries, the rest the base")
+    p.add_argument("--stats-only", action="store_true", help="print the neighbour statistics and stop")
+    p.add_argument("--workdir", type=Path, default=None)
+    p.add_argument("--json", type=Path, default=None)
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sizes = [int(x) for x in args.sizes.split(",") if x]
+    if args.real:
+        data = np.load(args.real, mmap_mode="r")
+        queries = np.ascontiguousarray(data[-args.queries:], dtype=np.float32)
+        pool = data[:-args.queries]
+        sizes = [min(s, len(pool)) for s in sizes]
+        base_all = np.ascontiguousarray(pool[:max(sizes)], dtype=np.float32)
+        source = f"real vectors from {args.real}"
+    else:
+        t = time.perf_counter()
+        base_all = synthetic(max(sizes), args.dim, seed=0)
+        queries = synthetic(args.queries, args.dim, seed=1)
+        source = f"synthetic ({time.perf_counter() - t:.0f} s to generate {max(sizes)} x {args.dim})"
+    print(f"{source}; threads: {os.cpu_count()} cores, faiss omp {__import__('faiss').omp_get_max_threads()}")
+    results: dict[str, Any] = {"source": source, "stats": {}, "rows": []}
+    for n in sizes:
+        stats = neighbour_stats(base_all[:n], queries)
+        results["stats"][n] = stats
+        print(f"n={n}: {stats}", flush=True)
+    if not args.stats_only:
+        with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+            for n in sizes:
+                results["rows"] += bench_size(np.ascontiguousarray(base_all[:n]), queries, args.kinds.split(","),
+                                              [int(x) for x in args.ef.split(",")],
+                                              [int(x) for x in args.nprobe.split(",")], Path(tmp))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

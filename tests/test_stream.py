@@ -1,0 +1,201 @@
+"""Streaming: a document read in blocks and chunked a window at a time gives the same spans, in bounded memory."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import tracemalloc
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from indexer.build import build_index
+from indexer.chunker import ChunkerSettings, chunk_stream, chunk_text
+from indexer.errors import SourceError
+from indexer.reader import TextStream
+from indexer.sources import SourceFile
+from indexer.store import MANIFEST, IndexStore
+from retriever.index import Index
+from retriever.pipeline import Retriever
+from tests.conftest import FakeEncoder, write_corpus
+from tests.test_chunker import chunker_settings, texts
+
+
+def _pieces(text: str, rng: random.Random, most: int = 40) -> list[str]:
+    out, i = [], 0
+    while i < len(text):
+        k = rng.randint(1, most)
+        out.append(text[i:i + k])
+        i += k
+    return out
+
+
+def _stream(text: str, cfg: ChunkerSettings, window: int, seed: int = 0):
+    sentences, chunks, parts = [], [], []
+    for batch in chunk_stream(_pieces(text, random.Random(seed)), "doc.txt", cfg, window=window):
+        assert batch.start_char == sum(len(p) for p in parts)
+        parts.append(batch.text)
+        sentences += batch.sentences
+        chunks += batch.chunks
+    return "".join(parts), sentences, chunks
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=texts, cfg=chunker_settings, window=st.integers(8, 120), seed=st.integers(0, 1000))
+def test_chunk_stream_equals_chunk_text_when_lines_fit_the_window(text, cfg, window, seed):
+    longest_line = max((len(line) for line in re.split(r"\r\n|\r|\n", text)), default=0)
+    assume(longest_line < window)
+    blank_run = max(window, cfg.max_chars)
+    assume(not re.search(rf"[\s\ufeff\u200b]{{{blank_run},}}", text))
+    whole, sentences, chunks = _stream(text, cfg, window, seed)
+    assert whole == text
+    assert (sentences, chunks) == chunk_text(text, "doc.txt", cfg)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=texts, cfg=chunker_settings, window=st.integers(1, 40), seed=st.integers(0, 1000))
+def test_chunk_stream_keeps_the_contract_with_long_lines(text, cfg, window, seed):
+    whole, sentences, chunks = _stream(text, cfg, window, seed)
+    assert whole == text
+    assert [s.id for s in sentences] == list(range(len(sentences)))
+    assert [c.id for c in chunks] == list(range(len(chunks)))
+    for a, b in zip(sentences, sentences[1:]):
+        assert a.end_char <= b.start_char
+    covered = [False] * len(text)
+    for s in sentences:
+        assert text[s.start_char:s.end_char] == s.text and len(s.text) <= cfg.max_sentence_chars
+        for i in range(s.start_char, s.end_char):
+            covered[i] = True
+    for i, ch in enumerate(text):
+        assert covered[i] or ch.isspace() or ch in "\ufeff\u200b"
+    for c in chunks:
+        assert text[c.start_char:c.end_char] == c.text and len(c.text) <= cfg.max_chars
+        assert c.start_char == sentences[c.first_sentence].start_char
+        assert c.end_char == sentences[c.last_sentence].end_char
+        assert (c.start_line, c.end_line) == (sentences[c.first_sentence].start_line,
+                                              sentences[c.last_sentence].end_line)
+
+
+def test_text_stream_decodes_across_blocks_and_hashes(tmp_path):
+    text = "naïve café — 😀 déjà vu\r\nsecond line ✓\n" * 50
+    data = text.encode("utf-8")
+    (tmp_path / "a.txt").write_bytes(data)
+    stream = TextStream(SourceFile(tmp_path / "a.txt", "a.txt"), block=3)  # splits multi-byte characters
+    assert "".join(stream) == text
+    assert stream.sha256 == hashlib.sha256(data).hexdigest() and stream.size == len(data)
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"good text\n" * 20 + b"\xff bad", "not valid UTF-8 at byte 200"),
+    (b"abc\xe2\x82", "not valid UTF-8 at byte 3"),  # cut inside a character at the end
+    (b"abc\x00def", "looks binary"),
+])
+def test_text_stream_refuses_bad_bytes(tmp_path, data, message):
+    (tmp_path / "b.txt").write_bytes(data)
+    with pytest.raises(SourceError, match=message):
+        list(TextStream(SourceFile(tmp_path / "b.txt", "b.txt"), block=7))
+
+
+def _big_text(mb: float, seed: int = 0) -> str:
+    rng = random.Random(seed)
+    words = "alpha beta gamma delta river mountain cloud power grid model vector chunk".split()
+    out, size = [], 0
+    while size < mb * 1_000_000:
+        line = " ".join(" ".join(rng.choice(words) for _ in range(rng.randint(5, 15))).capitalize() + "."
+                        for _ in range(rng.randint(1, 6))) + "\n"
+        out.append(line)
+        size += len(line)
+    return "".join(out)
+
+
+class ConstantEncoder:
+    """Cheap vectors (the test is about memory, not meaning)."""
+
+    name = "constant"
+    dim = 8
+    fingerprint = "constant-8"
+
+    def __init__(self):
+        self.texts = 0
+
+    def encode(self, texts, batch_size=64):
+        self.texts += len(texts)
+        out = np.zeros((len(texts), self.dim), np.float32)
+        out[:, 0] = 1.0
+        return out
+
+
+def _peak_traced(corpus, index_dir) -> int:
+    tracemalloc.start()
+    try:
+        build_index(corpus, index_dir, encoder=ConstantEncoder(), progress=False)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_large_file_is_indexed_in_memory_that_does_not_grow_with_it(tmp_path, monkeypatch):
+    # small windows and read blocks, so that a few MB show what 50 MB would with the defaults
+    monkeypatch.setattr("indexer.chunker.STREAM_WINDOW", 1 << 15)
+    monkeypatch.setattr("indexer.reader.READ_BLOCK", 1 << 15)
+    build_index(write_corpus(tmp_path / "warm", {"a.txt": "Warm up."}), tmp_path / "idx-warm",
+                encoder=ConstantEncoder(), progress=False)  # imports and caches do not count
+    small = write_corpus(tmp_path / "small", {"big.txt": _big_text(1)})
+    large = write_corpus(tmp_path / "large", {"big.txt": _big_text(4)})
+    peak_small = _peak_traced(small, tmp_path / "idx-small")
+    peak_large = _peak_traced(large, tmp_path / "idx-large")
+    size = (large / "big.txt").stat().st_size
+    # Python-side peak (text, spans, vectors): a small fraction of the file, about the same for a 4x larger
+    # file. Reading a file whole, as before, held its bytes, its text and all its spans: several times its size.
+    assert peak_large < size / 2, (peak_small, peak_large, size)
+    assert peak_large < 1.25 * peak_small + 200_000, (peak_small, peak_large)
+    store = IndexStore(tmp_path / "idx-large")
+    assert store.document_text("big.txt") == (large / "big.txt").read_text(encoding="utf-8")
+    whole_s, whole_c = chunk_text(store.document_text("big.txt"), "big.txt")
+    assert store.n_chunks == len(whole_c)
+    c = store.chunks([len(whole_c) // 2])[len(whole_c) // 2]
+    assert c.text == whole_c[len(whole_c) // 2].text
+    assert [s.text for s in store.sentences_of(c)] == [
+        s.text for s in whole_s[whole_c[len(whole_c) // 2].first_sentence:whole_c[len(whole_c) // 2].last_sentence + 1]]
+    assert store.document_slice("big.txt", 1_000_000, 1_000_050) == store.document_text("big.txt")[1_000_000:1_000_050]
+
+
+def test_progress_reports_bytes_and_an_eta(tmp_path):
+    corpus = write_corpus(tmp_path / "c", {f"d{i}.txt": _big_text(0.2, seed=i) for i in range(3)})
+    total = sum(p.stat().st_size for p in corpus.iterdir())
+    seen = []
+    build_index(corpus, tmp_path / "idx", encoder=ConstantEncoder(), progress=False, on_progress=seen.append)
+    assert seen and all(i.total_bytes == total for i in seen)
+    assert [i.done_bytes for i in seen] == sorted(i.done_bytes for i in seen)
+    assert seen[-1].done_bytes == total and seen[-1].eta_s == 0
+    assert seen[0].eta_s is None and any(i.eta_s is not None and i.eta_s > 0 for i in seen[1:-1])
+    assert seen[-1].chunks == json.loads((tmp_path / "idx" / MANIFEST).read_text())["counts"]["chunks"]
+
+
+def test_a_file_that_breaks_mid_stream_is_dropped_whole_or_kept_as_before(tmp_path):
+    good = _big_text(2.5, seed=1)
+    corpus = write_corpus(tmp_path / "c", {"big.txt": good, "small.txt": "Penguins live in Antarctica."})
+    index_dir = tmp_path / "idx"
+    enc = FakeEncoder()
+    build_index(corpus, index_dir, encoder=enc, progress=False)
+    before = IndexStore(index_dir)
+    n_before = before.n_chunks
+    before.close()
+    # the file changes and now has a bad byte after 2.5 MB (read in blocks of 256 KiB)
+    (corpus / "big.txt").write_bytes(good.encode() + b"\xff more text\n")
+    (corpus / "new.txt").write_bytes(b"x" * 10 + b"\xff")
+    report = build_index(corpus, index_dir, encoder=enc, progress=False)
+    assert sorted(s.source for s in report.skipped) == ["big.txt", "new.txt"]
+    assert "previous version kept" in next(s.reason for s in report.skipped if s.source == "big.txt")
+    assert report.unchanged == ["small.txt", "big.txt"] and report.added == report.changed == []
+    store = IndexStore(index_dir)
+    assert store.n_chunks == n_before and store.document_text("big.txt") == good
+    assert store.document_text("new.txt") is None
+    index = Index(index_dir)  # vectors, FAISS and rows agree
+    assert index.faiss.ntotal == index.n_chunks
+    result = Retriever(index, enc).ask("Where do penguins live?", k=1)
+    assert result.passages[0].source == "small.txt"
