@@ -14,11 +14,11 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.chunker import ChunkerSettings, chunk_stream
+from indexer.chunker import ChunkBatch, ChunkerSettings, chunk_stream
 from indexer.encoder import Encoder, SentenceTransformerEncoder
 from indexer.errors import IndexDirError, SourceError
 from indexer.fsutil import recover_dir, writer_lock
@@ -236,17 +236,27 @@ class _Embedder:
         self.chunks, self.sentences, self._mark = [], [], (0, 0)
 
 
+def _open_document(f: SourceFile, settings: ChunkerSettings) -> tuple[TextStream, Iterator[ChunkBatch]]:
+    """A document's reader (``consumed``, then ``sha256`` and ``size``) and its spans, a stretch at a time.
+
+    Text files stream, whatever their size. A format whose text must be extracted whole fits here
+    as a reader that yields that text once, and a single batch of its spans.
+    """
+    stream = TextStream(f)
+    return stream, chunk_stream(stream, f.source, settings)
+
+
 def _write_new(todo, old, old_docs, encoder, settings, writer, report, progress, batch_size, flush_texts) -> None:
     """Read, chunk, embed and write the added and changed documents, one stretch at a time."""
     embedder = _Embedder(encoder, writer, batch_size, flush_texts, report)
     try:
         for f in todo:
-            stream = TextStream(f)
+            stream, batches = _open_document(f, settings)
             writer.begin(f.source)
             embedder.mark()
             counted = 0
             try:
-                for batch in chunk_stream(stream, f.source, settings):
+                for batch in batches:
                     writer.add_text(batch.start_char, batch.text)
                     writer.add_spans(batch.sentences, batch.chunks)
                     embedder.put(batch.chunks, batch.sentences)
