@@ -174,7 +174,7 @@ def bench_bigfile(sizes: list[float], encoder: str, workdir: Path, pythonpath: s
                 "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); "
                 "print(json.dumps(m._bigfile_child(*sys.argv[1:])))")
         out = subprocess.run([sys.executable, "-c", code, str(src / "big.txt"), str(workdir / f"idx-{mb:g}"), encoder],
-                             env=env, check=True, capture_output=True, text=True)
+                             env=env, cwd=workdir, check=True, capture_output=True, text=True)  # cwd: not this checkout
         row = json.loads(out.stdout.strip().splitlines()[-1])
         streaming = row["streaming_peak_anon_mb"]
         print(f"bigfile {row['file_mb']:6.1f} MB: anonymous memory {row['anon_before_mb']:.0f} MB before, peak "

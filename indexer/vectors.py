@@ -97,7 +97,7 @@ def build_faiss(vectors: np.ndarray, path: Path, settings: VectorSettings | None
     else:
         nlist = settings.nlist(n)
         index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
-        index.train(_sample(vectors, min(n, 256 * nlist)))
+        index.train(_sample(vectors, min(n, 64 * nlist)))  # FAISS asks for 39 to 256 points per cell
         index.nprobe = min(settings.nprobe, nlist)
         _add(index, vectors)
         info.update(nlist=nlist, nprobe=int(index.nprobe))
