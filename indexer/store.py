@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from indexer.errors import IndexCorrupt, IndexIncompatible, IndexNotFound, rebuild_hint
-from indexer.fsutil import fsync_dir, replace_dir
+from indexer.fsutil import fsync_dir, live_dir, replace_dir
 from indexer.schema import Chunk, Sentence
 
 log = logging.getLogger(__name__)
@@ -247,7 +247,7 @@ class IndexStore:
     """Read-only access to an index dir's chunk store and vectors (FAISS is opened by the retriever)."""
 
     def __init__(self, index_dir: str | os.PathLike, verify: bool = True):
-        self.path = Path(index_dir)
+        self.path = live_dir(Path(index_dir))
         self.manifest = read_manifest(self.path)
         verify_files(self.path, self.manifest, checksums=verify)
         self._local = threading.local()
