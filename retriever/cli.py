@@ -72,8 +72,14 @@ def _ask(args):
 
 
 def _cite(span) -> str:
+    """``file:lines``, then the page (PDF) and the section (the heading trail) when there are any."""
     lines = f"{span.start_line}" if span.start_line == span.end_line else f"{span.start_line}-{span.end_line}"
-    return f"{span.source}:{lines}"
+    where = f"{span.source}:{lines}"
+    if getattr(span, "page", None) is not None:
+        where += f", page {span.page}"
+    if getattr(span, "section", None):
+        where += f", section \"{span.section}\""
+    return where
 
 
 def render(result, color: bool = False, width: int = 100) -> str:
