@@ -237,12 +237,12 @@ def _size(path: Path) -> int:
 def _unreadable(f: SourceFile, e: OSError, old_docs: dict, plan: list, report: BuildReport) -> None:
     """A file found by the scan cannot be opened now: skip it, keeping its indexed version if any.
 
-    A file that vanished is gone (dropped like a deleted file); one that exists but cannot be
-    read (permissions, I/O error) keeps what the index already holds for it.
+    Unreadable (permissions, I/O error) or vanished since the scan, it keeps what the index holds
+    for it (nothing indexed is lost mid-run); a file gone before the run is dropped by the next.
     """
     prev = old_docs.get(f.source)
     reason = skip_reason(e)
-    if prev is not None and not isinstance(e, FileNotFoundError):
+    if prev is not None:
         plan.append((f, prev["sha256"]))  # same sha256: its stored chunks and vectors are reused
         reason += " (previous version kept)"
     report.skipped.append(Skipped(f.source, reason))

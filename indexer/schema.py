@@ -23,8 +23,9 @@ class Span:
     end_char: int
     start_line: int
     end_line: int
-    page: int | None = None
-    section: str | None = None
+    # keyword-only, so positional construction of the subclasses (score, chunk_id, ...) is unchanged
+    page: int | None = field(default=None, kw_only=True)
+    section: str | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)

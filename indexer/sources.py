@@ -140,12 +140,8 @@ def read_document(f: SourceFile) -> Document:
 
 
 def decode(f: SourceFile, data: bytes) -> str:
-    """The text of a plain-text file's bytes (UTF-8 or a detected encoding), or ``FileSkipped``."""
-    from indexer.formats.plain import decode_text
-
-    if not data:
-        raise FileSkipped(f.source, "empty file")
-    return decode_text(f.source, data)[0]
+    """The text offsets index for a file's bytes (without its regions: prefer ``read_document``)."""
+    return extract(f.source, data).text
 
 
 def skip_reason(e: OSError | SourceError) -> str:

@@ -289,8 +289,8 @@ class IndexStore:
             "SELECT c.id, d.source, c.start_char, c.end_char, c.start_line, c.end_line, "
             "c.first_sentence, c.last_sentence, c.text, c.page, c.section FROM chunks c "
             f"JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})", [int(i) for i in ids]).fetchall()
-        return {r[0]: Chunk(r[8], r[1], r[2], r[3], r[4], r[5], r[9], r[10], id=r[0], first_sentence=r[6],
-                            last_sentence=r[7]) for r in rows}
+        return {r[0]: Chunk(r[8], r[1], r[2], r[3], r[4], r[5], page=r[9], section=r[10], id=r[0],
+                            first_sentence=r[6], last_sentence=r[7]) for r in rows}
 
     def sentences_of(self, chunk: Chunk) -> list[Sentence]:
         """The sentences inside a chunk, their text sliced from the chunk's text."""
@@ -298,7 +298,7 @@ class IndexStore:
             "SELECT id, start_char, end_char, start_line, end_line, page, section FROM sentences "
             "WHERE id BETWEEN ? AND ? ORDER BY id", (chunk.first_sentence, chunk.last_sentence)).fetchall()
         base = chunk.start_char
-        return [Sentence(chunk.text[s - base:e - base], chunk.source, s, e, sl, el, pg, sec, id=i)
+        return [Sentence(chunk.text[s - base:e - base], chunk.source, s, e, sl, el, page=pg, section=sec, id=i)
                 for i, s, e, sl, el, pg, sec in rows]
 
     def documents(self) -> list[dict[str, Any]]:
@@ -324,11 +324,12 @@ class IndexStore:
         if row is None:
             return None
         doc_id, sha, size, text, c0, nc, s0, ns = row
-        sentences = [Sentence(text[s:e], source, s, e, sl, el, pg, sec, id=i - s0)
+        sentences = [Sentence(text[s:e], source, s, e, sl, el, page=pg, section=sec, id=i - s0)
                      for i, s, e, sl, el, pg, sec in self.db.execute(
                          "SELECT id, start_char, end_char, start_line, end_line, page, section FROM sentences "
                          "WHERE doc_id = ? ORDER BY id", (doc_id,))]
-        chunks = [Chunk(t, source, s, e, sl, el, pg, sec, id=i - c0, first_sentence=fs - s0, last_sentence=ls - s0)
+        chunks = [Chunk(t, source, s, e, sl, el, page=pg, section=sec, id=i - c0,
+                        first_sentence=fs - s0, last_sentence=ls - s0)
                   for i, s, e, sl, el, fs, ls, t, pg, sec in self.db.execute(
                       "SELECT id, start_char, end_char, start_line, end_line, first_sentence, last_sentence, text, "
                       "page, section FROM chunks WHERE doc_id = ? ORDER BY id", (doc_id,))]

@@ -1,7 +1,8 @@
 """Ask a question about the indexed documents; get the answering sentence and cited passages.
 
 With no index yet, the default index is built over the bundled seeds/ first. Every passage
-shown is a verbatim slice of a source file, cited as file:lines.
+shown is a verbatim slice of a source file, cited as file:lines (plus the page of a PDF
+or the section of a Markdown, HTML or DOCX file).
 """
 
 from __future__ import annotations

@@ -186,3 +186,10 @@ def test_unknown_extension_and_empty_file():
         extract("notes.md", b"")
     with pytest.raises(FileSkipped, match=r"no text \(only white space\)"):
         extract("blank.txt", b" \r\n\t\n")
+
+
+def test_markdown_front_matter_is_not_a_heading():
+    text = "---\ntitle: Notes\ntags: [a]\n---\nBody text.\n# Real\nMore.\n"
+    ex = extract("notes.md", text.encode())
+    assert slices(ex) == [("---\ntitle: Notes\ntags: [a]\n---\nBody text.\n", None, None),
+                          ("# Real\nMore.\n", None, "Real")]

@@ -167,9 +167,10 @@ def test_files_vanishing_mid_run(tiny_corpus, tmp_path, monkeypatch):
     (tiny_corpus / "gone.txt").write_text("Found by the scan, gone before it is hashed.")
     real_find, real_read = build.find_files, build.read_document
 
-    def find_then_delete(root):
+    def find_then_delete(root):  # these disappear between the scan and hashing
         found = real_find(root)
         (tiny_corpus / "gone.txt").unlink()
+        (tiny_corpus / "money.txt").unlink()
         return found
 
     def delete_then_read(f):  # the file disappears between hashing and reading
@@ -182,12 +183,15 @@ def test_files_vanishing_mid_run(tiny_corpus, tmp_path, monkeypatch):
     report = build_index(tiny_corpus, index_dir, encoder=FakeEncoder(), progress=False)
     assert [(s.source, s.reason) for s in report.skipped] == [
         ("gone.txt", "vanished while indexing"),
+        ("money.txt", "vanished while indexing (previous version kept)"),
         ("new.txt", "vanished while indexing"),
         ("space.txt", "vanished while indexing (previous version kept)")]
+    assert report.removed == []
     store = IndexStore(index_dir)
     assert store.document_text("space.txt") == TINY["space.txt"]  # nothing indexed is lost
+    assert store.document_text("money.txt") == TINY["money.txt"]
     assert store.document_text("new.txt") is None and store.document_text("gone.txt") is None
-    # the next run sees space.txt is gone and drops it like any deleted file
+    # the next run sees they are gone and drops them like any deleted file
     monkeypatch.undo()
     report = build_index(tiny_corpus, index_dir, encoder=FakeEncoder(), progress=False)
-    assert report.removed == ["space.txt"] and report.skipped == []
+    assert report.removed == ["money.txt", "space.txt"] and report.skipped == []

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 from indexer.formats.layout import Extracted, Heading, clean_title, section_regions
 from indexer.formats.plain import decode_text, encoding_note
 from indexer.text import LineIndex
+
+# YAML front matter (Jekyll, Hugo, MkDocs): not Markdown, and its closing "---" would make the
+# line above it a setext heading.
+_FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*(?:\r\n|\r|\n).*?(?:\r\n|\r|\n)(?:---|\.\.\.)[ \t]*(?:\r\n|\r|\n|\Z)",
+                           re.S)
 
 
 def headings(text: str) -> list[Heading]:
     """ATX (``# Title``) and setext (``Title\\n===``) headings, found by a CommonMark parser.
 
-    Headings inside code blocks, lists or quotes are not headings; the title is the heading's
-    plain text (emphasis and code marks dropped).
+    Headings inside code blocks, lists, quotes or a leading YAML front matter are not headings;
+    the title is the heading's plain text (emphasis and code marks dropped).
     """
     from markdown_it import MarkdownIt
 
@@ -19,6 +26,8 @@ def headings(text: str) -> list[Heading]:
     # dropped for the parser only, which changes no line number.
     tokens = MarkdownIt("commonmark").parse(text[1:] if text.startswith("\ufeff") else text)
     starts = LineIndex(text).starts
+    front = _FRONT_MATTER.match(text)
+    skip_to = front.end() if front else 0
     out = []
     for i, tok in enumerate(tokens):
         if tok.type != "heading_open" or tok.map is None or tok.level != 0:
@@ -29,6 +38,8 @@ def headings(text: str) -> list[Heading]:
         if first >= len(starts):
             continue
         end = starts[after] if after < len(starts) else len(text)
+        if starts[first] < skip_to:
+            continue
         out.append(Heading(starts[first], end, int(tok.tag[1:]), clean_title(title)))
     return out
 
