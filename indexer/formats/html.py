@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from indexer.errors import FileSkipped
@@ -19,6 +20,8 @@ BLOCKS = frozenset("""
     figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr html legend li main menu nav
     ol p pre section summary table tbody tfoot thead tr ul
 """.split())
+log = logging.getLogger(__name__)
+
 HEADINGS = {f"h{i}": i for i in range(1, 7)}
 CELLS = ("td", "th")
 _SPACES = re.compile(r"[ \t\n\r\f]+")  # HTML white space (a no-break space is not)
@@ -135,7 +138,11 @@ def extract(source: str, data: bytes) -> Extracted:
 
     declared = EncodingDetector.find_declared_encoding(data, is_html=True, search_entire_document=False)
     html, codec = decode_text(source, data, declared=declared)
-    text, heads = visible_text(html)
+    try:
+        text, heads = visible_text(html)
+    except Exception as e:  # noqa: BLE001 - html.parser is lenient; anything it still rejects is damage
+        log.debug("%s: HTML parsing failed", source, exc_info=True)
+        raise FileSkipped(source, f"unparsable HTML ({e.__class__.__name__})") from None
     text = clean_extracted(text)
     if not text.strip():
         raise FileSkipped(source, "no visible text")
