@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.chunker import ChunkerSettings, chunk_text
+from indexer.chunker import ChunkerSettings, chunk_regions
 from indexer.encoder import Encoder, SentenceTransformerEncoder
 from indexer.errors import IndexDirError, SourceError
 from indexer.fsutil import recover_dir, writer_lock
-from indexer.sources import Document, Skipped, SourceFile, decode, find_files, read_bytes
+from indexer.sources import Document, Skipped, SourceFile, find_files, read_document, skip_reason
 from indexer.store import DocumentRecord, IndexStore, IndexWriter
 from indexer.vectors import build_faiss
 
@@ -36,6 +36,7 @@ class BuildReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    notes: list[Skipped] = field(default_factory=list)  # indexed, with something to say (e.g. encoding)
     documents: int = 0
     chunks: int = 0
     sentences: int = 0
@@ -118,7 +119,7 @@ def build_index(
             try:
                 plan.append((f, _hash_file(f.path)))
             except OSError as e:
-                report.skipped.append(Skipped(f.source, f"cannot read: {e.strerror or e}"))
+                _unreadable(f, e, old_docs, plan, report)
         current = {f.source for f, _ in plan}
         report.removed = sorted(s for s in old_docs if s not in current)
         todo_bytes = 0
@@ -131,14 +132,14 @@ def build_index(
             else:
                 report.unchanged.append(f.source)
                 continue
-            todo_bytes += f.path.stat().st_size if f.path.exists() else 0
+            todo_bytes += _size(f.path)
         if old is not None and not (report.added or report.changed or report.removed):
             report.documents = len(old_docs)
             report.chunks, report.sentences = old.manifest["counts"]["chunks"], old.manifest["counts"]["sentences"]
             report.seconds = time.perf_counter() - t0
             return report
         if not plan and not old_docs:
-            raise SourceError(f"nothing to index in {source_dir}: no readable .txt or .md files"
+            raise SourceError(f"nothing to index in {source_dir}: no readable documents"
                               + (f" ({len(report.skipped)} skipped)" if report.skipped else ""))
 
         writer = IndexWriter(index_dir, encoder.dim)
@@ -198,11 +199,9 @@ def _write_all(plan, old, old_docs, encoder, settings, writer, report, todo_byte
                     writer.add(rec)
                     continue
             try:
-                data, digest = read_bytes(f)
-                doc = Document(f.source, digest, len(data), decode(f, data))
+                doc = read_document(f)
             except (OSError, SourceError) as e:
-                reason = (f"cannot read: {e.strerror or e}" if isinstance(e, OSError)
-                          else str(e).split(": ", 1)[-1])
+                reason = skip_reason(e)
                 _forget(report, f.source)
                 rec = old.load_document(f.source) if prev is not None else None
                 if rec is not None:
@@ -211,7 +210,9 @@ def _write_all(plan, old, old_docs, encoder, settings, writer, report, todo_byte
                     reason += " (previous version kept)"
                 report.skipped.append(Skipped(f.source, reason))
                 continue
-            sentences, chunks = chunk_text(doc.text, doc.source, settings)
+            if doc.note:
+                report.notes.append(Skipped(doc.source, doc.note))
+            sentences, chunks = chunk_regions(doc.text, doc.source, doc.regions, settings)
             if not chunks:
                 empty = np.zeros((0, encoder.dim), np.float32)
                 writer.add(DocumentRecord(doc.source, doc.sha256, doc.size, doc.text, [], [], empty, empty))
@@ -224,6 +225,27 @@ def _write_all(plan, old, old_docs, encoder, settings, writer, report, todo_byte
         flush()
     finally:
         bar.close()
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # vanished or unreadable since the scan: reported when it is read
+        return 0
+
+
+def _unreadable(f: SourceFile, e: OSError, old_docs: dict, plan: list, report: BuildReport) -> None:
+    """A file found by the scan cannot be opened now: skip it, keeping its indexed version if any.
+
+    Unreadable (permissions, I/O error) or vanished since the scan, it keeps what the index holds
+    for it (nothing indexed is lost mid-run); a file gone before the run is dropped by the next.
+    """
+    prev = old_docs.get(f.source)
+    reason = skip_reason(e)
+    if prev is not None:
+        plan.append((f, prev["sha256"]))  # same sha256: its stored chunks and vectors are reused
+        reason += " (previous version kept)"
+    report.skipped.append(Skipped(f.source, reason))
 
 
 def _forget(report: BuildReport, source: str) -> None:

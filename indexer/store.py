@@ -3,7 +3,8 @@
 Layout of an index dir::
 
     manifest.json         format version, model, chunker settings, documents, file checksums
-    chunks.sqlite         documents (with their text), sentences, chunks, FTS5 over chunks
+    chunks.sqlite         documents (with the text offsets index), sentences, chunks (with
+                          their page and section), FTS5 over chunks
     chunks.faiss          FAISS index over chunk vectors (ids = chunk ids)
     chunk_vectors.npy     float32 chunk vectors, row = chunk id
     sentence_vectors.npy  float32 sentence vectors, row = sentence id
@@ -33,7 +34,7 @@ from indexer.schema import Chunk, Sentence
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: page and section per sentence and chunk
 MANIFEST = "manifest.json"
 DB = "chunks.sqlite"
 FAISS = "chunks.faiss"
@@ -50,13 +51,14 @@ CREATE TABLE documents(
 CREATE TABLE sentences(
     id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL,
     start_char INTEGER NOT NULL, end_char INTEGER NOT NULL,
-    start_line INTEGER NOT NULL, end_line INTEGER NOT NULL);
+    start_line INTEGER NOT NULL, end_line INTEGER NOT NULL,
+    page INTEGER, section TEXT);
 CREATE TABLE chunks(
     id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL,
     start_char INTEGER NOT NULL, end_char INTEGER NOT NULL,
     start_line INTEGER NOT NULL, end_line INTEGER NOT NULL,
     first_sentence INTEGER NOT NULL, last_sentence INTEGER NOT NULL,
-    text TEXT NOT NULL);
+    text TEXT NOT NULL, page INTEGER, section TEXT);
 CREATE VIRTUAL TABLE chunks_fts USING fts5(
     text, content='chunks', content_rowid='id', tokenize='porter unicode61');
 """
@@ -140,14 +142,15 @@ class IndexWriter:
             (doc_id, rec.source, rec.sha256, rec.size, rec.text, c0, len(rec.chunks), s0, len(rec.sentences)),
         )
         self.db.executemany(
-            "INSERT INTO sentences VALUES (?,?,?,?,?,?)",
-            [(s0 + i, doc_id, s.start_char, s.end_char, s.start_line, s.end_line)
+            "INSERT INTO sentences VALUES (?,?,?,?,?,?,?,?)",
+            [(s0 + i, doc_id, s.start_char, s.end_char, s.start_line, s.end_line, s.page, s.section)
              for i, s in enumerate(rec.sentences)],
         )
         rows = [(c0 + i, doc_id, c.start_char, c.end_char, c.start_line, c.end_line,
-                 s0 + c.first_sentence, s0 + c.last_sentence, c.text) for i, c in enumerate(rec.chunks)]
-        self.db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?)", rows)
-        self.db.executemany("INSERT INTO chunks_fts(rowid, text) VALUES (?,?)", [(r[0], r[-1]) for r in rows])
+                 s0 + c.first_sentence, s0 + c.last_sentence, c.text, c.page, c.section)
+                for i, c in enumerate(rec.chunks)]
+        self.db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+        self.db.executemany("INSERT INTO chunks_fts(rowid, text) VALUES (?,?)", [(r[0], r[8]) for r in rows])
         self.chunk_vecs.append(rec.chunk_vectors)
         self.sent_vecs.append(rec.sentence_vectors)
         self.documents.append({
@@ -284,19 +287,19 @@ class IndexStore:
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
             "SELECT c.id, d.source, c.start_char, c.end_char, c.start_line, c.end_line, "
-            f"c.first_sentence, c.last_sentence, c.text FROM chunks c JOIN documents d ON d.id = c.doc_id "
-            f"WHERE c.id IN ({marks})", [int(i) for i in ids]).fetchall()
-        return {r[0]: Chunk(r[8], r[1], r[2], r[3], r[4], r[5], id=r[0], first_sentence=r[6], last_sentence=r[7])
-                for r in rows}
+            "c.first_sentence, c.last_sentence, c.text, c.page, c.section FROM chunks c "
+            f"JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})", [int(i) for i in ids]).fetchall()
+        return {r[0]: Chunk(r[8], r[1], r[2], r[3], r[4], r[5], page=r[9], section=r[10], id=r[0],
+                            first_sentence=r[6], last_sentence=r[7]) for r in rows}
 
     def sentences_of(self, chunk: Chunk) -> list[Sentence]:
         """The sentences inside a chunk, their text sliced from the chunk's text."""
         rows = self.db.execute(
-            "SELECT id, start_char, end_char, start_line, end_line FROM sentences "
+            "SELECT id, start_char, end_char, start_line, end_line, page, section FROM sentences "
             "WHERE id BETWEEN ? AND ? ORDER BY id", (chunk.first_sentence, chunk.last_sentence)).fetchall()
         base = chunk.start_char
-        return [Sentence(chunk.text[s - base:e - base], chunk.source, s, e, sl, el, id=i)
-                for i, s, e, sl, el in rows]
+        return [Sentence(chunk.text[s - base:e - base], chunk.source, s, e, sl, el, page=pg, section=sec, id=i)
+                for i, s, e, sl, el, pg, sec in rows]
 
     def documents(self) -> list[dict[str, Any]]:
         """Indexed documents sorted by source: source, size, sha256 and chunk count, from the manifest."""
@@ -304,6 +307,12 @@ class IndexStore:
                        for d in self.manifest["documents"]), key=lambda d: d["source"])
 
     def document_text(self, source: str) -> str | None:
+        """The exact text that offsets into ``source`` index (None when it is not indexed).
+
+        For .txt and .md files this is the file as decoded; for PDF, DOCX and HTML it is the
+        extracted text (PDF pages separated by a line holding a form feed). So for every span,
+        ``document_text(span.source)[span.start_char:span.end_char] == span.text``.
+        """
         row = self.db.execute("SELECT text FROM documents WHERE source = ?", (source,)).fetchone()
         return row[0] if row else None
 
@@ -315,13 +324,15 @@ class IndexStore:
         if row is None:
             return None
         doc_id, sha, size, text, c0, nc, s0, ns = row
-        sentences = [Sentence(text[s:e], source, s, e, sl, el, id=i - s0) for i, s, e, sl, el in self.db.execute(
-            "SELECT id, start_char, end_char, start_line, end_line FROM sentences WHERE doc_id = ? ORDER BY id",
-            (doc_id,))]
-        chunks = [Chunk(t, source, s, e, sl, el, id=i - c0, first_sentence=fs - s0, last_sentence=ls - s0)
-                  for i, s, e, sl, el, fs, ls, t in self.db.execute(
-                      "SELECT id, start_char, end_char, start_line, end_line, first_sentence, last_sentence, text "
-                      "FROM chunks WHERE doc_id = ? ORDER BY id", (doc_id,))]
+        sentences = [Sentence(text[s:e], source, s, e, sl, el, page=pg, section=sec, id=i - s0)
+                     for i, s, e, sl, el, pg, sec in self.db.execute(
+                         "SELECT id, start_char, end_char, start_line, end_line, page, section FROM sentences "
+                         "WHERE doc_id = ? ORDER BY id", (doc_id,))]
+        chunks = [Chunk(t, source, s, e, sl, el, page=pg, section=sec, id=i - c0,
+                        first_sentence=fs - s0, last_sentence=ls - s0)
+                  for i, s, e, sl, el, fs, ls, t, pg, sec in self.db.execute(
+                      "SELECT id, start_char, end_char, start_line, end_line, first_sentence, last_sentence, text, "
+                      "page, section FROM chunks WHERE doc_id = ? ORDER BY id", (doc_id,))]
         chunk_vectors = np.load(self.path / CHUNK_VECTORS, mmap_mode="r", allow_pickle=False)
         return DocumentRecord(source, sha, size, text, sentences, chunks,
                               np.array(chunk_vectors[c0:c0 + nc]), np.array(self.sentence_vectors[s0:s0 + ns]))

@@ -1,7 +1,8 @@
 """Ask a question about the indexed documents; get the answering sentence and cited passages.
 
 With no index yet, the default index is built over the bundled seeds/ first. Every passage
-shown is a verbatim slice of a source file, cited as file:lines.
+shown is a verbatim slice of a source file, cited as file:lines (plus the page of a PDF
+or the section of a Markdown, HTML or DOCX file).
 """
 
 from __future__ import annotations
@@ -72,8 +73,14 @@ def _ask(args):
 
 
 def _cite(span) -> str:
+    """``file:lines``, then the page (PDF) and the section (the heading trail) when there are any."""
     lines = f"{span.start_line}" if span.start_line == span.end_line else f"{span.start_line}-{span.end_line}"
-    return f"{span.source}:{lines}"
+    where = f"{span.source}:{lines}"
+    if getattr(span, "page", None) is not None:
+        where += f", page {span.page}"
+    if getattr(span, "section", None):
+        where += f", section \"{span.section}\""
+    return where
 
 
 def render(result, color: bool = False, width: int = 100) -> str:

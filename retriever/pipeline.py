@@ -109,7 +109,8 @@ class Retriever:
                                 key=lambda x: -x[1])
         ranked = ranked[:k]
         passages = tuple(Passage(c.text, c.source, c.start_char, c.end_char, c.start_line, c.end_line,
-                                 score=round(float(s), 6), chunk_id=c.id) for c, s in ranked)
+                                 page=c.page, section=c.section, score=round(float(s), 6), chunk_id=c.id)
+                         for c, s in ranked)
         answer = None
         # the answer is the best sentence inside the passages returned
         kept = {p.chunk_id for p in passages}
@@ -158,4 +159,4 @@ class Retriever:
         s = best.sentence
         where = next(i for i, p in enumerate(passages) if p.chunk_id == best.chunk.id)
         return Answer(s.text, s.source, s.start_char, s.end_char, s.start_line, s.end_line,
-                      score=round(float(conf), 6), passage=where)
+                      page=s.page, section=s.section, score=round(float(conf), 6), passage=where)
