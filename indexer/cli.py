@@ -25,6 +25,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max-chars", type=int, default=None, help="largest chunk, in characters (default 600)")
     p.add_argument("--overlap", type=int, default=None, help="sentences shared by consecutive chunks (default 1)")
     p.add_argument("--batch-size", type=int, default=64, help="texts per encoder batch (default 64)")
+    p.add_argument("--no-onnx", action="store_true",
+                   help="do not store an ONNX export of the model in the index (then `ask` loads torch)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, only the summary")
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     return p
@@ -55,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = build_index(args.source_dir, index_dir, encoder=SentenceTransformerEncoder(args.model),
                              settings=settings, rebuild=args.rebuild,
-                             progress=False if args.quiet else None, batch_size=args.batch_size)
+                             progress=False if args.quiet else None, batch_size=args.batch_size,
+                             onnx=not args.no_onnx)
     except QuarryError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
