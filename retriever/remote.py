@@ -66,6 +66,9 @@ def ask_server(index_dir: str | os.PathLike, question: str, k: int, timeout: flo
     key = os.environ.get("QUARRY_API_KEY")
     if key:
         headers["X-API-Key"] = key
+    elif info.get("api_key") is True:
+        log.debug("server %s wants an API key and QUARRY_API_KEY is not set: falling back", info["url"])
+        return None
     body = json.dumps({"question": question, "k": k}).encode("utf-8")
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:

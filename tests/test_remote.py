@@ -134,6 +134,8 @@ def test_unfit_announcements_are_ignored(index_dir, stand_in, tmp_path, capsys):
         stand_in.announce(index_dir, changes)
         assert find_server(index_dir) is None, changes
         local_answer(index_dir, capsys)
+    stand_in.announce(index_dir, {"api_key": True})  # a key is needed and QUARRY_API_KEY is not set
+    local_answer(index_dir, capsys)
     server_file(index_dir).write_text("{not json")
     assert find_server(index_dir) is None
     local_answer(index_dir, capsys)
