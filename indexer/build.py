@@ -17,6 +17,7 @@ from indexer.chunker import ChunkerSettings, chunk_regions
 from indexer.encoder import Encoder, SentenceTransformerEncoder
 from indexer.errors import IndexDirError, SourceError
 from indexer.fsutil import recover_dir, writer_lock
+from indexer.onnx_export import attach_query_encoder, export_is_current
 from indexer.sources import Document, Skipped, SourceFile, find_files, read_document, skip_reason
 from indexer.store import DocumentRecord, IndexStore, IndexWriter
 from indexer.vectors import build_faiss
@@ -94,12 +95,14 @@ def build_index(
     rebuild: bool = False,
     progress: bool | None = None,
     batch_size: int = 64,
+    onnx: bool = True,
 ) -> BuildReport:
     """Build ``index_dir`` from the documents in ``source_dir``, or update it incrementally.
 
     Unchanged files (same sha256) keep their chunks and vectors; changed files are re-chunked
     and re-embedded; files no longer present are dropped. The new index replaces the old one
     atomically; if nothing changed, nothing is written. ``progress=None`` shows a bar on a TTY.
+    ``onnx``: also store an ONNX export of the encoder for torch-free queries (indexer.onnx_export).
     """
     t0 = time.perf_counter()
     source_dir, index_dir = Path(source_dir), Path(index_dir)
@@ -133,7 +136,8 @@ def build_index(
                 report.unchanged.append(f.source)
                 continue
             todo_bytes += _size(f.path)
-        if old is not None and not (report.added or report.changed or report.removed):
+        export_ok = not onnx or old is None or export_is_current(old.manifest, encoder)
+        if old is not None and not (report.added or report.changed or report.removed) and export_ok:
             report.documents = len(old_docs)
             report.chunks, report.sentences = old.manifest["counts"]["chunks"], old.manifest["counts"]["sentences"]
             report.seconds = time.perf_counter() - t0
@@ -151,6 +155,9 @@ def build_index(
                 "source_dir": str(source_dir.resolve()),
                 "updated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             }
+            previous = index_dir if index_dir.exists() and not rebuild else None
+            if onnx and (entry := attach_query_encoder(encoder, writer.tmp, previous)) is not None:
+                manifest["query_encoder"] = entry  # the torch-free query encoder, beside its vectors
             if old is not None:
                 old.close()
             writer.commit(manifest, build_faiss)

@@ -34,6 +34,8 @@ def parser() -> argparse.ArgumentParser:
                    help="print the indexed text of SOURCE (a path as cited, e.g. docs/report.pdf) and exit")
     p.add_argument("--chars", metavar="START:END", default=None,
                    help="with --show-text: print only text[START:END] (the offsets of a citation)")
+    p.add_argument("--no-onnx", action="store_true",
+                   help="do not store an ONNX export of the model in the index (then `ask` loads torch)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, only the summary")
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     return p
@@ -71,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = build_index(args.source_dir, index_dir, encoder=SentenceTransformerEncoder(args.model),
                              settings=settings, rebuild=args.rebuild,
-                             progress=False if args.quiet else None, batch_size=args.batch_size)
+                             progress=False if args.quiet else None, batch_size=args.batch_size,
+                             onnx=not args.no_onnx)
     except QuarryError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

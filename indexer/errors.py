@@ -24,6 +24,10 @@ class ModelError(QuarryError):
     """The embedding model cannot be found or loaded."""
 
 
+class ExportError(ModelError):
+    """The embedding model cannot be exported to ONNX (queries then use the torch path)."""
+
+
 class IndexDirError(QuarryError):
     """Base class for problems with an index directory."""
 

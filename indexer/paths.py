@@ -1,7 +1,8 @@
-"""Default locations: the index dir ``ask`` uses and the seeds folder it indexes first."""
+"""Default locations: the index dir ``ask`` uses, the seeds folder it indexes first, server files."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -25,3 +26,9 @@ def default_seeds_dir() -> Path:
         return Path(env).expanduser()
     project = Path(__file__).resolve().parent.parent / "seeds"
     return project if project.is_dir() else Path("seeds")
+
+
+def server_file(index_dir: str | os.PathLike) -> Path:
+    """Where a running server for ``index_dir`` announces itself (see the server discovery protocol)."""
+    key = hashlib.sha256(str(Path(index_dir).resolve()).encode()).hexdigest()[:16]
+    return cache_dir() / "servers" / f"{key}.json"

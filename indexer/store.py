@@ -8,6 +8,7 @@ Layout of an index dir::
     chunks.faiss          FAISS index over chunk vectors (ids = chunk ids)
     chunk_vectors.npy     float32 chunk vectors, row = chunk id
     sentence_vectors.npy  float32 sentence vectors, row = sentence id
+    encoder/              optional: the ONNX export of the embedding model (see indexer.onnx_export)
 
 Every file is written into a temporary sibling folder which then replaces the old one in a
 single atomic rename; readers never see a half-written index.
@@ -30,6 +31,7 @@ import numpy as np
 
 from indexer.errors import IndexCorrupt, IndexIncompatible, IndexNotFound, rebuild_hint
 from indexer.fsutil import fsync_dir, live_dir, replace_dir
+from indexer.hashcache import cached_sha256
 from indexer.schema import Chunk, Sentence
 
 log = logging.getLogger(__name__)
@@ -181,7 +183,9 @@ class IndexWriter:
             documents=self.documents,
             files={},
         )
-        for name in DATA_FILES:
+        extra = sorted(p.relative_to(self.tmp).as_posix() for p in self.tmp.rglob("*")
+                       if p.is_file() and p.name != MANIFEST and p.name not in DATA_FILES)
+        for name in (*DATA_FILES, *extra):  # extra: files a build hook put in the folder (encoder/)
             path = self.tmp / name
             with open(path, "rb+") as fh:
                 os.fsync(fh.fileno())
@@ -230,9 +234,16 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
 
 
 def verify_files(index_dir: Path, manifest: dict[str, Any], checksums: bool = True) -> None:
-    """Check that every data file is there with the size (and sha256) the manifest records."""
+    """Check that every data file is there with the size (and sha256) the manifest records.
+
+    Digests come from :func:`indexer.hashcache.cached_sha256`: a file untouched since it was last
+    verified (same inode, size, mtime and ctime) is not read again.
+    """
     files = manifest.get("files") or {}
-    for name in DATA_FILES:
+    for name in (*DATA_FILES, *(n for n in files if n not in DATA_FILES)):
+        if name.startswith("/") or ".." in name.split("/"):
+            raise IndexCorrupt(f"{index_dir}: the manifest names a file outside the index ({name!r})",
+                               index_dir, rebuild_hint(index_dir))
         path = Path(index_dir) / name
         want = files.get(name)
         if want is None or not path.is_file():
@@ -241,7 +252,7 @@ def verify_files(index_dir: Path, manifest: dict[str, Any], checksums: bool = Tr
         if size != want["size"]:
             raise IndexCorrupt(f"{path} is {size} bytes, the manifest says {want['size']} (truncated?)",
                                index_dir, rebuild_hint(index_dir))
-        if checksums and file_sha256(path) != want["sha256"]:
+        if checksums and cached_sha256(path) != want["sha256"]:
             raise IndexCorrupt(f"{path} does not match its checksum (modified or damaged)",
                                index_dir, rebuild_hint(index_dir))
 

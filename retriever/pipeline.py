@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from indexer.encoder import Encoder, SentenceTransformerEncoder
+from indexer.encoder import Encoder
 from indexer.errors import QueryError
 from indexer.schema import Answer, Chunk, Passage, Result
 from indexer.text import terms
@@ -68,8 +68,14 @@ class Retriever:
     @classmethod
     def open(cls, index_dir: str | os.PathLike, encoder: Encoder | None = None,
              config: RetrieverConfig | None = None, verify: bool = True) -> Retriever:
-        """Open ``index_dir`` (checked) with ``encoder`` (default: the packaged MiniLM)."""
-        return cls(Index(index_dir, verify=verify), encoder or SentenceTransformerEncoder(), config)
+        """Open ``index_dir`` (checked) with ``encoder`` (default: the index's verified ONNX export of its
+        model, else the torch model; see :func:`retriever.query_encoder.open_query_encoder`)."""
+        index = Index(index_dir, verify=verify)
+        if encoder is None:
+            from retriever.query_encoder import open_query_encoder
+
+            encoder = open_query_encoder(index)
+        return cls(index, encoder, config)
 
     def with_config(self, **changes) -> Retriever:
         """The same index and encoder with some settings changed (for evaluation)."""

@@ -30,7 +30,8 @@ def mixed(tmp_path, monkeypatch):
     report = build_index(root, index_dir, encoder=FakeEncoder(), progress=False)
     assert report.added == ["guide.md", "notes.txt", "page.html", "papers/moon.pdf", "report.docx"]
     assert report.skipped == []
-    monkeypatch.setattr("indexer.encoder.SentenceTransformerEncoder", lambda model=None: FakeEncoder())
+    for where in ("indexer.encoder", "retriever.query_encoder"):  # the CLIs' torch encoder, wherever looked up
+        monkeypatch.setattr(f"{where}.SentenceTransformerEncoder", lambda model=None: FakeEncoder())
     return root, index_dir
 
 
