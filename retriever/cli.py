@@ -63,10 +63,14 @@ def main(argv: list[str] | None = None) -> int:
         body, result = result, result_from_dict(result)
     else:
         body = result.to_dict()
-    if args.json:
-        print(json.dumps(body, ensure_ascii=False, indent=2))
-    else:
-        print(render(result, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR")))
+    try:
+        if args.json:
+            print(json.dumps(body, ensure_ascii=False, indent=2))
+        else:
+            print(render(result, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR")))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `ask ... | head`: the reader has gone, which is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
