@@ -1,0 +1,53 @@
+"""What routes depend on: the retriever (opened once, in the lifespan), the settings, the API key check."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import APIKeyHeader
+
+from indexer.encoder import SentenceTransformerEncoder
+from retriever.batching import BatchingEncoder
+from retriever.pipeline import Retriever
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+API_KEY_HEADER = "X-API-Key"
+_api_key = APIKeyHeader(name=API_KEY_HEADER, auto_error=False,
+                        description="Required on /ask, /documents and /context when the server has QUARRY_API_KEY set.")
+
+
+def open_retriever(settings: Settings) -> Retriever:
+    """The index at ``settings.index_dir`` with the embedding model, behind a batching wrapper.
+
+    Raises :class:`~indexer.errors.QuarryError` subclasses (missing, corrupt or incompatible index).
+    """
+    encoder = SentenceTransformerEncoder(settings.model)
+    if settings.max_batch > 1:
+        encoder = BatchingEncoder(encoder, settings.max_batch, settings.batch_wait_ms)
+    return Retriever.open(settings.index_dir, encoder=encoder)
+
+
+async def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+async def get_retriever(request: Request) -> Retriever:
+    """The retriever the lifespan opened (tests replace this with ``app.dependency_overrides``)."""
+    return request.app.state.retriever
+
+
+async def require_api_key(key: str | None = Security(_api_key), settings: Settings = Depends(get_settings)) -> None:
+    """401 unless the server has no key, or the request's ``X-API-Key`` header matches it."""
+    expected = settings.api_key
+    if not expected:
+        return
+    if not key:
+        raise HTTPException(401, f"this server needs an API key: send it in the {API_KEY_HEADER} header",
+                            headers={"WWW-Authenticate": API_KEY_HEADER})
+    if not hmac.compare_digest(key.encode(), expected.encode()):
+        raise HTTPException(401, f"the {API_KEY_HEADER} header does not match this server's API key",
+                            headers={"WWW-Authenticate": API_KEY_HEADER})
