@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 QUESTIONS = [
     "How much will big tech spend on AI data centers this year?",
@@ -40,35 +41,97 @@ def percentile(values: list[float], q: float) -> float:
     return s[max(0, min(len(s) - 1, round(q / 100 * len(s) + 0.5) - 1))]
 
 
-async def _client(client, url: str, n: int, latencies: list[float], errors: list[str], offset: int, k: int):
+class Connection:
+    """One keep-alive HTTP/1.1 connection speaking just enough HTTP for POST /ask (cheap on the CPU, which
+    matters when the client shares the machine with the server; ``--client httpx`` uses httpx instead)."""
+
+    def __init__(self, base: str, headers: dict):
+        u = urlsplit(base)
+        self.host, self.port = u.hostname or "127.0.0.1", u.port or 80
+        self.extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self.reader = self.writer = None
+
+    async def post(self, path: str, payload: dict) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        body = json.dumps(payload).encode()
+        head = (f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n{self.extra}\r\n")
+        self.writer.write(head.encode() + body)
+        status_line = await self.reader.readline()
+        length, close = 0, False
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            name = name.strip().lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "connection" and value.strip().lower() == "close":
+                close = True
+        data = await self.reader.readexactly(length)
+        if close:
+            await self.close()
+        return int(status_line.split()[1]), data
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.reader = self.writer = None
+
+
+class HttpxConnection:
+    def __init__(self, client):
+        self.client = client
+
+    async def post(self, path: str, payload: dict) -> tuple[int, bytes]:
+        r = await self.client.post(path, json=payload)
+        return r.status_code, r.content
+
+    async def close(self) -> None:
+        pass
+
+
+async def _client(conn, n: int, latencies: list[float], errors: list[str], offset: int, k: int):
     for i in range(n):
         q = QUESTIONS[(offset + i) % len(QUESTIONS)]
         t0 = time.perf_counter()
         try:
-            r = await client.post(url, json={"question": q, "k": k})
-            ok = r.status_code == 200 and "passages" in r.json()
+            status, data = await conn.post("/ask", {"question": q, "k": k})
+            ok = status == 200 and b'"passages"' in data
+            why = str(status)
         except Exception as e:  # a failed request is counted, not fatal
-            ok, r = False, e
+            ok, why = False, repr(e)
+            await conn.close()
         latencies.append(time.perf_counter() - t0)
         if not ok:
-            errors.append(str(getattr(r, "status_code", r)))
+            errors.append(why)
 
 
-async def run_level(base: str, concurrency: int, requests: int, k: int, headers: dict) -> dict:
-    """``requests`` questions spread over ``concurrency`` clients; returns the figures."""
-    import httpx
-
+async def run_level(base: str, concurrency: int, requests: int, k: int, headers: dict, client: str = "raw") -> dict:
+    """``requests`` questions spread over ``concurrency`` clients, each on its own connection."""
     per = max(1, requests // concurrency)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=60, headers=headers) as client:
-        warm: list[float] = []
-        await asyncio.gather(*(_client(client, base + "/ask", 2, warm, [], c, k) for c in range(concurrency)))
+    shared = None
+    if client == "httpx":
+        import httpx
+
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        shared = httpx.AsyncClient(base_url=base, limits=limits, timeout=60, headers=headers)
+        conns = [HttpxConnection(shared) for _ in range(concurrency)]
+    else:
+        conns = [Connection(base, headers) for _ in range(concurrency)]
+    try:
+        await asyncio.gather(*(_client(c, 2, [], [], i, k) for i, c in enumerate(conns)))  # warm up
         latencies: list[float] = []
         errors: list[str] = []
         t0 = time.perf_counter()
-        await asyncio.gather(*(_client(client, base + "/ask", per, latencies, errors, c * 3, k)
-                               for c in range(concurrency)))
+        await asyncio.gather(*(_client(c, per, latencies, errors, i * 3, k) for i, c in enumerate(conns)))
         wall = time.perf_counter() - t0
+    finally:
+        for c in conns:
+            await c.close()
+        if shared is not None:
+            await shared.aclose()
+    if errors:
+        print(f"concurrency {concurrency}: {len(errors)} errors, e.g. {errors[0]}", file=sys.stderr)
     return {"concurrency": concurrency, "requests": len(latencies), "errors": len(errors),
             "rps": len(latencies) / wall, "p50_ms": 1000 * statistics.median(latencies),
             "p95_ms": 1000 * percentile(latencies, 95), "p99_ms": 1000 * percentile(latencies, 99)}
@@ -119,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--requests", type=int, default=320, help="requests per concurrency level (default 320)")
     p.add_argument("-k", type=int, default=5)
     p.add_argument("--server-arg", action="append", default=[], help="extra argument for python -m server")
+    p.add_argument("--client", choices=["raw", "httpx"], default="raw",
+                   help="raw: a minimal asyncio HTTP/1.1 client (default, least CPU); httpx: httpx.AsyncClient")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = p.parse_args(argv)
 
@@ -128,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         proc, base = start_server(Path(args.index_dir) if args.index_dir else seeds_index(), args.server_arg)
     headers = {"X-API-Key": os.environ["QUARRY_API_KEY"]} if os.environ.get("QUARRY_API_KEY") else {}
     try:
-        rows = [asyncio.run(run_level(base.rstrip("/"), c, args.requests, args.k, headers))
+        rows = [asyncio.run(run_level(base.rstrip("/"), c, args.requests, args.k, headers, args.client))
                 for c in args.concurrency]
     finally:
         if proc is not None:

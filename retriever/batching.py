@@ -29,32 +29,35 @@ class _Pending:
 
 
 class BatchingEncoder:
-    """Wraps an :class:`~indexer.encoder.Encoder`; threads calling ``encode`` at once share one batch.
+    """Wraps an :class:`~indexer.encoder.Encoder`; threads calling ``encode`` at once share batches.
 
-    One short question costs a transformer almost as much as several, so a server that embeds
-    each request's question separately wastes most of its CPU under load. Here the first caller
-    runs its batch at once (no added latency when alone); callers arriving while a batch runs
-    queue up, and when it ends the oldest of them runs everything queued (up to ``max_batch``
-    texts) as the next batch. Each batch is run by a thread whose own texts are in it.
-    ``max_wait_ms`` > 0 makes a caller that finds the encoder idle wait that long for company.
+    One short question costs a transformer almost as much CPU as several do together, so a server
+    that embeds each request's question on its own wastes most of its CPU under load. Here up to
+    ``workers`` callers run their texts at once, each as its own batch (no added latency when
+    alone); callers arriving while all workers are busy queue up, and when a batch ends the oldest
+    of them runs everything queued (up to ``max_batch`` texts) as the next batch. Each batch is run
+    by a thread whose own texts are in it. ``max_wait_ms`` > 0 makes a caller that finds a worker
+    free wait that long for company first.
 
-    Calls of ``max_batch`` texts or more go straight to the wrapped encoder. Thread-safe; an
-    error raised by the wrapped encoder is raised in every caller of that batch.
+    ``workers`` > 1 runs batches in parallel (give the model one thread each, e.g.
+    ``torch.set_num_threads(1)``): with few cores this beats intra-op threads. Thread-safe; an error
+    raised by the wrapped encoder is raised in every caller of that batch.
     """
 
-    def __init__(self, encoder: Encoder, max_batch: int = 32, max_wait_ms: float = 0.0):
-        if max_batch < 1:
-            raise ValueError("max_batch must be at least 1")
+    def __init__(self, encoder: Encoder, max_batch: int = 32, max_wait_ms: float = 0.0, workers: int = 1):
+        if max_batch < 1 or workers < 1:
+            raise ValueError("max_batch and workers must be at least 1")
         if max_wait_ms < 0:
             raise ValueError("max_wait_ms must be >= 0")
         self.encoder = encoder
         self.max_batch = max_batch
         self.max_wait = max_wait_ms / 1000.0
+        self.workers = workers
         self.name = encoder.name
         self.dim = encoder.dim
         self._lock = threading.Lock()
-        self._queue: deque[_Pending] = deque()
-        self._running = False
+        self._queue: deque[_Pending] = deque()  # never holds a running caller's own item
+        self._active = 0  # batches running; the queue is empty unless this equals workers
         self.batches = 0  # statistics, for tests and logs
         self.texts = 0
 
@@ -64,27 +67,29 @@ class BatchingEncoder:
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         texts = list(texts)
-        if not texts or len(texts) >= self.max_batch:
+        if not texts:
             return self.encoder.encode(texts, batch_size=batch_size)
         item = _Pending(texts)
         with self._lock:
-            self._queue.append(item)
-            lead = not self._running
-            self._running = True
+            lead = self._active < self.workers
+            if lead:
+                self._active += 1
+            else:
+                self._queue.append(item)
         if not lead:
             item.event.wait()
             if not item.lead:  # a batch that held our texts has run
                 return _outcome(item)
         elif self.max_wait:
             time.sleep(self.max_wait)
-        self._run_batch(batch_size)
+        self._run_batch(item, batch_size)
         return _outcome(item)
 
-    def _run_batch(self, batch_size: int) -> None:
-        """Encode what is queued (the caller's own texts come first), hand results out, pass the baton."""
+    def _run_batch(self, own: _Pending, batch_size: int) -> None:
+        """Encode ``own`` texts with what is queued, hand the results out, pass the turn on."""
         with self._lock:
-            batch, n = [], 0
-            while self._queue and (not batch or n + len(self._queue[0].texts) <= self.max_batch):
+            batch, n = [own], len(own.texts)
+            while self._queue and n + len(self._queue[0].texts) <= self.max_batch:
                 it = self._queue.popleft()
                 batch.append(it)
                 n += len(it.texts)
@@ -97,14 +102,14 @@ class BatchingEncoder:
         except BaseException as e:  # every waiter must wake up, with the error
             for it in batch:
                 it.error = e
-        self.batches += 1
-        self.texts += n
         with self._lock:
-            nxt = self._queue[0] if self._queue else None
+            self.batches += 1
+            self.texts += n
+            nxt = self._queue.popleft() if self._queue else None
             if nxt is None:
-                self._running = False
+                self._active -= 1
             else:
-                nxt.lead = True
+                nxt.lead = True  # our worker slot passes to the oldest waiter
         if len(batch) > 1:
             log.debug("encoded %d texts of %d callers in one batch", n, len(batch))
         for it in batch[1:]:

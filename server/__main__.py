@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from indexer.paths import default_index_dir
@@ -27,6 +28,10 @@ def parser() -> argparse.ArgumentParser:
                    help="questions embedded together under concurrent load (default 32; 1 turns batching off)")
     p.add_argument("--batch-wait-ms", type=float, default=0.0,
                    help="how long an idle encoder waits for more questions (default 0)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="CPU threads of the embedding model per batch (default 1)")
+    p.add_argument("--encoders", type=int, default=None,
+                   help="batches embedded at once, each with --threads threads (default: the CPUs, at most 4)")
     p.add_argument("--no-access-log", action="store_true", help="do not log every request")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     return p
@@ -37,9 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= args.port <= 65535:
         print("error: --port must be from 0 to 65535", file=sys.stderr)
         return 2
+    if args.threads < 1 or (args.encoders is not None and args.encoders < 1):
+        print("error: --threads and --encoders must be at least 1", file=sys.stderr)
+        return 2
     if args.max_batch < 1 or args.batch_wait_ms < 0:
         print("error: --max-batch must be at least 1 and --batch-wait-ms at least 0", file=sys.stderr)
         return 2
+    encoders = args.encoders or max(1, min(4, (os.cpu_count() or 1) // args.threads))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s:     %(name)s: %(message)s")
     for name in ("server", "retriever", "indexer"):
         logging.getLogger(name).setLevel(args.log_level.upper())
@@ -48,17 +57,27 @@ def main(argv: list[str] | None = None) -> int:
     from server.settings import Settings
 
     settings = Settings.from_env(index_dir=args.index_dir, host=args.host, port=args.port, model=args.model,
-                                 max_batch=args.max_batch, batch_wait_ms=args.batch_wait_ms,
+                                 max_batch=args.max_batch, batch_wait_ms=args.batch_wait_ms, encoders=encoders,
                                  access_log=not args.no_access_log)
+    set_model_threads(args.threads)
     try:
-        retriever = open_retriever(settings)
-        retriever.encoder.dim  # noqa: B018  (reads the model's config: a bad model folder fails here)
+        retriever = open_retriever(settings)  # checks the index and that the model matches it
     except QuarryError as e:
         print(f"error: cannot serve {settings.index_dir}: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
     return serve(settings, retriever, args.log_level)
+
+
+def set_model_threads(n: int) -> None:
+    """Intra-op threads of the model runtime. Few threads per batch and batches in parallel (--encoders)
+    use a small machine's cores better than many threads on one short question."""
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(n)
 
 
 def serve(settings, retriever, log_level: str = "info") -> int:

@@ -21,6 +21,7 @@ class Settings:
     max_body_bytes: int = 16_384  # a 1,000-character question is at most ~4 KB of JSON
     max_batch: int = 32  # questions embedded together under load (1: no batching)
     batch_wait_ms: float = 0.0
+    encoders: int = 1  # batches embedded at once (each on its own model thread)
     context_chars: int = 1_500  # at most this many characters each side in GET /context
     warm_up: bool = True  # ask one question at startup so the first request is not slow
     access_log: bool = True
