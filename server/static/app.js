@@ -86,6 +86,7 @@ function citation(span, answer, extra) {
       appendMarked(mid, c.text, c.start_char, answer);
       box.append(mid, c.after);
       if (c.context_end < c.document_chars) box.append(Object.assign(document.createElement("span"), { className: "gap", textContent: " …" }));
+      box.scrollTop = Math.max(0, mid.offsetTop - 48);  // the cited text in view (.context is its offsetParent)
     } catch (e) {
       loaded = false;
       box.textContent = `Cannot show the context: ${e.message}`;
