@@ -25,9 +25,9 @@ def open_retriever(settings: Settings) -> Retriever:
 
     Raises :class:`~indexer.errors.QuarryError` subclasses (missing, corrupt or incompatible index).
     """
-    encoder = SentenceTransformerEncoder(settings.model)
-    if settings.max_batch > 1 or settings.encoders > 1:
-        encoder = BatchingEncoder(encoder, settings.max_batch, settings.batch_wait_ms, workers=settings.encoders)
+    # always wrapped: it also bounds how many threads use the model at once (to ``encoders``)
+    encoder = BatchingEncoder(SentenceTransformerEncoder(settings.model), settings.max_batch,
+                              settings.batch_wait_ms, workers=settings.encoders)
     return Retriever.open(settings.index_dir, encoder=encoder)
 
 
