@@ -110,3 +110,17 @@ def test_real_server_process_answers_a_seeds_question(seeds_index):
         out, _ = proc.communicate(timeout=60)
     assert "Traceback" not in out, out
     assert not server_file(seeds_index).exists()  # withdrawn at shutdown
+
+
+@pytest.mark.parametrize("client", ["raw", "httpx"])
+def test_load_bench_clients_count_requests_and_errors(tiny_corpus, tmp_path, client):
+    from eval.load_bench import percentile, run_level
+
+    assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 50) == 3.0 and percentile([1.0, 2.0], 99) == 2.0
+    settings = Settings(index_dir=tiny_index(tiny_corpus, tmp_path / "idx"), api_key="k")
+    with live_server(settings) as url:
+        ok = asyncio.run(run_level(url, 4, 20, 3, {"X-API-Key": "k"}, client))
+        refused = asyncio.run(run_level(url, 2, 4, 3, {}, client))
+    assert (ok["requests"], ok["errors"], ok["concurrency"]) == (20, 0, 4)
+    assert ok["rps"] > 0 and ok["p50_ms"] <= ok["p95_ms"] <= ok["p99_ms"]
+    assert (refused["requests"], refused["errors"]) == (4, 4)  # 401s are counted as errors
