@@ -137,6 +137,15 @@ async def run_level(base: str, concurrency: int, requests: int, k: int, headers:
             "p95_ms": 1000 * percentile(latencies, 95), "p99_ms": 1000 * percentile(latencies, 99)}
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (Linux), or None where /proc cannot tell."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def seeds_index() -> Path:
     """The seeds index used for benchmarks, built once into the cache."""
     from indexer.paths import cache_dir, default_seeds_dir
@@ -192,9 +201,16 @@ def main(argv: list[str] | None = None) -> int:
     if base is None:
         proc, base = start_server(Path(args.index_dir) if args.index_dir else seeds_index(), args.server_arg)
     headers = {"X-API-Key": os.environ["QUARRY_API_KEY"]} if os.environ.get("QUARRY_API_KEY") else {}
+    rows = []
     try:
-        rows = [asyncio.run(run_level(base.rstrip("/"), c, args.requests, args.k, headers, args.client))
-                for c in args.concurrency]
+        for c in args.concurrency:
+            before = cpu_seconds(proc.pid) if proc else None
+            row = asyncio.run(run_level(base.rstrip("/"), c, args.requests, args.k, headers, args.client))
+            after = cpu_seconds(proc.pid) if proc else None
+            # CPU the server spent per request (warm-up included): unlike latency, barely moved by other load
+            if before is not None and after is not None:
+                row["server_cpu_ms"] = 1000 * (after - before) / (row["requests"] + 2 * c)
+            rows.append(row)
     finally:
         if proc is not None:
             proc.terminate()
@@ -203,10 +219,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     print(f"server: {base}  ({os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f})")
-    print(f"{'concurrency':>11} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    print(f"{'concurrency':>11} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+          f" {'server CPU ms/req':>17}")
     for r in rows:
+        cpu = f"{r['server_cpu_ms']:>17.2f}" if "server_cpu_ms" in r else f"{'-':>17}"
         print(f"{r['concurrency']:>11} {r['requests']:>8} {r['errors']:>6} {r['rps']:>8.1f} "
-              f"{r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f}")
+              f"{r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} {cpu}")
     one = next((r for r in rows if r["concurrency"] == 1), None)
     if one:
         for r in rows:
