@@ -29,6 +29,10 @@ def default_seeds_dir() -> Path:
 
 
 def server_file(index_dir: str | os.PathLike) -> Path:
-    """Where a running server for ``index_dir`` announces itself (see the server discovery protocol)."""
+    """Where a running ``python -m server`` for ``index_dir`` advertises itself (see server/discovery.py).
+
+    ``$XDG_CACHE_HOME/quarry/servers/<key>.json``, key = the first 16 hex digits of the sha256 of
+    the index dir's resolved path; the file holds ``{"url", "pid", "index_dir", "api_key": bool}``.
+    """
     key = hashlib.sha256(str(Path(index_dir).resolve()).encode()).hexdigest()[:16]
     return cache_dir() / "servers" / f"{key}.json"
