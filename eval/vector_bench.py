@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from eval.scale_bench import MemorySampler
+
 log = logging.getLogger(__name__)
 
 
@@ -105,9 +107,10 @@ def bench_size(base: np.ndarray, queries: np.ndarray, kinds: list[str], ef_value
         gc.collect()
         before = rss()
         t = time.perf_counter()
-        info = build_faiss(base, path, VectorSettings(kind=kind))
+        with MemorySampler() as sampler:
+            info = build_faiss(base, path, VectorSettings(kind=kind))
         build_s = time.perf_counter() - t
-        build_mb = rss() - before  # memory the build kept (the index itself, freed on return) is not here
+        build_mb = sampler.peak()[0] - before  # anonymous memory the build added at its peak
         for mmap in (True, False):
             gc.collect()
             before = rss()
@@ -127,12 +130,13 @@ def bench_size(base: np.ndarray, queries: np.ndarray, kinds: list[str], ef_value
                        **lat, "build_s": round(build_s, 1), "file_mb": round(path.stat().st_size / 1e6, 1),
                        "open_ms": round(open_ms, 1), "anon_rss_after_open_mb": round(opened_mb, 1),
                        "anon_rss_after_search_mb": round(rss() - before, 1), "truth_s": round(truth_s, 1),
-                       "build_rss_left_mb": round(build_mb, 1)}
+                       "build_peak_anon_mb": round(build_mb, 1)}
                 rows.append(row)
                 name = {"hnsw": "efSearch", "ivf": "nprobe"}.get(kind, "")
                 print(f"n={n:>8} {kind:5s} {'mmap' if mmap else 'ram ':4s} {name}={value if value else '-':<4} "
                       f"recall@10={row['recall@10']:.4f} p50={lat['p50_ms']:.3f} ms p95={lat['p95_ms']:.3f} ms "
-                      f"build={row['build_s']} s file={row['file_mb']} MB open={row['open_ms']} ms "
+                      f"build={row['build_s']} s (+{row['build_peak_anon_mb']:.0f} MB) file={row['file_mb']} MB "
+                      f"open={row['open_ms']} ms "
                       f"anon RSS +{row['anon_rss_after_open_mb']:.0f} MB "
                       f"(after search +{row['anon_rss_after_search_mb']:.0f})",
                       flush=True)
@@ -154,6 +158,22 @@ def neighbour_stats(base: np.ndarray, queries: np.ndarray) -> dict[str, float]:
             "random_pair_sim": round(float((a * b).sum(1).mean()), 3)}
 
 
+def markdown(results: dict[str, Any]) -> str:
+    """The figures of a run as a Markdown table (one row per size, kind and parameter)."""
+    out = ["| n | index | efSearch / nprobe | recall@10 | p50 mmap | p50 in RAM | build | file | open mmap / in RAM |",
+           "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = results["rows"]
+    for r in rows:
+        if not r["mmap"]:
+            continue
+        key = (r["n"], r["kind"], r["param"], False)
+        ram = next(x for x in rows if (x["n"], x["kind"], x["param"], x["mmap"]) == key)
+        out.append(f"| {r['n']:,} | {r['kind']} | {r['param'] or '-'} | {r['recall@10']:.4f} | {r['p50_ms']:.2f} ms "
+                   f"| {ram['p50_ms']:.2f} ms | {r['build_s']:.0f} s | {r['file_mb']:,.0f} MB "
+                   f"| {r['open_ms']:.0f} / {ram['open_ms']:.0f} ms |")
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eval.vector_bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -164,23 +184,32 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ef", default="32,64,128,256", help="efSearch values tried (HNSW)")
     p.add_argument("--nprobe", default="16,32,64,128", help="nprobe values tried (IVF)")
     p.add_argument("--real", type=Path, default=None,
-                   help="a .npy of real unit vectors: its last --queries rows are the queries, the rest the base")
+                   help="a .npy of real unit vectors: --queries distinct rows drawn at random are the queries, "
+                        "the others the base")
     p.add_argument("--stats-only", action="store_true", help="print the neighbour statistics and stop")
     p.add_argument("--workdir", type=Path, default=None)
     p.add_argument("--threads", type=int, default=1,
                    help="FAISS threads while searching (default 1: one search per request thread, as a server "
                         "does; more threads on a busy machine make single queries slower)")
     p.add_argument("--json", type=Path, default=None)
+    p.add_argument("--table", type=Path, default=None, metavar="JSON", help="print a saved run as Markdown and stop")
     args = p.parse_args(argv)
+    if args.table:
+        print(markdown(json.loads(args.table.read_text())))
+        return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     sizes = [int(x) for x in args.sizes.split(",") if x]
     if args.real:
-        data = np.load(args.real, mmap_mode="r")
-        queries = np.ascontiguousarray(data[-args.queries:], dtype=np.float32)
-        pool = data[:-args.queries]
+        data = np.load(args.real, allow_pickle=False).astype(np.float32)
+        # repeated texts (a corpus has many) make ties that recall by id would count as misses
+        _, first = np.unique(np.round(data, 4), axis=0, return_index=True)
+        data = data[np.sort(first)]
+        order = np.random.default_rng(0).permutation(len(data))  # queries from all over the corpus
+        queries = np.ascontiguousarray(data[order[:args.queries]])
+        pool = data[np.sort(order[args.queries:])]
         sizes = [min(s, len(pool)) for s in sizes]
-        base_all = np.ascontiguousarray(pool[:max(sizes)], dtype=np.float32)
-        source = f"real vectors from {args.real}"
+        base_all = np.ascontiguousarray(pool[:max(sizes)])
+        source = f"real vectors from {args.real} ({len(data)} distinct)"
     else:
         t = time.perf_counter()
         base_all = synthetic(max(sizes), args.dim, seed=0)
@@ -206,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=1))
+    if results["rows"]:
+        print(markdown(results))
     return 0
 
 

@@ -18,14 +18,15 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.chunker import ChunkBatch, ChunkerSettings, chunk_stream
+from indexer.chunker import ChunkBatch, ChunkerSettings, chunk_regions, chunk_stream
 from indexer.encoder import Encoder, SentenceTransformerEncoder
-from indexer.errors import IndexDirError, SourceError
+from indexer.errors import FileSkipped, IndexDirError, SourceError
 from indexer.fsutil import recover_dir, writer_lock
+from indexer.onnx_export import attach_query_encoder, export_is_current
 from indexer.progress import Progress, ProgressInfo
-from indexer.reader import TextStream, file_sha256
+from indexer.reader import TextStream, scan_file
 from indexer.schema import Chunk, Sentence
-from indexer.sources import Skipped, SourceFile, find_files
+from indexer.sources import Skipped, SourceFile, find_files, read_document, skip_reason
 from indexer.store import IndexStore
 from indexer.vectors import VectorSettings, build_faiss
 from indexer.writer import IndexWriter
@@ -45,6 +46,7 @@ class BuildReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    notes: list[Skipped] = field(default_factory=list)  # indexed, with something to say (e.g. encoding)
     documents: int = 0
     chunks: int = 0
     sentences: int = 0
@@ -104,6 +106,7 @@ def build_index(
     vectors: VectorSettings | None = None,
     on_progress: Callable[[ProgressInfo], None] | None = None,
     flush_texts: int = EMBED_FLUSH_TEXTS,
+    onnx: bool = True,
 ) -> BuildReport:
     """Build ``index_dir`` from the documents in ``source_dir``, or update it incrementally.
 
@@ -112,6 +115,7 @@ def build_index(
     atomically; if nothing changed, nothing is written. ``progress=None`` shows a bar (bytes, rate,
     ETA) on a TTY; ``on_progress`` is called with a :class:`ProgressInfo` after every stretch.
     ``vectors`` chooses the FAISS index (exact up to a size threshold, then HNSW or IVF).
+    ``onnx``: also store an ONNX export of the encoder for torch-free queries (indexer.onnx_export).
     """
     t0 = time.perf_counter()
     source_dir, index_dir = Path(source_dir), Path(index_dir)
@@ -128,11 +132,16 @@ def build_index(
         old_docs = {d["source"]: d for d in old.manifest["documents"]} if old else {}
 
         plan: list[tuple[SourceFile, str]] = []
+        streamable: set[str] = set()  # plain UTF-8 text files, read in bounded memory
         for f in files:
             try:
-                plan.append((f, file_sha256(f.path)))
+                sha, plain = scan_file(f.path)
             except OSError as e:
-                report.skipped.append(Skipped(f.source, f"cannot read: {e.strerror or e}"))
+                _unreadable(f, e, old_docs, plan, report)
+                continue
+            plan.append((f, sha))
+            if plain and f.path.suffix.lower() in STREAMED:
+                streamable.add(f.source)
         current = {f.source for f, _ in plan}
         report.removed = sorted(s for s in old_docs if s not in current)
         keep: list[SourceFile] = []
@@ -145,7 +154,8 @@ def build_index(
             (report.added if prev is None else report.changed).append(f.source)
             todo.append(f)
         same_vectors = old is not None and old.manifest.get("faiss", {}).get("settings") == vectors.to_dict()
-        if old is not None and not (todo or report.removed) and same_vectors:
+        export_ok = not onnx or old is None or export_is_current(old.manifest, encoder)
+        if old is not None and not (todo or report.removed) and same_vectors and export_ok:
             report.unchanged = [f.source for f in keep]
             report.documents = len(old_docs)
             report.chunks, report.sentences = old.manifest["counts"]["chunks"], old.manifest["counts"]["sentences"]
@@ -153,9 +163,9 @@ def build_index(
             report.seconds = time.perf_counter() - t0
             return report
         if not plan and not old_docs:
-            raise SourceError(f"nothing to index in {source_dir}: no readable .txt or .md files"
+            raise SourceError(f"nothing to index in {source_dir}: no readable documents"
                               + (f" ({len(report.skipped)} skipped)" if report.skipped else ""))
-        if old is not None and not (todo or report.removed):
+        if old is not None and not (todo or report.removed) and not same_vectors:
             report.note = "vector index settings changed: the FAISS index was rebuilt (nothing re-embedded)"
 
         writer = IndexWriter(index_dir, encoder.dim)
@@ -166,7 +176,7 @@ def build_index(
                 else:
                     report.changed.append(f.source)
                     todo.append(f)
-            _write_new(todo, old, old_docs, encoder, settings, writer, report,
+            _write_new(todo, streamable, old, old_docs, encoder, settings, writer, report,
                        Progress(_sizes(todo), progress, on_progress), batch_size, flush_texts)
             manifest = {
                 "model": {"name": encoder.name, "fingerprint": encoder.fingerprint, "dim": encoder.dim},
@@ -174,6 +184,9 @@ def build_index(
                 "source_dir": str(source_dir.resolve()),
                 "updated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             }
+            previous = index_dir if index_dir.exists() and not rebuild else None
+            if onnx and (entry := attach_query_encoder(encoder, writer.tmp, previous)) is not None:
+                manifest["query_encoder"] = entry  # the torch-free query encoder, beside its vectors
             if old is not None:
                 old.close()
             manifest = writer.commit(manifest, functools.partial(build_faiss, settings=vectors))
@@ -236,26 +249,58 @@ class _Embedder:
         self.chunks, self.sentences, self._mark = [], [], (0, 0)
 
 
-def _open_document(f: SourceFile, settings: ChunkerSettings) -> tuple[TextStream, Iterator[ChunkBatch]]:
+STREAMED = (".txt", ".text")  # formats read as a stream when the file is plain UTF-8 text
+
+
+class _WholeDocument:
+    """A document extracted whole (other formats, other encodings), shaped like a TextStream."""
+
+    def __init__(self, f: SourceFile):
+        self.doc = read_document(f)
+        self.sha256, self.size = self.doc.sha256, self.doc.size
+        self.consumed = self.size
+
+
+def _open_document(f: SourceFile, settings: ChunkerSettings, stream: bool):
     """A document's reader (``consumed``, then ``sha256`` and ``size``) and its spans, a stretch at a time.
 
-    Text files stream, whatever their size. A format whose text must be extracted whole fits here
-    as a reader that yields that text once, and a single batch of its spans.
+    Plain UTF-8 text streams, whatever its size; other formats and encodings are read and
+    extracted whole (:func:`indexer.sources.read_document`) and give one batch, cut into regions.
     """
-    stream = TextStream(f)
-    return stream, chunk_stream(stream, f.source, settings)
+    if not stream:
+        whole = _WholeDocument(f)
+        doc = whole.doc
+        return whole, iter([ChunkBatch(0, doc.text, *chunk_regions(doc.text, doc.source, doc.regions, settings))])
+    reader = TextStream(f)
+    return reader, _nonblank(reader, chunk_stream(reader, f.source, settings), f.source)
 
 
-def _write_new(todo, old, old_docs, encoder, settings, writer, report, progress, batch_size, flush_texts) -> None:
+def _nonblank(reader: TextStream, batches: Iterator[ChunkBatch], source: str) -> Iterator[ChunkBatch]:
+    """The batches, then a FileSkipped if the text was empty or blank (as the format readers say)."""
+    spans = 0
+    for batch in batches:
+        spans += len(batch.sentences)
+        yield batch
+    if reader.size == 0:
+        raise FileSkipped(source, "empty file")
+    if spans == 0:
+        raise FileSkipped(source, "no text (only white space)")
+
+
+def _write_new(todo, streamable, old, old_docs, encoder, settings, writer, report, progress, batch_size,
+               flush_texts) -> None:
     """Read, chunk, embed and write the added and changed documents, one stretch at a time."""
     embedder = _Embedder(encoder, writer, batch_size, flush_texts, report)
     try:
         for f in todo:
-            stream, batches = _open_document(f, settings)
             writer.begin(f.source)
             embedder.mark()
             counted = 0
             try:
+                stream, batches = _open_document(f, settings, f.source in streamable)
+                note = getattr(getattr(stream, "doc", None), "note", None)
+                if note:
+                    report.notes.append(Skipped(f.source, note))
                 for batch in batches:
                     writer.add_text(batch.start_char, batch.text)
                     writer.add_spans(batch.sentences, batch.chunks)
@@ -277,8 +322,7 @@ def _write_new(todo, old, old_docs, encoder, settings, writer, report, progress,
 def _keep_previous(f: SourceFile, error: Exception, old, old_docs, embedder: _Embedder,
                    writer: IndexWriter, report: BuildReport) -> None:
     """A file that cannot be read now is skipped; if it was indexed before, that version is kept."""
-    reason = (f"cannot read: {error.strerror or error}" if isinstance(error, OSError)
-              else str(error).split(": ", 1)[-1])
+    reason = skip_reason(error)
     for lst in (report.added, report.changed):
         if f.source in lst:
             lst.remove(f.source)
@@ -287,4 +331,18 @@ def _keep_previous(f: SourceFile, error: Exception, old, old_docs, embedder: _Em
         if writer.copy(old, f.source):
             report.unchanged.append(f.source)
             reason += " (previous version kept)"
+    report.skipped.append(Skipped(f.source, reason))
+
+
+def _unreadable(f: SourceFile, e: OSError, old_docs: dict, plan: list, report: BuildReport) -> None:
+    """A file found by the scan cannot be opened now: skip it, keeping its indexed version if any.
+
+    Unreadable (permissions, I/O error) or vanished since the scan, it keeps what the index holds
+    for it (nothing indexed is lost mid-run); a file gone before the run is dropped by the next.
+    """
+    prev = old_docs.get(f.source)
+    reason = skip_reason(e)
+    if prev is not None:
+        plan.append((f, prev["sha256"]))  # same sha256: its stored chunks and vectors are reused
+        reason += " (previous version kept)"
     report.skipped.append(Skipped(f.source, reason))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from indexer.schema import Chunk, Sentence
 from indexer.sentences import split_sentences
 from indexer.text import LINE_BREAK, LineIndex
+
+if TYPE_CHECKING:
+    from indexer.formats.layout import Region
 
 
 @dataclass(frozen=True)
@@ -171,3 +174,38 @@ def _safe_cut(text: str, settings: ChunkerSettings) -> int:
         return brk + 1
     spans = split_sentences(text, settings.max_sentence_chars)
     return spans[-1][0] if len(spans) > 1 else 0
+
+
+def chunk_regions(
+    text: str, source: str, regions: Sequence[Region], settings: ChunkerSettings | None = None
+) -> tuple[list[Sentence], list[Chunk]]:
+    """Sentences and chunks of a document cut into regions (pages, sections).
+
+    Each region is chunked on its own (``chunk_text`` on its slice), so no sentence or chunk
+    crosses a page or section boundary and no overlap reaches into the next region; every span
+    carries its region's ``page`` and ``section``. Offsets and lines are those of the whole
+    ``text``, ids run on across regions. With no regions this is ``chunk_text``.
+    """
+    settings = settings or ChunkerSettings()
+    if not regions:
+        return chunk_text(text, source, settings)
+    lines = LineIndex(text)
+    sentences: list[Sentence] = []
+    chunks: list[Chunk] = []
+    for r in regions:
+        if r.start >= r.end:
+            continue
+        local_sentences, local_chunks = chunk_text(text[r.start:r.end], source, settings)
+        s0, c0 = len(sentences), len(chunks)
+        sentences.extend(_place(s, r, lines, id=s0 + s.id) for s in local_sentences)
+        chunks.extend(_place(c, r, lines, id=c0 + c.id, first_sentence=s0 + c.first_sentence,
+                             last_sentence=s0 + c.last_sentence) for c in local_chunks)
+    return sentences, chunks
+
+
+def _place(span, region: Region, lines: LineIndex, **ids):
+    """A span of a region's slice moved to the whole text, with the region's page and section."""
+    start, end = span.start_char + region.start, span.end_char + region.start
+    first, last = lines.lines(start, end)
+    return replace(span, start_char=start, end_char=end, start_line=first, end_line=last,
+                   page=region.page, section=region.section, **ids)

@@ -1,7 +1,11 @@
-"""Build or update an index over a folder of .txt and .md documents.
+"""Build or update an index over a folder of documents (.txt .md .html .pdf .docx).
 
 Re-running on the same folder is incremental: unchanged files are skipped, changed files are
 re-indexed and deleted files are dropped. The new index replaces the old one atomically.
+Files that cannot be indexed (binary, undecodable, empty, unsupported) are listed with a reason.
+
+`--show-text SOURCE` prints the exact text that offsets into SOURCE index: the file as decoded
+for .txt/.md, the extracted text for .html/.pdf/.docx, so any citation can be checked.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from indexer.paths import default_index_dir
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m indexer", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("source_dir", metavar="SOURCE_DIR", help="folder of documents to index (searched recursively)")
+    p.add_argument("source_dir", metavar="SOURCE_DIR", nargs="?",
+                   help="folder of documents to index (searched recursively)")
     p.add_argument("--index-dir", metavar="DIR", default=None,
                    help=f"where the index lives (default: $QUARRY_INDEX_DIR or {default_index_dir()})")
     p.add_argument("--model", metavar="PATH", default=None,
@@ -25,6 +30,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max-chars", type=int, default=None, help="largest chunk, in characters (default 600)")
     p.add_argument("--overlap", type=int, default=None, help="sentences shared by consecutive chunks (default 1)")
     p.add_argument("--batch-size", type=int, default=64, help="texts per encoder batch (default 64)")
+    p.add_argument("--show-text", metavar="SOURCE", default=None,
+                   help="print the indexed text of SOURCE (a path as cited, e.g. docs/report.pdf) and exit")
+    p.add_argument("--chars", metavar="START:END", default=None,
+                   help="with --show-text: print only text[START:END] (the offsets of a citation)")
+    p.add_argument("--no-onnx", action="store_true",
+                   help="do not store an ONNX export of the model in the index (then `ask` loads torch)")
     v = p.add_argument_group("vector index", "exact search for small corpora, approximate (HNSW or IVF) above a size")
     v.add_argument("--index-type", choices=("auto", "flat", "hnsw", "ivf"), default="auto",
                    help="auto: exact up to --approximate-above chunks, then HNSW (default auto)")
@@ -47,9 +58,16 @@ def _default(name: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
+    if args.show_text is not None:
+        return show_text(args.show_text, args.index_dir or default_index_dir(), args.chars)
+    if args.source_dir is None:
+        p.error("the following arguments are required: SOURCE_DIR (or use --show-text SOURCE)")
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    if not args.verbose:  # pypdf warns about every recoverable flaw of a PDF; the summary is enough
+        logging.getLogger("pypdf").setLevel(logging.ERROR)
     from indexer.build import build_index
     from indexer.chunker import ChunkerSettings
     from indexer.encoder import SentenceTransformerEncoder
@@ -76,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         report = build_index(args.source_dir, index_dir, encoder=SentenceTransformerEncoder(args.model),
                              settings=settings, rebuild=args.rebuild,
                              progress=False if args.quiet else None, batch_size=args.batch_size,
-                             vectors=vectors)
+                             vectors=vectors, onnx=not args.no_onnx)
     except QuarryError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -86,4 +104,38 @@ def main(argv: list[str] | None = None) -> int:
     print(report.summary())
     for s in report.skipped:
         print(f"  skipped {s.source}: {s.reason}")
+    for n in report.notes:
+        print(f"  note {n.source}: {n.reason}")
+    return 0
+
+
+def show_text(source: str, index_dir: str, chars: str | None = None) -> int:
+    """Write the indexed text of ``source`` (or its slice ``START:END``) to stdout as UTF-8, unchanged."""
+    from indexer.errors import QuarryError
+    from indexer.store import IndexStore
+
+    try:
+        store = IndexStore(index_dir, verify=False)
+        text = store.document_text(source)
+    except QuarryError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    if text is None:
+        print(f"error: {source} is not in the index {index_dir} "
+              f"(sources are cited relative to the indexed folder, with '/')", file=sys.stderr)
+        return 1
+    if chars is not None:
+        try:
+            start, end = (int(x) if x else None for x in chars.split(":"))
+        except ValueError:
+            print("error: --chars takes START:END, e.g. --chars 120:245", file=sys.stderr)
+            return 2
+        text = text[start:end]
+    out = getattr(sys.stdout, "buffer", None)
+    if out is None:  # a text-only stream (tests, embedding)
+        sys.stdout.write(text)
+        return 0
+    sys.stdout.flush()
+    out.write(text.encode("utf-8"))
+    out.flush()
     return 0

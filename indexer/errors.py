@@ -11,8 +11,21 @@ class SourceError(QuarryError):
     """The folder to index is missing, unreadable or holds nothing indexable."""
 
 
+class FileSkipped(SourceError):
+    """One file cannot be indexed (binary, undecodable, empty, damaged, its library missing)."""
+
+    def __init__(self, source: str, reason: str):
+        self.source = source
+        self.reason = reason  # a few words for the indexer's summary
+        super().__init__(f"{source}: {reason}")
+
+
 class ModelError(QuarryError):
     """The embedding model cannot be found or loaded."""
+
+
+class ExportError(ModelError):
+    """The embedding model cannot be exported to ONNX (queries then use the torch path)."""
 
 
 class IndexDirError(QuarryError):

@@ -73,6 +73,16 @@ def recover_dir(target: Path) -> None:
         os.rename(old, target)
 
 
+def live_dir(target: Path) -> Path:
+    """Where the current index is: ``target``, or the previous folder a crash left at ``.NAME.old``
+    between the fallback's two renames (readers use it read-only; the next writer restores it)."""
+    target = Path(target)
+    old = target.parent / f".{target.name}.old"
+    if not target.exists() and (old / "manifest.json").is_file():
+        return old
+    return target
+
+
 @contextmanager
 def writer_lock(index_dir: Path):
     """Hold an exclusive lock for writing ``index_dir``; fail at once if another writer has it."""

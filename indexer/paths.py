@@ -1,7 +1,8 @@
-"""Default locations: the index dir ``ask`` uses and the seeds folder it indexes first."""
+"""Default locations: the index dir ``ask`` uses, the seeds folder it indexes first, server files."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -25,3 +26,13 @@ def default_seeds_dir() -> Path:
         return Path(env).expanduser()
     project = Path(__file__).resolve().parent.parent / "seeds"
     return project if project.is_dir() else Path("seeds")
+
+
+def server_file(index_dir: str | os.PathLike) -> Path:
+    """Where a running ``python -m server`` for ``index_dir`` advertises itself (see server/discovery.py).
+
+    ``$XDG_CACHE_HOME/quarry/servers/<key>.json``, key = the first 16 hex digits of the sha256 of
+    the index dir's resolved path; the file holds ``{"url", "pid", "index_dir", "api_key": bool}``.
+    """
+    key = hashlib.sha256(str(Path(index_dir).resolve()).encode()).hexdigest()[:16]
+    return cache_dir() / "servers" / f"{key}.json"

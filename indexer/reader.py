@@ -7,7 +7,7 @@ import hashlib
 import logging
 from collections.abc import Iterator
 
-from indexer.errors import SourceError
+from indexer.errors import FileSkipped
 from indexer.sources import SourceFile
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,7 @@ class TextStream:
 
     Iterate once; afterwards ``sha256`` and ``size`` describe the bytes that were read, and
     ``consumed`` tells how many bytes have been read so far (for progress). A file that is binary
-    or not valid in ``encoding`` raises SourceError (possibly after some pieces were yielded:
+    or not valid in ``encoding`` raises FileSkipped (possibly after some pieces were yielded:
     callers discard what they wrote of it); a read failure raises OSError.
     """
 
@@ -43,15 +43,15 @@ class TextStream:
             while True:
                 data = fh.read(self.block)
                 if self.consumed < SNIFF and b"\x00" in data[:SNIFF - self.consumed]:
-                    raise SourceError(f"{self.file.source}: looks binary (NUL bytes), skipped")
+                    raise FileSkipped(self.file.source, "binary file (NUL bytes), not text")
                 self._sha.update(data)
                 held = len(decoder.getstate()[0])  # bytes of an unfinished character from the last block
                 try:
                     text = decoder.decode(data, final=not data)
                 except UnicodeDecodeError as e:
                     at = self.consumed - held + e.start
-                    raise SourceError(f"{self.file.source}: not valid {_name(self.encoding)} at byte "
-                                      f"{max(at, 0)}, skipped") from None
+                    raise FileSkipped(self.file.source, f"not valid {_name(self.encoding)} at byte "
+                                                        f"{max(at, 0)}") from None
                 self.consumed += len(data)
                 if text:
                     yield text
@@ -67,9 +67,33 @@ def _name(encoding: str) -> str:
 
 def file_sha256(path, block: int | None = None) -> str:
     """The sha256 of a file, read ``block`` bytes at a time."""
+    return scan_file(path, block)[0]
+
+
+_WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def scan_file(path, block: int | None = None) -> tuple[str, bool]:
+    """The sha256 of a file and whether it is plain UTF-8 text (no UTF-16/32 mark, no NUL in its
+    first bytes, valid UTF-8 throughout), which :class:`TextStream` reads in bounded memory."""
     h = hashlib.sha256()
     size = block or READ_BLOCK
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    ok, first = True, True
     with open(path, "rb") as fh:
         for data in iter(lambda: fh.read(size), b""):
             h.update(data)
-    return h.hexdigest()
+            if first:
+                ok = not data.startswith(_WIDE_BOMS) and b"\x00" not in data[:SNIFF]
+                first = False
+            if ok:
+                try:
+                    decoder.decode(data)
+                except UnicodeDecodeError:
+                    ok = False
+    if ok:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            ok = False
+    return h.hexdigest(), ok

@@ -11,7 +11,10 @@ class Span:
     """Where a verbatim slice of a document lives: the contract every interface keeps.
 
     ``text == document_text[start_char:end_char]``; offsets are 0-based and end-exclusive
-    over the decoded text, lines are 1-based and inclusive.
+    over the decoded text (for PDF, DOCX and HTML: the extracted text the index stores), lines
+    are 1-based and inclusive. ``page`` (1-based, PDF) and ``section`` (the heading trail, e.g.
+    ``"Install > From source"``, Markdown/HTML/DOCX) say where the span sits; None when the
+    format has no such thing or the span comes before the first heading.
     """
 
     text: str
@@ -20,6 +23,9 @@ class Span:
     end_char: int
     start_line: int
     end_line: int
+    # keyword-only, so positional construction of the subclasses (score, chunk_id, ...) is unchanged
+    page: int | None = field(default=None, kw_only=True)
+    section: str | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)

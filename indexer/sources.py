@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer.errors import SourceError
+from indexer.errors import FileSkipped, SourceError
+from indexer.formats import EXTENSIONS, Region, extract, supported
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = (".txt", ".md")
+__all__ = ["EXTENSIONS", "Document", "Skipped", "SourceFile", "find_files", "read_document", "skip_reason"]
 
 
 @dataclass(frozen=True)
@@ -26,12 +29,18 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class Document:
-    """A decoded document: ``text`` is what every offset indexes."""
+    """A decoded document: ``text`` is what every offset indexes.
+
+    ``regions`` cut the text into pages and sections (empty: none); ``note`` is something the
+    summary should say (e.g. "not UTF-8: decoded as cp1252").
+    """
 
     source: str
     sha256: str
     size: int
     text: str
+    regions: tuple[Region, ...] = ()
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,8 +54,9 @@ class Skipped:
 def find_files(root: Path) -> tuple[list[SourceFile], list[Skipped]]:
     """The indexable files under ``root``, sorted by relative path, and the files passed over.
 
-    Directory symlinks are not followed (no loops, nothing outside the folder); hidden files and
-    folders are ignored.
+    Directory symlinks are not followed (no loops, nothing outside the folder) and are listed as
+    skipped, as are symlink loops, broken links, special files and unsupported extensions. Hidden
+    files and folders (a name starting with ".") are ignored without a mention.
     """
     root = Path(root)
     if not root.exists():
@@ -60,21 +70,46 @@ def find_files(root: Path) -> tuple[list[SourceFile], list[Skipped]]:
         skipped.append(Skipped(_rel(root, Path(err.filename or root)), f"cannot list: {err.strerror}"))
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        keep = []
+        for d in sorted(dirnames):
+            if d.startswith("."):
+                continue
+            if os.path.islink(os.path.join(dirpath, d)):
+                skipped.append(Skipped(_rel(root, Path(dirpath) / d), "directory symlink, not followed"))
+            else:
+                keep.append(d)
+        dirnames[:] = keep
         for name in filenames:
             if name.startswith("."):
                 continue
             path = Path(dirpath) / name
-            rel = _rel(root, path)
-            if path.suffix.lower() not in EXTENSIONS:
-                skipped.append(Skipped(rel, f"unsupported extension {path.suffix or '(none)'}"))
-            elif not path.is_file():
-                skipped.append(Skipped(rel, "not a regular file (broken link?)"))
+            reason = _not_indexable(path)
+            if reason:
+                skipped.append(Skipped(_rel(root, path), reason))
             else:
-                found.append(SourceFile(path, rel))
+                found.append(SourceFile(path, _rel(root, path)))
     found.sort(key=lambda f: f.source)
     skipped.sort(key=lambda s: s.source)
     return found, skipped
+
+
+def _not_indexable(path: Path) -> str | None:
+    """Why the directory entry ``path`` cannot be indexed, or None when it can be read as a document."""
+    try:
+        st = os.stat(path)  # follows a file symlink
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "symlink loop"
+        if e.errno == errno.ENOENT:
+            return "broken symlink" if os.path.islink(path) else "vanished while scanning"
+        return f"cannot read: {e.strerror or e}"
+    if stat.S_ISDIR(st.st_mode):
+        return "directory symlink, not followed"
+    if not supported(path.name):
+        return f"unsupported extension {path.suffix.lower() or '(none)'}"
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file (a pipe, socket or device)"
+    return None
 
 
 def _rel(root: Path, path: Path) -> str:
@@ -90,23 +125,42 @@ def read_bytes(f: SourceFile) -> tuple[bytes, str]:
     return data, hashlib.sha256(data).hexdigest()
 
 
+def read_document(f: SourceFile) -> Document:
+    """Read, decode or extract one file.
+
+    Raises ``OSError`` when the file cannot be read and ``FileSkipped`` when it holds nothing to
+    index (binary, undecodable, empty, damaged, or its format's library is not installed);
+    ``skip_reason`` turns either into the summary's words.
+    """
+    data, digest = read_bytes(f)
+    out = extract(f.source, data)
+    if out.note:
+        log.info("%s: %s", f.source, out.note)
+    return Document(f.source, digest, len(data), out.text, out.regions, out.note)
+
+
 def decode(f: SourceFile, data: bytes) -> str:
-    """The document text: UTF-8 as it is (no newline translation), or a SourceError saying why not."""
-    if b"\x00" in data[:8192]:
-        raise SourceError(f"{f.source}: looks binary (NUL bytes), skipped")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise SourceError(f"{f.source}: not valid UTF-8 at byte {e.start}, skipped") from None
+    """The text offsets index for a file's bytes (without its regions: prefer ``read_document``)."""
+    return extract(f.source, data).text
+
+
+def skip_reason(e: OSError | SourceError) -> str:
+    """A few words for the summary about why a file could not be read or indexed."""
+    if isinstance(e, FileSkipped):
+        return e.reason
+    if isinstance(e, FileNotFoundError):
+        return "vanished while indexing"
+    if isinstance(e, PermissionError):
+        return "cannot read: permission denied"
+    if isinstance(e, OSError):
+        return f"cannot read: {e.strerror or e}"
+    return str(e)
 
 
 def iter_documents(files: list[SourceFile]) -> Iterator[Document | Skipped]:
-    """Read and decode each file; unreadable or undecodable files come back as ``Skipped``."""
+    """Read each file; unreadable or unindexable files come back as ``Skipped``."""
     for f in files:
         try:
-            data, digest = read_bytes(f)
-            yield Document(f.source, digest, len(data), decode(f, data))
-        except OSError as e:
-            yield Skipped(f.source, f"cannot read: {e.strerror or e}")
-        except SourceError as e:
-            yield Skipped(f.source, str(e).split(": ", 1)[-1])
+            yield read_document(f)
+        except (OSError, SourceError) as e:
+            yield Skipped(f.source, skip_reason(e))

@@ -3,15 +3,18 @@
 Layout of an index dir::
 
     manifest.json         format version, model, chunker settings, documents, file checksums
-    chunks.sqlite         documents (their text in pieces), sentences, chunks, FTS5 over chunks
+    chunks.sqlite         documents (their text in pieces), sentences, chunks (with their page
+                          and section), FTS5 over chunks
     chunks.faiss          FAISS index over chunk vectors (ids = chunk ids): exact, or HNSW/IVF
     chunk_vectors.npy     float32 chunk vectors, row = chunk id
     sentence_vectors.npy  float32 sentence vectors, row = sentence id
+    encoder/              optional: the ONNX export of the embedding model (see indexer.onnx_export)
 
 Every file is written into a temporary sibling folder which then replaces the old one in a
 single atomic rename; readers never see a half-written index. Documents are written a stretch
-at a time (text pieces, spans, vectors), so a huge document never has to be held in memory, and
-a document left unchanged by an update is copied from the previous index without re-embedding.
+at a time (text pieces, spans, vectors) by :mod:`indexer.writer`, so a huge document never has
+to be held in memory, and a document left unchanged by an update is copied from the previous
+index without re-embedding.
 """
 
 from __future__ import annotations
@@ -29,11 +32,13 @@ from typing import Any
 import numpy as np
 
 from indexer.errors import IndexCorrupt, IndexIncompatible, IndexNotFound, rebuild_hint
+from indexer.fsutil import live_dir
+from indexer.hashcache import cached_sha256
 from indexer.schema import Chunk, Sentence
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: document text in pieces (texts table), FAISS kind in the manifest
+FORMAT_VERSION = 2  # 2: page and section per span; document text in pieces; FAISS kind in the manifest
 MANIFEST = "manifest.json"
 DB = "chunks.sqlite"
 FAISS = "chunks.faiss"
@@ -53,13 +58,14 @@ CREATE TABLE texts(
 CREATE TABLE sentences(
     id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL,
     start_char INTEGER NOT NULL, end_char INTEGER NOT NULL,
-    start_line INTEGER NOT NULL, end_line INTEGER NOT NULL);
+    start_line INTEGER NOT NULL, end_line INTEGER NOT NULL,
+    page INTEGER, section TEXT);
 CREATE TABLE chunks(
     id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL,
     start_char INTEGER NOT NULL, end_char INTEGER NOT NULL,
     start_line INTEGER NOT NULL, end_line INTEGER NOT NULL,
     first_sentence INTEGER NOT NULL, last_sentence INTEGER NOT NULL,
-    text TEXT NOT NULL);
+    text TEXT NOT NULL, page INTEGER, section TEXT);
 CREATE VIRTUAL TABLE chunks_fts USING fts5(
     text, content='chunks', content_rowid='id', tokenize='porter unicode61');
 """
@@ -110,9 +116,16 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
 
 
 def verify_files(index_dir: Path, manifest: dict[str, Any], checksums: bool = True) -> None:
-    """Check that every data file is there with the size (and sha256) the manifest records."""
+    """Check that every data file is there with the size (and sha256) the manifest records.
+
+    Digests come from :func:`indexer.hashcache.cached_sha256`: a file untouched since it was last
+    verified (same inode, size, mtime and ctime) is not read again.
+    """
     files = manifest.get("files") or {}
-    for name in DATA_FILES:
+    for name in (*DATA_FILES, *(n for n in files if n not in DATA_FILES)):
+        if name.startswith("/") or ".." in name.split("/"):
+            raise IndexCorrupt(f"{index_dir}: the manifest names a file outside the index ({name!r})",
+                               index_dir, rebuild_hint(index_dir))
         path = Path(index_dir) / name
         want = files.get(name)
         if want is None or not path.is_file():
@@ -121,7 +134,7 @@ def verify_files(index_dir: Path, manifest: dict[str, Any], checksums: bool = Tr
         if size != want["size"]:
             raise IndexCorrupt(f"{path} is {size} bytes, the manifest says {want['size']} (truncated?)",
                                index_dir, rebuild_hint(index_dir))
-        if checksums and file_sha256(path) != want["sha256"]:
+        if checksums and cached_sha256(path) != want["sha256"]:
             raise IndexCorrupt(f"{path} does not match its checksum (modified or damaged)",
                                index_dir, rebuild_hint(index_dir))
 
@@ -130,7 +143,7 @@ class IndexStore:
     """Read-only access to an index dir's chunk store and vectors (FAISS is opened by the retriever)."""
 
     def __init__(self, index_dir: str | os.PathLike, verify: bool = True):
-        self.path = Path(index_dir)
+        self.path = live_dir(Path(index_dir))
         self.manifest = read_manifest(self.path)
         verify_files(self.path, self.manifest, checksums=verify)
         self._local = threading.local()
@@ -167,19 +180,19 @@ class IndexStore:
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
             "SELECT c.id, d.source, c.start_char, c.end_char, c.start_line, c.end_line, "
-            f"c.first_sentence, c.last_sentence, c.text FROM chunks c JOIN documents d ON d.id = c.doc_id "
-            f"WHERE c.id IN ({marks})", [int(i) for i in ids]).fetchall()
-        return {r[0]: Chunk(r[8], r[1], r[2], r[3], r[4], r[5], id=r[0], first_sentence=r[6], last_sentence=r[7])
-                for r in rows}
+            "c.first_sentence, c.last_sentence, c.text, c.page, c.section FROM chunks c "
+            f"JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})", [int(i) for i in ids]).fetchall()
+        return {r[0]: Chunk(r[8], r[1], r[2], r[3], r[4], r[5], page=r[9], section=r[10], id=r[0],
+                            first_sentence=r[6], last_sentence=r[7]) for r in rows}
 
     def sentences_of(self, chunk: Chunk) -> list[Sentence]:
         """The sentences inside a chunk, their text sliced from the chunk's text."""
         rows = self.db.execute(
-            "SELECT id, start_char, end_char, start_line, end_line FROM sentences "
+            "SELECT id, start_char, end_char, start_line, end_line, page, section FROM sentences "
             "WHERE id BETWEEN ? AND ? ORDER BY id", (chunk.first_sentence, chunk.last_sentence)).fetchall()
         base = chunk.start_char
-        return [Sentence(chunk.text[s - base:e - base], chunk.source, s, e, sl, el, id=i)
-                for i, s, e, sl, el in rows]
+        return [Sentence(chunk.text[s - base:e - base], chunk.source, s, e, sl, el, page=pg, section=sec, id=i)
+                for i, s, e, sl, el, pg, sec in rows]
 
     def documents(self) -> list[dict[str, Any]]:
         """Indexed documents sorted by source: source, size, sha256 and chunk count, from the manifest."""
@@ -195,7 +208,12 @@ class IndexStore:
         return vecs
 
     def document_text(self, source: str) -> str | None:
-        """The whole text of a document (what every offset indexes), or None if it is not indexed."""
+        """The exact text that offsets into ``source`` index (None when it is not indexed).
+
+        For .txt and .md files this is the file as decoded; for PDF, DOCX and HTML it is the
+        extracted text (PDF pages separated by a line holding a form feed). So for every span,
+        ``document_text(span.source)[span.start_char:span.end_char] == span.text``.
+        """
         row = self.db.execute("SELECT id FROM documents WHERE source = ?", (source,)).fetchone()
         if row is None:
             return None
@@ -222,13 +240,15 @@ class IndexStore:
             return None
         doc_id, sha, size, c0, nc, s0, ns = row
         text = self.document_text(source) or ""
-        sentences = [Sentence(text[s:e], source, s, e, sl, el, id=i - s0) for i, s, e, sl, el in self.db.execute(
-            "SELECT id, start_char, end_char, start_line, end_line FROM sentences WHERE doc_id = ? ORDER BY id",
-            (doc_id,))]
-        chunks = [Chunk(t, source, s, e, sl, el, id=i - c0, first_sentence=fs - s0, last_sentence=ls - s0)
-                  for i, s, e, sl, el, fs, ls, t in self.db.execute(
-                      "SELECT id, start_char, end_char, start_line, end_line, first_sentence, last_sentence, text "
-                      "FROM chunks WHERE doc_id = ? ORDER BY id", (doc_id,))]
+        sentences = [Sentence(text[s:e], source, s, e, sl, el, page=pg, section=sec, id=i - s0)
+                     for i, s, e, sl, el, pg, sec in self.db.execute(
+                         "SELECT id, start_char, end_char, start_line, end_line, page, section FROM sentences "
+                         "WHERE doc_id = ? ORDER BY id", (doc_id,))]
+        chunks = [Chunk(t, source, s, e, sl, el, page=pg, section=sec, id=i - c0,
+                        first_sentence=fs - s0, last_sentence=ls - s0)
+                  for i, s, e, sl, el, fs, ls, t, pg, sec in self.db.execute(
+                      "SELECT id, start_char, end_char, start_line, end_line, first_sentence, last_sentence, text, "
+                      "page, section FROM chunks WHERE doc_id = ? ORDER BY id", (doc_id,))]
         return DocumentRecord(source, sha, size, text, sentences, chunks,
                               np.array(self.chunk_vectors[c0:c0 + nc]), np.array(self.sentence_vectors[s0:s0 + ns]))
 
@@ -239,8 +259,10 @@ class IndexStore:
             self._local.db = None
 
 
+
 def __getattr__(name: str):
-    # The writer lives in indexer.writer (it imports this module); old imports keep working.
+    # The writer moved to indexer.writer (which imports this module, hence the lazy lookup);
+    # ``from indexer.store import IndexWriter`` keeps working for code written before the move.
     if name in ("IndexWriter", "NpyAppender"):
         from indexer import writer
 

@@ -130,12 +130,13 @@ class IndexWriter:
         if chunks and chunks[0].id != self.n_chunks - c0:
             raise ValueError(f"{doc['source']}: chunk ids do not continue")
         self.db.executemany(
-            "INSERT INTO sentences VALUES (?,?,?,?,?,?)",
-            [(s0 + s.id, doc["id"], s.start_char, s.end_char, s.start_line, s.end_line) for s in sentences])
+            "INSERT INTO sentences VALUES (?,?,?,?,?,?,?,?)",
+            [(s0 + s.id, doc["id"], s.start_char, s.end_char, s.start_line, s.end_line, s.page, s.section)
+             for s in sentences])
         self.db.executemany(
-            "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             [(c0 + c.id, doc["id"], c.start_char, c.end_char, c.start_line, c.end_line,
-              s0 + c.first_sentence, s0 + c.last_sentence, c.text) for c in chunks])
+              s0 + c.first_sentence, s0 + c.last_sentence, c.text, c.page, c.section) for c in chunks])
         self.n_sentences += len(sentences)
         self.n_chunks += len(chunks)
 
@@ -265,7 +266,9 @@ class IndexWriter:
             documents=self.documents,
             files={},
         )
-        for name in DATA_FILES:
+        extra = sorted(p.relative_to(self.tmp).as_posix() for p in self.tmp.rglob("*")
+                       if p.is_file() and p.name != MANIFEST and p.name not in DATA_FILES)
+        for name in (*DATA_FILES, *extra):  # extra: files a build hook put in the folder (encoder/)
             path = self.tmp / name
             with open(path, "rb+") as fh:
                 os.fsync(fh.fileno())

@@ -1,7 +1,12 @@
 """Ask a question about the indexed documents; get the answering sentence and cited passages.
 
 With no index yet, the default index is built over the bundled seeds/ first. Every passage
-shown is a verbatim slice of a source file, cited as file:lines.
+shown is a verbatim slice of a source file, cited as file:lines (plus the page of a PDF
+or the section of a Markdown, HTML or DOCX file).
+
+Questions are embedded with the index's ONNX export of its model (no torch, starts fast), or by
+a quarry server already running for the same index. --torch (or QUARRY_ENCODER=torch) embeds with
+the torch model instead.
 """
 
 from __future__ import annotations
@@ -25,6 +30,10 @@ def parser() -> argparse.ArgumentParser:
                    help=f"index to ask (default: $QUARRY_INDEX_DIR or {default_index_dir()})")
     p.add_argument("--model", metavar="PATH", default=None,
                    help="sentence-transformers model folder (default: the packaged all-MiniLM-L6-v2)")
+    p.add_argument("--torch", action="store_true",
+                   help="embed the question with the torch model, not the index's ONNX export (slower start)")
+    p.add_argument("--no-server", action="store_true",
+                   help="answer in this process even when a quarry server is running for the index")
     return p
 
 
@@ -48,32 +57,58 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-    if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    if isinstance(result, dict):  # a running server's reply: its body is the contract
+        from retriever.remote import result_from_dict
+
+        body, result = result, result_from_dict(result)
     else:
-        print(render(result, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR")))
+        body = result.to_dict()
+    try:
+        if args.json:
+            print(json.dumps(body, ensure_ascii=False, indent=2))
+        else:
+            print(render(result, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR")))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `ask ... | head`: the reader has gone, which is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
 def _ask(args):
-    from indexer.encoder import SentenceTransformerEncoder
-    from retriever.pipeline import Retriever
-
+    """The Result, or the JSON body of a running server's answer."""
     index_dir = args.index_dir or default_index_dir()
-    encoder = SentenceTransformerEncoder(args.model)
+    if not (args.no_server or args.torch or args.model) and os.path.exists(index_dir):
+        from retriever.remote import ask_server
+
+        body = ask_server(index_dir, args.question, args.k)
+        if body is not None:
+            return body
+    from retriever.index import Index
+    from retriever.pipeline import Retriever
+    from retriever.query_encoder import open_query_encoder
+
     if args.index_dir is None and not os.path.exists(index_dir):
         from indexer.build import build_index
+        from indexer.encoder import SentenceTransformerEncoder
 
         seeds = default_seeds_dir()
         print(f"No index yet: indexing {seeds} into {index_dir} (once) ...", file=sys.stderr)
-        report = build_index(seeds, index_dir, encoder=encoder)
+        report = build_index(seeds, index_dir, encoder=SentenceTransformerEncoder(args.model))
         print(report.summary(), file=sys.stderr)
-    return Retriever.open(index_dir, encoder=encoder).ask(args.question, k=args.k)
+    index = Index(index_dir)
+    encoder = open_query_encoder(index, model=args.model, prefer="torch" if args.torch else None)
+    return Retriever(index, encoder).ask(args.question, k=args.k)
 
 
 def _cite(span) -> str:
+    """``file:lines``, then the page (PDF) and the section (the heading trail) when there are any."""
     lines = f"{span.start_line}" if span.start_line == span.end_line else f"{span.start_line}-{span.end_line}"
-    return f"{span.source}:{lines}"
+    where = f"{span.source}:{lines}"
+    if getattr(span, "page", None) is not None:
+        where += f", page {span.page}"
+    if getattr(span, "section", None):
+        where += f", section \"{span.section}\""
+    return where
 
 
 def render(result, color: bool = False, width: int = 100) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from indexer.encoder import Encoder, SentenceTransformerEncoder
+from indexer.encoder import Encoder
 from indexer.errors import QueryError
 from indexer.schema import Answer, Chunk, Passage, Result
 from indexer.text import terms
@@ -68,8 +68,14 @@ class Retriever:
     @classmethod
     def open(cls, index_dir: str | os.PathLike, encoder: Encoder | None = None,
              config: RetrieverConfig | None = None, verify: bool = True) -> Retriever:
-        """Open ``index_dir`` (checked) with ``encoder`` (default: the packaged MiniLM)."""
-        return cls(Index(index_dir, verify=verify), encoder or SentenceTransformerEncoder(), config)
+        """Open ``index_dir`` (checked) with ``encoder`` (default: the index's verified ONNX export of its
+        model, else the torch model; see :func:`retriever.query_encoder.open_query_encoder`)."""
+        index = Index(index_dir, verify=verify)
+        if encoder is None:
+            from retriever.query_encoder import open_query_encoder
+
+            encoder = open_query_encoder(index)
+        return cls(index, encoder, config)
 
     def with_config(self, **changes) -> Retriever:
         """The same index and encoder with some settings changed (for evaluation)."""
@@ -109,7 +115,8 @@ class Retriever:
                                 key=lambda x: -x[1])
         ranked = ranked[:k]
         passages = tuple(Passage(c.text, c.source, c.start_char, c.end_char, c.start_line, c.end_line,
-                                 score=round(float(s), 6), chunk_id=c.id) for c, s in ranked)
+                                 page=c.page, section=c.section, score=round(float(s), 6), chunk_id=c.id)
+                         for c, s in ranked)
         answer = None
         # the answer is the best sentence inside the passages returned
         kept = {p.chunk_id for p in passages}
@@ -158,4 +165,4 @@ class Retriever:
         s = best.sentence
         where = next(i for i, p in enumerate(passages) if p.chunk_id == best.chunk.id)
         return Answer(s.text, s.source, s.start_char, s.end_char, s.start_line, s.end_line,
-                      score=round(float(conf), 6), passage=where)
+                      page=s.page, section=s.section, score=round(float(conf), 6), passage=where)

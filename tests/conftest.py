@@ -49,6 +49,7 @@ def isolated_paths(tmp_path, monkeypatch):
     monkeypatch.setenv("QUARRY_INDEX_DIR", str(tmp_path / "default-index"))
     monkeypatch.delenv("QUARRY_MODEL", raising=False)
     monkeypatch.delenv("QUARRY_API_KEY", raising=False)
+    monkeypatch.delenv("QUARRY_ENCODER", raising=False)
 
 
 @pytest.fixture
@@ -102,8 +103,13 @@ def seeds_index(tmp_path_factory, real_encoder) -> Path:
     return index_dir
 
 
-@pytest.fixture(scope="session")
-def seeds_retriever(seeds_index, real_encoder):
+@pytest.fixture(scope="session", params=["torch", "onnx"])
+def seeds_retriever(request, seeds_index, real_encoder):
+    """The seeds index, questions embedded by the torch model (the reference) or by the index's
+    ONNX export (the fast path `ask` takes)."""
+    from retriever.index import Index
     from retriever.pipeline import Retriever
+    from retriever.query_encoder import onnx_encoder
 
-    return Retriever.open(seeds_index, encoder=real_encoder)
+    index = Index(seeds_index)
+    return Retriever(index, real_encoder if request.param == "torch" else onnx_encoder(index))

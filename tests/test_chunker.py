@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.chunker import ChunkerSettings, chunk_text
+from indexer.chunker import ChunkerSettings, chunk_regions, chunk_text
+from indexer.formats.layout import Region
 from indexer.sentences import split_sentences
 from indexer.text import LineIndex
 
@@ -92,3 +93,58 @@ def test_chunk_invariants(text, cfg):
         assert a.first_sentence < b.first_sentence
         assert b.first_sentence <= a.last_sentence + 1
         assert a.last_sentence - b.first_sentence + 1 <= cfg.overlap_sentences
+
+
+# Regions (pages, sections): random cut points over the same random texts.
+regioned = st.tuples(texts, st.lists(st.integers(0, 400), max_size=6), chunker_settings)
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=regioned)
+def test_region_chunk_invariants(case):
+    text, cuts, cfg = case
+    bounds = sorted({0, len(text), *(min(c, len(text)) for c in cuts)})
+    regions = [Region(a, b, page=i + 1, section=f"s{i}" if i % 2 else None)
+               for i, (a, b) in enumerate(zip(bounds, bounds[1:]))] or [Region(0, 0, 1)]
+    sentences, chunks = chunk_regions(text, "doc.pdf", regions, cfg)
+    lines = LineIndex(text)
+    where = {r.page: r for r in regions}
+    for span in (*sentences, *chunks):
+        assert text[span.start_char:span.end_char] == span.text
+        assert (span.start_line, span.end_line) == (lines.line_of(span.start_char), lines.line_of(span.end_char - 1))
+        r = where[span.page]  # each span lies inside the region whose page and section it carries
+        assert r.start <= span.start_char < span.end_char <= r.end
+        assert span.section == r.section
+    assert [s.id for s in sentences] == list(range(len(sentences)))
+    assert [c.id for c in chunks] == list(range(len(chunks)))
+    for a, b in zip(sentences, sentences[1:]):
+        assert a.end_char <= b.start_char
+    for c in chunks:
+        assert len(c.text) <= cfg.max_chars
+        first, last = sentences[c.first_sentence], sentences[c.last_sentence]
+        assert c.text == text[first.start_char:last.end_char]
+        assert first.page == last.page == c.page  # a chunk never spans two regions
+    covered = [False] * len(text)
+    for c in chunks:
+        covered[c.start_char:c.end_char] = [True] * len(c.text)
+    assert all(covered[i] for i, ch in enumerate(text) if not (ch.isspace() or ch in "\ufeff\u200b"))
+    for a, b in zip(chunks, chunks[1:]):
+        assert a.first_sentence < b.first_sentence <= a.last_sentence + 1
+        if a.page != b.page:
+            assert b.first_sentence == a.last_sentence + 1  # no overlap across a boundary
+
+
+def test_regions_cut_sentences_and_chunks_at_boundaries():
+    text = "# Cats\nCats nap. Cats purr.\n# Dogs\nDogs bark."
+    regions = [Region(0, 28, section="Cats"), Region(28, len(text), section="Dogs")]
+    sentences, chunks = chunk_regions(text, "a.md", regions, ChunkerSettings(max_chars=100))
+    assert [(c.text, c.section, c.start_char, c.end_char, c.start_line, c.end_line) for c in chunks] == [
+        ("# Cats\nCats nap. Cats purr.", "Cats", 0, 27, 1, 2),
+        ("# Dogs\nDogs bark.", "Dogs", 28, 45, 3, 4)]
+    assert [(s.text, s.section, s.id) for s in sentences] == [
+        ("# Cats", "Cats", 0), ("Cats nap.", "Cats", 1), ("Cats purr.", "Cats", 2),
+        ("# Dogs", "Dogs", 3), ("Dogs bark.", "Dogs", 4)]
+    assert [(c.first_sentence, c.last_sentence) for c in chunks] == [(0, 2), (3, 4)]
+    # no regions: exactly chunk_text, with no page or section
+    assert chunk_regions(text, "a.txt", []) == chunk_text(text, "a.txt")
+    assert all(c.page is None and c.section is None for c in chunk_text(text, "a.txt")[1])

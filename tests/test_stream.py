@@ -92,7 +92,7 @@ def test_text_stream_decodes_across_blocks_and_hashes(tmp_path):
 @pytest.mark.parametrize(("data", "message"), [
     (b"good text\n" * 20 + b"\xff bad", "not valid UTF-8 at byte 200"),
     (b"abc\xe2\x82", "not valid UTF-8 at byte 3"),  # cut inside a character at the end
-    (b"abc\x00def", "looks binary"),
+    (b"abc\x00def", "binary file"),
 ])
 def test_text_stream_refuses_bad_bytes(tmp_path, data, message):
     (tmp_path / "b.txt").write_bytes(data)
@@ -176,7 +176,7 @@ def test_progress_reports_bytes_and_an_eta(tmp_path):
     assert seen[-1].chunks == json.loads((tmp_path / "idx" / MANIFEST).read_text())["counts"]["chunks"]
 
 
-def test_a_file_that_breaks_mid_stream_is_dropped_whole_or_kept_as_before(tmp_path):
+def test_a_file_that_breaks_mid_stream_is_dropped_whole_or_kept_as_before(tmp_path, monkeypatch):
     good = _big_text(2.5, seed=1)
     corpus = write_corpus(tmp_path / "c", {"big.txt": good, "small.txt": "Penguins live in Antarctica."})
     index_dir = tmp_path / "idx"
@@ -185,7 +185,12 @@ def test_a_file_that_breaks_mid_stream_is_dropped_whole_or_kept_as_before(tmp_pa
     before = IndexStore(index_dir)
     n_before = before.n_chunks
     before.close()
-    # the file changes and now has a bad byte after 2.5 MB (read in blocks of 256 KiB)
+    # the file changes and now has a bad byte after 2.5 MB (read in blocks of 256 KiB); the scan
+    # saw it as plain UTF-8 (it changed in between), so it is streamed and breaks mid-stream
+    import indexer.build as build
+
+    real_scan = build.scan_file
+    monkeypatch.setattr(build, "scan_file", lambda path: (real_scan(path)[0], True))
     (corpus / "big.txt").write_bytes(good.encode() + b"\xff more text\n")
     (corpus / "new.txt").write_bytes(b"x" * 10 + b"\xff")
     report = build_index(corpus, index_dir, encoder=enc, progress=False)

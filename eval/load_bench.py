@@ -1,0 +1,237 @@
+"""Load benchmark for ``python -m server``: requests/s and p50/p95/p99 latency at several concurrencies.
+
+Starts the server on the seeds index itself (building that index once, into the cache, if needed)
+or measures a running one given with ``--url``. Each of C clients sends questions back to back on
+its own keep-alive connection; latency is per request, throughput is completed requests over
+wall time. Figures depend on the machine and on what else runs on it: print them, never assert.
+
+    python -m eval.load_bench                      # seeds index, concurrency 1, 8, 32
+    python -m eval.load_bench --url http://127.0.0.1:8000 --concurrency 1 32 --requests 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+QUESTIONS = [
+    "How much will big tech spend on AI data centers this year?",
+    "Who is the CEO of Anthropic?",
+    "How much did Amazon invest in Anthropic?",
+    "Who are OpenAI's major rivals?",
+    "Why are AI models becoming a commodity?",
+    "What does the power grid have to do with AI?",
+    "Which cloud providers partner with AI labs?",
+    "What is a moat?",
+]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of a non-empty list."""
+    s = sorted(values)
+    return s[max(0, min(len(s) - 1, round(q / 100 * len(s) + 0.5) - 1))]
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection speaking just enough HTTP for POST /ask (cheap on the CPU, which
+    matters when the client shares the machine with the server; ``--client httpx`` uses httpx instead)."""
+
+    def __init__(self, base: str, headers: dict):
+        u = urlsplit(base)
+        self.host, self.port = u.hostname or "127.0.0.1", u.port or 80
+        self.extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self.reader = self.writer = None
+
+    async def post(self, path: str, payload: dict) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        body = json.dumps(payload).encode()
+        head = (f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n{self.extra}\r\n")
+        self.writer.write(head.encode() + body)
+        status_line = await self.reader.readline()
+        length, close = 0, False
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            name = name.strip().lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "connection" and value.strip().lower() == "close":
+                close = True
+        data = await self.reader.readexactly(length)
+        if close:
+            await self.close()
+        return int(status_line.split()[1]), data
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.reader = self.writer = None
+
+
+class HttpxConnection:
+    def __init__(self, client):
+        self.client = client
+
+    async def post(self, path: str, payload: dict) -> tuple[int, bytes]:
+        r = await self.client.post(path, json=payload)
+        return r.status_code, r.content
+
+    async def close(self) -> None:
+        pass
+
+
+async def _client(conn, n: int, latencies: list[float], errors: list[str], offset: int, k: int):
+    for i in range(n):
+        q = QUESTIONS[(offset + i) % len(QUESTIONS)]
+        t0 = time.perf_counter()
+        try:
+            status, data = await conn.post("/ask", {"question": q, "k": k})
+            ok = status == 200 and b'"passages"' in data
+            why = str(status)
+        except Exception as e:  # a failed request is counted, not fatal
+            ok, why = False, repr(e)
+            await conn.close()
+        latencies.append(time.perf_counter() - t0)
+        if not ok:
+            errors.append(why)
+
+
+async def run_level(base: str, concurrency: int, requests: int, k: int, headers: dict, client: str = "raw") -> dict:
+    """``requests`` questions spread over ``concurrency`` clients, each on its own connection."""
+    per = max(1, requests // concurrency)
+    shared = None
+    if client == "httpx":
+        import httpx
+
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        shared = httpx.AsyncClient(base_url=base, limits=limits, timeout=60, headers=headers)
+        conns = [HttpxConnection(shared) for _ in range(concurrency)]
+    else:
+        conns = [Connection(base, headers) for _ in range(concurrency)]
+    try:
+        await asyncio.gather(*(_client(c, 2, [], [], i, k) for i, c in enumerate(conns)))  # warm up
+        latencies: list[float] = []
+        errors: list[str] = []
+        t0 = time.perf_counter()
+        await asyncio.gather(*(_client(c, per, latencies, errors, i * 3, k) for i, c in enumerate(conns)))
+        wall = time.perf_counter() - t0
+    finally:
+        for c in conns:
+            await c.close()
+        if shared is not None:
+            await shared.aclose()
+    if errors:
+        print(f"concurrency {concurrency}: {len(errors)} errors, e.g. {errors[0]}", file=sys.stderr)
+    return {"concurrency": concurrency, "requests": len(latencies), "errors": len(errors),
+            "rps": len(latencies) / wall, "p50_ms": 1000 * statistics.median(latencies),
+            "p95_ms": 1000 * percentile(latencies, 95), "p99_ms": 1000 * percentile(latencies, 99)}
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (Linux), or None where /proc cannot tell."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def seeds_index() -> Path:
+    """The seeds index used for benchmarks, built once into the cache."""
+    from indexer.paths import cache_dir, default_seeds_dir
+
+    index_dir = cache_dir() / "bench-seeds-index"
+    if not (index_dir / "manifest.json").exists():
+        from indexer.build import build_index
+
+        print(f"building the seeds index into {index_dir} (once) ...", file=sys.stderr)
+        build_index(default_seeds_dir(), index_dir, progress=False)
+    return index_dir
+
+
+def start_server(index_dir: Path, extra: list[str]) -> tuple[subprocess.Popen, str]:
+    """``python -m server`` on a free loopback port; its URL, read from the discovery file."""
+    from indexer.paths import server_file
+
+    log = tempfile.NamedTemporaryFile(prefix="quarry-bench-server-", suffix=".log", delete=False)
+    proc = subprocess.Popen([sys.executable, "-m", "server", "--index-dir", str(index_dir), "--port", "0",
+                             "--no-access-log", *extra], stdout=log, stderr=subprocess.STDOUT)
+    path = server_file(index_dir)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited ({proc.returncode}); see {log.name}")
+        try:
+            info = json.loads(path.read_text())
+            if info.get("pid") == proc.pid:
+                return proc, info["url"]
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.1)
+    proc.terminate()
+    raise SystemExit(f"the server did not start in 300 s; see {log.name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m eval.load_bench", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--url", help="a running server (default: start one on the seeds index)")
+    p.add_argument("--index-dir", help="index to serve when starting the server (default: the seeds)")
+    p.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    p.add_argument("--requests", type=int, default=320, help="requests per concurrency level (default 320)")
+    p.add_argument("-k", type=int, default=5)
+    p.add_argument("--server-arg", action="append", default=[], help="extra argument for python -m server")
+    p.add_argument("--client", choices=["raw", "httpx"], default="raw",
+                   help="raw: a minimal asyncio HTTP/1.1 client (default, least CPU); httpx: httpx.AsyncClient")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = p.parse_args(argv)
+
+    proc = None
+    base = args.url
+    if base is None:
+        proc, base = start_server(Path(args.index_dir) if args.index_dir else seeds_index(), args.server_arg)
+    headers = {"X-API-Key": os.environ["QUARRY_API_KEY"]} if os.environ.get("QUARRY_API_KEY") else {}
+    rows = []
+    try:
+        for c in args.concurrency:
+            before = cpu_seconds(proc.pid) if proc else None
+            row = asyncio.run(run_level(base.rstrip("/"), c, args.requests, args.k, headers, args.client))
+            after = cpu_seconds(proc.pid) if proc else None
+            # CPU the server spent per request (warm-up included): unlike latency, barely moved by other load
+            if before is not None and after is not None:
+                row["server_cpu_ms"] = 1000 * (after - before) / (row["requests"] + 2 * c)
+            rows.append(row)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"server: {base}  ({os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f})")
+    print(f"{'concurrency':>11} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+          f" {'server CPU ms/req':>17}")
+    for r in rows:
+        cpu = f"{r['server_cpu_ms']:>17.2f}" if "server_cpu_ms" in r else f"{'-':>17}"
+        print(f"{r['concurrency']:>11} {r['requests']:>8} {r['errors']:>6} {r['rps']:>8.1f} "
+              f"{r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} {cpu}")
+    one = next((r for r in rows if r["concurrency"] == 1), None)
+    if one:
+        for r in rows:
+            if r["concurrency"] > 1:
+                print(f"throughput at concurrency {r['concurrency']}: {r['rps'] / one['rps']:.2f}x concurrency 1")
+    return 1 if any(r["errors"] for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""HTML (.html, .htm): the visible text, parsed by BeautifulSoup, one line per block, sections at h1-h6."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from indexer.errors import FileSkipped
+from indexer.formats.layout import Extracted, Heading, clean_extracted, clean_title, section_regions
+from indexer.formats.plain import decode_text, encoding_note
+
+# Elements whose content a reader never sees.
+INVISIBLE = frozenset("""
+    head title script style template noscript iframe object embed canvas svg math audio video
+    select datalist map area base link meta param source track
+""".split())
+# Elements that start and end a line of text.
+BLOCKS = frozenset("""
+    address article aside blockquote body caption center dd details dialog div dl dt fieldset
+    figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr html legend li main menu nav
+    ol p pre section summary table tbody tfoot thead tr ul
+""".split())
+log = logging.getLogger(__name__)
+
+HEADINGS = {f"h{i}": i for i in range(1, 7)}
+CELLS = ("td", "th")
+_SPACES = re.compile(r"[ \t\n\r\f]+")  # HTML white space (a no-break space is not)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
+class _Writer:
+    """Accumulates visible text with HTML white-space rules, keeping exact offsets of headings."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.length = 0
+        self.line_start = True  # nothing but the line break written on the current line
+        self.space = False  # a collapsed space is owed before the next word
+        self.brk = False  # a line break is owed before the next text
+
+    def _put(self, s: str) -> None:
+        self.parts.append(s)
+        self.length += len(s)
+
+    def text(self, s: str, pre: bool = False) -> None:
+        if not pre:
+            if not s:
+                return
+            lead, trail = _SPACES.match(s[0]) is not None, _SPACES.match(s[-1]) is not None
+            words = _SPACES.sub(" ", s).strip(" ")
+            if not words:
+                self.space = True
+                return
+            s, self.space = words, self.space or lead
+        elif not s:
+            return
+        if self.brk and self.length:
+            self._put("\n")
+            self.line_start, self.space = True, False
+        self.brk = False
+        if self.space and not self.line_start:
+            self._put(" ")
+        self._put(s)
+        self.line_start = pre and s.endswith("\n")
+        self.space = False if pre else trail
+
+    def block(self) -> None:
+        self.brk, self.space = True, False
+
+    def cell(self) -> None:
+        """Between the cells of a table row."""
+        if not self.line_start and not self.brk:
+            self._put(" | ")
+            self.space = False
+
+
+def _hidden(tag) -> bool:
+    attrs = tag.attrs or {}
+    return ("hidden" in attrs or str(attrs.get("aria-hidden", "")).lower() == "true"
+            or bool(_HIDDEN_STYLE.search(str(attrs.get("style", "")))))
+
+
+def visible_text(html: str) -> tuple[str, list[Heading]]:
+    """The text a reader of the page sees, and the headings in it."""
+    from bs4 import BeautifulSoup
+    from bs4.element import NavigableString, Tag
+
+    soup = BeautifulSoup(html, "html.parser")
+    w = _Writer()
+    heads: list[Heading] = []
+    # an explicit stack (no recursion): deeply nested pages cannot overflow it
+    stack: list[tuple[object, bool]] = [(soup, False)]
+    pre_depth = 0
+    open_heads: list[tuple[int, int]] = []  # (level, parts index when the heading opened)
+    while stack:
+        node, leaving = stack.pop()
+        if isinstance(node, NavigableString):
+            if type(node) is NavigableString or node.__class__.__name__ == "CData":
+                w.text(str(node), pre=pre_depth > 0)
+            continue
+        if not isinstance(node, Tag):
+            continue
+        name = (node.name or "").lower()
+        if leaving:
+            if name == "pre":
+                pre_depth -= 1
+            if name in HEADINGS and open_heads:
+                level, mark = open_heads.pop()
+                added = w.parts[mark:]
+                start = w.length - sum(map(len, added))
+                if added and added[0] == "\n":  # the line break written before the heading's text
+                    start += 1
+                if w.length > start:
+                    heads.append(Heading(start, w.length, level, clean_title("".join(added))))
+            if name in BLOCKS:
+                w.block()
+            continue
+        if node is not soup and (name in INVISIBLE or _hidden(node)):
+            continue
+        if name == "br":
+            w.block()
+            continue
+        if name in CELLS:
+            w.cell()
+        elif name in BLOCKS:
+            w.block()
+        if name == "pre":
+            pre_depth += 1
+        if name in HEADINGS:
+            open_heads.append((HEADINGS[name], len(w.parts)))
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(node.contents))
+    return "".join(w.parts), heads
+
+
+def extract(source: str, data: bytes) -> Extracted:
+    from bs4.dammit import EncodingDetector
+
+    declared = EncodingDetector.find_declared_encoding(data, is_html=True, search_entire_document=False)
+    html, codec = decode_text(source, data, declared=declared)
+    try:
+        text, heads = visible_text(html)
+    except Exception as e:  # noqa: BLE001 - html.parser is lenient; anything it still rejects is damage
+        log.debug("%s: HTML parsing failed", source, exc_info=True)
+        raise FileSkipped(source, f"unparsable HTML ({e.__class__.__name__})") from None
+    text = clean_extracted(text)
+    if not text.strip():
+        raise FileSkipped(source, "no visible text")
+    return Extracted(text, section_regions(text, heads), encoding_note(codec))

@@ -1,0 +1,94 @@
+"""What a format reader returns: the text the index stores and the page/section regions over it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+_SPACES = re.compile(r"\s+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass(frozen=True)
+class Region:
+    """``text[start:end]`` lies on one page and under one heading trail (either may be None)."""
+
+    start: int
+    end: int
+    page: int | None = None
+    section: str | None = None
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """A file as the index sees it.
+
+    ``text`` is what every offset indexes: the decoded file itself for text formats (.txt, .md),
+    the extracted text for the others (PDF, DOCX, HTML). ``regions`` cover ``text`` in order with
+    no gaps (empty: the whole text is one region with no page and no section); ``note`` says
+    something the user should know (e.g. the file was not UTF-8 and how it was decoded).
+    """
+
+    text: str
+    regions: tuple[Region, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading found in ``text``: its first character, the end of its line(s), level and title."""
+
+    start: int
+    end: int
+    level: int
+    title: str
+
+
+def clean_title(title: str, limit: int = 200) -> str:
+    """A heading title on one line, white space collapsed, at most ``limit`` characters."""
+    title = _SPACES.sub(" ", title).strip()
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+
+
+def clean_extracted(text: str) -> str:
+    """Extracted text made storable: lone surrogates (broken PDF fonts) become U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def section_regions(text: str, headings: Sequence[Heading]) -> tuple[Region, ...]:
+    """Regions of ``text`` cut at headings, each named by its heading trail ("A > B > C").
+
+    A heading opens a new region only when the region before it holds some text besides its own
+    headings, so "# Guide\\n## Install\\n..." is one region under "Guide > Install" (no chunk of a
+    bare title). Text before the first heading has no section.
+    """
+    regions: list[Region] = []
+    trail: list[tuple[int, str]] = []
+    start, body_from, section = 0, 0, None
+    for h in sorted(headings, key=lambda h: h.start):
+        if not h.title or h.start < body_from:
+            continue
+        if text[body_from:h.start].strip():
+            regions.append(Region(start, h.start, None, section))
+            start = h.start
+        while trail and trail[-1][0] >= h.level:
+            trail.pop()
+        trail.append((h.level, h.title))
+        section = " > ".join(t for _, t in trail)
+        body_from = max(h.end, h.start)
+    regions.append(Region(start, len(text), None, section))
+    return tuple(regions)
+
+
+def page_regions(pages: Sequence[str], separator: str) -> tuple[str, tuple[Region, ...]]:
+    """The pages joined by ``separator`` and one region per page (numbered from 1).
+
+    The separator after a page belongs to that page's region, so the regions cover the text.
+    """
+    regions, pos = [], 0
+    for i, page in enumerate(pages):
+        end = pos + len(page) + (len(separator) if i < len(pages) - 1 else 0)
+        regions.append(Region(pos, end, i + 1, None))
+        pos = end
+    return separator.join(pages), tuple(regions)

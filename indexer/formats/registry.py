@@ -1,0 +1,32 @@
+"""Which reader handles which file extension, and the optional libraries some readers need."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from indexer.errors import FileSkipped
+
+# extension -> reader module in indexer.formats
+READERS = {
+    ".txt": "plain", ".text": "plain",
+    ".md": "markdown", ".markdown": "markdown",
+    ".html": "html", ".htm": "html",
+    ".pdf": "pdf",
+    ".docx": "docx",
+}
+EXTENSIONS = tuple(READERS)
+EXTRA = "quarry[formats]"  # the optional extra that installs the PDF and DOCX libraries
+
+
+def require(source: str, module: str, package: str) -> ModuleType:
+    """Import ``module`` for ``source``, or skip the file with the command that installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise FileSkipped(source, f"needs the {package} package: pip install '{EXTRA}'") from None
+
+
+def reader(extension: str) -> ModuleType:
+    """The reader module for a file extension (lower case, with its dot)."""
+    return importlib.import_module(f"indexer.formats.{READERS[extension]}")

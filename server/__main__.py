@@ -1,0 +1,117 @@
+"""Serve an index over HTTP: POST /ask, GET /health, GET /documents, GET /context, the page at /, /docs.
+
+The index is opened (and checked) before the port is bound: a missing or broken index stops the
+server with one line and exit status 1. Set QUARRY_API_KEY to require an X-API-Key header on
+/ask, /documents and /context (the page, /health and /docs stay open).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from indexer.paths import default_index_dir
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m server", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--index-dir", metavar="DIR", default=None,
+                   help=f"index to serve (default: $QUARRY_INDEX_DIR or {default_index_dir()})")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    p.add_argument("--model", metavar="PATH", default=None,
+                   help="sentence-transformers model folder (default: the packaged all-MiniLM-L6-v2)")
+    p.add_argument("--max-batch", type=int, default=32,
+                   help="questions embedded together under concurrent load (default 32; 1 turns batching off)")
+    p.add_argument("--batch-wait-ms", type=float, default=0.0,
+                   help="how long an idle encoder waits for more questions (default 0)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="CPU threads of the embedding model per batch (default 1)")
+    p.add_argument("--encoders", type=int, default=None,
+                   help="batches embedded at once, each with --threads threads (default: the CPUs, at most 4)")
+    p.add_argument("--no-access-log", action="store_true", help="do not log every request")
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        print("error: --port must be from 0 to 65535", file=sys.stderr)
+        return 2
+    if args.threads < 1 or (args.encoders is not None and args.encoders < 1):
+        print("error: --threads and --encoders must be at least 1", file=sys.stderr)
+        return 2
+    if args.max_batch < 1 or args.batch_wait_ms < 0:
+        print("error: --max-batch must be at least 1 and --batch-wait-ms at least 0", file=sys.stderr)
+        return 2
+    encoders = args.encoders or max(1, min(4, (os.cpu_count() or 1) // args.threads))
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s:     %(name)s: %(message)s")
+    for name in ("server", "retriever", "indexer"):
+        logging.getLogger(name).setLevel(args.log_level.upper())
+    from indexer.errors import QuarryError
+    from server.deps import open_retriever
+    from server.settings import Settings
+
+    settings = Settings.from_env(index_dir=args.index_dir, host=args.host, port=args.port, model=args.model,
+                                 max_batch=args.max_batch, batch_wait_ms=args.batch_wait_ms, encoders=encoders,
+                                 access_log=not args.no_access_log)
+    set_model_threads(args.threads)
+    try:
+        retriever = open_retriever(settings)  # checks the index and that the model matches it
+    except QuarryError as e:
+        print(f"error: cannot serve {settings.index_dir}: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return serve(settings, retriever, args.log_level)
+
+
+def set_model_threads(n: int) -> None:
+    """Intra-op threads of the model runtime. Few threads per batch and batches in parallel (--encoders)
+    use a small machine's cores better than many threads on one short question."""
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(n)
+
+
+def serve(settings, retriever, log_level: str = "info") -> int:
+    """Run uvicorn until a signal; advertise the server while it listens."""
+    import uvicorn
+
+    from server import discovery
+    from server.app import create_app
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None):
+            await super().startup(sockets)
+            if self.started:
+                port = self.servers[0].sockets[0].getsockname()[1]
+                url = discovery.url_for(settings.host, port)
+                discovery.advertise(settings.index_dir, url, bool(settings.api_key))
+                logging.getLogger("server").info("quarry is answering at %s (page: %s/, API docs: %s/docs)",
+                                                 url, url, url)
+
+        async def shutdown(self, sockets=None):
+            discovery.withdraw(settings.index_dir)  # stop advertising first
+            await super().shutdown(sockets)
+
+    app = create_app(settings, load=lambda _settings: retriever)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=log_level,
+                            access_log=settings.access_log, timeout_graceful_shutdown=5)
+    try:
+        Server(config).run()
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        discovery.withdraw(settings.index_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""The HTTP routes: thin translations between JSON and the retriever's public API."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from retriever.pipeline import Retriever
+from server.context import context_bounds
+from server.deps import get_retriever, get_settings, require_api_key
+from server.schemas import AskRequest, AskResponse, ContextResponse, DocumentsResponse, HealthResponse, Problem
+from server.settings import Settings
+
+public = APIRouter()
+protected = APIRouter(dependencies=[Depends(require_api_key)],
+                      responses={401: {"model": Problem, "description": "QUARRY_API_KEY is set and X-API-Key is not"}})
+
+_ERRORS = {400: {"model": Problem, "description": "the body is not JSON"},
+           413: {"model": Problem, "description": "the body is over the size limit"},
+           422: {"model": Problem, "description": "empty or over-long question, k out of range, unknown field"}}
+
+
+@public.get("/health", response_model=HealthResponse, summary="200 once the index is loaded")
+async def health(retriever: Retriever = Depends(get_retriever)) -> dict:
+    return {"status": "ok", "documents": len(retriever.index.manifest.get("documents", ())),
+            "chunks": retriever.index.n_chunks, "model": retriever.encoder.name}
+
+
+@protected.post("/ask", response_model=AskResponse, responses=_ERRORS,
+                summary="Answer a question: the answering sentence (or null) and the top k passages")
+async def ask(body: AskRequest, retriever: Retriever = Depends(get_retriever)) -> JSONResponse:
+    """The same object ``ask --json`` prints; every span is a verbatim slice of its document."""
+    result = await run_in_threadpool(retriever.ask, body.question, body.k)
+    return JSONResponse(result.to_dict())  # already the contract: skip re-validating it
+
+
+@protected.get("/documents", response_model=DocumentsResponse, summary="The indexed documents")
+def documents(retriever: Retriever = Depends(get_retriever)) -> dict:
+    return {"documents": retriever.index.store.documents()}
+
+
+@protected.get("/context", response_model=ContextResponse,
+               responses={404: {"model": Problem, "description": "no indexed document has this source"},
+                          422: {"model": Problem, "description": "the range is outside the document"}},
+               summary="A span of an indexed document with the text around it")
+def context(source: str = Query(description="a document's source, as in passages[].source"),
+            start_char: int = Query(ge=0), end_char: int = Query(ge=0),
+            chars: int | None = Query(None, ge=0, description="context on each side (default and maximum: "
+                                                               "the server's context_chars)"),
+            retriever: Retriever = Depends(get_retriever), settings: Settings = Depends(get_settings)) -> dict:
+    """Only indexed documents, looked up by their ``source`` in the index: never a path on disk."""
+    text = retriever.index.store.document_text(source)
+    if text is None:
+        raise HTTPException(404, f"no indexed document is named {source!r}")
+    if not start_char <= end_char <= len(text):
+        raise HTTPException(422, f"the range {start_char}-{end_char} is outside {source} ({len(text)} characters)")
+    width = settings.context_chars if chars is None else min(chars, settings.context_chars)
+    lo, hi = context_bounds(text, start_char, end_char, width)
+    return {"source": source, "start_char": start_char, "end_char": end_char,
+            "text": text[start_char:end_char], "before": text[lo:start_char], "after": text[end_char:hi],
+            "context_start": lo, "context_end": hi, "document_chars": len(text)}

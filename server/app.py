@@ -1,0 +1,51 @@
+"""The FastAPI app: wiring only (settings, lifespan, routes, error handlers, the page)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
+
+from retriever.pipeline import Retriever
+from server import api, errors
+from server.deps import open_retriever
+from server.limits import BodyLimit
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings | None = None,
+               load: Callable[[Settings], Retriever] = open_retriever) -> FastAPI:
+    """The app; ``load(settings)`` runs once, in the lifespan (``uvicorn --factory server.app:create_app`` works)."""
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        retriever = await run_in_threadpool(load, settings)
+        if settings.warm_up:  # loads the model and the store before the first request
+            await run_in_threadpool(retriever.ask, "warm up")
+        app.state.retriever = retriever
+        log.info("serving %s (%d chunks)", settings.index_dir, retriever.index.n_chunks)
+        yield
+        retriever.index.close()
+
+    app = FastAPIOffline(title="quarry", version="0.1.0", lifespan=lifespan,
+                         description="Extractive, cited answers from a folder of documents. "
+                                     "Every span is a verbatim slice: `document[start_char:end_char] == text`.")
+    app.state.settings = settings
+    errors.install(app)
+    app.include_router(api.public)
+    app.include_router(api.protected)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_api_route("/", lambda: FileResponse(STATIC / "index.html"), include_in_schema=False)
+    return app

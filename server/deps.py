@@ -1,0 +1,56 @@
+"""What routes depend on: the retriever (opened once, in the lifespan), the settings, the API key check."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import APIKeyHeader
+
+from retriever.batching import BatchingEncoder
+from retriever.index import Index
+from retriever.pipeline import Retriever
+from retriever.query_encoder import open_query_encoder
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+API_KEY_HEADER = "X-API-Key"
+_api_key = APIKeyHeader(name=API_KEY_HEADER, auto_error=False,
+                        description="Required on /ask, /documents and /context when the server has QUARRY_API_KEY set.")
+
+
+def open_retriever(settings: Settings) -> Retriever:
+    """The index at ``settings.index_dir`` with the embedding model, behind a batching wrapper.
+
+    Raises :class:`~indexer.errors.QuarryError` subclasses (missing, corrupt or incompatible index).
+    """
+    index = Index(settings.index_dir)
+    # the index's verified ONNX export (no torch) unless $QUARRY_ENCODER=torch or it is unusable;
+    # always wrapped: the wrapper also bounds how many threads use the model at once (to ``encoders``)
+    encoder = BatchingEncoder(open_query_encoder(index, model=settings.model), settings.max_batch,
+                              settings.batch_wait_ms, workers=settings.encoders)
+    return Retriever(index, encoder)
+
+
+async def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+async def get_retriever(request: Request) -> Retriever:
+    """The retriever the lifespan opened (tests replace this with ``app.dependency_overrides``)."""
+    return request.app.state.retriever
+
+
+async def require_api_key(key: str | None = Security(_api_key), settings: Settings = Depends(get_settings)) -> None:
+    """401 unless the server has no key, or the request's ``X-API-Key`` header matches it."""
+    expected = settings.api_key
+    if not expected:
+        return
+    if not key:
+        raise HTTPException(401, f"this server needs an API key: send it in the {API_KEY_HEADER} header",
+                            headers={"WWW-Authenticate": API_KEY_HEADER})
+    if not hmac.compare_digest(key.encode(), expected.encode()):
+        raise HTTPException(401, f"the {API_KEY_HEADER} header does not match this server's API key",
+                            headers={"WWW-Authenticate": API_KEY_HEADER})

@@ -1,0 +1,83 @@
+"""Request and response bodies, as pydantic models: they exist only here, at the HTTP edge (and in OpenAPI)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from retriever.pipeline import MAX_K, MAX_QUESTION_CHARS
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"question": "How much did Amazon invest in Anthropic?", "k": 5}]})
+
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, strict=True,
+                          description=f"the question; not blank, at most {MAX_QUESTION_CHARS} characters")
+    k: int = Field(5, ge=1, le=MAX_K, strict=True, description=f"passages to return, 1 to {MAX_K}")
+
+
+class SpanOut(BaseModel):
+    """A verbatim slice of a document: ``text == document[start_char:end_char]``."""
+
+    text: str
+    source: str = Field(description="path of the document relative to the indexed folder, /-separated")
+    start_char: int = Field(description="0-based offset into the decoded document text")
+    end_char: int = Field(description="end-exclusive offset")
+    start_line: int = Field(description="1-based")
+    end_line: int = Field(description="1-based, inclusive")
+    page: int | None = Field(None, description="1-based page of a PDF; null for other formats")
+    section: str | None = Field(None, description="heading trail (Markdown, HTML, DOCX), e.g. 'Guide > Install'")
+
+
+class PassageOut(SpanOut):
+    score: float = Field(description="retrieval score, higher is better")
+    chunk_id: int
+
+
+class AnswerOut(SpanOut):
+    score: float = Field(description="confidence in [0, 1]")
+    passage: int = Field(description="index into passages of the passage holding the answer")
+
+
+class AskResponse(BaseModel):
+    question: str
+    answer: AnswerOut | None = Field(description="null when the documents do not answer the question")
+    passages: list[PassageOut]
+
+
+class Problem(BaseModel):
+    """Every error: ``detail`` is one line that names the problem."""
+
+    detail: str
+
+
+class DocumentOut(BaseModel):
+    source: str
+    size: int = Field(description="bytes")
+    sha256: str
+    chunks: int
+
+
+class DocumentsResponse(BaseModel):
+    documents: list[DocumentOut]
+
+
+class HealthResponse(BaseModel):
+    status: str = Field(examples=["ok"])
+    documents: int
+    chunks: int
+    model: str
+
+
+class ContextResponse(BaseModel):
+    """A span of a document with the text around it: ``before + text + after`` is contiguous."""
+
+    source: str
+    start_char: int
+    end_char: int
+    text: str
+    before: str = Field(description="text before start_char, from the start of a line (or word)")
+    after: str = Field(description="text after end_char, to the end of a line (or word)")
+    context_start: int = Field(description="offset of the first character of before")
+    context_end: int = Field(description="offset just past the last character of after")
+    document_chars: int = Field(description="length of the whole document in characters")

@@ -1,0 +1,37 @@
+"""The server's settings: one frozen object, built from the command line and the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from indexer.paths import default_index_dir
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app needs to know; ``python -m server --help`` documents each field."""
+
+    index_dir: Path = field(default_factory=default_index_dir)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    model: str | None = None  # sentence-transformers folder; None: $QUARRY_MODEL or the packaged MiniLM
+    api_key: str | None = None  # from $QUARRY_API_KEY only (a key on the command line leaks via ps)
+    max_body_bytes: int = 16_384  # a 1,000-character question is at most ~4 KB of JSON
+    max_batch: int = 32  # questions embedded together under load (1: no batching)
+    batch_wait_ms: float = 0.0
+    encoders: int = 1  # batches embedded at once (each on its own model thread)
+    context_chars: int = 1_000  # at most this many characters each side in GET /context
+    warm_up: bool = True  # ask one question at startup so the first request is not slow
+    access_log: bool = True
+
+    @classmethod
+    def from_env(cls, **overrides) -> Settings:
+        """Defaults, then ``QUARRY_INDEX_DIR`` / ``QUARRY_API_KEY`` / ``QUARRY_MODEL``, then ``overrides``."""
+        values: dict = {"api_key": os.environ.get("QUARRY_API_KEY") or None,
+                        "model": os.environ.get("QUARRY_MODEL") or None}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "index_dir" in values:
+            values["index_dir"] = Path(values["index_dir"]).expanduser()
+        return cls(**values)

@@ -1,0 +1,195 @@
+"""Format readers on small real files written by the tests: exact extracted texts, regions, offsets."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import pytest
+
+from indexer.errors import FileSkipped
+from indexer.formats import Region, extract
+from indexer.formats.layout import Heading, section_regions
+
+
+def make_pdf(pages: list[list[str]], **encryption) -> bytes:
+    """A PDF with one text line per string, one list per page (an empty list: a blank page)."""
+    fpdf = pytest.importorskip("fpdf")
+    pdf = fpdf.FPDF()
+    pdf.set_font("helvetica", size=12)
+    if encryption:
+        pdf.set_encryption(**encryption)
+    for lines in pages:
+        pdf.add_page()
+        for line in lines:
+            pdf.cell(text=line)
+            pdf.ln()
+    return bytes(pdf.output())
+
+
+def make_docx(build) -> bytes:
+    """A .docx written by python-docx; ``build(document)`` adds the content."""
+    docx = pytest.importorskip("docx")
+    document = docx.Document()
+    build(document)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def slices(ex) -> list[tuple[str, int | None, str | None]]:
+    return [(ex.text[r.start:r.end], r.page, r.section) for r in ex.regions]
+
+
+# --- Markdown: the file's own text, sections at headings ---------------------------------------
+
+MD = ("Intro line.\n"
+      "# Guide\n"
+      "## Install\r\n"
+      "Run `pip install quarry`.\n"
+      "\n"
+      "```\n# not a heading\n```\n"
+      "Usage *now*\n"
+      "-----\n"
+      "Ask a question.\n"
+      "- # not one either\n")
+
+
+def test_markdown_sections_over_the_file_text():
+    ex = extract("docs/guide.md", MD.encode())
+    assert ex.text == MD  # offsets index the file itself
+    assert ex.note is None
+    assert slices(ex) == [
+        ("Intro line.\n", None, None),
+        ("# Guide\n## Install\r\nRun `pip install quarry`.\n\n```\n# not a heading\n```\n", None, "Guide > Install"),
+        ("Usage *now*\n-----\nAsk a question.\n- # not one either\n", None, "Guide > Usage now"),
+    ]
+    assert ex.regions[1] == Region(12, 83, None, "Guide > Install")
+
+
+def test_section_trail_and_heading_only_regions():
+    text = "# A\n## B\nb text\n### C\nc text\n## D\n# E\ne text"
+    heads = [Heading(text.index(t), text.index(t) + len(t), t.count("#"), t.strip("# "))
+             for t in ("# A", "## B", "### C", "## D", "# E")]
+    got = [(text[r.start:r.end], r.section) for r in section_regions(text, heads)]
+    assert got == [("# A\n## B\nb text\n", "A > B"),
+                   ("### C\nc text\n", "A > B > C"),
+                   ("## D\n# E\ne text", "E")]  # "## D" has no text of its own: merged forward
+
+
+# --- HTML: visible text only ---------------------------------------------------------------------
+
+HTML = """<!doctype html><html><head><title>Not shown</title><style>p { color: red }</style></head>
+<body><script>var hidden = 1;</script><nav hidden>Menu</nav>
+<h1>Cats  &amp; <em>dogs</em></h1>
+<p>Cats   sleep a lot.<br>A cat <b>purrs</b>.</p><!-- a comment -->
+<div style="display: none">invisible</div>
+<h2>Prices</h2>
+<table><tr><th>item</th><th>price</th></tr><tr><td>food</td><td>$5</td></tr></table>
+<pre>x  =  1
+y = 2</pre>
+<ul><li>one</li><li>two <span>three</span></li></ul>
+</body></html>"""
+
+
+def test_html_visible_text_and_sections():
+    ex = extract("page.html", HTML.encode())
+    assert ex.text == ("Cats & dogs\nCats sleep a lot.\nA cat purrs.\nPrices\nitem | price\nfood | $5\n"
+                       "x  =  1\ny = 2\none\ntwo three")
+    assert slices(ex) == [
+        ("Cats & dogs\nCats sleep a lot.\nA cat purrs.\n", None, "Cats & dogs"),
+        ("Prices\nitem | price\nfood | $5\nx  =  1\ny = 2\none\ntwo three", None, "Cats & dogs > Prices"),
+    ]
+
+
+def test_html_declared_charset_is_used():
+    page = '<html><head><meta charset="windows-1252"></head><body><p>Caf\xe9 cr\xe8me \u2013 5\u20ac</p></body></html>'
+    ex = extract("menu.htm", page.encode("cp1252"))
+    assert ex.text == "Café crème – 5€"
+    assert ex.note == "not UTF-8: decoded as cp1252"
+    with pytest.raises(FileSkipped, match="no visible text"):
+        extract("blank.html", b"<html><head><title>t</title></head><body> <script>x()</script></body></html>")
+
+
+# --- PDF: text per page ------------------------------------------------------------------------
+
+def test_pdf_text_per_page():
+    data = make_pdf([["Cats sleep sixteen hours a day.", "A cat purrs."], [], ["The Moon orbits the Earth."]])
+    ex = extract("papers/moon.pdf", data)
+    assert ex.text == "Cats sleep sixteen hours a day.\nA cat purrs.\n\f\n\n\f\nThe Moon orbits the Earth."
+    assert slices(ex) == [("Cats sleep sixteen hours a day.\nA cat purrs.\n\f\n", 1, None),
+                          ("\n\f\n", 2, None),
+                          ("The Moon orbits the Earth.", 3, None)]
+
+
+def test_pdf_that_cannot_be_indexed():
+    with pytest.raises(FileSkipped, match=r"^x.pdf: encrypted PDF \(needs a password\)$"):
+        extract("x.pdf", make_pdf([["Secret."]], owner_password="o", user_password="u"))
+    # an owner password alone (no user password) does not stop reading
+    assert extract("y.pdf", make_pdf([["Open words."]], owner_password="o")).text == "Open words."
+    with pytest.raises(FileSkipped, match=r"without a text layer \(scanned\? run OCR"):
+        extract("scan.pdf", make_pdf([[], []]))
+    with pytest.raises(FileSkipped, match=r"damaged or unreadable PDF \(\w+\)"):
+        extract("bad.pdf", b"%PDF-1.4\nnot really a pdf")
+
+
+def test_missing_library_is_a_clear_skip(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pypdf", None)  # import pypdf now raises ImportError
+    monkeypatch.setitem(sys.modules, "docx", None)
+    with pytest.raises(FileSkipped) as e:
+        extract("a.pdf", b"%PDF-1.4")
+    assert e.value.reason == "needs the pypdf package: pip install 'quarry[formats]'"
+    with pytest.raises(FileSkipped, match="needs the python-docx package"):
+        extract("a.docx", b"PK")
+
+
+# --- DOCX: paragraphs and tables in order, sections at Heading styles --------------------------
+
+def _report(document) -> None:
+    document.add_heading("Annual report", 0)
+    document.add_paragraph("We sold tea.")
+    document.add_heading("Costs", 1)
+    document.add_paragraph("Tea cost $5 per box.")
+    table = document.add_table(rows=2, cols=2)
+    for (r, c), value in {(0, 0): "item", (0, 1): "price", (1, 0): "tea", (1, 1): "$5"}.items():
+        table.cell(r, c).text = value
+    document.add_paragraph("")
+    document.add_heading("Details", 2)
+    document.add_paragraph("Boxes hold\tten bags.")
+    document.add_heading("Outlook", 1)
+    document.add_paragraph("More tea next year.")
+
+
+def test_docx_paragraphs_tables_and_sections():
+    ex = extract("report.docx", make_docx(_report))
+    assert ex.text == ("Annual report\nWe sold tea.\nCosts\nTea cost $5 per box.\nitem | price\ntea | $5\n"
+                       "Details\nBoxes hold\tten bags.\nOutlook\nMore tea next year.")
+    assert slices(ex) == [
+        ("Annual report\nWe sold tea.\n", None, "Annual report"),
+        ("Costs\nTea cost $5 per box.\nitem | price\ntea | $5\n", None, "Annual report > Costs"),
+        ("Details\nBoxes hold\tten bags.\n", None, "Annual report > Costs > Details"),
+        ("Outlook\nMore tea next year.", None, "Annual report > Outlook"),
+    ]
+
+
+def test_docx_that_cannot_be_indexed():
+    with pytest.raises(FileSkipped, match=r"damaged or unreadable DOCX \(\w+\)"):
+        extract("bad.docx", b"PK\x03\x04 not a zip")
+    with pytest.raises(FileSkipped, match="no text"):
+        extract("empty.docx", make_docx(lambda d: d.add_paragraph("   ")))
+
+
+def test_unknown_extension_and_empty_file():
+    with pytest.raises(FileSkipped, match=r"unsupported extension \.jpg"):
+        extract("photo.JPG", b"\xff\xd8")
+    with pytest.raises(FileSkipped, match="empty file"):
+        extract("notes.md", b"")
+    with pytest.raises(FileSkipped, match=r"no text \(only white space\)"):
+        extract("blank.txt", b" \r\n\t\n")
+
+
+def test_markdown_front_matter_is_not_a_heading():
+    text = "---\ntitle: Notes\ntags: [a]\n---\nBody text.\n# Real\nMore.\n"
+    ex = extract("notes.md", text.encode())
+    assert slices(ex) == [("---\ntitle: Notes\ntags: [a]\n---\nBody text.\n", None, None),
+                          ("# Real\nMore.\n", None, "Real")]
