@@ -36,7 +36,7 @@ class VectorSettings:
     """Which FAISS index to build and how; ``kind="auto"`` is exact up to ``approximate_above`` vectors."""
 
     kind: str = "auto"  # auto | flat | hnsw | ivf
-    approximate_above: int = 200_000  # auto: more chunk vectors than this get ``approximate``
+    approximate_above: int = 100_000  # auto: more chunk vectors than this get ``approximate``
     approximate: str = "hnsw"  # what auto switches to: hnsw | ivf
     hnsw_m: int = 32  # links per node
     ef_construction: int = 80  # candidate list while building
