@@ -237,12 +237,3 @@ class IndexStore:
         if conn is not None:
             conn.close()
             self._local.db = None
-
-
-def __getattr__(name: str):
-    # The writer lives in indexer.writer (it imports this module); old imports keep working.
-    if name in ("IndexWriter", "NpyAppender"):
-        from indexer import writer
-
-        return getattr(writer, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

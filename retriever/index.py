@@ -20,7 +20,11 @@ log = logging.getLogger(__name__)
 
 
 class Index:
-    """A read-only, checked index: chunk store, FTS5 and FAISS. Safe to share between threads."""
+    """A read-only, checked index: chunk store, FTS5 and FAISS. Safe to share between threads.
+
+    The FAISS file is memory-mapped when ``mmap`` (falling back to reading it); ``ef_search``
+    (HNSW) and ``nprobe`` (IVF) override the search parameters the manifest records.
+    """
 
     def __init__(self, index_dir: str | os.PathLike, verify: bool = True, mmap: bool = True,
                  ef_search: int | None = None, nprobe: int | None = None):
