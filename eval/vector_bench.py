@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from eval.scale_bench import MemorySampler
+
 log = logging.getLogger(__name__)
 
 
@@ -105,9 +107,10 @@ def bench_size(base: np.ndarray, queries: np.ndarray, kinds: list[str], ef_value
         gc.collect()
         before = rss()
         t = time.perf_counter()
-        info = build_faiss(base, path, VectorSettings(kind=kind))
+        with MemorySampler() as sampler:
+            info = build_faiss(base, path, VectorSettings(kind=kind))
         build_s = time.perf_counter() - t
-        build_mb = rss() - before  # memory the build kept (the index itself, freed on return) is not here
+        build_mb = sampler.peak()[0] - before  # anonymous memory the build added at its peak
         for mmap in (True, False):
             gc.collect()
             before = rss()
@@ -127,12 +130,13 @@ def bench_size(base: np.ndarray, queries: np.ndarray, kinds: list[str], ef_value
                        **lat, "build_s": round(build_s, 1), "file_mb": round(path.stat().st_size / 1e6, 1),
                        "open_ms": round(open_ms, 1), "anon_rss_after_open_mb": round(opened_mb, 1),
                        "anon_rss_after_search_mb": round(rss() - before, 1), "truth_s": round(truth_s, 1),
-                       "build_rss_left_mb": round(build_mb, 1)}
+                       "build_peak_anon_mb": round(build_mb, 1)}
                 rows.append(row)
                 name = {"hnsw": "efSearch", "ivf": "nprobe"}.get(kind, "")
                 print(f"n={n:>8} {kind:5s} {'mmap' if mmap else 'ram ':4s} {name}={value if value else '-':<4} "
                       f"recall@10={row['recall@10']:.4f} p50={lat['p50_ms']:.3f} ms p95={lat['p95_ms']:.3f} ms "
-                      f"build={row['build_s']} s file={row['file_mb']} MB open={row['open_ms']} ms "
+                      f"build={row['build_s']} s (+{row['build_peak_anon_mb']:.0f} MB) file={row['file_mb']} MB "
+                      f"open={row['open_ms']} ms "
                       f"anon RSS +{row['anon_rss_after_open_mb']:.0f} MB "
                       f"(after search +{row['anon_rss_after_search_mb']:.0f})",
                       flush=True)
