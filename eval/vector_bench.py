@@ -158,6 +158,22 @@ def neighbour_stats(base: np.ndarray, queries: np.ndarray) -> dict[str, float]:
             "random_pair_sim": round(float((a * b).sum(1).mean()), 3)}
 
 
+def markdown(results: dict[str, Any]) -> str:
+    """The figures of a run as a Markdown table (one row per size, kind and parameter)."""
+    out = ["| n | index | efSearch / nprobe | recall@10 | p50 mmap | p50 in RAM | build | file | open mmap / in RAM |",
+           "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = results["rows"]
+    for r in rows:
+        if not r["mmap"]:
+            continue
+        key = (r["n"], r["kind"], r["param"], False)
+        ram = next(x for x in rows if (x["n"], x["kind"], x["param"], x["mmap"]) == key)
+        out.append(f"| {r['n']:,} | {r['kind']} | {r['param'] or '-'} | {r['recall@10']:.4f} | {r['p50_ms']:.2f} ms "
+                   f"| {ram['p50_ms']:.2f} ms | {r['build_s']:.0f} s | {r['file_mb']:,.0f} MB "
+                   f"| {r['open_ms']:.0f} / {ram['open_ms']:.0f} ms |")
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eval.vector_bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -175,7 +191,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="FAISS threads while searching (default 1: one search per request thread, as a server "
                         "does; more threads on a busy machine make single queries slower)")
     p.add_argument("--json", type=Path, default=None)
+    p.add_argument("--table", type=Path, default=None, metavar="JSON", help="print a saved run as Markdown and stop")
     args = p.parse_args(argv)
+    if args.table:
+        print(markdown(json.loads(args.table.read_text())))
+        return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     sizes = [int(x) for x in args.sizes.split(",") if x]
     if args.real:
@@ -210,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=1))
+    if results["rows"]:
+        print(markdown(results))
     return 0
 
 
