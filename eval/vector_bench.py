@@ -184,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ef", default="32,64,128,256", help="efSearch values tried (HNSW)")
     p.add_argument("--nprobe", default="16,32,64,128", help="nprobe values tried (IVF)")
     p.add_argument("--real", type=Path, default=None,
-                   help="a .npy of real unit vectors: its last --queries rows are the queries, the rest the base")
+                   help="a .npy of real unit vectors: --queries distinct rows drawn at random are the queries, "
+                        "the others the base")
     p.add_argument("--stats-only", action="store_true", help="print the neighbour statistics and stop")
     p.add_argument("--workdir", type=Path, default=None)
     p.add_argument("--threads", type=int, default=1,
@@ -199,12 +200,16 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     sizes = [int(x) for x in args.sizes.split(",") if x]
     if args.real:
-        data = np.load(args.real, mmap_mode="r")
-        queries = np.ascontiguousarray(data[-args.queries:], dtype=np.float32)
-        pool = data[:-args.queries]
+        data = np.load(args.real, allow_pickle=False).astype(np.float32)
+        # repeated texts (a corpus has many) make ties that recall by id would count as misses
+        _, first = np.unique(np.round(data, 4), axis=0, return_index=True)
+        data = data[np.sort(first)]
+        order = np.random.default_rng(0).permutation(len(data))  # queries from all over the corpus
+        queries = np.ascontiguousarray(data[order[:args.queries]])
+        pool = data[np.sort(order[args.queries:])]
         sizes = [min(s, len(pool)) for s in sizes]
-        base_all = np.ascontiguousarray(pool[:max(sizes)], dtype=np.float32)
-        source = f"real vectors from {args.real}"
+        base_all = np.ascontiguousarray(pool[:max(sizes)])
+        source = f"real vectors from {args.real} ({len(data)} distinct)"
     else:
         t = time.perf_counter()
         base_all = synthetic(max(sizes), args.dim, seed=0)
