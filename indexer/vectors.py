@@ -42,7 +42,7 @@ class VectorSettings:
     ef_construction: int = 80  # candidate list while building
     ef_search: int = 128  # candidate list while searching (at least k is used)
     ivf_nlist: int | None = None  # None: about 4 * sqrt(n) cells
-    nprobe: int = 64  # cells visited per query
+    nprobe: int = 128  # cells visited per query
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -156,5 +156,5 @@ def search_params(index, info: dict[str, Any], ef_search: int | None = None, npr
     if kind == "hnsw" and isinstance(index, faiss.IndexHNSW):
         return faiss.SearchParametersHNSW(efSearch=int(ef_search or info.get("ef_search", 128)))
     if kind == "ivf" and isinstance(index, faiss.IndexIVF):
-        return faiss.SearchParametersIVF(nprobe=int(nprobe or info.get("nprobe", 64)))
+        return faiss.SearchParametersIVF(nprobe=int(nprobe or info.get("nprobe", 128)))
     return None
