@@ -237,3 +237,13 @@ class IndexStore:
         if conn is not None:
             conn.close()
             self._local.db = None
+
+
+def __getattr__(name: str):
+    # The writer moved to indexer.writer (which imports this module, hence the lazy lookup);
+    # ``from indexer.store import IndexWriter`` keeps working for code written before the move.
+    if name in ("IndexWriter", "NpyAppender"):
+        from indexer import writer
+
+        return getattr(writer, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
