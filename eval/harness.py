@@ -19,6 +19,7 @@ from eval.metrics import Outcome, answer_correct, exact_match, passage_relevant,
 from indexer.chunker import ChunkerSettings
 from indexer.encoder import Encoder
 from indexer.schema import Result
+from retriever.short import short_answer
 
 K = 10  # passages asked for per question: enough for hit@5 and MRR@10
 
@@ -81,20 +82,32 @@ def judge(q: GoldQuestion, result: Result, answers: bool, seconds: float) -> Out
     a = result.answer
     if a is None or not q.answerable:
         return Outcome(q.id, q.answerable, relevant, a is not None, seconds=seconds)
+    short = short_text(q.question, a)
     return Outcome(q.id, True, relevant, True,
                    correct=answer_correct(a.text, a.source, q.source, q.answers),
-                   em=exact_match(a.text, q.answers), f1=token_f1(a.text, q.answers), seconds=seconds)
+                   em=exact_match(short, q.answers), f1=token_f1(short, q.answers), seconds=seconds)
 
 
-def evaluate(retriever, questions: Sequence[GoldQuestion], k: int = K, warmup: bool = True) -> list[Record]:
-    """Ask every question through ``retriever.ask`` (timed, after one untimed warm-up) and judge it."""
+def short_text(question: str, answer) -> str:
+    """The short answer inside the answer span (``retriever.short``), else the whole span: what EM/F1 judge."""
+    short = short_answer(question, answer)
+    return answer.text if short is None else short.text
+
+
+def evaluate(retriever, questions: Sequence[GoldQuestion], k: int = K, warmup: bool = True,
+             qvecs=None) -> list[Record]:
+    """Ask every question through ``retriever.ask`` (timed, after one untimed warm-up) and judge it.
+
+    ``qvecs`` (question vectors computed beforehand) saves re-embedding in tuning loops; the
+    latency then leaves the embedding out.
+    """
     if warmup and questions:
         retriever.ask(questions[0].question, k=k)
     answers = retriever.config.answer
     records = []
-    for q in questions:
+    for i, q in enumerate(questions):
         t0 = time.perf_counter()
-        result = retriever.ask(q.question, k=k)
+        result = retriever.ask(q.question, k=k, qvec=None if qvecs is None else qvecs[i])
         seconds = time.perf_counter() - t0
         records.append(Record(q, result, judge(q, result, answers, seconds)))
     return records
@@ -163,7 +176,8 @@ def to_json(runs: Sequence[ConfigRun], meta: dict) -> dict:
                 "id": o.id, "kind": rec.question.kind, "first_hit": first_hit(o.relevant),
                 "answered": o.answered, "correct": o.correct, "em": o.em, "f1": round(o.f1, 4),
                 "ms": round(o.seconds * 1000, 2),
-                "answer": None if a is None else {"text": a.text, "source": a.source, "score": a.score},
+                "answer": None if a is None else {"text": a.text, "short": short_text(rec.question.question, a),
+                                                  "source": a.source, "score": a.score},
             })
         out["configs"].append({"name": r.config.name, "description": r.config.description,
                                "chunker": r.config.chunker.to_dict(), "retriever": r.config.changes,
