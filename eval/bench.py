@@ -97,16 +97,42 @@ def bench_queries(index_dir: Path, encoder, questions: list[str], rounds: int) -
             "embed_p50_ms": percentile(embed, 50), "embed_p95_ms": percentile(embed, 95)}
 
 
+_CHILD = """
+import atexit, runpy, sys
+def peak():
+    try:
+        with open("/proc/self/status") as fh:
+            kb = next(int(l.split()[1]) for l in fh if l.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        import resource
+        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"PEAK_RSS_KB {kb}", file=sys.stderr)
+atexit.register(peak)
+sys.argv = ["ask"] + sys.argv[1:]
+runpy.run_module("retriever", run_name="__main__")
+"""
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM on Linux, else ru_maxrss), in MB."""
+    try:
+        with open("/proc/self/status") as fh:
+            return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def bench_cold_ask(index_dir: Path, question: str) -> dict:
-    env = dict(os.environ)
+    """A new ``ask`` process answering one question: wall time and its own peak memory (measured
+    inside it: a forked child would otherwise inherit the parent's high-water mark)."""
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "retriever", "--index-dir", str(index_dir), "--json", question],
-                          capture_output=True, text=True, env=env)
+    proc = subprocess.run([sys.executable, "-c", _CHILD, "--index-dir", str(index_dir), "--json", question],
+                          capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"cold ask failed: {proc.stderr.strip()[:300]}")
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"cold_ask_s": wall, "cold_ask_peak_rss_mb": peak_kb / 1024}
+    kb = next((int(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("PEAK_RSS_KB")), 0)
+    return {"cold_ask_s": wall, "cold_ask_peak_rss_mb": kb / 1024}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         idx = bench_indexing(corpus, Path(tmp), encoder, args.repeat, args.batch_size)
         qry = bench_queries(Path(idx["index_dir"]), encoder, questions, args.rounds)
         cold = bench_cold_ask(Path(idx["index_dir"]), questions[0])
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     out = {"corpus": str(corpus), "model_load_s": load_s, **idx, **qry, **cold, "peak_rss_mb": peak_mb,
            "cpus": os.cpu_count()}
     out.pop("index_dir")

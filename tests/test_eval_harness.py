@@ -11,7 +11,7 @@ from eval.cli import main as eval_main
 from eval.gold import DEFAULT_GOLD, GoldError, answer_problems, load_gold
 from eval.harness import CONFIGS, ConfigRun, markdown_table
 from indexer.text import STOPWORDS, words
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, TINY
 
 
 def test_seeds_gold_file_is_sound():
@@ -116,3 +116,33 @@ def test_markdown_table_marks_missing_metrics():
     run = ConfigRun(CONFIGS[0], [], {"hit@1": 0.5, "hit@5": 1.0, "mrr@10": 0.75, "p50_ms": 1.25})
     row = markdown_table([run]).splitlines()[2]
     assert row == "| bm25-fixed500 | 0.500 | 1.000 | 0.750 | – | – | – | – | – | – | 1.2 | – |"
+
+
+def test_bench_compares_on_exactly_the_texts_the_indexer_embeds(tiny_corpus, tmp_path, fake_encoder):
+    from eval.bench import embedded_texts
+    from indexer.build import build_index
+    from indexer.chunker import chunk_text
+
+    report = build_index(tiny_corpus, tmp_path / "idx", encoder=fake_encoder, progress=False)
+    texts = embedded_texts(tmp_path / "idx")
+    assert len(texts) == report.embedded == fake_encoder.texts_encoded
+    expected = set()
+    for name, doc in TINY.items():
+        sentences, chunks = chunk_text(doc, name)
+        expected |= {x.text for x in (*chunks, *sentences)}
+    assert set(texts) == expected
+
+
+def test_tuning_threshold_and_logistic_fit():
+    import numpy as np
+
+    from eval.tune import choose_threshold, fit_logistic
+
+    confs = [0.1, 0.2, 0.3, 0.6, 0.7, 0.8]
+    answerable = [False, False, True, False, True, True]
+    # cutting at 0.45 abstains on 2 of 3 unanswerable and 1 of 3 answerable: too many false abstentions
+    assert choose_threshold(confs, answerable, max_false=0.0) == 0.25
+    assert choose_threshold(confs, answerable, max_false=0.34) == 0.65
+    x = np.array([[0.0], [0.2], [0.4], [0.6], [0.8], [1.0]])
+    w, b = fit_logistic(x, np.array([0, 0, 1, 0, 1, 1.0]), l2=0.1)
+    assert w[0] > 0 and -b / w[0] == pytest.approx(0.5, abs=0.15)
