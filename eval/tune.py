@@ -8,8 +8,8 @@ characters. Then it fits
 1. the ranking weights ``w_*``: a conditional logit (per question, a softmax over its candidates,
    maximising the probability of the right ones), normalised to sum 1;
 2. the answerability weights ``a_*``: a logistic regression, over questions, of whether the top
-   candidate is right, from its ranking score (``--answerability score``: ``a = slope * w``, the
-   default) or from each of its features (``features``: more freedom, more overfitting);
+   candidate is right, from each of its features (``--answerability features``, the default) or
+   from its ranking score alone (``score``: ``a = slope * w``);
 3. ``min_topical``: abstain outright below three quarters of the lowest closest-passage cosine
    of any answerable dev question (an off-topic gate);
 4. ``abstain_below``: the confidence threshold with the highest abstention recall whose
@@ -120,20 +120,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--index-root", default=None)
     p.add_argument("--max-chars", type=int, default=None, help="chunk size to tune on (default: the default)")
     p.add_argument("--overlap", type=int, default=None, help="sentence overlap to tune on")
-    p.add_argument("--drop", action="append", default=[], choices=FEATURES, help="leave a feature out")
+    p.add_argument("--drop", action="append", default=None, choices=FEATURES,
+                   help="leave a feature out (repeatable; default: passage, which cross-validated worse on dev)")
     p.add_argument("--window", type=int, default=None,
                    help="context sentences each side for entity coverage (default: the whole passage)")
     p.add_argument("--l2", type=float, default=0.05, help="L2 penalty of the ranking model")
     p.add_argument("--l2-answerable", type=float, default=1.0, help="L2 penalty of the answerability model")
     p.add_argument("--max-false-abstention", type=float, default=0.05)
-    p.add_argument("--answerability", choices=("features", "score"), default="score",
+    p.add_argument("--answerability", choices=("features", "score"), default="features",
                    help="confidence from its own weights per feature, or from one slope over the ranking score")
-    p.add_argument("--a-drop", action="append", default=[], choices=FEATURES,
-                   help="leave a feature out of the answerability model only")
+    p.add_argument("--a-drop", action="append", default=None, choices=FEATURES,
+                   help="leave a feature out of the answerability model only (repeatable; default: type and "
+                        "topical, which got signs that make no sense on dev: topical drives the off-topic gate)")
     p.add_argument("--target", choices=("right", "answerable"), default="right",
                    help="what the answerability model predicts: the top span is right, or the question answerable")
     p.add_argument("--grid", action="store_true", help="also grid-search the retrieval settings")
     args = p.parse_args(argv)
+    args.drop = ["passage"] if args.drop is None else args.drop
+    args.a_drop = ["type", "topical"] if args.a_drop is None else args.a_drop
 
     from indexer.chunker import ChunkerSettings
     from indexer.encoder import SentenceTransformerEncoder

@@ -48,8 +48,7 @@ COMMON_IDF = math.log(2)  # BM25 IDF of a term found in about half the passages
 class SpanConfig:
     """Ranking weights (``w_*``, summing to 1), answerability weights (``a_*``) and the threshold."""
 
-    # fitted on the dev split of eval/gold/seeds.jsonl by `python -m eval.tune --drop passage
-    # --answerability features --a-drop type --a-drop topical` (see eval/tune.py)
+    # fitted on the dev split of eval/gold/seeds.jsonl by `python -m eval.tune` (see eval/tune.py)
     w_dense: float = 0.4984
     w_lexical: float = 0.4809
     w_passage: float = 0.0
