@@ -19,7 +19,8 @@ def _is_space(ch: str) -> bool:
     return ch.isspace() or ch in _SPACE
 
 
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+def trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """``(start, end)`` moved inwards past white space."""
     while start < end and _is_space(text[start]):
         start += 1
     while end > start and _is_space(text[end - 1]):
@@ -61,8 +62,8 @@ def _cut(text: str, start: int, end: int, max_chars: int) -> Iterator[tuple[int,
             if _is_space(text[i]):
                 cut = i
                 break
-        yield _trim(text, start, cut)
-        start, _ = _trim(text, cut, end)
+        yield trim(text, start, cut)
+        start, _ = trim(text, cut, end)
     if end > start:
         yield start, end
 
@@ -76,11 +77,11 @@ def split_sentences(text: str, max_chars: int = 10_000) -> list[tuple[int, int]]
         raise ValueError("max_chars must be positive")
     spans: list[tuple[int, int]] = []
     for line_start, line_end in _lines(text):
-        s, e = _trim(text, line_start, line_end)
+        s, e = trim(text, line_start, line_end)
         if s == e:
             continue
         for a, b in _blingfire_spans(text[s:e]):
-            a, b = _trim(text, s + a, s + b)
+            a, b = trim(text, s + a, s + b)
             if a < b:
                 spans.extend(_cut(text, a, b, max_chars))
     return spans
