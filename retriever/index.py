@@ -25,7 +25,7 @@ class Index:
         self.store = IndexStore(index_dir, verify=verify)
         self.path = self.store.path
         self.manifest = self.store.manifest
-        self.faiss = _read_faiss(self.path / FAISS, mmap)
+        self.faiss = _read_faiss(self.store.file(FAISS), mmap, shown=self.path / FAISS)
         if self.faiss.ntotal != self.store.n_chunks or self.faiss.d != self.store.dim:
             raise IndexCorrupt(f"{self.path / FAISS} holds {self.faiss.ntotal} vectors of dimension "
                                f"{self.faiss.d}, the manifest says {self.store.n_chunks} of {self.store.dim}",
@@ -87,7 +87,7 @@ class Index:
         self.store.close()
 
 
-def _read_faiss(path: Path, mmap: bool):
+def _read_faiss(path: Path, mmap: bool, shown: Path):
     import faiss
 
     try:
@@ -95,5 +95,5 @@ def _read_faiss(path: Path, mmap: bool):
         return faiss.read_index(str(path), flags)
     except RuntimeError as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else "unreadable"
-        raise IndexCorrupt(f"{path} cannot be read by FAISS ({first[:120]})", path.parent,
-                           rebuild_hint(path.parent)) from None
+        raise IndexCorrupt(f"{shown} cannot be read by FAISS ({first[:120]})", shown.parent,
+                           rebuild_hint(shown.parent)) from None
