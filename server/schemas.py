@@ -67,6 +67,17 @@ class HealthResponse(BaseModel):
     documents: int
     chunks: int
     model: str
+    version: str = Field(description="digest of the served index's manifest: changes with every rebuild")
+    updated_at: str | None = Field(description="when the served index was written (UTC, ISO 8601)")
+    reload_error: str | None = Field(description="why the last rebuilt index could not be switched to "
+                                                 "(the previous one keeps serving); null after a success")
+
+
+class ReloadResponse(BaseModel):
+    reloaded: bool = Field(description="true: a rebuilt index is served now; false: the index on disk is "
+                                       "the one served")
+    version: str = Field(description="version served now")
+    previous: str = Field(description="version served before the call")
 
 
 class ContextResponse(BaseModel):
