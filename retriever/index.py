@@ -75,10 +75,12 @@ class Index:
             marks = ",".join("?" * len(missing))
             df = dict(db.execute(f"SELECT term, doc FROM temp.vocab WHERE term IN ({marks})", missing).fetchall())
             n = self.n_chunks
-            for t in missing:
+            for t in missing:  # only the index's own terms are kept: a bounded cache, whatever is asked
                 d = df.get(t, 0)
-                self._idf_cache[t] = math.log(1 + (n - d + 0.5) / (d + 0.5))
-        return {t: self._idf_cache[t] for t in terms}
+                if d:
+                    self._idf_cache[t] = math.log(1 + (n - d + 0.5) / (d + 0.5))
+        unknown = math.log(1 + (self.n_chunks + 0.5) / 0.5)
+        return {t: self._idf_cache.get(t, unknown) for t in terms}
 
     def sentence_vectors(self, ids: list[int]) -> np.ndarray:
         return np.asarray(self.store.sentence_vectors[ids], dtype=np.float32)
