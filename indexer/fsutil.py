@@ -118,17 +118,19 @@ class ReadLease:
         self.root = _PROC_FD / str(fd) if _PROC_FD.is_dir() else path
 
     @classmethod
-    def take(cls, path: Path) -> ReadLease | None:
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:  # a writer is deleting this folder: it was just replaced
-            os.close(fd)
-            return None
-        return cls(fd, Path(path))
+    def take(cls, path: Path, attempts: int = 3) -> ReadLease | None:
+        for _ in range(attempts):
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+            except (FileNotFoundError, NotADirectoryError):
+                return None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:  # a writer is deleting this folder: it was just replaced, look again
+                os.close(fd)
+                continue
+            return cls(fd, Path(path))
+        return None
 
     def still_at(self, path: Path) -> bool:
         """Whether the folder at ``path`` is still the leased one (a replaced folder never comes back)."""
@@ -151,7 +153,11 @@ class ReadLease:
         if fd >= 0:
             os.close(fd)  # closing the descriptor drops the lock
 
-    __del__ = release
+    def __del__(self) -> None:
+        try:
+            self.release()
+        except Exception:  # at interpreter exit
+            pass
 
 
 def recover_dir(target: Path) -> None:

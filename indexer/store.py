@@ -318,7 +318,7 @@ class IndexStore:
         """Open the leased folder's database. SQLite resolves ``/proc/self/fd/N`` to the folder's path
         of the moment, so an update moving the folder just then is caught by comparing the file
         SQLite opened with the leased one; a moved folder never comes back, so opening again settles it."""
-        uri = self.file(DB).as_uri() + "?mode=ro&immutable=1"
+        uri = Path(os.path.abspath(self.file(DB))).as_uri() + "?mode=ro&immutable=1"
         for _ in range(OPEN_ATTEMPTS):
             conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
             try:

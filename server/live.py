@@ -11,14 +11,13 @@ open leaves the old one serving; the error is logged and shown by ``/health`` an
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import hashlib
 import json
 import logging
 import os
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi.concurrency import run_in_threadpool
@@ -60,7 +59,6 @@ class Served:
     retriever: Retriever
     key: tuple | None  # manifest identity seen before it was opened
     version: str = ""
-    loaded_at: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
     users: int = 0
     retired: bool = False
 
@@ -84,7 +82,6 @@ class LiveIndex:
         self._load = load
         self.current: Served | None = None
         self.reload_error: str | None = None  # the last failed switch, until one succeeds
-        self.reloads = 0
         self._failed_key: tuple | None = None
         self._lock = asyncio.Lock()
         self._retired: set[Served] = set()
@@ -140,7 +137,6 @@ class LiveIndex:
                 log.error("%s", self.reload_error)
                 return ReloadOutcome(False, old.version, old.version, self.reload_error)
             self.current, self.reload_error, self._failed_key = new, None, None
-            self.reloads += 1
             old.retired = True
             if old.users == 0:
                 self._close(old)
