@@ -13,7 +13,7 @@ import socket
 import sys
 import threading
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 
@@ -31,7 +31,10 @@ def _hook(event: str, args: tuple) -> None:
     if _RECORDING.is_set() and event in ("open", "os.listdir", "os.scandir", "sqlite3.connect"):
         path = args[0] if args else None
         if isinstance(path, (str, bytes, os.PathLike)):
-            _OPENED.append(os.fsdecode(path))
+            path = os.fsdecode(path)
+            if event == "sqlite3.connect" and path.startswith("file:"):  # a URI: its path
+                path = unquote(urlsplit(path).path)
+            _OPENED.append(path)
 
 
 sys.addaudithook(_hook)  # hooks cannot be removed: this one only records while _RECORDING is set
