@@ -6,7 +6,6 @@ import datetime as _dt
 import hashlib
 import logging
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,7 @@ import numpy as np
 from indexer.chunker import ChunkerSettings, chunk_regions
 from indexer.encoder import Encoder, SentenceTransformerEncoder
 from indexer.errors import IndexDirError, SourceError
-from indexer.fsutil import recover_dir, writer_lock
+from indexer.fsutil import recover_dir, sweep, writer_lock
 from indexer.onnx_export import attach_query_encoder, export_is_current
 from indexer.sources import Document, Skipped, SourceFile, find_files, read_document, skip_reason
 from indexer.store import DocumentRecord, IndexStore, IndexWriter
@@ -111,8 +110,7 @@ def build_index(
     report = BuildReport(index_dir)
     with writer_lock(index_dir):
         recover_dir(index_dir)
-        for stale in index_dir.parent.glob(f".{index_dir.name}.tmp-*"):
-            shutil.rmtree(stale, ignore_errors=True)
+        sweep(index_dir)  # killed runs' temporary folders, replaced indexes no reader uses any more
         files, report.skipped = find_files(source_dir)
         old, report.full_rebuild_reason = _open_previous(index_dir, encoder, settings, rebuild)
         old_docs = {d["source"]: d for d in old.manifest["documents"]} if old else {}

@@ -25,7 +25,7 @@ class Index:
         self.store = IndexStore(index_dir, verify=verify)
         self.path = self.store.path
         self.manifest = self.store.manifest
-        self.faiss = _read_faiss(self.path / FAISS, mmap)
+        self.faiss = _read_faiss(self.store.file(FAISS), mmap, shown=self.path / FAISS)
         if self.faiss.ntotal != self.store.n_chunks or self.faiss.d != self.store.dim:
             raise IndexCorrupt(f"{self.path / FAISS} holds {self.faiss.ntotal} vectors of dimension "
                                f"{self.faiss.d}, the manifest says {self.store.n_chunks} of {self.store.dim}",
@@ -75,10 +75,12 @@ class Index:
             marks = ",".join("?" * len(missing))
             df = dict(db.execute(f"SELECT term, doc FROM temp.vocab WHERE term IN ({marks})", missing).fetchall())
             n = self.n_chunks
-            for t in missing:
+            for t in missing:  # only the index's own terms are kept: a bounded cache, whatever is asked
                 d = df.get(t, 0)
-                self._idf_cache[t] = math.log(1 + (n - d + 0.5) / (d + 0.5))
-        return {t: self._idf_cache[t] for t in terms}
+                if d:
+                    self._idf_cache[t] = math.log(1 + (n - d + 0.5) / (d + 0.5))
+        unknown = math.log(1 + (self.n_chunks + 0.5) / 0.5)
+        return {t: self._idf_cache.get(t, unknown) for t in terms}
 
     def sentence_vectors(self, ids: list[int]) -> np.ndarray:
         return np.asarray(self.store.sentence_vectors[ids], dtype=np.float32)
@@ -87,7 +89,7 @@ class Index:
         self.store.close()
 
 
-def _read_faiss(path: Path, mmap: bool):
+def _read_faiss(path: Path, mmap: bool, shown: Path):
     import faiss
 
     try:
@@ -95,5 +97,5 @@ def _read_faiss(path: Path, mmap: bool):
         return faiss.read_index(str(path), flags)
     except RuntimeError as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else "unreadable"
-        raise IndexCorrupt(f"{path} cannot be read by FAISS ({first[:120]})", path.parent,
-                           rebuild_hint(path.parent)) from None
+        raise IndexCorrupt(f"{shown} cannot be read by FAISS ({first[:120]})", shown.parent,
+                           rebuild_hint(shown.parent)) from None
