@@ -85,3 +85,26 @@ def split_sentences(text: str, max_chars: int = 10_000) -> list[tuple[int, int]]
             if a < b:
                 spans.extend(_cut(text, a, b, max_chars))
     return spans
+
+
+def _joined(a: str, b: str) -> bool:
+    """Whether line ``a`` runs on into line ``b``: rows of one table, or prose wrapped mid-sentence."""
+    a, b = a.strip(), b.strip()
+    if not a or not b:
+        return False
+    if a.startswith("|") and b.startswith("|"):
+        return True
+    return a[-1] not in ".!?:;|" and not b.startswith(("#", "|", "-", "*"))
+
+
+def paragraph(text: str, start: int, end: int) -> tuple[int, int]:
+    """The paragraph of ``text`` holding ``text[start:end]``: its lines, widened over lines that run on
+    into each other (a hard-wrapped paragraph, the rows of a table), stopping at blank lines."""
+    lines = list(_lines(text))
+    first = next(i for i, (a, b) in enumerate(lines) if a <= start <= b)
+    last = next(i for i, (a, b) in enumerate(lines) if a <= max(start, end - 1) <= b)
+    while first > 0 and _joined(text[slice(*lines[first - 1])], text[slice(*lines[first])]):
+        first -= 1
+    while last + 1 < len(lines) and _joined(text[slice(*lines[last])], text[slice(*lines[last + 1])]):
+        last += 1
+    return trim(text, lines[first][0], lines[last][1])

@@ -49,27 +49,29 @@ class SpanConfig:
     """Ranking weights (``w_*``, summing to 1), answerability weights (``a_*``) and the threshold."""
 
     # fitted on the dev split of eval/gold/seeds.jsonl by `python -m eval.tune` (see eval/tune.py)
-    w_dense: float = 0.4984
-    w_lexical: float = 0.4809
+    w_dense: float = 0.738
+    w_lexical: float = 0.7583
     w_passage: float = 0.0
-    w_type: float = 0.1971
-    w_entities: float = 0.1089
-    w_novelty: float = -0.2853
-    w_topical: float = 0.0
+    w_type: float = -0.0281
+    w_entities: float = -0.0
+    w_novelty: float = -0.4682
+    w_topical: float = -0.0
     # confidence = sigmoid(a_bias + sum of a_f * feature f)
-    a_dense: float = 4.0423
-    a_lexical: float = 3.1589
+    a_dense: float = 5.1741
+    a_lexical: float = 3.8186
     a_passage: float = 0.0
     a_type: float = 0.0
-    a_entities: float = 3.769
-    a_novelty: float = 0.7002
+    a_entities: float = 3.2196
+    a_novelty: float = -1.1629
     a_topical: float = 0.0
-    a_bias: float = -6.9215
-    abstain_below: float = 0.3126
+    a_bias: float = -5.5016
+    abstain_below: float = 0.0322
     # abstain outright when no passage of the corpus is this close to the question (cosine)
     min_topical: float = 0.1459
     # sentences each side (same passage) whose names count for "entities"; None: the whole passage
     window: int | None = None
+    # drop candidates that visibly cannot answer (see retriever.cues.unmet): a missing name, no amount
+    verify: bool = True
     min_sentence_chars: int = 12  # shorter "sentences" (a bare heading, a number) are not answers
     max_answer_chars: int = 300  # an answer extended by its antecedent sentence stays within this
 
@@ -112,6 +114,17 @@ def novelty(q_terms: set[str], text: str) -> float:
     return len(own - q_terms) / len(own) if own else 0.0
 
 
+def entity_weight(idf: dict[str, float]):
+    """How much a named thing of the question matters: its IDF above that of a term in half the
+    passages (a word the corpus has never seen gets the largest IDF there is)."""
+    top_idf = max(idf.values(), default=1.0)
+
+    def weight(word: str) -> float:
+        return max(0.0, idf.get(stem(word), top_idf) - COMMON_IDF)
+
+    return weight
+
+
 def sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, x))))
 
@@ -134,11 +147,7 @@ def score_sentences(
     q_set = set(q_terms)
     topical = max(0.0, float(topical))
     qtype = question_type(question)
-    top_idf = max(idf.values(), default=1.0)
-
-    def weight(word: str) -> float:
-        return max(0.0, idf.get(stem(word), top_idf) - COMMON_IDF)
-
+    weight = entity_weight(idf)
     weights = config.weights()
     best: dict[int, ScoredSentence] = {}
     for chunk, passage_score in passages:

@@ -67,6 +67,12 @@ class Index:
         scores, ids = self.faiss.search(np.asarray(qvec, dtype=np.float32).reshape(1, -1), limit)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
+    @property
+    def unseen_idf(self) -> float:
+        """The IDF of a term no chunk contains (the largest there is)."""
+        n = self.n_chunks
+        return math.log(1 + (n + 0.5) / 0.5)
+
     def idf(self, terms: list[str]) -> dict[str, float]:
         """BM25 inverse document frequency of stemmed terms over chunks (unknown terms: the maximum)."""
         missing = [t for t in set(terms) if t not in self._idf_cache]

@@ -10,9 +10,18 @@ import numpy as np
 
 from indexer.encoder import Encoder
 from indexer.errors import QueryError
-from indexer.schema import Answer, Chunk, Passage, Result, Span
+from indexer.schema import Answer, Chunk, Passage, Result, Sentence, Span
+from indexer.sentences import paragraph
 from indexer.text import terms
-from retriever.answer import ScoredSentence, SpanConfig, answer_sentences, confidence, score_sentences
+from retriever.answer import (
+    ScoredSentence,
+    SpanConfig,
+    answer_sentences,
+    confidence,
+    entity_weight,
+    score_sentences,
+)
+from retriever.cues import unmet
 from retriever.fusion import rrf, score_fusion
 from retriever.index import Index
 
@@ -172,11 +181,26 @@ class Retriever:
         vecs = dict(zip(ids, self.index.sentence_vectors(ids))) if ids else {}
         idf = self.index.idf(terms(question))
         by_rank = [(c, 1.0 / rank) for rank, (c, _) in enumerate(ranked, 1)]
-        return score_sentences(question, qvec, by_rank, sentences, vecs, idf, self.config.span, topical)
+        scored = score_sentences(question, qvec, by_rank, sentences, vecs, idf, self.config.span, topical)
+        if not self.config.span.verify:
+            return scored
+        return [s for s in scored if not self.problems(question, s, idf, sentences[s.chunk.id])]
 
-    def answer_span(self, best: ScoredSentence) -> Span:
+    def problems(self, question: str, scored: ScoredSentence, idf: dict[str, float],
+                 chunk_sentences: list[Sentence] | None = None) -> list[str]:
+        """Why the answer span of ``scored`` cannot answer ``question`` (empty: nothing visibly missing)."""
+        span = self.answer_span(scored, chunk_sentences)
+        c = scored.chunk
+        a, b = paragraph(c.text, span.start_char - c.start_char, span.end_char - c.start_char)
+        never_seen = self.index.unseen_idf
+        unknown = {t for t, v in idf.items() if v >= never_seen - 1e-9}
+        return unmet(question, span.text, c.text[a:b], entity_weight(idf), unknown)
+
+    def answer_span(self, best: ScoredSentence, chunk_sentences: list[Sentence] | None = None) -> Span:
         """The answer span a scored sentence gives: the sentence, with its antecedent when it points back."""
-        parts = answer_sentences(best, self.index.store.sentences_of(best.chunk), self.config.span)
+        if chunk_sentences is None:
+            chunk_sentences = self.index.store.sentences_of(best.chunk)
+        parts = answer_sentences(best, chunk_sentences, self.config.span)
         first, last = parts[0], parts[-1]
         c = best.chunk
         text = c.text[first.start_char - c.start_char:last.end_char - c.start_char]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from indexer.schema import Chunk, Sentence, Span
+from indexer.sentences import paragraph
+from indexer.text import contains_answer, normalize_answer
 from retriever.answer import ScoredSentence, SpanConfig, answer_sentences, novelty
-from retriever.cues import entity_coverage, new_names, question_entities, question_type, type_match
+from retriever.cues import entity_coverage, new_names, question_entities, question_type, type_match, unmet
 from retriever.short import short_answer, short_offsets
 
 
@@ -21,6 +23,9 @@ from retriever.short import short_answer, short_offsets
     ("Where was the conference held?", "place"),
     ("Who runs Nvidia?", "name"),
     ("Which carmaker spent heavily?", "name"),
+    ("Which cloud company is its partner?", "name"),
+    ("What did the company say?", None),
+    ("What is xAI valued at?", "money"),
     ("Why are smaller players shut out?", None),
 ])
 def test_question_type(question, kind):
@@ -96,3 +101,55 @@ def test_short_answer_keeps_exact_offsets_and_lines():
     assert short is not None and short.text == "$8 billion"
     assert doc[short.start_char:short.end_char] == short.text
     assert (short.start_line, short.end_line) == (3, 3)
+
+
+def _weight(word):
+    return 0.0 if word == "ai" else 1.0  # "AI" is everywhere in this pretend corpus: no weight
+
+
+@pytest.mark.parametrize(("question", "span", "para", "problems"), [
+    # the named thing is in the span: fine
+    ("How much did Amazon invest in Anthropic?", "Anthropic received $8 billion from Amazon.", "", []),
+    # another company in the span, the asked one missing: not an answer
+    ("How much money did Amazon put into OpenAI?", "Later, Anthropic received $8 billion from Amazon.",
+     "The trend started with OpenAI. Later, Anthropic received $8 billion from Amazon.", ["does not name openai"]),
+    # no other name in the span: the paragraph may have named it before ("it", "its models")
+    ("How many people use OpenAI's models every week?", "Hundreds of millions of users interact each week.",
+     "OpenAI is at the center. Hundreds of millions of users interact each week.", []),
+    # who/which-company questions need the name in the span itself (or in its table)
+    ("Who is the CEO of OpenAI?", "Nvidia CEO Jensen Huang estimated $3 trillion.",
+     "Key players like OpenAI lead. Nvidia CEO Jensen Huang estimated $3 trillion.", ["does not name openai"]),
+    ("Which companies are OpenAI's major rivals?", "| Major Rivals | Anthropic, Meta |",
+     "| Key Player | OpenAI |\n| Major Rivals | Anthropic, Meta |", []),
+    # an amount must be there when an amount is asked for
+    ("How much did Google invest in Anthropic?", "Anthropic and Google are making investments.", "",
+     ["holds no money"]),
+    # a word weightless in the corpus is not required
+    ("How much is AI worth to Meta?", "Meta expects $5 billion.", "", []),
+    # "how many X" with an X the documents never mention
+    ("How many employees does Anthropic have?", "Anthropic has 8 offices.", "",
+     ["the documents never mention employees"]),
+    # an acronym the documents never use may be spelled out there
+    ("What do VC investors discuss?", "Venture capitalists discuss uncertainty.", "", []),
+])
+def test_unmet(question, span, para, problems):
+    unknown = {"employe", "vc"}
+    assert unmet(question, span, para or span, _weight, unknown) == problems
+
+
+def test_paragraph_joins_wrapped_lines_and_table_rows():
+    text = "Intro line.\nA wrapped para\ngoes on here. Yes.\n\n| a | b |\n| c | d |\nAfter."
+    def para(word):
+        i = text.index(word)
+        a, b = paragraph(text, i, i + len(word))
+        return text[a:b]
+    assert para("goes") == para("Yes") == "A wrapped para\ngoes on here. Yes."
+    assert para("| c |") == "| a | b |\n| c | d |"
+    assert para("After") == "After."
+    assert para("Intro") == "Intro line."
+
+
+def test_dashes_separate_words_when_normalising():
+    assert normalize_answer("production—not just") == "production not just"
+    assert contains_answer("the means of production—not just access", ["the means of production"])
+    assert normalize_answer("Re-materialization") == "rematerialization"
