@@ -1,0 +1,1 @@
+"""Evaluation: gold question sets, metrics, the configuration comparison table, benchmarks."""

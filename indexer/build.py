@@ -12,7 +12,6 @@ import datetime as _dt
 import functools
 import logging
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from pathlib import Path
 from indexer.chunker import ChunkBatch, ChunkerSettings, chunk_regions, chunk_stream
 from indexer.encoder import Encoder, SentenceTransformerEncoder
 from indexer.errors import FileSkipped, IndexDirError, SourceError
-from indexer.fsutil import recover_dir, writer_lock
+from indexer.fsutil import recover_dir, sweep, writer_lock
 from indexer.onnx_export import attach_query_encoder, export_is_current
 from indexer.progress import Progress, ProgressInfo
 from indexer.reader import TextStream, scan_file
@@ -125,14 +124,14 @@ def build_index(
     report = BuildReport(index_dir)
     with writer_lock(index_dir):
         recover_dir(index_dir)
-        for stale in index_dir.parent.glob(f".{index_dir.name}.tmp-*"):
-            shutil.rmtree(stale, ignore_errors=True)
+        sweep(index_dir)  # killed runs' temporary folders, replaced indexes no reader uses any more
         files, report.skipped = find_files(source_dir)
         old, report.full_rebuild_reason = _open_previous(index_dir, encoder, settings, rebuild)
         old_docs = {d["source"]: d for d in old.manifest["documents"]} if old else {}
 
         plan: list[tuple[SourceFile, str]] = []
-        streamable: set[str] = set()  # plain UTF-8 text files, read in bounded memory
+        # plain UTF-8 text files, read in bounded memory (sentence chunks only: "fixed" windows are a baseline)
+        streamable: set[str] = set()
         for f in files:
             try:
                 sha, plain = scan_file(f.path)
@@ -140,7 +139,7 @@ def build_index(
                 _unreadable(f, e, old_docs, plan, report)
                 continue
             plan.append((f, sha))
-            if plain and f.path.suffix.lower() in STREAMED:
+            if plain and f.path.suffix.lower() in STREAMED and settings.strategy == "sentences":
                 streamable.add(f.source)
         current = {f.source for f, _ in plan}
         report.removed = sorted(s for s in old_docs if s not in current)

@@ -1,14 +1,17 @@
-"""Chunking: windows of whole sentences with overlap, each with exact offsets and line numbers."""
+"""Chunking: windows of whole sentences (or fixed-size character windows), with exact offsets and lines."""
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from indexer.schema import Chunk, Sentence
-from indexer.sentences import split_sentences
+from indexer.sentences import split_sentences, trim
 from indexer.text import LINE_BREAK, LineIndex
+
+STRATEGIES = ("sentences", "fixed")
 
 if TYPE_CHECKING:
     from indexer.formats.layout import Region
@@ -16,14 +19,25 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ChunkerSettings:
-    """How documents are cut; stored in the manifest, so changing it rebuilds the index."""
+    """How documents are cut; stored in the manifest, so changing it rebuilds the index.
+
+    ``strategy="sentences"`` packs whole sentences into chunks of at most ``max_chars`` with
+    ``overlap_sentences`` shared; ``"fixed"`` cuts plain windows of ``max_chars`` characters that
+    start every ``max_chars - overlap_chars`` characters (a baseline: words may be cut).
+    """
 
     max_chars: int = 600
     overlap_sentences: int = 1
     # A sentence longer than this is cut into pieces at word boundaries (default: min(400, max_chars)).
     max_sentence_chars: int | None = None
+    strategy: str = "sentences"  # sentences | fixed
+    overlap_chars: int = 0  # "fixed" only
 
     def __post_init__(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}")
+        if not 0 <= self.overlap_chars < self.max_chars // 2 + 1:
+            raise ValueError("overlap_chars must be in 0..max_chars/2")
         if self.max_sentence_chars is None:
             object.__setattr__(self, "max_sentence_chars", min(400, self.max_chars))
         if self.max_chars < 20:
@@ -33,7 +47,7 @@ class ChunkerSettings:
         if not 1 <= self.max_sentence_chars <= self.max_chars:
             raise ValueError("max_sentence_chars must be in 1..max_chars")
 
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, int | str]:
         return asdict(self)
 
 
@@ -75,10 +89,39 @@ def chunk_sentences(
     return chunks
 
 
+def chunk_fixed(text: str, source: str, sentences: list[Sentence], settings: ChunkerSettings) -> list[Chunk]:
+    """Windows of ``settings.max_chars`` characters every ``max_chars - overlap_chars`` characters,
+    trimmed of white space at both ends (blank windows are dropped).
+
+    ``first_sentence``/``last_sentence`` name the sentences lying wholly inside the window (an
+    empty range, ``last < first``, when none does), so that a chunk's sentences are its own text.
+    """
+    lines = LineIndex(text)
+    starts = [s.start_char for s in sentences]
+    ends = [s.end_char for s in sentences]
+    step = settings.max_chars - settings.overlap_chars
+    chunks: list[Chunk] = []
+    pos = 0
+    while pos < len(text):
+        start, end = trim(text, pos, min(len(text), pos + settings.max_chars))
+        if start < end:
+            first = bisect_left(starts, start)  # first sentence starting inside
+            last = bisect_right(ends, end) - 1  # last sentence ending inside
+            first_line, last_line = lines.lines(start, end)
+            chunks.append(Chunk(text[start:end], source, start, end, first_line, last_line,
+                                id=len(chunks), first_sentence=first, last_sentence=max(last, first - 1)))
+        if pos + settings.max_chars >= len(text):
+            break
+        pos += step
+    return chunks
+
+
 def chunk_text(text: str, source: str, settings: ChunkerSettings | None = None) -> tuple[list[Sentence], list[Chunk]]:
     """Sentences and chunks of one document."""
     settings = settings or ChunkerSettings()
     sentences = sentences_of(text, source, settings)
+    if settings.strategy == "fixed":
+        return sentences, chunk_fixed(text, source, sentences, settings)
     return sentences, chunk_sentences(text, source, sentences, settings)
 
 

@@ -49,6 +49,10 @@ class IndexCorrupt(IndexDirError):
     """A file of the index is missing, truncated or does not match its checksum."""
 
 
+class IndexClosed(IndexDirError):
+    """The index was closed (a server replaced it with a newer one) and cannot be read any more."""
+
+
 class IndexLocked(IndexDirError):
     """Another indexer is writing this index right now."""
 

@@ -1,4 +1,5 @@
-"""File-system steps that keep an index safe: directory fsync, atomic folder swap, a writer lock."""
+"""File-system steps that keep an index safe: directory fsync, atomic folder swap, a writer lock,
+and read leases that keep a replaced index on disk while a reader (a server) still uses it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import fcntl
 import logging
 import os
 import shutil
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,6 +20,7 @@ log = logging.getLogger(__name__)
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
+_PROC_FD = Path("/proc/self/fd")
 
 
 def fsync_dir(path: Path) -> None:
@@ -52,16 +55,109 @@ def replace_dir(new: Path, target: Path) -> None:
     if not target.exists():
         os.rename(new, target)
     elif _exchange(new, target):
-        shutil.rmtree(new)  # ``new`` now holds the old index
+        retire_dir(new, target)  # ``new`` now holds the old index
     else:
         # Fallback: two renames; recover_dir() puts the old folder back if we die in between.
         old = target.parent / f".{target.name}.old"
         if old.exists():
-            shutil.rmtree(old)
+            retire_dir(old, target)
         os.rename(target, old)
         os.rename(new, target)
-        shutil.rmtree(old)
+        retire_dir(old, target)
     fsync_dir(target.parent)
+
+
+def retire_dir(old: Path, target: Path) -> None:
+    """Delete ``old``, a replaced index folder of ``target``, unless a reader holds a lease on it
+    (:class:`ReadLease`): then move it aside, to ``.NAME.retired-*``, where :func:`sweep` deletes it
+    once it is released."""
+    if not _delete_unleased(old):
+        aside = target.parent / f".{target.name}.retired-{os.getpid()}-{time.time_ns()}"
+        os.rename(old, aside)
+        log.info("kept the previous index at %s: a reader still uses it", aside)
+
+
+def sweep(target: Path) -> None:
+    """Delete what earlier runs left beside ``target`` (temporary folders of killed runs, retired
+    indexes) unless a reader still holds a lease on it. Call with the writer lock held."""
+    target = Path(target)
+    for pattern in (f".{target.name}.tmp-*", f".{target.name}.retired-*"):
+        for stale in target.parent.glob(pattern):
+            if stale.is_dir() and not stale.is_symlink():
+                _delete_unleased(stale)
+
+
+def _delete_unleased(path: Path) -> bool:
+    """Delete folder ``path`` unless a reader holds a lease on it; False if it is kept."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except FileNotFoundError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+        return True
+    finally:
+        os.close(fd)
+
+
+class ReadLease:
+    """A reader's hold on one index folder: an open descriptor of the folder with a shared lock.
+
+    While it is held, a writer that replaces the folder keeps it on disk (:func:`retire_dir`), and
+    ``root`` (``/proc/self/fd/N`` on Linux) keeps naming that folder wherever it is moved, so files
+    opened later (SQLite connections of new threads) come from the index the reader opened, never
+    from a newer one. ``None`` from :meth:`take` when there is no folder at ``path``.
+    """
+
+    def __init__(self, fd: int, path: Path):
+        self.fd = fd
+        self.root = _PROC_FD / str(fd) if _PROC_FD.is_dir() else path
+
+    @classmethod
+    def take(cls, path: Path, attempts: int = 3) -> ReadLease | None:
+        for _ in range(attempts):
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+            except (FileNotFoundError, NotADirectoryError):
+                return None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:  # a writer is deleting this folder: it was just replaced, look again
+                os.close(fd)
+                continue
+            return cls(fd, Path(path))
+        return None
+
+    def still_at(self, path: Path) -> bool:
+        """Whether the folder at ``path`` is still the leased one (a replaced folder never comes back)."""
+        try:
+            st, mine = os.stat(path), os.fstat(self.fd)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino)
+
+    def same_file(self, path: str | os.PathLike, name: str) -> bool:
+        """Whether ``path`` is the file ``name`` of the leased folder."""
+        try:
+            st, mine = os.stat(path), os.stat(name, dir_fd=self.fd)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino)
+
+    def release(self) -> None:
+        fd, self.fd = self.fd, -1
+        if fd >= 0:
+            os.close(fd)  # closing the descriptor drops the lock
+
+    def __del__(self) -> None:
+        try:
+            self.release()
+        except Exception:  # at interpreter exit
+            pass
 
 
 def recover_dir(target: Path) -> None:

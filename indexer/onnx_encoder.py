@@ -104,6 +104,9 @@ class OnnxEncoder:
             # the graph was optimised when it was exported; basic (portable) rewrites only here
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
             options.log_severity_level = 3
+            # every batch has its own shape (questions per batch x tokens): a memory pattern kept per
+            # shape only grows a server's memory (measured: +21 MB after 2,000 batches, no speed gained)
+            options.enable_mem_pattern = False
             if self._threads:
                 options.intra_op_num_threads = self._threads
             session = ort.InferenceSession(str(self.folder / s["onnx"]), options,

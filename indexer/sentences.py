@@ -19,7 +19,8 @@ def _is_space(ch: str) -> bool:
     return ch.isspace() or ch in _SPACE
 
 
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+def trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """``(start, end)`` moved inwards past white space."""
     while start < end and _is_space(text[start]):
         start += 1
     while end > start and _is_space(text[end - 1]):
@@ -61,8 +62,8 @@ def _cut(text: str, start: int, end: int, max_chars: int) -> Iterator[tuple[int,
             if _is_space(text[i]):
                 cut = i
                 break
-        yield _trim(text, start, cut)
-        start, _ = _trim(text, cut, end)
+        yield trim(text, start, cut)
+        start, _ = trim(text, cut, end)
     if end > start:
         yield start, end
 
@@ -76,11 +77,34 @@ def split_sentences(text: str, max_chars: int = 10_000) -> list[tuple[int, int]]
         raise ValueError("max_chars must be positive")
     spans: list[tuple[int, int]] = []
     for line_start, line_end in _lines(text):
-        s, e = _trim(text, line_start, line_end)
+        s, e = trim(text, line_start, line_end)
         if s == e:
             continue
         for a, b in _blingfire_spans(text[s:e]):
-            a, b = _trim(text, s + a, s + b)
+            a, b = trim(text, s + a, s + b)
             if a < b:
                 spans.extend(_cut(text, a, b, max_chars))
     return spans
+
+
+def _joined(a: str, b: str) -> bool:
+    """Whether line ``a`` runs on into line ``b``: rows of one table, or prose wrapped mid-sentence."""
+    a, b = a.strip(), b.strip()
+    if not a or not b:
+        return False
+    if a.startswith("|") and b.startswith("|"):
+        return True
+    return a[-1] not in ".!?:;|" and not b.startswith(("#", "|", "-", "*"))
+
+
+def paragraph(text: str, start: int, end: int) -> tuple[int, int]:
+    """The paragraph of ``text`` holding ``text[start:end]``: its lines, widened over lines that run on
+    into each other (a hard-wrapped paragraph, the rows of a table), stopping at blank lines."""
+    lines = list(_lines(text))
+    first = next(i for i, (a, b) in enumerate(lines) if a <= start <= b)
+    last = next(i for i, (a, b) in enumerate(lines) if a <= max(start, end - 1) <= b)
+    while first > 0 and _joined(text[slice(*lines[first - 1])], text[slice(*lines[first])]):
+        first -= 1
+    while last + 1 < len(lines) and _joined(text[slice(*lines[last])], text[slice(*lines[last + 1])]):
+        last += 1
+    return trim(text, lines[first][0], lines[last][1])

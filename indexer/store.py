@@ -31,20 +31,21 @@ from typing import Any
 
 import numpy as np
 
-from indexer.errors import IndexCorrupt, IndexIncompatible, IndexNotFound, rebuild_hint
-from indexer.fsutil import live_dir
+from indexer.errors import IndexClosed, IndexCorrupt, IndexIncompatible, IndexNotFound, rebuild_hint
+from indexer.fsutil import ReadLease, live_dir
 from indexer.hashcache import cached_sha256
 from indexer.schema import Chunk, Sentence
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: page and section per span; document text in pieces; FAISS kind in the manifest
+FORMAT_VERSION = 3  # 2: page and section per span; 3: document text in pieces, FAISS kind in the manifest
 MANIFEST = "manifest.json"
 DB = "chunks.sqlite"
 FAISS = "chunks.faiss"
 CHUNK_VECTORS = "chunk_vectors.npy"
 SENTENCE_VECTORS = "sentence_vectors.npy"
 DATA_FILES = (DB, FAISS, CHUNK_VECTORS, SENTENCE_VECTORS)
+OPEN_ATTEMPTS = 3  # an index replaced this many times while being opened is reported, not retried
 
 SCHEMA = """
 CREATE TABLE documents(
@@ -140,30 +141,81 @@ def verify_files(index_dir: Path, manifest: dict[str, Any], checksums: bool = Tr
 
 
 class IndexStore:
-    """Read-only access to an index dir's chunk store and vectors (FAISS is opened by the retriever)."""
+    """Read-only access to an index dir's chunk store and vectors (FAISS is opened by the retriever).
+
+    It holds a read lease on the folder it opened (:class:`~indexer.fsutil.ReadLease`) until
+    :meth:`close`: an update that replaces the index meanwhile leaves this folder on disk, and every
+    file read later (a new thread's SQLite connection, ``file(name)``) still comes from it.
+    """
 
     def __init__(self, index_dir: str | os.PathLike, verify: bool = True):
-        self.path = live_dir(Path(index_dir))
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        for _ in range(OPEN_ATTEMPTS):
+            self.path = live_dir(Path(index_dir))
+            self._lease = ReadLease.take(self.path)
+            try:
+                self._open(verify)
+            except BaseException:
+                self.close()
+                raise
+            if self._lease is None or self._lease.still_at(self.path):
+                return  # every file read above came from the leased folder
+            self.close()  # an update replaced the folder while we read it: open the new one
+            self._local = threading.local()
+        raise IndexCorrupt(f"{index_dir} was replaced {OPEN_ATTEMPTS} times while it was being opened",
+                           index_dir, "Try again once the indexer has finished")
+
+    def _open(self, verify: bool) -> None:
+        self._closed = False
         self.manifest = read_manifest(self.path)
         verify_files(self.path, self.manifest, checksums=verify)
-        self._local = threading.local()
         try:
             self.sentence_vectors = np.load(self.path / SENTENCE_VECTORS, mmap_mode="r", allow_pickle=False)
             self.db.execute("SELECT count(*) FROM chunks").fetchone()
         except (OSError, ValueError, sqlite3.DatabaseError) as e:
             raise IndexCorrupt(f"{self.path} cannot be read ({e})", self.path, rebuild_hint(self.path)) from None
 
+    def file(self, name: str) -> Path:
+        """Where to read file ``name`` of the opened index (through the lease: never a newer index's)."""
+        return (self._lease.root if self._lease is not None else self.path) / name
+
     @property
     def db(self) -> sqlite3.Connection:
         """A read-only connection for the calling thread."""
+        if self._closed:
+            raise IndexClosed(f"the index at {self.path} has been closed", self.path)
         conn = getattr(self._local, "db", None)
         if conn is None:
-            uri = (self.path / DB).resolve().as_uri() + "?mode=ro&immutable=1"
-            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            conn = self._connect()
             # term -> number of chunks holding it, for IDF weights (lives in memory, not the file)
             conn.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, chunks_fts, row)")
+            with self._conns_lock:
+                self._conns.append(conn)
             self._local.db = conn
         return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        """Open the leased folder's database. SQLite resolves ``/proc/self/fd/N`` to the folder's path
+        of the moment, so an update moving the folder just then is caught by comparing the file
+        SQLite opened with the leased one; a moved folder never comes back, so opening again settles it."""
+        uri = Path(os.path.abspath(self.file(DB))).as_uri() + "?mode=ro&immutable=1"
+        for _ in range(OPEN_ATTEMPTS):
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            try:
+                conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # opens the file
+                opened = conn.execute("PRAGMA database_list").fetchone()[2]
+            except sqlite3.Error:
+                conn.close()
+                if self._lease is None:
+                    raise
+                continue
+            if self._lease is None or self._lease.same_file(opened, DB):
+                return conn
+            conn.close()
+        raise IndexCorrupt(f"{self.path / DB} cannot be opened (the index folder was deleted while in use)",
+                           self.path, rebuild_hint(self.path))
 
     @property
     def dim(self) -> int:
@@ -204,7 +256,7 @@ class IndexStore:
         """The chunk vectors, memory-mapped (row = chunk id)."""
         vecs = getattr(self, "_chunk_vectors", None)
         if vecs is None:
-            vecs = self._chunk_vectors = np.load(self.path / CHUNK_VECTORS, mmap_mode="r", allow_pickle=False)
+            vecs = self._chunk_vectors = np.load(self.file(CHUNK_VECTORS), mmap_mode="r", allow_pickle=False)
         return vecs
 
     def document_text(self, source: str) -> str | None:
@@ -253,11 +305,16 @@ class IndexStore:
                               np.array(self.chunk_vectors[c0:c0 + nc]), np.array(self.sentence_vectors[s0:s0 + ns]))
 
     def close(self) -> None:
-        conn = getattr(self._local, "db", None)
-        if conn is not None:
+        """Close every thread's connection and release the lease (then the indexer may delete the folder)."""
+        self._closed = True
+        with self._conns_lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
             conn.close()
-            self._local.db = None
-
+        self._local.db = None
+        lease, self._lease = getattr(self, "_lease", None), None
+        if lease is not None:
+            lease.release()
 
 
 def __getattr__(name: str):

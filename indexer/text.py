@@ -90,13 +90,16 @@ def fts_query(text: str) -> str:
 
 
 # SQuAD's answer normalisation: lower case, no punctuation, no articles, single spaces.
-_PUNCT = set(string.punctuation) | {"’", "‘", "“", "”", "—", "–"}
+_PUNCT = set(string.punctuation) | {"’", "‘", "“", "”"}
+# A dash or slash between words separates them ("production—not"): it becomes a space, not nothing.
+_SEPARATORS = str.maketrans({"—": " ", "–": " ", "/": " "})
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
 
 def normalize_answer(text: str) -> str:
-    """Normalise an answer string the way the SQuAD evaluation script does."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    """Normalise an answer string the way the SQuAD evaluation script does (dashes and slashes
+    between words become spaces, so words they join stay apart)."""
+    text = unicodedata.normalize("NFKC", text).lower().translate(_SEPARATORS)
     text = "".join(ch for ch in text if ch not in _PUNCT)
     text = _ARTICLES.sub(" ", text)
     return " ".join(text.split())

@@ -1,15 +1,31 @@
 """Picking the answer: score every sentence of the top passages, choose one, say how sure we are.
 
-A sentence's score mixes four signals, each in [0, 1]:
+A sentence's score is a weighted sum of features, each in [0, 1]:
 
 * dense: cosine between the question and the sentence (vectors stored at index time);
 * lexical: the IDF-weighted share of the question's content terms that the sentence contains
   (terms the corpus has never seen count against it, which is what makes abstention work);
-* passage: how highly the passage holding the sentence was retrieved;
-* type: whether the sentence holds what the question asks for (an amount, a date, a name).
+* passage: how highly the passage holding the sentence was retrieved (1 / its rank);
+* type: whether the sentence holds what the question asks for (an amount, a date, a new name);
+* novelty: the share of the sentence's content terms that the question does not use (a heading
+  that merely echoes the question, "Podcast Appearances", answers nothing);
+* entities: the IDF-weighted share of the question's named things (capitalised words, numbers)
+  mentioned in the passage holding the sentence: a question about a company the text never names
+  near the candidate is one the candidate does not answer. Names found in half the passages or
+  more (say "AI" in a corpus about AI) carry no weight;
+* topical: the cosine between the question and the closest passage of the whole corpus (the
+  same for every candidate of a question: a question about chocolate cake is far from every
+  passage of a corpus about data centers).
 
-The confidence is a logistic function of the best score; below ``abstain_below`` the retriever
-abstains (``answer = None``). All weights are tuned on the dev split by ``python -m eval``.
+Two linear models share the features. The ranking weights ``w_*`` order the candidates (fitted
+as a conditional logit: per question, a softmax over its candidates). The answerability weights
+``a_*`` and ``a_bias`` give the best candidate's confidence, a logistic regression of whether it
+is right; below ``abstain_below`` the retriever abstains (``answer = None``), and it always does
+when the question is off-topic (``topical`` below ``min_topical``). All are fitted on the dev
+split of the gold questions by ``python -m eval.tune``.
+
+The answer span is the best sentence, extended by the sentence before it when it opens by
+pointing back ("These systems ...", "He described ...") and both fit ``max_answer_chars``.
 """
 
 from __future__ import annotations
@@ -21,21 +37,49 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer.schema import Chunk, Sentence
-from indexer.text import terms
+from indexer.text import stem, terms
+from retriever.cues import entity_coverage, question_type, type_match
+
+FEATURES = ("dense", "lexical", "passage", "type", "entities", "novelty", "topical")
+COMMON_IDF = math.log(2)  # BM25 IDF of a term found in about half the passages
 
 
 @dataclass(frozen=True)
 class SpanConfig:
-    """Weights of the sentence score and the confidence calibration."""
+    """Ranking weights (``w_*``, summing to 1), answerability weights (``a_*``) and the threshold."""
 
-    w_dense: float = 0.5
-    w_lexical: float = 0.35
-    w_passage: float = 0.1
-    w_type: float = 0.05
-    slope: float = 12.0  # confidence = sigmoid(slope * (score - midpoint))
-    midpoint: float = 0.45
-    abstain_below: float = 0.5
+    # fitted on the dev split of eval/gold/seeds.jsonl by `python -m eval.tune` (see eval/tune.py)
+    w_dense: float = 0.738
+    w_lexical: float = 0.7583
+    w_passage: float = 0.0
+    w_type: float = -0.0281
+    w_entities: float = -0.0
+    w_novelty: float = -0.4682
+    w_topical: float = -0.0
+    # confidence = sigmoid(a_bias + sum of a_f * feature f)
+    a_dense: float = 5.1741
+    a_lexical: float = 3.8186
+    a_passage: float = 0.0
+    a_type: float = 0.0
+    a_entities: float = 3.2196
+    a_novelty: float = -1.1629
+    a_topical: float = 0.0
+    a_bias: float = -5.5016
+    abstain_below: float = 0.0322
+    # abstain outright when no passage of the corpus is this close to the question (cosine)
+    min_topical: float = 0.1459
+    # sentences each side (same passage) whose names count for "entities"; None: the whole passage
+    window: int | None = None
+    # drop candidates that visibly cannot answer (see retriever.cues.unmet): a missing name, no amount
+    verify: bool = True
     min_sentence_chars: int = 12  # shorter "sentences" (a bare heading, a number) are not answers
+    max_answer_chars: int = 300  # an answer extended by its antecedent sentence stays within this
+
+    def weights(self) -> np.ndarray:
+        return np.array([getattr(self, f"w_{f}") for f in FEATURES])
+
+    def answerability(self) -> np.ndarray:
+        return np.array([getattr(self, f"a_{f}") for f in FEATURES])
 
 
 @dataclass(frozen=True)
@@ -43,43 +87,15 @@ class ScoredSentence:
     sentence: Sentence
     chunk: Chunk
     score: float
-    dense: float
-    lexical: float
+    features: tuple[float, ...]  # in the order of FEATURES
 
+    @property
+    def dense(self) -> float:
+        return self.features[0]
 
-_MONEY = re.compile(r"[$€£¥]\s?\d|\d\s?(?:bn|billion|million|trillion|thousand)\b|\b\d+(?:\.\d+)?\s?[BMK]\b", re.I)
-_NUMBER = re.compile(r"\d")
-_PERCENT = re.compile(r"\d\s?%|\bper ?cent\b", re.I)
-_DATE = re.compile(
-    r"\b(?:1[89]|20)\d\d\b|\b(?:January|February|March|April|May|June|July|August|September|October|"
-    r"November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|"
-    r"spring|summer|autumn|fall|winter|yesterday|today|last (?:year|month|week))\b", re.I)
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+|\b[A-Z]{2,}\b")
-
-
-def question_type(question: str) -> str | None:
-    """What kind of answer the question wants: money, percent, number, date, name, or None."""
-    q = question.lower().strip()
-    if re.search(r"\bhow much\b|\bcost\b|\bspend|\bprice\b|\binvest(?:ment|ed)?\b.*\bhow\b|\bworth\b", q):
-        return "money"
-    if re.search(r"\bwhat (?:percentage|share|fraction)\b|\bpercent", q):
-        return "percent"
-    if re.search(r"\bhow many\b|\bwhat number\b|\bhow (?:big|large|long)\b", q):
-        return "number"
-    if re.search(r"^when\b|\bwhat (?:year|month|day|date|time)\b|\bwhich (?:year|month)\b|\bby when\b", q):
-        return "date"
-    if re.search(r"^who\b|\bwhich (?:company|companies|firm|firms|person|people|ceo|executive|player|players)\b"
-                 r"|\bwhat (?:company|companies|firm)\b|\bname\b", q):
-        return "name"
-    return None
-
-
-def type_match(qtype: str | None, text: str) -> float:
-    """1.0 when ``text`` holds the kind of thing ``qtype`` asks for, 0.0 otherwise (0.5: no type)."""
-    if qtype is None:
-        return 0.5
-    pattern = {"money": _MONEY, "percent": _PERCENT, "number": _NUMBER, "date": _DATE, "name": _NAME}[qtype]
-    return 1.0 if pattern.search(text) else 0.0
+    @property
+    def lexical(self) -> float:
+        return self.features[1]
 
 
 def lexical_coverage(q_terms: list[str], idf: dict[str, float], text: str) -> float:
@@ -90,6 +106,23 @@ def lexical_coverage(q_terms: list[str], idf: dict[str, float], text: str) -> fl
         return 0.0
     present = set(terms(text))
     return sum(idf.get(t, 0.0) for t in distinct if t in present) / total
+
+
+def novelty(q_terms: set[str], text: str) -> float:
+    """Share of the distinct content terms of ``text`` that are not among the question's terms."""
+    own = set(terms(text))
+    return len(own - q_terms) / len(own) if own else 0.0
+
+
+def entity_weight(idf: dict[str, float]):
+    """How much a named thing of the question matters: its IDF above that of a term in half the
+    passages (a word the corpus has never seen gets the largest IDF there is)."""
+    top_idf = max(idf.values(), default=1.0)
+
+    def weight(word: str) -> float:
+        return max(0.0, idf.get(stem(word), top_idf) - COMMON_IDF)
+
+    return weight
 
 
 def sigmoid(x: float) -> float:
@@ -104,26 +137,60 @@ def score_sentences(
     sentence_vectors: dict[int, np.ndarray],
     idf: dict[str, float],
     config: SpanConfig,
+    topical: float = 0.0,
 ) -> list[ScoredSentence]:
     """Every sentence of ``passages`` scored, best first; a sentence in several passages counts once
-    (with its best passage). ``passages`` carry retrieval scores normalised to [0, 1]."""
+    (with its best passage). ``passages`` carry a retrieval score in [0, 1] (1 / rank); ``idf``
+    holds the IDF of the question's stemmed terms (unknown terms: the largest); ``topical`` is the
+    question's cosine with the closest passage of the corpus."""
     q_terms = terms(question)
+    q_set = set(q_terms)
+    topical = max(0.0, float(topical))
     qtype = question_type(question)
+    weight = entity_weight(idf)
+    weights = config.weights()
     best: dict[int, ScoredSentence] = {}
     for chunk, passage_score in passages:
-        for s in sentences.get(chunk.id, []):
+        ss = sentences.get(chunk.id, [])
+        for i, s in enumerate(ss):
             if len(s.text) < config.min_sentence_chars:
                 continue
-            dense = max(0.0, float(np.dot(qvec, sentence_vectors[s.id])))
-            lex = lexical_coverage(q_terms, idf, s.text)
-            score = (config.w_dense * dense + config.w_lexical * lex + config.w_passage * passage_score
-                     + config.w_type * type_match(qtype, s.text))
+            near = ss if config.window is None else ss[max(0, i - config.window):i + config.window + 1]
+            window = " ".join(x.text for x in near)
+            f = (
+                max(0.0, float(np.dot(qvec, sentence_vectors[s.id]))),
+                lexical_coverage(q_terms, idf, s.text),
+                passage_score,
+                type_match(qtype, s.text, question),
+                entity_coverage(question, window, weight),
+                novelty(q_set, s.text),
+                topical,
+            )
+            score = float(np.dot(weights, f))
             prev = best.get(s.id)
             if prev is None or score > prev.score:
-                best[s.id] = ScoredSentence(s, chunk, score, dense, lex)
+                best[s.id] = ScoredSentence(s, chunk, score, f)
     return sorted(best.values(), key=lambda x: (-x.score, x.sentence.id))
 
 
-def confidence(score: float, config: SpanConfig) -> float:
-    """The calibrated probability that the sentence answers the question."""
-    return sigmoid(config.slope * (score - config.midpoint))
+def confidence(scored: ScoredSentence, config: SpanConfig) -> float:
+    """The calibrated probability that the sentence answers the question (0.0 when off-topic)."""
+    if scored.features[FEATURES.index("topical")] < config.min_topical:
+        return 0.0
+    return sigmoid(config.a_bias + float(np.dot(config.answerability(), scored.features)))
+
+
+_POINTS_BACK = re.compile(
+    r"^(?:(?:but|and|so|yet|however|also|still|instead|then),?\s+)?"
+    r"(?:he|she|it|they|these|this|those|that|its|their|his|her|such|both|the (?:company|firm|move|deal|shift|"
+    r"partnership|trend|idea|change|result))\b", re.I)
+
+
+def answer_sentences(best: ScoredSentence, chunk_sentences: list[Sentence], config: SpanConfig) -> list[Sentence]:
+    """The sentences making up the answer: the best one, preceded by its antecedent when it points back."""
+    i = next((j for j, s in enumerate(chunk_sentences) if s.id == best.sentence.id), None)
+    if i and _POINTS_BACK.match(best.sentence.text):
+        prev = chunk_sentences[i - 1]
+        if best.sentence.end_char - prev.start_char <= config.max_answer_chars:
+            return [prev, best.sentence]
+    return [best.sentence]

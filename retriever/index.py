@@ -31,7 +31,7 @@ class Index:
         self.store = IndexStore(index_dir, verify=verify)
         self.path = self.store.path
         self.manifest = self.store.manifest
-        self.faiss = _read_faiss(self.path / FAISS, mmap)
+        self.faiss = _read_faiss(self.store.file(FAISS), mmap, shown=self.path / FAISS)
         if self.faiss.ntotal != self.store.n_chunks or self.faiss.d != self.store.dim:
             raise IndexCorrupt(f"{self.path / FAISS} holds {self.faiss.ntotal} vectors of dimension "
                                f"{self.faiss.d}, the manifest says {self.store.n_chunks} of {self.store.dim}",
@@ -76,6 +76,12 @@ class Index:
                                         params=self._params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
+    @property
+    def unseen_idf(self) -> float:
+        """The IDF of a term no chunk contains (the largest there is)."""
+        n = self.n_chunks
+        return math.log(1 + (n + 0.5) / 0.5)
+
     def idf(self, terms: list[str]) -> dict[str, float]:
         """BM25 inverse document frequency of stemmed terms over chunks (unknown terms: the maximum)."""
         missing = [t for t in set(terms) if t not in self._idf_cache]
@@ -84,10 +90,12 @@ class Index:
             marks = ",".join("?" * len(missing))
             df = dict(db.execute(f"SELECT term, doc FROM temp.vocab WHERE term IN ({marks})", missing).fetchall())
             n = self.n_chunks
-            for t in missing:
+            for t in missing:  # only the index's own terms are kept: a bounded cache, whatever is asked
                 d = df.get(t, 0)
-                self._idf_cache[t] = math.log(1 + (n - d + 0.5) / (d + 0.5))
-        return {t: self._idf_cache[t] for t in terms}
+                if d:
+                    self._idf_cache[t] = math.log(1 + (n - d + 0.5) / (d + 0.5))
+        unknown = math.log(1 + (self.n_chunks + 0.5) / 0.5)
+        return {t: self._idf_cache.get(t, unknown) for t in terms}
 
     def sentence_vectors(self, ids: list[int]) -> np.ndarray:
         return np.asarray(self.store.sentence_vectors[ids], dtype=np.float32)
@@ -96,10 +104,10 @@ class Index:
         self.store.close()
 
 
-def _read_faiss(path: Path, mmap: bool):
+def _read_faiss(path: Path, mmap: bool, shown: Path):
     try:
         return read_faiss(path, mmap)
     except RuntimeError as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else "unreadable"
-        raise IndexCorrupt(f"{path} cannot be read by FAISS ({first[:120]})", path.parent,
-                           rebuild_hint(path.parent)) from None
+        raise IndexCorrupt(f"{shown} cannot be read by FAISS ({first[:120]})", shown.parent,
+                           rebuild_hint(shown.parent)) from None

@@ -10,9 +10,18 @@ import numpy as np
 
 from indexer.encoder import Encoder
 from indexer.errors import QueryError
-from indexer.schema import Answer, Chunk, Passage, Result
+from indexer.schema import Answer, Chunk, Passage, Result, Sentence, Span
+from indexer.sentences import paragraph
 from indexer.text import terms
-from retriever.answer import SpanConfig, confidence, score_sentences
+from retriever.answer import (
+    ScoredSentence,
+    SpanConfig,
+    answer_sentences,
+    confidence,
+    entity_weight,
+    score_sentences,
+)
+from retriever.cues import unmet
 from retriever.fusion import rrf, score_fusion
 from retriever.index import Index
 
@@ -29,13 +38,13 @@ class RetrieverConfig:
 
     mode: str = "hybrid"  # lexical | dense | hybrid
     fusion: str = "rrf"  # rrf | score
-    rrf_k: float = 60.0
-    dense_weight: float = 1.0  # relative to lexical (1.0) in the fusion
+    rrf_k: float = 30.0  # rrf_k, dense_weight, rerank_weight: tuned on the dev split (python -m eval.tune --grid)
+    dense_weight: float = 1.5  # relative to lexical (1.0) in the fusion
     candidates: int = 50  # taken from each retriever before fusion
     span_passages: int = 8  # passages whose sentences compete for the answer
     answer: bool = True  # pick an answer span (False: passages only)
     rerank: bool = True  # re-order passages by their best sentence's score
-    rerank_weight: float = 0.5  # share of the sentence score in the re-ranked passage score
+    rerank_weight: float = 0.3  # share of the sentence score in the re-ranked passage score
     span: SpanConfig = field(default_factory=SpanConfig)
 
     def __post_init__(self) -> None:
@@ -94,7 +103,7 @@ class Retriever:
         need_vec = cfg.mode != "lexical" or cfg.answer or cfg.rerank
         if qvec is None and need_vec:
             qvec = self.embed(question)
-        fused = self._candidates(question, qvec)
+        fused, topical = self._candidates(question, qvec)
         if not fused:
             return Result(question, None, ())
         n = max(k, cfg.span_passages) if (cfg.answer or cfg.rerank) else k
@@ -105,7 +114,7 @@ class Retriever:
 
         scored = []
         if cfg.answer or cfg.rerank:
-            scored = self._score_sentences(question, qvec, ranked)
+            scored = self._score_sentences(question, qvec, ranked, topical)
             if cfg.rerank and scored:
                 per_chunk: dict[int, float] = {}
                 for s in scored:
@@ -122,47 +131,84 @@ class Retriever:
         kept = {p.chunk_id for p in passages}
         best = next((s for s in scored if s.chunk.id in kept), None)
         if cfg.answer and best is not None:
-            conf = confidence(best.score, cfg.span)
+            conf = confidence(best, cfg.span)
             if conf >= cfg.span.abstain_below:
                 answer = self._answer(best, conf, passages)
         return Result(question, answer, passages)
 
-    def best_sentence(self, question: str, k: int = 5):
-        """The best-scoring sentence and its confidence, without abstaining (for tuning)."""
+    def scored_sentences(self, question: str, k: int = 5, qvec: np.ndarray | None = None) -> list[ScoredSentence]:
+        """Every sentence competing for the answer, with its features and score, best first (for tuning)."""
         question = check_question(question, k)
-        qvec = self.embed(question)
-        fused = self._candidates(question, qvec)[: max(k, self.config.span_passages)]
+        if qvec is None:
+            qvec = self.embed(question)
+        fused, topical = self._candidates(question, qvec)
+        fused = fused[: max(k, self.config.span_passages)]
         if not fused:
-            return None, 0.0
+            return []
         chunks = self.index.store.chunks([cid for cid, _ in fused])
         hi = fused[0][1] or 1.0
-        scored = self._score_sentences(question, qvec, [(chunks[c], s / hi) for c, s in fused if c in chunks])
+        return self._score_sentences(question, qvec, [(chunks[c], s / hi) for c, s in fused if c in chunks],
+                                     topical)
+
+    def best_sentence(self, question: str, k: int = 5):
+        """The best-scoring sentence and its confidence, without abstaining (for tuning)."""
+        scored = self.scored_sentences(question, k)
         if not scored:
             return None, 0.0
-        return scored[0], confidence(scored[0].score, self.config.span)
+        return scored[0], confidence(scored[0], self.config.span)
 
-    def _candidates(self, question: str, qvec: np.ndarray | None) -> list[tuple[int, float]]:
+    def _candidates(self, question: str, qvec: np.ndarray | None) -> tuple[list[tuple[int, float]], float]:
+        """Fused (id, score) candidates, best first, and the best passage cosine (0.0 without a vector)."""
         cfg = self.config
         lexical = self.index.lexical(question, cfg.candidates) if cfg.mode != "dense" else []
         dense = self.index.dense(qvec, cfg.candidates) if cfg.mode != "lexical" else []
+        if not dense and qvec is not None and (cfg.answer or cfg.rerank):
+            top = self.index.dense(qvec, 1)
+            topical = top[0][1] if top else 0.0
+        else:
+            topical = dense[0][1] if dense else 0.0
         if cfg.mode == "lexical":
-            return lexical
+            return lexical, topical
         if cfg.mode == "dense":
-            return dense
+            return dense, topical
         if cfg.fusion == "rrf":
-            return rrf([lexical, dense], k=cfg.rrf_k, weights=[1.0, cfg.dense_weight])
-        return score_fusion([lexical, dense], weights=[1.0, cfg.dense_weight])
+            return rrf([lexical, dense], k=cfg.rrf_k, weights=[1.0, cfg.dense_weight]), topical
+        return score_fusion([lexical, dense], weights=[1.0, cfg.dense_weight]), topical
 
-    def _score_sentences(self, question, qvec, ranked: list[tuple[Chunk, float]]):
+    def _score_sentences(self, question, qvec, ranked: list[tuple[Chunk, float]], topical: float = 0.0):
         sentences = {c.id: self.index.store.sentences_of(c) for c, _ in ranked}
         ids = sorted({s.id for ss in sentences.values() for s in ss})
         vecs = dict(zip(ids, self.index.sentence_vectors(ids))) if ids else {}
         idf = self.index.idf(terms(question))
-        return score_sentences(question, qvec, ranked, sentences, vecs, idf, self.config.span)
+        by_rank = [(c, 1.0 / rank) for rank, (c, _) in enumerate(ranked, 1)]
+        scored = score_sentences(question, qvec, by_rank, sentences, vecs, idf, self.config.span, topical)
+        if not self.config.span.verify:
+            return scored
+        return [s for s in scored if not self.problems(question, s, idf, sentences[s.chunk.id])]
 
-    @staticmethod
-    def _answer(best, conf: float, passages: tuple[Passage, ...]) -> Answer:
-        s = best.sentence
+    def problems(self, question: str, scored: ScoredSentence, idf: dict[str, float],
+                 chunk_sentences: list[Sentence] | None = None) -> list[str]:
+        """Why the answer span of ``scored`` cannot answer ``question`` (empty: nothing visibly missing)."""
+        span = self.answer_span(scored, chunk_sentences)
+        c = scored.chunk
+        a, b = paragraph(c.text, span.start_char - c.start_char, span.end_char - c.start_char)
+        never_seen = self.index.unseen_idf
+        unknown = {t for t, v in idf.items() if v >= never_seen - 1e-9}
+        return unmet(question, span.text, c.text[a:b], entity_weight(idf), unknown)
+
+    def answer_span(self, best: ScoredSentence, chunk_sentences: list[Sentence] | None = None) -> Span:
+        """The answer span a scored sentence gives: the sentence, with its antecedent when it points back."""
+        if chunk_sentences is None:
+            chunk_sentences = self.index.store.sentences_of(best.chunk)
+        parts = answer_sentences(best, chunk_sentences, self.config.span)
+        first, last = parts[0], parts[-1]
+        c = best.chunk
+        text = c.text[first.start_char - c.start_char:last.end_char - c.start_char]
+        return Span(text, c.source, first.start_char, last.end_char, first.start_line, last.end_line,
+                    page=first.page, section=first.section)
+
+    def _answer(self, best: ScoredSentence, conf: float, passages: tuple[Passage, ...]) -> Answer:
+        s = self.answer_span(best)
         where = next(i for i, p in enumerate(passages) if p.chunk_id == best.chunk.id)
         return Answer(s.text, s.source, s.start_char, s.end_char, s.start_line, s.end_line,
                       page=s.page, section=s.section, score=round(float(conf), 6), passage=where)

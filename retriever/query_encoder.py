@@ -79,16 +79,17 @@ def onnx_encoder(index: Index, model: str | os.PathLike | None = None):
     rel = entry.get("path")
     if not isinstance(rel, str) or not rel or "/" in rel or rel.startswith("."):
         raise _Unusable(f"{index.path}: the manifest names a bad ONNX export folder {rel!r}")
-    folder, listed = index.path / rel, manifest.get("files", {})
+    # read through the index's lease (never a newer index's export); name it by its usual path
+    folder, shown, listed = index.store.file(rel), index.path / rel, manifest.get("files", {})
     try:
         unlisted = [p.name for p in folder.iterdir() if f"{rel}/{p.name}" not in listed]
         if unlisted or f"{rel}/encoder.json" not in listed:
-            raise _Unusable(f"the ONNX export in {folder} is not covered by the manifest's checksums "
+            raise _Unusable(f"the ONNX export in {shown} is not covered by the manifest's checksums "
                             f"({', '.join(unlisted) or 'encoder.json'})")
         encoder = OnnxEncoder(folder)
         if (encoder.fingerprint != want.get("fingerprint") or entry.get("model_fingerprint") != want.get("fingerprint")
                 or encoder.dim != want.get("dim")):
-            raise _Unusable(f"the ONNX export in {folder} is of another model than the index's")
+            raise _Unusable(f"the ONNX export in {shown} is of another model than the index's")
         encoder.load()
         verify_against_index(encoder, index)
     except _Unusable:

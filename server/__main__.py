@@ -1,8 +1,10 @@
 """Serve an index over HTTP: POST /ask, GET /health, GET /documents, GET /context, the page at /, /docs.
 
 The index is opened (and checked) before the port is bound: a missing or broken index stops the
-server with one line and exit status 1. Set QUARRY_API_KEY to require an X-API-Key header on
-/ask, /documents and /context (the page, /health and /docs stay open).
+server with one line and exit status 1. When the index is rebuilt (python -m indexer), the server
+switches to the new one once it is complete, with no failed request (--watch, POST /admin/reload).
+Set QUARRY_API_KEY to require an X-API-Key header on /ask, /documents, /context and /admin/reload
+(the page, /health and /docs stay open).
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ def parser() -> argparse.ArgumentParser:
                    help="CPU threads of the embedding model per batch (default 1)")
     p.add_argument("--encoders", type=int, default=None,
                    help="batches embedded at once, each with --threads threads (default: the CPUs, at most 4)")
+    p.add_argument("--watch", type=float, default=2.0, metavar="SECONDS",
+                   help="check the index for a rebuild this often and switch to it (default 2; 0: only on "
+                        "POST /admin/reload)")
     p.add_argument("--no-access-log", action="store_true", help="do not log every request")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     return p
@@ -45,20 +50,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads < 1 or (args.encoders is not None and args.encoders < 1):
         print("error: --threads and --encoders must be at least 1", file=sys.stderr)
         return 2
+    if args.watch < 0:
+        print("error: --watch must be at least 0", file=sys.stderr)
+        return 2
     if args.max_batch < 1 or args.batch_wait_ms < 0:
         print("error: --max-batch must be at least 1 and --batch-wait-ms at least 0", file=sys.stderr)
         return 2
     encoders = args.encoders or max(1, min(4, (os.cpu_count() or 1) // args.threads))
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s:     %(name)s: %(message)s")
-    for name in ("server", "retriever", "indexer"):
-        logging.getLogger(name).setLevel(args.log_level.upper())
+    setup_logging(args.log_level)
     from indexer.errors import QuarryError
     from server.deps import open_retriever
     from server.settings import Settings
 
     settings = Settings.from_env(index_dir=args.index_dir, host=args.host, port=args.port, model=args.model,
                                  max_batch=args.max_batch, batch_wait_ms=args.batch_wait_ms, encoders=encoders,
-                                 access_log=not args.no_access_log)
+                                 access_log=not args.no_access_log, watch_seconds=args.watch)
     set_model_threads(args.threads)
     try:
         retriever = open_retriever(settings)  # checks the index and that the model matches it
@@ -68,6 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return serve(settings, retriever, args.log_level)
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s:     %(name)s: %(message)s")
+    for name in ("server", "retriever", "indexer"):
+        logging.getLogger(name).setLevel(level.upper())
 
 
 def set_model_threads(n: int) -> None:
@@ -80,12 +92,19 @@ def set_model_threads(n: int) -> None:
     torch.set_num_threads(n)
 
 
-def serve(settings, retriever, log_level: str = "info") -> int:
-    """Run uvicorn until a signal; advertise the server while it listens."""
+def serve(settings, retriever, log_level: str = "info", load=None) -> int:
+    """Run uvicorn until a signal; advertise the server while it listens. The lifespan gets ``retriever``
+    (already opened and checked); rebuilt indexes are opened with ``load`` (default: open_retriever)."""
     import uvicorn
 
     from server import discovery
     from server.app import create_app
+    from server.deps import open_retriever
+
+    first = [retriever]
+
+    def load_index(s):
+        return first.pop() if first else (load or open_retriever)(s)
 
     class Server(uvicorn.Server):
         async def startup(self, sockets=None):
@@ -101,7 +120,7 @@ def serve(settings, retriever, log_level: str = "info") -> int:
             discovery.withdraw(settings.index_dir)  # stop advertising first
             await super().shutdown(sockets)
 
-    app = create_app(settings, load=lambda _settings: retriever)
+    app = create_app(settings, load=load_index)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=log_level,
                             access_log=settings.access_log, timeout_graceful_shutdown=5)
     try:

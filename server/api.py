@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from retriever.pipeline import Retriever
 from server.context import context_bounds
-from server.deps import get_retriever, get_settings, require_api_key
-from server.schemas import AskRequest, AskResponse, ContextResponse, DocumentsResponse, HealthResponse, Problem
+from server.deps import get_live, get_retriever, get_settings, require_api_key
+from server.live import LiveIndex, index_version
+from server.schemas import (
+    AskRequest,
+    AskResponse,
+    ContextResponse,
+    DocumentsResponse,
+    HealthResponse,
+    Problem,
+    ReloadResponse,
+)
 from server.settings import Settings
 
 public = APIRouter()
@@ -21,10 +30,14 @@ _ERRORS = {400: {"model": Problem, "description": "the body is not JSON"},
            422: {"model": Problem, "description": "empty or over-long question, k out of range, unknown field"}}
 
 
-@public.get("/health", response_model=HealthResponse, summary="200 once the index is loaded")
-async def health(retriever: Retriever = Depends(get_retriever)) -> dict:
-    return {"status": "ok", "documents": len(retriever.index.manifest.get("documents", ())),
-            "chunks": retriever.index.n_chunks, "model": retriever.encoder.name}
+@public.get("/health", response_model=HealthResponse, summary="200 once the index is loaded; which build is served")
+async def health(request: Request, retriever: Retriever = Depends(get_retriever)) -> dict:
+    live = getattr(request.app.state, "live", None)
+    manifest = retriever.index.manifest
+    return {"status": "ok", "documents": len(manifest.get("documents", ())),
+            "chunks": retriever.index.n_chunks, "model": retriever.encoder.name,
+            "version": index_version(retriever), "updated_at": manifest.get("updated_at"),
+            "reload_error": live.reload_error if live is not None else None}
 
 
 @protected.post("/ask", response_model=AskResponse, responses=_ERRORS,
@@ -33,6 +46,17 @@ async def ask(body: AskRequest, retriever: Retriever = Depends(get_retriever)) -
     """The same object ``ask --json`` prints; every span is a verbatim slice of its document."""
     result = await run_in_threadpool(retriever.ask, body.question, body.k)
     return JSONResponse(result.to_dict())  # already the contract: skip re-validating it
+
+
+@protected.post("/admin/reload", response_model=ReloadResponse,
+                responses={409: {"model": Problem, "description": "the index on disk cannot be opened: "
+                                                                  "the one served keeps serving"}},
+                summary="Switch to the index on disk now if it was rebuilt (the server also checks every few seconds)")
+async def reload(live: LiveIndex = Depends(get_live)) -> dict:
+    outcome = await live.reload(force=True)
+    if outcome.error is not None:
+        raise HTTPException(409, outcome.error)
+    return {"reloaded": outcome.reloaded, "version": outcome.version, "previous": outcome.previous}
 
 
 @protected.get("/documents", response_model=DocumentsResponse, summary="The indexed documents")

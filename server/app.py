@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
@@ -17,6 +18,7 @@ from retriever.pipeline import Retriever
 from server import api, errors
 from server.deps import open_retriever
 from server.limits import BodyLimit
+from server.live import LiveIndex
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -25,18 +27,26 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 def create_app(settings: Settings | None = None,
                load: Callable[[Settings], Retriever] = open_retriever) -> FastAPI:
-    """The app; ``load(settings)`` runs once, in the lifespan (``uvicorn --factory server.app:create_app`` works)."""
+    """The app; ``load(settings)`` opens the index in the lifespan, and again for each rebuilt index it
+    switches to (server/live.py). ``uvicorn --factory server.app:create_app`` works."""
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        retriever = await run_in_threadpool(load, settings)
-        if settings.warm_up:  # loads the model and the store before the first request
-            await run_in_threadpool(retriever.ask, "warm up")
-        app.state.retriever = retriever
-        log.info("serving %s (%d chunks)", settings.index_dir, retriever.index.n_chunks)
-        yield
-        retriever.index.close()
+        live = LiveIndex(settings, load)
+        await live.start()
+        app.state.live = live
+        log.info("serving %s (%d chunks, version %s)", settings.index_dir, live.current.retriever.index.n_chunks,
+                 live.current.version)
+        watch = asyncio.create_task(live.watch(settings.watch_seconds)) if settings.watch_seconds > 0 else None
+        try:
+            yield
+        finally:
+            if watch is not None:
+                watch.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watch
+            live.close()
 
     app = FastAPIOffline(title="quarry", version="0.1.0", lifespan=lifespan,
                          description="Extractive, cited answers from a folder of documents. "

@@ -1,9 +1,10 @@
-"""What routes depend on: the retriever (opened once, in the lifespan), the settings, the API key check."""
+"""What routes depend on: the retriever (of the index served now), the settings, the API key check."""
 
 from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import AsyncIterator
 
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
@@ -12,6 +13,7 @@ from retriever.batching import BatchingEncoder
 from retriever.index import Index
 from retriever.pipeline import Retriever
 from retriever.query_encoder import open_query_encoder
+from server.live import LiveIndex
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,9 +40,23 @@ async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-async def get_retriever(request: Request) -> Retriever:
-    """The retriever the lifespan opened (tests replace this with ``app.dependency_overrides``)."""
-    return request.app.state.retriever
+async def get_retriever(request: Request) -> AsyncIterator[Retriever]:
+    """The retriever of the index served now; the request keeps it (even if a rebuilt index is switched
+    to meanwhile) until it is done. Tests replace this with ``app.dependency_overrides``."""
+    live = request.app.state.live
+    served = live.acquire()
+    try:
+        yield served.retriever
+    finally:
+        live.release(served)
+
+
+async def get_live(request: Request) -> LiveIndex:
+    """The live index holder (set by the lifespan)."""
+    live = getattr(request.app.state, "live", None)
+    if live is None:
+        raise HTTPException(503, "the index is not loaded")
+    return live
 
 
 async def require_api_key(key: str | None = Security(_api_key), settings: Settings = Depends(get_settings)) -> None:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from retriever.pipeline import MAX_K, MAX_QUESTION_CHARS
+
+# A character that is not white space to Python (str.strip), JSON Schema (ECMA-262 \s) or Rust's regex:
+# a question must hold one. Spelled out, so that the schema, its fuzzers and the server agree on "blank".
+NOT_BLANK = r"[^\t\n\x0b\x0c\r\x1c-\x1f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
 
 
 class AskRequest(BaseModel):
@@ -12,8 +18,22 @@ class AskRequest(BaseModel):
         "examples": [{"question": "How much did Amazon invest in Anthropic?", "k": 5}]})
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, strict=True,
+                          json_schema_extra={"pattern": NOT_BLANK},
                           description=f"the question; not blank, at most {MAX_QUESTION_CHARS} characters")
     k: int = Field(5, ge=1, le=MAX_K, strict=True, description=f"passages to return, 1 to {MAX_K}")
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not re.search(NOT_BLANK, v):
+            raise ValueError("the question is empty (white space only)")
+        return v
+
+    @field_validator("k", mode="before")
+    @classmethod
+    def _integral_number(cls, v: object) -> object:
+        """JSON has one number type: ``5.0`` is the integer 5 (as JSON Schema says); ``"5"`` and ``true`` are not."""
+        return int(v) if isinstance(v, float) and v.is_integer() else v
 
 
 class SpanOut(BaseModel):
@@ -67,6 +87,17 @@ class HealthResponse(BaseModel):
     documents: int
     chunks: int
     model: str
+    version: str = Field(description="digest of the served index's manifest: changes with every rebuild")
+    updated_at: str | None = Field(description="when the served index was written (UTC, ISO 8601)")
+    reload_error: str | None = Field(description="why the last rebuilt index could not be switched to "
+                                                 "(the previous one keeps serving); null after a success")
+
+
+class ReloadResponse(BaseModel):
+    reloaded: bool = Field(description="true: a rebuilt index is served now; false: the index on disk is "
+                                       "the one served")
+    version: str = Field(description="version served now")
+    previous: str = Field(description="version served before the call")
 
 
 class ContextResponse(BaseModel):

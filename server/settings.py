@@ -25,6 +25,7 @@ class Settings:
     context_chars: int = 1_000  # at most this many characters each side in GET /context
     warm_up: bool = True  # ask one question at startup so the first request is not slow
     access_log: bool = True
+    watch_seconds: float = 2.0  # how often the index's manifest is checked for a rebuild (0: never)
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:

@@ -1,7 +1,12 @@
-"""Test helpers: a tiny-corpus app with the fake encoder, and a real uvicorn server in a thread on loopback."""
+"""Test helpers: a tiny-corpus app with the fake encoder, a real uvicorn server on loopback in a thread or a process."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -13,7 +18,7 @@ from retriever.batching import BatchingEncoder
 from retriever.pipeline import Retriever
 from server.app import create_app
 from server.settings import Settings
-from tests.conftest import FakeEncoder
+from tests.conftest import ROOT, FakeEncoder
 
 
 def tiny_index(corpus: Path, index_dir: Path) -> Path:
@@ -46,3 +51,42 @@ def live_server(settings: Settings, load=fake_loader) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+@contextmanager
+def server_process(index_dir: Path, *extra: str, fake: bool = True, env: dict | None = None,
+                   log: Path | None = None) -> Iterator[tuple[subprocess.Popen, str]]:
+    """A server as its own process on 127.0.0.1 (a free port): ``python -m server``, or the same with the
+    fake encoder (tests/fake_cli.py). Yields the process and its URL (from the discovery file); stops it."""
+    from indexer.paths import server_file
+
+    command = ["-m", "tests.fake_cli", "server"] if fake else ["-m", "server"]
+    out = open(log, "wb") if log else subprocess.DEVNULL
+    proc = subprocess.Popen([sys.executable, *command, "--index-dir", str(index_dir), "--port", "0",
+                             "--no-access-log", *extra], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                            env={**os.environ, **(env or {})})
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the server exited with {proc.returncode}")
+            try:
+                info = json.loads(server_file(index_dir).read_text())
+                if info["pid"] == proc.pid:
+                    break
+            except (OSError, ValueError, KeyError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not advertise itself in 240 s")
+            time.sleep(0.05)
+        yield proc, info["url"]
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if log:
+            out.close()

@@ -148,3 +148,47 @@ def test_regions_cut_sentences_and_chunks_at_boundaries():
     # no regions: exactly chunk_text, with no page or section
     assert chunk_regions(text, "a.txt", []) == chunk_text(text, "a.txt")
     assert all(c.page is None and c.section is None for c in chunk_text(text, "a.txt")[1])
+
+
+def test_fixed_windows_exact():
+    text = "Alpha beta. Gamma delta epsilon.\nZeta eta theta iota."
+    sentences, chunks = chunk_text(text, "x.txt", ChunkerSettings(max_chars=20, strategy="fixed", overlap_chars=5))
+    # windows start every 20 - 5 = 15 characters; the last one stops at the end of the text
+    assert [(c.start_char, c.end_char) for c in chunks] == [(0, 20), (15, 35), (30, 50), (45, 53)]
+    assert [c.text for c in chunks] == ["Alpha beta. Gamma de", "ma delta epsilon.\nZe", "n.\nZeta eta theta io",
+                                        "ta iota."]
+    # the sentences wholly inside each window: "Alpha beta." in the first, none in the others
+    assert [s.text for s in sentences] == ["Alpha beta.", "Gamma delta epsilon.", "Zeta eta theta iota."]
+    assert [(c.first_sentence, c.last_sentence) for c in chunks] == [(0, 0), (2, 1), (2, 1), (3, 2)]
+    assert [(c.start_line, c.end_line) for c in chunks] == [(1, 1), (1, 2), (1, 2), (2, 2)]
+
+
+def test_fixed_settings_are_validated():
+    import pytest
+
+    with pytest.raises(ValueError, match="strategy"):
+        ChunkerSettings(strategy="paragraphs")
+    with pytest.raises(ValueError, match="overlap_chars"):
+        ChunkerSettings(max_chars=100, strategy="fixed", overlap_chars=80)
+    assert ChunkerSettings().to_dict()["strategy"] == "sentences"
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=texts, size=st.integers(20, 200), overlap=st.integers(0, 10))
+def test_fixed_chunk_invariants(text, size, overlap):
+    cfg = ChunkerSettings(max_chars=size, strategy="fixed", overlap_chars=overlap)
+    sentences, chunks = chunk_text(text, "doc.txt", cfg)
+    lines = LineIndex(text)
+    covered = [False] * len(text)
+    for c in chunks:
+        assert 0 < len(c.text) <= size and text[c.start_char:c.end_char] == c.text
+        assert (c.start_line, c.end_line) == (lines.line_of(c.start_char), lines.line_of(c.end_char - 1))
+        for s in sentences[c.first_sentence:c.last_sentence + 1]:
+            assert c.start_char <= s.start_char and s.end_char <= c.end_char
+        for i in range(c.start_char, c.end_char):
+            covered[i] = True
+    for i, ch in enumerate(text):
+        if not (ch.isspace() or ch in "\ufeff\u200b"):
+            assert covered[i], f"character {i} ({ch!r}) is in no chunk"
+    for a, b in zip(chunks, chunks[1:]):
+        assert a.start_char < b.start_char

@@ -24,7 +24,8 @@ def test_build_writes_a_self_describing_index(tiny_corpus, tmp_path, fake_encode
     manifest = json.loads((index_dir / MANIFEST).read_text())
     assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["model"] == {"name": "fake-bow", "fingerprint": "fake-bow-256", "dim": 256}
-    assert manifest["chunker"] == {"max_chars": 600, "overlap_sentences": 1, "max_sentence_chars": 400}
+    assert manifest["chunker"] == {"max_chars": 600, "overlap_sentences": 1, "max_sentence_chars": 400,
+                                   "strategy": "sentences", "overlap_chars": 0}
     assert [d["source"] for d in manifest["documents"]] == sorted(TINY)
     for d in manifest["documents"]:
         data = (tiny_corpus / d["source"]).read_bytes()

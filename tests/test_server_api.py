@@ -129,7 +129,10 @@ def test_no_key_configured_means_open(client):
 
 
 def test_health_and_documents(client):
-    assert client.get("/health").json() == {"status": "ok", "documents": 4, "chunks": 4, "model": "fake-bow"}
+    health = client.get("/health").json()
+    version, updated = health.pop("version"), health.pop("updated_at")
+    assert health == {"status": "ok", "documents": 4, "chunks": 4, "model": "fake-bow", "reload_error": None}
+    assert len(version) == 12 and int(version, 16) >= 0 and updated.endswith("+00:00")
     docs = client.get("/documents").json()["documents"]
     assert [d["source"] for d in docs] == sorted(TINY)
     assert {d["source"]: d["size"] for d in docs} == {k: len(v.encode()) for k, v in TINY.items()}

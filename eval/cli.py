@@ -1,0 +1,119 @@
+"""Evaluate retrieval configurations against gold questions and print one markdown table.
+
+Indexes the corpus (cached, updated incrementally), asks every gold question of the split through
+each configuration, and reports hit@1/hit@5/MRR@10 (a passage from the right file holding an
+accepted answer), answer accuracy (the answer span is from the right file, holds an accepted answer
+and is at most 300 characters), SQuAD EM/F1 of the span, abstention precision/recall on the
+unanswerable questions, the false-abstention rate on answerable ones, and p50/p95 latency of `ask`.
+--min-METRIC / --max-METRIC floors apply to the --floors-on configuration; missing one exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+# (flag suffix, metric key, direction): --min-hit5 0.95 fails when hit@5 < 0.95
+FLOORS = (
+    ("hit1", "hit@1", "min"), ("hit5", "hit@5", "min"), ("mrr", "mrr@10", "min"),
+    ("accuracy", "accuracy", "min"), ("em", "em", "min"), ("f1", "f1", "min"),
+    ("abstain-precision", "abstain_precision", "min"), ("abstain-recall", "abstain_recall", "min"),
+    ("false-abstention", "false_abstention", "max"), ("p50-ms", "p50_ms", "max"), ("p95-ms", "p95_ms", "max"),
+)
+
+
+def parser() -> argparse.ArgumentParser:
+    from eval.gold import DEFAULT_GOLD
+    from eval.harness import CONFIGS, DEFAULT_CONFIG, K
+
+    p = argparse.ArgumentParser(prog="python -m eval", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--gold", metavar="PATH", default=str(DEFAULT_GOLD), help="gold questions (JSON lines)")
+    p.add_argument("--corpus", metavar="DIR", default=None, help="documents the gold file is about (default: seeds/)")
+    p.add_argument("--split", choices=("dev", "test", "all"), default="dev", help="question split (default dev)")
+    p.add_argument("--config", metavar="NAME", action="append", choices=[c.name for c in CONFIGS],
+                   help="run only this configuration (repeatable); default: all of "
+                        + ", ".join(c.name for c in CONFIGS))
+    p.add_argument("--index-root", metavar="DIR", default=None,
+                   help="where evaluation indexes are kept (default: ~/.cache/quarry/eval)")
+    p.add_argument("--model", metavar="PATH", default=None, help="sentence-transformers model folder")
+    p.add_argument("-k", type=int, default=K, help=f"passages per question (default {K})")
+    p.add_argument("--json", metavar="PATH", default=None, help="also write the figures (and per question) as JSON")
+    p.add_argument("--failures", action="store_true", help="list the questions the --floors-on config got wrong")
+    p.add_argument("--floors-on", metavar="NAME", default=DEFAULT_CONFIG,
+                   help=f"configuration the floors apply to (default {DEFAULT_CONFIG})")
+    for flag, key, direction in FLOORS:
+        p.add_argument(f"--{direction}-{flag}", type=float, default=None, metavar="X",
+                       dest=f"{direction}_{flag.replace('-', '_')}",
+                       help=f"exit 1 if {key} is {'below' if direction == 'min' else 'above'} X")
+    return p
+
+
+def check_floors(metrics: dict, args: argparse.Namespace) -> list[str]:
+    """The floors ``metrics`` misses, as messages (empty: all met). A metric that is absent misses."""
+    missed = []
+    for flag, key, direction in FLOORS:
+        limit = getattr(args, f"{direction}_{flag.replace('-', '_')}")
+        if limit is None:
+            continue
+        value = metrics.get(key)
+        if value is None or (value < limit if direction == "min" else value > limit):
+            shown = "n/a" if value is None else f"{value:.3f}"
+            missed.append(f"{key} = {shown}, {'floor' if direction == 'min' else 'ceiling'} {limit}")
+    return missed
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from eval.gold import GoldError, answer_problems, load_gold
+    from eval.harness import CONFIGS, failures, markdown_table, run, to_json
+    from indexer.encoder import SentenceTransformerEncoder
+    from indexer.errors import QuarryError
+    from indexer.paths import cache_dir, default_seeds_dir
+
+    corpus = Path(args.corpus) if args.corpus else default_seeds_dir()
+    names = args.config or [c.name for c in CONFIGS]
+    configs = [c for c in CONFIGS if c.name in names]
+    if args.floors_on not in names and any(getattr(args, f"{d}_{f.replace('-', '_')}") is not None
+                                           for f, _, d in FLOORS):
+        print(f"error: floors apply to {args.floors_on!r}, which is not being run", file=sys.stderr)
+        return 2
+    if not 1 <= args.k <= 50:
+        print("error: -k must be from 1 to 50", file=sys.stderr)
+        return 2
+    try:
+        questions = load_gold(args.gold, args.split)
+        problems = answer_problems(questions, corpus)
+        if problems:
+            print("error: gold answers not found verbatim in the corpus:\n  " + "\n  ".join(problems[:20]),
+                  file=sys.stderr)
+            return 1
+        if not questions:
+            print(f"error: no {args.split} questions in {args.gold}", file=sys.stderr)
+            return 1
+        runs = run(configs, questions, corpus, Path(args.index_root) if args.index_root else cache_dir() / "eval",
+                   SentenceTransformerEncoder(args.model), k=args.k)
+    except (GoldError, QuarryError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    n_un = sum(not q.answerable for q in questions)
+    print(f"{args.gold} split={args.split}: {len(questions)} questions ({len(questions) - n_un} answerable, "
+          f"{n_un} unanswerable), corpus {corpus}\n")
+    print(markdown_table(runs))
+    primary = next((r for r in runs if r.config.name == args.floors_on), None)
+    if args.failures and primary is not None:
+        print(f"\nmisses of {primary.config.name}:")
+        print("\n".join(failures(primary)) or "  none")
+    if args.json:
+        meta = {"gold": str(args.gold), "split": args.split, "corpus": str(corpus), "k": args.k,
+                "questions": len(questions)}
+        Path(args.json).write_text(json.dumps(to_json(runs, meta), indent=2, ensure_ascii=False) + "\n")
+    missed = check_floors(primary.metrics, args) if primary is not None else []
+    if missed:
+        print(f"\nFAILED floors on {args.floors_on}: " + "; ".join(missed), file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,100 @@
+"""Gold question sets: one JSON object per line, loaded into typed, validated questions."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+SPLITS = ("dev", "test")
+KINDS = ("factual", "paraphrase", "table", "number/date", "entity", "unanswerable")
+DEFAULT_GOLD = Path(__file__).resolve().parent / "gold" / "seeds.jsonl"
+
+
+class GoldError(ValueError):
+    """A gold file that cannot be used (malformed line, missing field, duplicate id)."""
+
+
+@dataclass(frozen=True)
+class GoldQuestion:
+    """A question, the answer strings accepted for it (verbatim in ``source``) and its split.
+
+    An unanswerable question has no answers and no source: the right behaviour is to abstain.
+    """
+
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    source: str | None
+    split: str
+    kind: str = "factual"
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+
+def parse_line(line: str, where: str) -> GoldQuestion:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise GoldError(f"{where}: not JSON ({e.msg})") from None
+    if not isinstance(row, dict):
+        raise GoldError(f"{where}: expected an object")
+    missing = [k for k in ("id", "question", "answers", "source", "split") if k not in row]
+    if missing:
+        raise GoldError(f"{where}: missing {', '.join(missing)}")
+    answers = row["answers"]
+    if not isinstance(answers, list) or not all(isinstance(a, str) and a.strip() for a in answers):
+        raise GoldError(f"{where}: answers must be a list of non-empty strings")
+    if bool(answers) != (row["source"] is not None):
+        raise GoldError(f"{where}: an answerable question needs a source, an unanswerable one none")
+    if row["split"] not in SPLITS:
+        raise GoldError(f"{where}: split must be one of {', '.join(SPLITS)}")
+    kind = row.get("kind", "unanswerable" if not answers else "factual")
+    if kind not in KINDS:
+        raise GoldError(f"{where}: kind must be one of {', '.join(KINDS)}")
+    if not isinstance(row["question"], str) or not row["question"].strip():
+        raise GoldError(f"{where}: empty question")
+    return GoldQuestion(str(row["id"]), row["question"], tuple(answers), row["source"], row["split"], kind)
+
+
+def load_gold(path: str | os.PathLike = DEFAULT_GOLD, split: str = "all") -> list[GoldQuestion]:
+    """The questions of ``path`` in ``split`` (dev, test or all), in file order."""
+    if split not in (*SPLITS, "all"):
+        raise GoldError(f"split must be dev, test or all, not {split!r}")
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise GoldError(f"cannot read {path}: {e.strerror or e}") from None
+    questions: list[GoldQuestion] = []
+    seen: set[str] = set()
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        q = parse_line(line, f"{path}:{n}")
+        if q.id in seen:
+            raise GoldError(f"{path}:{n}: duplicate id {q.id!r}")
+        seen.add(q.id)
+        questions.append(q)
+    return [q for q in questions if split == "all" or q.split == split]
+
+
+def answer_problems(questions: list[GoldQuestion], corpus: str | os.PathLike) -> list[str]:
+    """Every accepted answer that does not occur verbatim in its source file (empty list: all good)."""
+    problems = []
+    texts: dict[str, str | None] = {}
+    for q in questions:
+        if q.source is None:
+            continue
+        if q.source not in texts:
+            p = Path(corpus) / q.source
+            texts[q.source] = p.read_bytes().decode("utf-8") if p.is_file() else None
+        text = texts[q.source]
+        if text is None:
+            problems.append(f"{q.id}: no file {q.source}")
+            continue
+        problems.extend(f"{q.id}: {a!r} is not in {q.source}" for a in q.answers if a not in text)
+    return problems

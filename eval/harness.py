@@ -1,0 +1,204 @@
+"""The evaluation harness: run retrieval configurations over gold questions, judge, tabulate.
+
+It only uses public APIs: ``indexer.build.build_index`` makes (or reuses) one index per chunker
+setting, ``retriever.pipeline.Retriever`` answers, ``eval.metrics`` judges and summarises.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eval.gold import GoldQuestion
+from eval.metrics import Outcome, answer_correct, exact_match, passage_relevant, summarize, token_f1
+from indexer.chunker import ChunkerSettings
+from indexer.encoder import Encoder
+from indexer.schema import Result
+from retriever.short import short_answer
+
+K = 10  # passages asked for per question: enough for hit@5 and MRR@10
+
+FIXED_500 = ChunkerSettings(max_chars=500, strategy="fixed", overlap_chars=0)
+RETRIEVAL_ONLY = {"answer": False, "rerank": False}
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """A named way of answering: how the corpus is chunked and how the retriever is set."""
+
+    name: str
+    description: str
+    chunker: ChunkerSettings = field(default_factory=ChunkerSettings)
+    changes: dict = field(default_factory=dict)  # RetrieverConfig fields that differ from the defaults
+
+
+CONFIGS: tuple[EvalConfig, ...] = (
+    EvalConfig("bm25-fixed500", "plain BM25 over fixed 500-character chunks (baseline)", FIXED_500,
+               {"mode": "lexical", **RETRIEVAL_ONLY}),
+    EvalConfig("dense-fixed500", "plain dense over fixed 500-character chunks (baseline)", FIXED_500,
+               {"mode": "dense", **RETRIEVAL_ONLY}),
+    EvalConfig("lexical", "BM25 over sentence chunks", changes={"mode": "lexical", **RETRIEVAL_ONLY}),
+    EvalConfig("dense", "dense over sentence chunks", changes={"mode": "dense", **RETRIEVAL_ONLY}),
+    EvalConfig("hybrid", "BM25 + dense, fused", changes={"mode": "hybrid", **RETRIEVAL_ONLY}),
+    EvalConfig("hybrid+span", "hybrid, answer sentence and abstention", changes={"rerank": False}),
+    EvalConfig("hybrid+span+rerank", "the default: hybrid, answer span, passages re-ranked by it"),
+)
+DEFAULT_CONFIG = "hybrid+span+rerank"
+
+
+def config_named(name: str) -> EvalConfig:
+    for c in CONFIGS:
+        if c.name == name:
+            return c
+    raise KeyError(f"no configuration {name!r}; known: {', '.join(c.name for c in CONFIGS)}")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One question put to one configuration: what came back, and how it was judged."""
+
+    question: GoldQuestion
+    result: Result
+    outcome: Outcome
+
+
+@dataclass
+class ConfigRun:
+    config: EvalConfig
+    records: list[Record]
+    metrics: dict[str, float | None]
+
+
+def judge(q: GoldQuestion, result: Result, answers: bool, seconds: float) -> Outcome:
+    """Score one result against its gold question."""
+    relevant = tuple(passage_relevant(p.text, p.source, q.source, q.answers) for p in result.passages)
+    if not answers:
+        return Outcome(q.id, q.answerable, relevant, None, seconds=seconds)
+    a = result.answer
+    if a is None or not q.answerable:
+        return Outcome(q.id, q.answerable, relevant, a is not None, seconds=seconds)
+    short = short_text(q.question, a)
+    return Outcome(q.id, True, relevant, True,
+                   correct=answer_correct(a.text, a.source, q.source, q.answers),
+                   em=exact_match(short, q.answers), f1=token_f1(short, q.answers), seconds=seconds)
+
+
+def short_text(question: str, answer) -> str:
+    """The short answer inside the answer span (``retriever.short``), else the whole span: what EM/F1 judge."""
+    short = short_answer(question, answer)
+    return answer.text if short is None else short.text
+
+
+def evaluate(retriever, questions: Sequence[GoldQuestion], k: int = K, warmup: bool = True,
+             qvecs=None) -> list[Record]:
+    """Ask every question through ``retriever.ask`` (timed, after one untimed warm-up) and judge it.
+
+    ``qvecs`` (question vectors computed beforehand) saves re-embedding in tuning loops; the
+    latency then leaves the embedding out.
+    """
+    if warmup and questions:
+        retriever.ask(questions[0].question, k=k)
+    answers = retriever.config.answer
+    records = []
+    for i, q in enumerate(questions):
+        t0 = time.perf_counter()
+        result = retriever.ask(q.question, k=k, qvec=None if qvecs is None else qvecs[i])
+        seconds = time.perf_counter() - t0
+        records.append(Record(q, result, judge(q, result, answers, seconds)))
+    return records
+
+
+def index_for(settings: ChunkerSettings, corpus: str | os.PathLike, root: str | os.PathLike,
+              encoder: Encoder) -> Path:
+    """An index of ``corpus`` cut with ``settings`` under ``root``: built once, then updated incrementally."""
+    from indexer.build import build_index
+
+    key = hashlib.sha256(json.dumps(settings.to_dict(), sort_keys=True).encode()).hexdigest()[:10]
+    index_dir = Path(root) / f"{settings.strategy}-{settings.max_chars}-{key}"
+    build_index(corpus, index_dir, encoder=encoder, settings=settings, progress=False)
+    return index_dir
+
+
+def run(configs: Sequence[EvalConfig], questions: Sequence[GoldQuestion], corpus: str | os.PathLike,
+        index_root: str | os.PathLike, encoder: Encoder, k: int = K) -> list[ConfigRun]:
+    """Every configuration over every question; indexes are shared between equal chunker settings."""
+    from retriever.pipeline import Retriever
+
+    opened: dict[ChunkerSettings, Retriever] = {}
+    runs = []
+    for c in configs:
+        if c.chunker not in opened:
+            opened[c.chunker] = Retriever.open(index_for(c.chunker, corpus, index_root, encoder), encoder=encoder)
+        records = evaluate(opened[c.chunker].with_config(**c.changes), questions, k=k)
+        runs.append(ConfigRun(c, records, summarize([r.outcome for r in records])))
+    for r in opened.values():
+        r.index.close()
+    return runs
+
+
+COLUMNS = (  # (metric key, column title, format)
+    ("hit@1", "hit@1", "{:.3f}"), ("hit@5", "hit@5", "{:.3f}"), ("mrr@10", "MRR@10", "{:.3f}"),
+    ("accuracy", "answer acc", "{:.3f}"), ("em", "EM", "{:.3f}"), ("f1", "F1", "{:.3f}"),
+    ("abstain_precision", "abstain P", "{:.3f}"), ("abstain_recall", "abstain R", "{:.3f}"),
+    ("false_abstention", "false abstain", "{:.3f}"), ("p50_ms", "p50 ms", "{:.1f}"), ("p95_ms", "p95 ms", "{:.1f}"),
+)
+
+
+def markdown_table(runs: Sequence[ConfigRun]) -> str:
+    """One markdown table: a row per configuration, a column per metric ("–" where it does not apply)."""
+    head = "| config | " + " | ".join(title for _, title, _ in COLUMNS) + " |"
+    rule = "|---|" + "|".join("---:" for _ in COLUMNS) + "|"
+    rows = [head, rule]
+    for r in runs:
+        cells = [("–" if r.metrics.get(key) is None else fmt.format(r.metrics[key])) for key, _, fmt in COLUMNS]
+        rows.append(f"| {r.config.name} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def first_hit(relevant: Sequence[bool]) -> int | None:
+    return next((i for i, rel in enumerate(relevant, 1) if rel), None)
+
+
+def to_json(runs: Sequence[ConfigRun], meta: dict) -> dict:
+    """The same figures as the table, plus each question's outcome, as a JSON-ready dict."""
+    out = dict(meta)
+    out["configs"] = []
+    for r in runs:
+        questions = []
+        for rec in r.records:
+            o, a = rec.outcome, rec.result.answer
+            questions.append({
+                "id": o.id, "kind": rec.question.kind, "first_hit": first_hit(o.relevant),
+                "answered": o.answered, "correct": o.correct, "em": o.em, "f1": round(o.f1, 4),
+                "ms": round(o.seconds * 1000, 2),
+                "answer": None if a is None else {"text": a.text, "short": short_text(rec.question.question, a),
+                                                  "source": a.source, "score": a.score},
+            })
+        out["configs"].append({"name": r.config.name, "description": r.config.description,
+                               "chunker": r.config.chunker.to_dict(), "retriever": r.config.changes,
+                               "metrics": r.metrics, "questions": questions})
+    return out
+
+
+def failures(run_: ConfigRun) -> list[str]:
+    """One line per question the configuration got wrong, for a person tuning it."""
+    lines = []
+    for rec in run_.records:
+        o, q, a = rec.outcome, rec.question, rec.result.answer
+        if q.answerable:
+            hit = first_hit(o.relevant)
+            bad_rank = hit is None or hit > 5
+            bad_answer = o.answered is not None and not o.correct
+            if not (bad_rank or bad_answer):
+                continue
+            got = "abstained" if o.answered is False else (f"{a.source}: {a.text[:90]!r} ({a.score:.2f})" if a else "-")
+            lines.append(f"{q.id} [{q.kind}] hit@{hit} {q.question!r} -> {got}")
+        elif o.answered:
+            lines.append(f"{q.id} [unanswerable] answered {q.question!r} -> {a.source}: {a.text[:90]!r} "
+                         f"({a.score:.2f})")
+    return lines

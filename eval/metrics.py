@@ -1,0 +1,133 @@
+"""Evaluation metrics, implemented once: ranking hits, MRR, SQuAD EM/F1, abstention, percentiles.
+
+Everything here is a pure function of plain values (booleans per ranked passage, answer strings),
+so each metric is unit-tested on hand-made rankings. Answers are compared with the library's own
+SQuAD normaliser (``indexer.text.normalize_answer``), as DrQA's evaluation does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from indexer.text import contains_answer, normalize_answer
+
+MAX_ANSWER_CHARS = 300  # a longer span does not count as an answer, even if it holds one
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one configuration did with one gold question, already judged."""
+
+    id: str
+    answerable: bool
+    relevant: tuple[bool, ...]  # per returned passage, best first: right file and holds an accepted answer
+    answered: bool | None = None  # None: the configuration does not pick answers
+    correct: bool = False  # answer span from the right file, holding an accepted answer, short enough
+    em: float = 0.0
+    f1: float = 0.0
+    seconds: float = 0.0
+
+
+def hit_at(relevant: Sequence[bool], k: int) -> float:
+    """1.0 when one of the first ``k`` passages is relevant, else 0.0."""
+    return 1.0 if any(relevant[:k]) else 0.0
+
+
+def reciprocal_rank(relevant: Sequence[bool], k: int = 10) -> float:
+    """1 / rank of the first relevant passage within the first ``k`` (0.0 if none)."""
+    for rank, rel in enumerate(relevant[:k], start=1):
+        if rel:
+            return 1.0 / rank
+    return 0.0
+
+
+def exact_match(prediction: str, answers: Iterable[str]) -> float:
+    """SQuAD exact match: 1.0 when the normalised prediction equals a normalised accepted answer."""
+    pred = normalize_answer(prediction)
+    return 1.0 if any(pred == normalize_answer(a) for a in answers) else 0.0
+
+
+def token_f1(prediction: str, answers: Iterable[str]) -> float:
+    """SQuAD F1: the best token-overlap F1 of the prediction against any accepted answer."""
+    pred = normalize_answer(prediction).split()
+    best = 0.0
+    for answer in answers:
+        gold = normalize_answer(answer).split()
+        same = sum((Counter(pred) & Counter(gold)).values())
+        if same:
+            p, r = same / len(pred), same / len(gold)
+            best = max(best, 2 * p * r / (p + r))
+    return best
+
+
+def answer_correct(text: str, source: str, gold_source: str | None, answers: Sequence[str],
+                   max_chars: int = MAX_ANSWER_CHARS) -> bool:
+    """The answer accuracy test: right file, holds an accepted answer, at most ``max_chars`` long."""
+    return source == gold_source and len(text) <= max_chars and contains_answer(text, answers)
+
+
+def passage_relevant(text: str, source: str, gold_source: str | None, answers: Sequence[str]) -> bool:
+    """A passage counts for hit@k and MRR when it is from the right file and holds an accepted answer."""
+    return source == gold_source and contains_answer(text, answers)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0-100) with linear interpolation between order statistics (numpy's default)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q / 100.0
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def abstention(abstained: Sequence[bool], answerable: Sequence[bool]) -> dict[str, float | None]:
+    """Precision and recall of abstaining on unanswerable questions, and the false-abstention rate
+    (share of answerable questions abstained on). ``None`` where the denominator is zero."""
+    pairs = list(zip(abstained, answerable))
+    n_abstained = sum(a for a, _ in pairs)
+    n_unanswerable = sum(not u for _, u in pairs)
+    n_answerable = len(pairs) - n_unanswerable
+    right = sum(a and not u for a, u in pairs)
+    wrong = sum(a and u for a, u in pairs)
+    return {
+        "abstain_precision": right / n_abstained if n_abstained else None,
+        "abstain_recall": right / n_unanswerable if n_unanswerable else None,
+        "false_abstention": wrong / n_answerable if n_answerable else None,
+    }
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def summarize(outcomes: Sequence[Outcome]) -> dict[str, float | None]:
+    """The metrics of one configuration over a question set.
+
+    Ranking and answer metrics are averaged over answerable questions (an abstention scores 0);
+    abstention metrics need the configuration to pick answers (else they are ``None``); latency
+    percentiles are in milliseconds over all questions.
+    """
+    answerable = [o for o in outcomes if o.answerable]
+    answers = all(o.answered is not None for o in outcomes) and bool(outcomes)
+    out: dict[str, float | None] = {
+        "questions": float(len(outcomes)),
+        "hit@1": _mean([hit_at(o.relevant, 1) for o in answerable]),
+        "hit@5": _mean([hit_at(o.relevant, 5) for o in answerable]),
+        "mrr@10": _mean([reciprocal_rank(o.relevant, 10) for o in answerable]),
+        "accuracy": _mean([float(o.correct) for o in answerable]) if answers else None,
+        "em": _mean([o.em for o in answerable]) if answers else None,
+        "f1": _mean([o.f1 for o in answerable]) if answers else None,
+    }
+    if answers:
+        out.update(abstention([not o.answered for o in outcomes], [o.answerable for o in outcomes]))
+    else:
+        out.update({"abstain_precision": None, "abstain_recall": None, "false_abstention": None})
+    ms = [o.seconds * 1000.0 for o in outcomes]
+    out["p50_ms"] = percentile(ms, 50) if ms else None
+    out["p95_ms"] = percentile(ms, 95) if ms else None
+    return out

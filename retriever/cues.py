@@ -1,0 +1,162 @@
+"""Answer-type and entity cues: what a question asks for, and whether a text holds it.
+
+Plain regular expressions over English text, no model: a question is typed (money, percent,
+number, duration, date, place, name, or none) and a candidate text is checked for that kind of
+thing; the question's named entities (capitalised words, numbers) are checked for presence.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from indexer.text import STOPWORDS, terms, words
+
+_MONEY = re.compile(r"[$€£¥]\s?\d|\d\s?(?:bn|billion|million|trillion|thousand)\b|\b\d+(?:\.\d+)?\s?[BMK]\b", re.I)
+_PERCENT = re.compile(r"\d\s?%|\bper ?cent\b", re.I)
+_NUMBER_WORDS = (r"hundreds?|thousands?|millions?|billions?|trillions?|dozens?|two|three|four|five|six|seven|"
+                 r"eight|nine|ten|eleven|twelve|twenty|fifty")
+_NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
+_DURATION = re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|decades?|years?|months?|weeks?|days?|hours?|minutes?)\b", re.I)
+_DATE = re.compile(
+    r"\b(?:1[89]|20)\d\d\b|\b(?:January|February|March|April|May|June|July|August|September|October|"
+    r"November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|"
+    r"spring|summer|autumn|winter|yesterday|today|last (?:year|month|week))\b", re.I)
+# A capitalised word that does not start the text or a sentence, or a word with inner capitals (OpenAI, CEO, xAI).
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)(?<![“\"])\b[A-Z][\w’'-]*[A-Za-z]|\b[A-Z][a-z]*[A-Z]\w*|\b[a-z]+[A-Z]\w*")
+_QUESTION_START = re.compile(r"^\W*\w+")
+
+_AUX = r"(?:is|are|was|were|did|do|does|has|have|had|will|would|can|could|should|might)"
+
+KINDS = ("money", "percent", "number", "duration", "date", "place", "name")
+
+
+def question_type(question: str) -> str | None:
+    """What kind of answer the question wants: one of ``KINDS``, or None (a description, a reason)."""
+    q = question.lower().strip()
+    if re.search(r"\bhow much\b", q) or (
+            re.search(r"\b(?:amount|sum|estimate|figure|size|big|large)\b", q)
+            and re.search(r"\b(?:spend\w*|spent|invest\w*|cost\w*|pa(?:y|id)|fund\w*|price|worth|valu\w*|"
+                          r"revenue)\b", q)) or re.search(r"\bvalued at\b|\bvaluation\b|\bworth\b", q):
+        return "money"
+    if re.search(r"\bwhat (?:percentage|share|fraction)\b|\bpercent", q):
+        return "percent"
+    if re.search(r"\bhow long\b", q):
+        return "duration"
+    if re.search(r"\bhow many\b|\bwhat number\b", q):
+        return "number"
+    if re.search(r"^when\b|\bwhat (?:year|month|day|date)\b|\b(?:which|what|in which) (?:year|month)\b|"
+                 r"\bby when\b|\buntil when\b", q):
+        return "date"
+    if re.search(r"^where\b|\bwhat (?:city|country|place)\b|\bin (?:which|what) (?:city|country)\b", q):
+        return "place"
+    if re.search(r"^(?:who|whom|whose)\b", q) or re.search(
+            rf"\b(?:which|what) (?!{_AUX}\b)(?:[a-z-]+ ){{0,2}}(?:company|companies|firms?|person|people|ceo|"
+            r"executive|carmaker|business(?:es)?|publication|newspaper|providers?|partners?|investors?|rivals?)\b", q):
+        return "name"
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _question_words(question: str) -> frozenset[str]:
+    return frozenset(w.replace("’", "'").split("'")[0] for w in words(question))
+
+
+def new_names(text: str, question: str) -> list[str]:
+    """Capitalised words of ``text`` that the question does not already mention."""
+    asked = _question_words(question)
+    out = []
+    for m in _NAME.finditer(text):
+        w = m.group().lower().replace("’", "'").split("'")[0]
+        if w not in asked and w not in STOPWORDS:
+            out.append(m.group())
+    return out
+
+
+def type_match(qtype: str | None, text: str, question: str = "") -> float:
+    """1.0 when ``text`` holds the kind of thing ``qtype`` asks for, 0.0 when not, 0.5 with no type.
+
+    A name or a place must be one the question does not already mention.
+    """
+    if qtype is None:
+        return 0.5
+    if qtype in ("name", "place"):
+        return 1.0 if new_names(text, question) else 0.0
+    pattern = {"money": _MONEY, "percent": _PERCENT, "number": _NUMBER, "duration": _DURATION,
+               "date": _DATE}[qtype]
+    return 1.0 if pattern.search(text) else 0.0
+
+
+@lru_cache(maxsize=4096)
+def question_entities(question: str) -> tuple[str, ...]:
+    """The question's named things, lower-cased: capitalised words after the first word, and numbers."""
+    body = _QUESTION_START.sub("", question)
+    found: dict[str, None] = {}
+    for m in _NAME.finditer(" " + body):
+        w = m.group().lower().replace("’", "'").split("'")[0]
+        if w not in STOPWORDS:
+            found.setdefault(w, None)
+    for w in words(body):
+        if any(ch.isdigit() for ch in w):
+            found.setdefault(w, None)
+    return tuple(found)
+
+
+def entity_coverage(question: str, text: str, weight=None) -> float:
+    """Weighted share of the question's named things that ``text`` mentions (1.0 when it names none).
+
+    ``weight(word)`` gives each its importance (say, its IDF); by default all count the same.
+    """
+    wanted = question_entities(question)
+    if not wanted:
+        return 1.0
+    present = {w.replace("’", "'").split("'")[0] for w in words(text)}
+    ws = [weight(w) if weight else 1.0 for w in wanted]
+    total = sum(ws)
+    return sum(x for w, x in zip(wanted, ws) if w in present) / total if total > 0 else 1.0
+
+
+# Answer kinds a span must visibly hold; "place" is not among them ("where" often asks for a
+# situation, not a map location) and neither are untyped questions.
+HARD_KINDS = frozenset({"money", "percent", "number", "duration", "date", "name"})
+_HOW_MANY = re.compile(r"\bhow many\s+(?:of\s+)?(?:the\s+)?([a-z][\w-]*)", re.I)
+
+
+def _word_set(text: str) -> set[str]:
+    return {w.replace("’", "'").split("'")[0] for w in words(text)}
+
+
+def unmet(question: str, span: str, paragraph: str, weight, unknown: set[str]) -> list[str]:
+    """What the question asks that ``span`` visibly lacks; empty when the span can answer it.
+
+    * a named thing of the question (weighted by ``weight(word)``; weightless ones, say "AI" in a
+      corpus about AI, are ignored) must be in the span, or earlier in its ``paragraph`` when the span
+      names nothing else (so "It has ..." may refer back, but "Anthropic received ..." does not answer
+      a question about OpenAI). A who/which-company question needs the name in the span itself, or
+      in the same table when the span is a table row (a record spread over rows);
+    * the kinds money, percent, number, duration, date and name must be in the span;
+    * an acronym the corpus never uses is not required (it may stand for words the corpus spells out);
+    * "how many X" needs an X the corpus knows of (``unknown`` holds the stemmed question terms no
+      passage contains: a corpus that never says "employees" cannot count them).
+    """
+    problems = []
+    qtype = question_type(question)
+    # an acronym the documents never use may stand for words they do use ("VC": venture capital)
+    unknown_acronyms = {w.lower() for w in re.findall(r"\b[A-Z]{2,5}s?\b", question)
+                        if terms(w) and terms(w)[0] in unknown}
+    local, wide = _word_set(span), _word_set(paragraph)
+    others = new_names(span, question)
+    table = span.lstrip().startswith("|")
+    for e in question_entities(question):
+        parts = _word_set(e)  # "re-materialization": every word of it
+        if parts <= local or weight(e) <= 0 or (e in unknown_acronyms):
+            continue
+        ok = (table and parts <= wide) if qtype == "name" else (not others and parts <= wide)
+        if not ok:
+            problems.append(f"does not name {e}")
+    if qtype in HARD_KINDS and type_match(qtype, span, question) == 0.0:
+        problems.append(f"holds no {qtype}")
+    m = _HOW_MANY.search(question)
+    if m and terms(m.group(1)) and terms(m.group(1))[0] in unknown:
+        problems.append(f"the documents never mention {m.group(1)}")
+    return problems

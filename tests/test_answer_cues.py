@@ -1,0 +1,155 @@
+"""Answer-type cues, entity coverage, the antecedent rule and short answers: exact examples."""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer.schema import Chunk, Sentence, Span
+from indexer.sentences import paragraph
+from indexer.text import contains_answer, normalize_answer
+from retriever.answer import ScoredSentence, SpanConfig, answer_sentences, novelty
+from retriever.cues import entity_coverage, new_names, question_entities, question_type, type_match, unmet
+from retriever.short import short_answer, short_offsets
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("How much did Amazon invest in Anthropic?", "money"),
+    ("How large was the deal's investment?", "money"),
+    ("What share of revenue is spent on chips?", "percent"),
+    ("How long can returns take?", "duration"),
+    ("How many users are there?", "number"),
+    ("When did OpenAI announce it?", "date"),
+    ("Until what year will spending grow?", "date"),
+    ("Where was the conference held?", "place"),
+    ("Who runs Nvidia?", "name"),
+    ("Which carmaker spent heavily?", "name"),
+    ("Which cloud company is its partner?", "name"),
+    ("What did the company say?", None),
+    ("What is xAI valued at?", "money"),
+    ("Why are smaller players shut out?", None),
+])
+def test_question_type(question, kind):
+    assert question_type(question) == kind
+
+
+def test_type_match_wants_a_new_name_for_who_questions():
+    q = "Whose podcast appearances are shown?"
+    assert type_match("name", "Podcast Appearances", q) == 0.0  # only echoes the question
+    assert type_match("name", "Seth Fiegeman", q) == 1.0
+    assert new_names("| Key Player | OpenAI |", "Who is the key player?") == ["OpenAI"]
+    assert type_match("money", "It cost $8 billion.", "") == 1.0
+    assert type_match("money", "It cost a lot.", "") == 0.0
+    assert type_match(None, "anything", "") == 0.5
+
+
+def test_question_entities_and_coverage():
+    q = "How much did Google invest in Anthropic in 2026?"
+    assert question_entities(q) == ("google", "anthropic", "2026")
+    assert entity_coverage(q, "Anthropic received $8 billion from Amazon in 2026.") == pytest.approx(2 / 3)
+    weights = {"google": 3.0, "anthropic": 1.0, "2026": 0.0}
+    assert entity_coverage(q, "Anthropic got it.", weights.get) == pytest.approx(1 / 4)
+    assert entity_coverage("what is a moat?", "no names at all") == 1.0
+
+
+def test_novelty():
+    assert novelty({"podcast", "appear"}, "Podcast Appearances") == 0.0
+    assert novelty({"podcast"}, "Podcast guests") == 0.5
+
+
+def _sentence(text, start, i):
+    return Sentence(text, "d.txt", start, start + len(text), 1, 1, id=i)
+
+
+def test_answer_takes_the_antecedent_when_the_sentence_points_back():
+    s0 = _sentence("Future data centers might use cooling systems.", 0, 0)
+    s1 = _sentence("These systems could reduce the impact.", 47, 1)
+    s2 = _sentence("Prices fell.", 86, 2)
+    chunk = Chunk(" ".join(x.text for x in (s0, s1, s2)), "d.txt", 0, 98, 1, 1, id=0, first_sentence=0,
+                  last_sentence=2)
+    best = ScoredSentence(s1, chunk, 1.0, (0.0,) * 6)
+    assert answer_sentences(best, [s0, s1, s2], SpanConfig()) == [s0, s1]
+    assert answer_sentences(best, [s0, s1, s2], SpanConfig(max_answer_chars=60)) == [s1]  # too long together
+    assert answer_sentences(ScoredSentence(s2, chunk, 1.0, (0.0,) * 6), [s0, s1, s2], SpanConfig()) == [s2]
+    assert answer_sentences(ScoredSentence(s0, chunk, 1.0, (0.0,) * 6), [s0, s1, s2], SpanConfig()) == [s0]
+
+
+@pytest.mark.parametrize(("question", "text", "short"), [
+    ("How much did Amazon invest in Anthropic?",
+     "Anthropic, for instance, received an $8 billion investment from Amazon.", "$8 billion"),
+    ("What is the estimate for AI infrastructure spending by 2030?",
+     "Huang estimated that between $3 trillion and $4 trillion will be spent by 2030.",
+     "between $3 trillion and $4 trillion"),
+    ("Which carmaker spent heavily before proving electric cars?",
+     "Before demonstrating the viability of electric vehicles, Tesla spent a lot of money.", "Tesla"),
+    ("What is the key trend according to the table?", "| Key Trend | Increasing model size |",
+     "Increasing model size"),
+    ("How many people use it every week?", "It has hundreds of millions of users each week.", "hundreds of millions"),
+    ("In what city was the event?", "Last October, an AI conference in San Francisco drew a line.", "San Francisco"),
+    ("When was the interview?", "Amodei raised it in a February interview.", "February"),
+    ("How long can payback take?", "Timelines for ROI can stretch into decades.", "decades"),
+    ("Why are smaller players shut out?", "They cannot compete.", None),
+])
+def test_short_answers(question, text, short):
+    found = short_offsets(question, text)
+    assert (None if found is None else text[found[0]:found[1]]) == short
+
+
+def test_short_answer_keeps_exact_offsets_and_lines():
+    doc = "Intro line.\nIt was worth\n$8 billion in all."
+    span = Span(doc[12:], "d.txt", 12, len(doc), 2, 3)
+    short = short_answer("How much was it worth?", span)
+    assert short is not None and short.text == "$8 billion"
+    assert doc[short.start_char:short.end_char] == short.text
+    assert (short.start_line, short.end_line) == (3, 3)
+
+
+def _weight(word):
+    return 0.0 if word == "ai" else 1.0  # "AI" is everywhere in this pretend corpus: no weight
+
+
+@pytest.mark.parametrize(("question", "span", "para", "problems"), [
+    # the named thing is in the span: fine
+    ("How much did Amazon invest in Anthropic?", "Anthropic received $8 billion from Amazon.", "", []),
+    # another company in the span, the asked one missing: not an answer
+    ("How much money did Amazon put into OpenAI?", "Later, Anthropic received $8 billion from Amazon.",
+     "The trend started with OpenAI. Later, Anthropic received $8 billion from Amazon.", ["does not name openai"]),
+    # no other name in the span: the paragraph may have named it before ("it", "its models")
+    ("How many people use OpenAI's models every week?", "Hundreds of millions of users interact each week.",
+     "OpenAI is at the center. Hundreds of millions of users interact each week.", []),
+    # who/which-company questions need the name in the span itself (or in its table)
+    ("Who is the CEO of OpenAI?", "Nvidia CEO Jensen Huang estimated $3 trillion.",
+     "Key players like OpenAI lead. Nvidia CEO Jensen Huang estimated $3 trillion.", ["does not name openai"]),
+    ("Which companies are OpenAI's major rivals?", "| Major Rivals | Anthropic, Meta |",
+     "| Key Player | OpenAI |\n| Major Rivals | Anthropic, Meta |", []),
+    # an amount must be there when an amount is asked for
+    ("How much did Google invest in Anthropic?", "Anthropic and Google are making investments.", "",
+     ["holds no money"]),
+    # a word weightless in the corpus is not required
+    ("How much is AI worth to Meta?", "Meta expects $5 billion.", "", []),
+    # "how many X" with an X the documents never mention
+    ("How many employees does Anthropic have?", "Anthropic has 8 offices.", "",
+     ["the documents never mention employees"]),
+    # an acronym the documents never use may be spelled out there
+    ("What do VC investors discuss?", "Venture capitalists discuss uncertainty.", "", []),
+])
+def test_unmet(question, span, para, problems):
+    unknown = {"employe", "vc"}
+    assert unmet(question, span, para or span, _weight, unknown) == problems
+
+
+def test_paragraph_joins_wrapped_lines_and_table_rows():
+    text = "Intro line.\nA wrapped para\ngoes on here. Yes.\n\n| a | b |\n| c | d |\nAfter."
+    def para(word):
+        i = text.index(word)
+        a, b = paragraph(text, i, i + len(word))
+        return text[a:b]
+    assert para("goes") == para("Yes") == "A wrapped para\ngoes on here. Yes."
+    assert para("| c |") == "| a | b |\n| c | d |"
+    assert para("After") == "After."
+    assert para("Intro") == "Intro line."
+
+
+def test_dashes_separate_words_when_normalising():
+    assert normalize_answer("production—not just") == "production not just"
+    assert contains_answer("the means of production—not just access", ["the means of production"])
+    assert normalize_answer("Re-materialization") == "rematerialization"

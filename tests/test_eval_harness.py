@@ -1,0 +1,148 @@
+"""The gold file's own checks, and the eval harness end to end on the tiny corpus (fake encoder)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from eval.cli import main as eval_main
+from eval.gold import DEFAULT_GOLD, GoldError, answer_problems, load_gold
+from eval.harness import CONFIGS, ConfigRun, markdown_table
+from indexer.text import STOPWORDS, words
+from tests.conftest import SEEDS, TINY
+
+
+def test_seeds_gold_file_is_sound():
+    questions = load_gold(DEFAULT_GOLD)
+    assert len(questions) >= 80
+    assert len({q.id for q in questions}) == len(questions)
+    kinds = Counter(q.kind for q in questions)
+    assert kinds["unanswerable"] >= 15
+    assert all(kinds[k] >= 8 for k in ("factual", "paraphrase", "table", "number/date", "entity"))
+    for split in ("dev", "test"):
+        part = [q for q in questions if q.split == split]
+        assert len(part) >= 40 and sum(not q.answerable for q in part) >= 8
+    # every accepted answer is verbatim in its source file
+    assert answer_problems(questions, SEEDS) == []
+    assert {q.source for q in questions if q.answerable} == {p.name for p in SEEDS.iterdir()}
+
+
+def test_paraphrase_questions_share_few_words_with_their_answer_line():
+    """A paraphrase question shares at most half its content words with the line holding the answer."""
+    for q in load_gold(DEFAULT_GOLD):
+        if q.kind != "paraphrase":
+            continue
+        text = (SEEDS / q.source).read_text(encoding="utf-8")
+        line = next(ln for ln in text.splitlines() if any(a in ln for a in q.answers))
+        qwords = {w for w in words(q.question) if w not in STOPWORDS}
+        shared = qwords & set(words(line))
+        assert len(shared) <= len(qwords) / 2, (q.id, sorted(shared))
+
+
+def test_gold_errors_are_clear(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "1", "question": "q?", "answers": ["x"], "source": null, "split": "dev"}\n')
+    with pytest.raises(GoldError, match="needs a source"):
+        load_gold(bad)
+    bad.write_text('{"id": "1", "question": "q?", "answers": [], "source": null, "split": "train"}\n')
+    with pytest.raises(GoldError, match="split"):
+        load_gold(bad)
+    line = '{"id": "1", "question": "q?", "answers": [], "source": null, "split": "dev"}\n'
+    bad.write_text(line + line)
+    with pytest.raises(GoldError, match="duplicate id"):
+        load_gold(bad)
+    bad.write_text("{not json\n")
+    with pytest.raises(GoldError, match="bad.jsonl:1: not JSON"):
+        load_gold(bad)
+
+
+TINY_GOLD = [
+    {"id": "t1", "question": "How long do cats sleep?", "answers": ["sixteen hours"],
+     "source": "animals/cats.txt", "split": "dev", "kind": "factual"},
+    {"id": "t2", "question": "How many moons does Mars have?", "answers": ["two moons"],
+     "source": "space.txt", "split": "dev", "kind": "number/date"},
+    {"id": "t3", "question": "What were dogs domesticated from?", "answers": ["wolves"],
+     "source": "animals/dogs.md", "split": "test", "kind": "factual"},
+    {"id": "t4", "question": "Who composed the Moonlight Sonata in Vienna?", "answers": [],
+     "source": None, "split": "dev", "kind": "unanswerable"},
+]
+
+
+@pytest.fixture
+def tiny_eval(tiny_corpus, tmp_path, monkeypatch, fake_encoder):
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(json.dumps(r) + "\n" for r in TINY_GOLD))
+    monkeypatch.setattr("indexer.encoder.SentenceTransformerEncoder", lambda *a, **k: fake_encoder)
+    return ["--gold", str(gold), "--corpus", str(tiny_corpus), "--index-root", str(tmp_path / "eval-idx")]
+
+
+def test_eval_cli_prints_one_table_and_json(tiny_eval, tmp_path, capsys):
+    out_json = tmp_path / "out.json"
+    assert eval_main([*tiny_eval, "--split", "dev", "--json", str(out_json)]) == 0
+    out = capsys.readouterr().out
+    assert "3 questions (2 answerable, 1 unanswerable)" in out
+    table = [ln for ln in out.splitlines() if ln.startswith("|")]
+    assert len(table) == 2 + len(CONFIGS)  # header, rule, one row per configuration
+    assert table[0].startswith("| config | hit@1 | hit@5 | MRR@10 | answer acc | EM | F1 |")
+    body = json.loads(out_json.read_text())
+    assert [c["name"] for c in body["configs"]] == [c.name for c in CONFIGS]
+    default = body["configs"][-1]
+    assert default["metrics"]["hit@1"] == 1.0 and default["metrics"]["accuracy"] == 1.0
+    assert default["metrics"]["abstain_recall"] == 1.0 and default["metrics"]["false_abstention"] == 0.0
+    assert {q["id"]: q["first_hit"] for q in default["questions"]} == {"t1": 1, "t2": 1, "t4": None}
+    assert body["configs"][0]["chunker"]["strategy"] == "fixed"
+    assert body["configs"][0]["metrics"]["accuracy"] is None  # a retrieval-only configuration
+
+
+def test_eval_floors_exit_nonzero_when_missed(tiny_eval, capsys):
+    assert eval_main([*tiny_eval, "--config", "hybrid+span+rerank", "--min-hit5", "1.0",
+                      "--max-false-abstention", "0.0"]) == 0
+    assert eval_main([*tiny_eval, "--config", "hybrid+span+rerank", "--split", "all",
+                      "--min-em", "0.99"]) == 1  # a sentence is never an exact match for "wolves"
+    assert "FAILED floors on hybrid+span+rerank: em = " in capsys.readouterr().err
+    assert eval_main([*tiny_eval, "--config", "lexical", "--min-hit5", "0.5"]) == 2  # floors' config not run
+
+
+def test_eval_refuses_answers_missing_from_the_corpus(tiny_eval, tmp_path, capsys):
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({**TINY_GOLD[0], "answers": ["eighteen hours"]}) + "\n")
+    assert eval_main([*tiny_eval, "--gold", str(gold), "--config", "lexical"]) == 1
+    assert "'eighteen hours' is not in animals/cats.txt" in capsys.readouterr().err
+
+
+def test_markdown_table_marks_missing_metrics():
+    run = ConfigRun(CONFIGS[0], [], {"hit@1": 0.5, "hit@5": 1.0, "mrr@10": 0.75, "p50_ms": 1.25})
+    row = markdown_table([run]).splitlines()[2]
+    assert row == "| bm25-fixed500 | 0.500 | 1.000 | 0.750 | – | – | – | – | – | – | 1.2 | – |"
+
+
+def test_bench_compares_on_exactly_the_texts_the_indexer_embeds(tiny_corpus, tmp_path, fake_encoder):
+    from eval.bench import embedded_texts
+    from indexer.build import build_index
+    from indexer.chunker import chunk_text
+
+    report = build_index(tiny_corpus, tmp_path / "idx", encoder=fake_encoder, progress=False)
+    texts = embedded_texts(tmp_path / "idx")
+    assert len(texts) == report.embedded == fake_encoder.texts_encoded
+    expected = set()
+    for name, doc in TINY.items():
+        sentences, chunks = chunk_text(doc, name)
+        expected |= {x.text for x in (*chunks, *sentences)}
+    assert set(texts) == expected
+
+
+def test_tuning_threshold_and_logistic_fit():
+    import numpy as np
+
+    from eval.tune import choose_threshold, fit_logistic
+
+    confs = [0.1, 0.2, 0.3, 0.6, 0.7, 0.8]
+    answerable = [False, False, True, False, True, True]
+    # cutting at 0.45 abstains on 2 of 3 unanswerable and 1 of 3 answerable: too many false abstentions
+    assert choose_threshold(confs, answerable, max_false=0.0) == 0.25
+    assert choose_threshold(confs, answerable, max_false=0.34) == 0.65
+    x = np.array([[0.0], [0.2], [0.4], [0.6], [0.8], [1.0]])
+    w, b = fit_logistic(x, np.array([0, 0, 1, 0, 1, 1.0]), l2=0.1)
+    assert w[0] > 0 and -b / w[0] == pytest.approx(0.5, abs=0.15)
