@@ -2,13 +2,15 @@
 
 ``python -m eval.bench`` prints:
 
-* indexing: a full build of the corpus (``build_index(..., rebuild=True)``), timed, against
+* indexing: a full build of the corpus (``build_index(..., rebuild=True, onnx=False)``), timed, against
   ``SentenceTransformer.encode`` alone on exactly the texts the indexer embeds: every distinct
   chunk and sentence text (the indexer embeds both; the sentence vectors drive answer picking),
   read back from the index it built, in the same order and batch size. The ratio is
-  bare time / indexer time (1.0: the indexer adds nothing to the encoding; goal >= 0.9);
+  bare time / indexer time (1.0: the indexer adds nothing to the encoding; goal >= 0.9); the ONNX
+  export a default build adds (once per index, whatever the corpus size) is timed apart;
 * warm query latency: ``Retriever.ask`` in process, p50/p95 over the gold questions (goal p50 <= 15 ms),
-  with the question-embedding share shown apart;
+  with the question-embedding share shown apart, for the default query encoder (the index's ONNX
+  export, as ``ask`` and the server use) and for the torch model;
 * cold ``ask``: wall time of a fresh ``python -m retriever`` process answering one question;
 * peak memory: the largest resident set of this process and of the cold ``ask`` process.
 
@@ -59,11 +61,14 @@ def bench_indexing(corpus: Path, work: Path, encoder, repeat: int, batch_size: i
     index_dir = work / "index"
     reports = []
 
-    def build():
+    def build(onnx: bool):
         reports.append(build_index(corpus, index_dir, encoder=encoder, rebuild=True, progress=False,
-                                   batch_size=batch_size))
+                                   batch_size=batch_size, onnx=onnx))
 
-    t_index = _best_of(repeat, build)
+    # the embedding pipeline alone (no ONNX export), then the full build a user runs (with the export,
+    # a one-off cost per index that does not grow with the corpus), which leaves the index in place
+    t_index = _best_of(repeat, lambda: build(False))
+    t_full = _best_of(repeat, lambda: build(True))
     texts = embedded_texts(index_dir)
     model = encoder.model
     t_bare = _best_of(repeat, lambda: model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
@@ -71,13 +76,15 @@ def bench_indexing(corpus: Path, work: Path, encoder, repeat: int, batch_size: i
     r = reports[-1]
     return {
         "documents": r.documents, "chunks": r.chunks, "sentences": r.sentences, "texts_embedded": len(texts),
-        "index_s": t_index, "bare_encode_s": t_bare,
+        "index_s": t_index, "full_build_s": t_full, "onnx_export_s": max(0.0, t_full - t_index),
+        "bare_encode_s": t_bare,
         "indexer_chunks_per_s": r.chunks / t_index, "indexer_texts_per_s": len(texts) / t_index,
         "bare_texts_per_s": len(texts) / t_bare, "ratio": t_bare / t_index, "index_dir": str(index_dir),
     }
 
 
 def bench_queries(index_dir: Path, encoder, questions: list[str], rounds: int) -> dict:
+    """Warm ``ask`` latency with ``encoder`` (None: the default, the index's ONNX export)."""
     from retriever.pipeline import Retriever
 
     retriever = Retriever.open(index_dir, encoder=encoder)
@@ -158,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     load_s = time.perf_counter() - t0
     with tempfile.TemporaryDirectory(prefix="quarry-bench-") as tmp:
         idx = bench_indexing(corpus, Path(tmp), encoder, args.repeat, args.batch_size)
-        qry = bench_queries(Path(idx["index_dir"]), encoder, questions, args.rounds)
+        qry = bench_queries(Path(idx["index_dir"]), None, questions, args.rounds)
+        torch_q = bench_queries(Path(idx["index_dir"]), encoder, questions, args.rounds)
+        qry.update({f"torch_{k}": v for k, v in torch_q.items()})
         cold = bench_cold_ask(Path(idx["index_dir"]), questions[0])
     peak_mb = peak_rss_mb()
     out = {"corpus": str(corpus), "model_load_s": load_s, **idx, **qry, **cold, "peak_rss_mb": peak_mb,
@@ -168,13 +177,19 @@ def main(argv: list[str] | None = None) -> int:
           f"{idx['texts_embedded']} distinct texts embedded (chunks and sentences)\n")
     print("| measure | value | goal |\n|---|---:|---|")
     rows = [
-        ("indexer (full build), chunks/s", f"{out['indexer_chunks_per_s']:.1f}", ""),
+        ("indexer (read, chunk, embed, write), chunks/s", f"{out['indexer_chunks_per_s']:.1f}", ""),
         ("indexer, texts embedded/s", f"{out['indexer_texts_per_s']:.1f}", ""),
         ("bare SentenceTransformer.encode on the same texts, texts/s", f"{out['bare_texts_per_s']:.1f}", ""),
         ("indexer / bare throughput", f"{out['ratio']:.2f}", ">= 0.9"),
-        ("warm ask p50 / p95, ms", f"{out['p50_ms']:.1f} / {out['p95_ms']:.1f}", "p50 <= 15"),
+        ("ONNX export of the model (once per index), s", f"{out['onnx_export_s']:.1f}", ""),
+        ("warm ask p50 / p95, ms (ONNX query encoder: `ask`, server)",
+         f"{out['p50_ms']:.1f} / {out['p95_ms']:.1f}", "p50 <= 15"),
         ("  of which question embedding p50 / p95, ms", f"{out['embed_p50_ms']:.1f} / {out['embed_p95_ms']:.1f}",
          ""),
+        ("warm ask p50 / p95, ms (torch query encoder)",
+         f"{out['torch_p50_ms']:.1f} / {out['torch_p95_ms']:.1f}", ""),
+        ("  of which question embedding p50 / p95, ms",
+         f"{out['torch_embed_p50_ms']:.1f} / {out['torch_embed_p95_ms']:.1f}", ""),
         ("cold `ask` (new process, one question), s", f"{out['cold_ask_s']:.2f}", ""),
         ("model load in process, s", f"{load_s:.2f}", ""),
         ("peak RSS, this process (build + queries), MB", f"{peak_mb:.0f}", ""),

@@ -66,6 +66,12 @@ def stem(word: str) -> str:
     return _stemmer().stemWord(word)
 
 
+@lru_cache(maxsize=8192)
+def term_set(text: str) -> frozenset[str]:
+    """The distinct ``terms`` of a text (remembered: passages come back question after question)."""
+    return frozenset(terms(text))
+
+
 def terms(text: str) -> list[str]:
     """Content terms of a text for lexical matching: words minus stopwords, Porter-stemmed."""
     out = []

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer.schema import Chunk, Sentence
-from indexer.text import stem, terms
+from indexer.text import stem, term_set, terms
 from retriever.cues import entity_coverage, question_type, type_match
 
 FEATURES = ("dense", "lexical", "passage", "type", "entities", "novelty", "topical")
@@ -104,13 +104,13 @@ def lexical_coverage(q_terms: list[str], idf: dict[str, float], text: str) -> fl
     total = sum(idf.get(t, 0.0) for t in distinct)
     if total <= 0:
         return 0.0
-    present = set(terms(text))
+    present = term_set(text)
     return sum(idf.get(t, 0.0) for t in distinct if t in present) / total
 
 
 def novelty(q_terms: set[str], text: str) -> float:
     """Share of the distinct content terms of ``text`` that are not among the question's terms."""
-    own = set(terms(text))
+    own = term_set(text)
     return len(own - q_terms) / len(own) if own else 0.0
 
 

@@ -57,14 +57,15 @@ def question_type(question: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=4096)
-def _question_words(question: str) -> frozenset[str]:
-    return frozenset(w.replace("’", "'").split("'")[0] for w in words(question))
+@lru_cache(maxsize=8192)
+def _word_set(text: str) -> frozenset[str]:
+    """Lower-cased words of a text, possessives cut ("OpenAI's" -> "openai"); remembered."""
+    return frozenset(w.replace("’", "'").split("'")[0] for w in words(text))
 
 
 def new_names(text: str, question: str) -> list[str]:
     """Capitalised words of ``text`` that the question does not already mention."""
-    asked = _question_words(question)
+    asked = _word_set(question)
     out = []
     for m in _NAME.finditer(text):
         w = m.group().lower().replace("’", "'").split("'")[0]
@@ -110,7 +111,7 @@ def entity_coverage(question: str, text: str, weight=None) -> float:
     wanted = question_entities(question)
     if not wanted:
         return 1.0
-    present = {w.replace("’", "'").split("'")[0] for w in words(text)}
+    present = _word_set(text)
     ws = [weight(w) if weight else 1.0 for w in wanted]
     total = sum(ws)
     return sum(x for w, x in zip(wanted, ws) if w in present) / total if total > 0 else 1.0
@@ -120,10 +121,6 @@ def entity_coverage(question: str, text: str, weight=None) -> float:
 # situation, not a map location) and neither are untyped questions.
 HARD_KINDS = frozenset({"money", "percent", "number", "duration", "date", "name"})
 _HOW_MANY = re.compile(r"\bhow many\s+(?:of\s+)?(?:the\s+)?([a-z][\w-]*)", re.I)
-
-
-def _word_set(text: str) -> set[str]:
-    return {w.replace("’", "'").split("'")[0] for w in words(text)}
 
 
 def unmet(question: str, span: str, paragraph: str, weight, unknown: set[str]) -> list[str]:

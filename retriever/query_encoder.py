@@ -41,14 +41,16 @@ def encoder_choice(prefer: str | None = None) -> str:
     return choice
 
 
-def open_query_encoder(index: Index, model: str | os.PathLike | None = None, prefer: str | None = None) -> Encoder:
+def open_query_encoder(index: Index, model: str | os.PathLike | None = None, prefer: str | None = None,
+                       threads: int | None = None) -> Encoder:
     """The encoder to embed questions for ``index``: its verified ONNX export unless ``torch`` is
     preferred or the export is missing or unusable (then the torch model ``model``, default
-    ``$QUARRY_MODEL`` or the packaged one; the retriever still checks its fingerprint)."""
+    ``$QUARRY_MODEL`` or the packaged one; the retriever still checks its fingerprint).
+    ``threads``: intra-op threads of the ONNX runtime (None: its default, every core)."""
     choice = encoder_choice(prefer)
     if choice != "torch":
         try:
-            return onnx_encoder(index, model)
+            return onnx_encoder(index, model, threads)
         except ModelError as e:
             if choice == "onnx":
                 raise
@@ -63,7 +65,7 @@ class _Unusable(ModelError):
     loud = True
 
 
-def onnx_encoder(index: Index, model: str | os.PathLike | None = None):
+def onnx_encoder(index: Index, model: str | os.PathLike | None = None, threads: int | None = None):
     """The index's ONNX export as a loaded, verified encoder; ModelError saying why not."""
     from indexer.onnx_encoder import OnnxEncoder
 
@@ -86,7 +88,7 @@ def onnx_encoder(index: Index, model: str | os.PathLike | None = None):
         if unlisted or f"{rel}/encoder.json" not in listed:
             raise _Unusable(f"the ONNX export in {shown} is not covered by the manifest's checksums "
                             f"({', '.join(unlisted) or 'encoder.json'})")
-        encoder = OnnxEncoder(folder)
+        encoder = OnnxEncoder(folder, threads=threads)
         if (encoder.fingerprint != want.get("fingerprint") or entry.get("model_fingerprint") != want.get("fingerprint")
                 or encoder.dim != want.get("dim")):
             raise _Unusable(f"the ONNX export in {shown} is of another model than the index's")

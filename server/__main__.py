@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings.from_env(index_dir=args.index_dir, host=args.host, port=args.port, model=args.model,
                                  max_batch=args.max_batch, batch_wait_ms=args.batch_wait_ms, encoders=encoders,
+                                 threads=args.threads,
                                  access_log=not args.no_access_log, watch_seconds=args.watch)
     set_model_threads(args.threads)
     try:
@@ -83,8 +84,12 @@ def setup_logging(level: str) -> None:
 
 
 def set_model_threads(n: int) -> None:
-    """Intra-op threads of the model runtime. Few threads per batch and batches in parallel (--encoders)
-    use a small machine's cores better than many threads on one short question."""
+    """Intra-op threads of torch (the ONNX runtime gets them from Settings.threads) and FAISS's OpenMP
+    threads. Few threads per request and requests in parallel use a small machine's cores better than
+    many threads on one short question (OpenMP's idle threads spin, burning the other requests' CPU)."""
+    import faiss
+
+    faiss.omp_set_num_threads(n)
     try:
         import torch
     except ImportError:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from retriever.pipeline import Retriever
@@ -42,9 +42,11 @@ async def health(request: Request, retriever: Retriever = Depends(get_retriever)
 
 @protected.post("/ask", response_model=AskResponse, responses=_ERRORS,
                 summary="Answer a question: the answering sentence (or null) and the top k passages")
-async def ask(body: AskRequest, retriever: Retriever = Depends(get_retriever)) -> JSONResponse:
+async def ask(body: AskRequest, request: Request, retriever: Retriever = Depends(get_retriever)) -> JSONResponse:
     """The same object ``ask --json`` prints; every span is a verbatim slice of its document."""
-    result = await run_in_threadpool(retriever.ask, body.question, body.k)
+    # a few threads at a time: the work holds the GIL, and more threads only contend for it
+    limiter = getattr(request.app.state, "ask_limiter", None)
+    result = await anyio.to_thread.run_sync(retriever.ask, body.question, body.k, limiter=limiter)
     return JSONResponse(result.to_dict())  # already the contract: skip re-validating it
 
 

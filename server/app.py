@@ -9,6 +9,7 @@ from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None,
         live = LiveIndex(settings, load)
         await live.start()
         app.state.live = live
+        app.state.ask_limiter = anyio.CapacityLimiter(settings.ask_threads)
         log.info("serving %s (%d chunks, version %s)", settings.index_dir, live.current.retriever.index.n_chunks,
                  live.current.version)
         watch = asyncio.create_task(live.watch(settings.watch_seconds)) if settings.watch_seconds > 0 else None

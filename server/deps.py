@@ -31,8 +31,8 @@ def open_retriever(settings: Settings) -> Retriever:
     index = Index(settings.index_dir)
     # the index's verified ONNX export (no torch) unless $QUARRY_ENCODER=torch or it is unusable;
     # always wrapped: the wrapper also bounds how many threads use the model at once (to ``encoders``)
-    encoder = BatchingEncoder(open_query_encoder(index, model=settings.model), settings.max_batch,
-                              settings.batch_wait_ms, workers=settings.encoders)
+    model = open_query_encoder(index, model=settings.model, threads=settings.threads)
+    encoder = BatchingEncoder(model, settings.max_batch, settings.batch_wait_ms, workers=settings.encoders)
     return Retriever(index, encoder)
 
 

@@ -22,6 +22,8 @@ class Settings:
     max_batch: int = 32  # questions embedded together under load (1: no batching)
     batch_wait_ms: float = 0.0
     encoders: int = 1  # batches embedded at once (each on its own model thread)
+    threads: int = 1  # CPU threads of the model runtime per batch
+    ask_threads: int = 4  # questions answered at once; more wait (the work holds the GIL)
     context_chars: int = 1_000  # at most this many characters each side in GET /context
     warm_up: bool = True  # ask one question at startup so the first request is not slow
     access_log: bool = True
