@@ -2,11 +2,12 @@
 
 Starts the server on the seeds index itself (building that index once, into the cache, if needed)
 or measures a running one given with ``--url``. Each of C clients sends questions back to back on
-its own keep-alive connection; latency is per request, throughput is completed requests over
-wall time. Figures depend on the machine and on what else runs on it: print them, never assert.
+its own keep-alive connection for ``--duration`` seconds; latency is per request, throughput is
+completed requests over wall time. Figures depend on the machine and on what else runs on it: print them, never assert.
 
-    python -m eval.load_bench                      # seeds index, concurrency 1, 8, 32
-    python -m eval.load_bench --url http://127.0.0.1:8000 --concurrency 1 32 --requests 500
+    python -m eval.load_bench                      # seeds index, concurrency 1, 8, 32, one worker a CPU
+    python -m eval.load_bench --workers 1          # one server process
+    python -m eval.load_bench --url http://127.0.0.1:8000 --concurrency 1 32 --duration 0 --requests 500
 """
 
 from __future__ import annotations
@@ -90,9 +91,13 @@ class HttpxConnection:
         pass
 
 
-async def _client(conn, n: int, latencies: list[float], errors: list[str], offset: int, k: int):
-    for i in range(n):
+async def _client(conn, n: int, latencies: list[float], errors: list[str], offset: int, k: int,
+                  until: float | None = None):
+    """``n`` requests back to back, or (``until``, a perf_counter time) as many as fit before then."""
+    i = 0
+    while (i < n) if until is None else (time.perf_counter() < until):
         q = QUESTIONS[(offset + i) % len(QUESTIONS)]
+        i += 1
         t0 = time.perf_counter()
         try:
             status, data = await conn.post("/ask", {"question": q, "k": k})
@@ -106,8 +111,11 @@ async def _client(conn, n: int, latencies: list[float], errors: list[str], offse
             errors.append(why)
 
 
-async def run_level(base: str, concurrency: int, requests: int, k: int, headers: dict, client: str = "raw") -> dict:
-    """``requests`` questions spread over ``concurrency`` clients, each on its own connection."""
+async def run_level(base: str, concurrency: int, requests: int, k: int, headers: dict, client: str = "raw",
+                    duration: float | None = None) -> dict:
+    """``requests`` questions spread over ``concurrency`` clients, each on its own connection; or, with
+    ``duration`` (seconds), every client asking until that time is up (steady state: no client idles
+    at the end waiting for slower ones, which a fixed count per client would measure too)."""
     per = max(1, requests // concurrency)
     shared = None
     if client == "httpx":
@@ -123,7 +131,8 @@ async def run_level(base: str, concurrency: int, requests: int, k: int, headers:
         latencies: list[float] = []
         errors: list[str] = []
         t0 = time.perf_counter()
-        await asyncio.gather(*(_client(c, per, latencies, errors, i * 3, k) for i, c in enumerate(conns)))
+        until = t0 + duration if duration else None
+        await asyncio.gather(*(_client(c, per, latencies, errors, i * 3, k, until) for i, c in enumerate(conns)))
         wall = time.perf_counter() - t0
     finally:
         for c in conns:
@@ -138,10 +147,31 @@ async def run_level(base: str, concurrency: int, requests: int, k: int, headers:
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process (Linux), or None where /proc cannot tell."""
+    """User + system CPU time of a process and its descendants (a server's workers), Linux; None where
+    /proc cannot tell."""
+    def stat(p: str) -> list[str]:
+        return Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        children: dict[int, list[int]] = {}
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    children.setdefault(int(stat(entry.name)[1]), []).append(int(entry.name))
+                except (OSError, IndexError, ValueError):
+                    continue  # gone meanwhile
+        total, todo = 0, [pid]
+        while todo:
+            p = todo.pop()
+            try:
+                fields = stat(str(p))
+            except OSError:
+                if p == pid:
+                    raise
+                continue
+            total += int(fields[11]) + int(fields[12])
+            todo.extend(children.get(p, []))
+        return total / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return None
 
@@ -188,8 +218,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--url", help="a running server (default: start one on the seeds index)")
     p.add_argument("--index-dir", help="index to serve when starting the server (default: the seeds)")
     p.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
-    p.add_argument("--requests", type=int, default=320, help="requests per concurrency level (default 320)")
+    p.add_argument("--duration", type=float, default=10.0, metavar="SECONDS",
+                   help="how long each concurrency level runs (default 10; 0: a fixed --requests count)")
+    p.add_argument("--requests", type=int, default=320,
+                   help="requests per concurrency level when --duration is 0 (default 320)")
     p.add_argument("-k", type=int, default=5)
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="server processes when starting the server (default: the CPU count, %(default)s here)")
     p.add_argument("--server-arg", action="append", default=[], help="extra argument for python -m server")
     p.add_argument("--client", choices=["raw", "httpx"], default="raw",
                    help="raw: a minimal asyncio HTTP/1.1 client (default, least CPU); httpx: httpx.AsyncClient")
@@ -199,14 +234,17 @@ def main(argv: list[str] | None = None) -> int:
     proc = None
     base = args.url
     if base is None:
-        proc, base = start_server(Path(args.index_dir) if args.index_dir else seeds_index(), args.server_arg)
+        proc, base = start_server(Path(args.index_dir) if args.index_dir else seeds_index(),
+                                  [f"--workers={args.workers}", *args.server_arg])
     headers = {"X-API-Key": os.environ["QUARRY_API_KEY"]} if os.environ.get("QUARRY_API_KEY") else {}
     rows = []
     try:
         for c in args.concurrency:
-            before = cpu_seconds(proc.pid) if proc else None
-            row = asyncio.run(run_level(base.rstrip("/"), c, args.requests, args.k, headers, args.client))
+            before, mine = cpu_seconds(proc.pid) if proc else None, time.process_time()
+            row = asyncio.run(run_level(base.rstrip("/"), c, args.requests, args.k, headers, args.client,
+                                        args.duration or None))
             after = cpu_seconds(proc.pid) if proc else None
+            row["client_cpu_ms"] = 1000 * (time.process_time() - mine) / (row["requests"] + 2 * c)
             # CPU the server spent per request (warm-up included): unlike latency, barely moved by other load
             if before is not None and after is not None:
                 row["server_cpu_ms"] = 1000 * (after - before) / (row["requests"] + 2 * c)
@@ -218,13 +256,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    print(f"server: {base}  ({os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f})")
+    workers = f", {args.workers} workers" if proc else ""
+    print(f"server: {base}  ({os.cpu_count()} CPUs{workers}, load average {os.getloadavg()[0]:.2f})")
     print(f"{'concurrency':>11} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
-          f" {'server CPU ms/req':>17}")
+          f" {'server CPU ms/req':>17} {'client CPU ms/req':>17}")
     for r in rows:
         cpu = f"{r['server_cpu_ms']:>17.2f}" if "server_cpu_ms" in r else f"{'-':>17}"
         print(f"{r['concurrency']:>11} {r['requests']:>8} {r['errors']:>6} {r['rps']:>8.1f} "
-              f"{r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} {cpu}")
+              f"{r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} {cpu} {r['client_cpu_ms']:>17.2f}")
     one = next((r for r in rows if r["concurrency"] == 1), None)
     if one:
         for r in rows:

@@ -34,6 +34,9 @@ def parser() -> argparse.ArgumentParser:
                    help="CPU threads of the embedding model per batch (default 1)")
     p.add_argument("--encoders", type=int, default=None,
                    help="batches embedded at once, each with --threads threads (default: the CPUs, at most 4)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="server processes sharing the port, each with its own copy of the index and model "
+                        "(default 1; use the CPU count for the most requests/s under concurrent load)")
     p.add_argument("--watch", type=float, default=2.0, metavar="SECONDS",
                    help="check the index for a rebuild this often and switch to it (default 2; 0: only on "
                         "POST /admin/reload)")
@@ -47,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= args.port <= 65535:
         print("error: --port must be from 0 to 65535", file=sys.stderr)
         return 2
-    if args.threads < 1 or (args.encoders is not None and args.encoders < 1):
-        print("error: --threads and --encoders must be at least 1", file=sys.stderr)
+    if args.threads < 1 or args.workers < 1 or (args.encoders is not None and args.encoders < 1):
+        print("error: --threads, --workers and --encoders must be at least 1", file=sys.stderr)
         return 2
     if args.watch < 0:
         print("error: --watch must be at least 0", file=sys.stderr)
@@ -56,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.max_batch < 1 or args.batch_wait_ms < 0:
         print("error: --max-batch must be at least 1 and --batch-wait-ms at least 0", file=sys.stderr)
         return 2
-    encoders = args.encoders or max(1, min(4, (os.cpu_count() or 1) // args.threads))
+    # by default the workers' encoders together use each CPU once (more, and batches shrink for nothing)
+    encoders = args.encoders or max(1, min(4, (os.cpu_count() or 1) // (args.threads * args.workers)))
     setup_logging(args.log_level)
     from indexer.errors import QuarryError
     from server.deps import open_retriever
@@ -74,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    if args.workers > 1:  # checked here, opened again by each worker
+        retriever.index.close()
+        del retriever
+        return serve_workers(settings, args.workers, args.log_level)
     return serve(settings, retriever, args.log_level)
 
 
@@ -86,7 +94,13 @@ def setup_logging(level: str) -> None:
 def set_model_threads(n: int) -> None:
     """Intra-op threads of torch (the ONNX runtime gets them from Settings.threads) and FAISS's OpenMP
     threads. Few threads per request and requests in parallel use a small machine's cores better than
-    many threads on one short question (OpenMP's idle threads spin, burning the other requests' CPU)."""
+    many threads on one short question (OpenMP's idle threads spin, burning the other requests' CPU).
+
+    ``omp_set_num_threads`` only holds for the calling thread, and requests run on the thread pool's
+    threads, which start from OpenMP's process-wide default: OMP_NUM_THREADS, read when FAISS loads.
+    So it is set before the first ``import faiss`` (measured: one spinning OpenMP thread doubled the
+    server's CPU per request at concurrency 1, 16 ms instead of 8)."""
+    os.environ["OMP_NUM_THREADS"] = str(n)
     import faiss
 
     faiss.omp_set_num_threads(n)
@@ -135,6 +149,13 @@ def serve(settings, retriever, log_level: str = "info", load=None) -> int:
     finally:
         discovery.withdraw(settings.index_dir)
     return 0
+
+
+def serve_workers(settings, workers: int, log_level: str = "info", load: str = "server.deps:open_retriever") -> int:
+    """``workers`` server processes on one port (server/workers.py); the server is advertised while they run."""
+    from server.workers import serve_workers as run
+
+    return run(settings, workers, log_level, load)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
@@ -37,7 +39,7 @@ async def health(request: Request, retriever: Retriever = Depends(get_retriever)
     return {"status": "ok", "documents": len(manifest.get("documents", ())),
             "chunks": retriever.index.n_chunks, "model": retriever.encoder.name,
             "version": index_version(retriever), "updated_at": manifest.get("updated_at"),
-            "reload_error": live.reload_error if live is not None else None}
+            "reload_error": live.reload_error if live is not None else None, "pid": os.getpid()}
 
 
 @protected.post("/ask", response_model=AskResponse, responses=_ERRORS,

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
+import json
 import logging
+import os
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -61,3 +64,17 @@ def create_app(settings: Settings | None = None,
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_api_route("/", lambda: FileResponse(STATIC / "index.html"), include_in_schema=False)
     return app
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process of ``python -m server --workers N``: the settings, log level and
+    index loader come from the environment the supervisor set (server/__main__.py, serve_workers)."""
+    from server.__main__ import set_model_threads, setup_logging
+    from server.workers import WORKER_ENV
+
+    spec = json.loads(os.environ[WORKER_ENV])
+    settings = Settings.from_env(**spec["settings"])
+    setup_logging(spec["log_level"])
+    set_model_threads(settings.threads)
+    module, _, name = spec["load"].partition(":")
+    return create_app(settings, load=getattr(importlib.import_module(module), name))

@@ -91,6 +91,7 @@ class HealthResponse(BaseModel):
     updated_at: str | None = Field(description="when the served index was written (UTC, ISO 8601)")
     reload_error: str | None = Field(description="why the last rebuilt index could not be switched to "
                                                  "(the previous one keeps serving); null after a success")
+    pid: int = Field(description="the server process that answered (one of them with --workers N)")
 
 
 class ReloadResponse(BaseModel):

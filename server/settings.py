@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from indexer.paths import default_index_dir
@@ -38,3 +38,10 @@ class Settings:
         if "index_dir" in values:
             values["index_dir"] = Path(values["index_dir"]).expanduser()
         return cls(**values)
+
+    def to_dict(self) -> dict:
+        """The settings as JSON values, without the API key (``from_env`` reads it from the environment)."""
+        values = asdict(self)
+        values["index_dir"] = str(self.index_dir)
+        del values["api_key"]
+        return values

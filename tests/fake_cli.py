@@ -31,6 +31,8 @@ def serve(argv: list[str]) -> int:
     except QuarryError as e:
         print(f"error: cannot serve {settings.index_dir}: {e}", file=sys.stderr)
         return 1
+    if args.workers > 1:
+        return server_main.serve_workers(settings, args.workers, args.log_level, load="tests.serving:fake_loader")
     return server_main.serve(settings, retriever, args.log_level, load=fake_loader)
 
 

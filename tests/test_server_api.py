@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from fastapi.testclient import TestClient
@@ -131,7 +132,8 @@ def test_no_key_configured_means_open(client):
 def test_health_and_documents(client):
     health = client.get("/health").json()
     version, updated = health.pop("version"), health.pop("updated_at")
-    assert health == {"status": "ok", "documents": 4, "chunks": 4, "model": "fake-bow", "reload_error": None}
+    assert health == {"status": "ok", "documents": 4, "chunks": 4, "model": "fake-bow", "reload_error": None,
+                      "pid": os.getpid()}  # the test client runs the app in this process
     assert len(version) == 12 and int(version, 16) >= 0 and updated.endswith("+00:00")
     docs = client.get("/documents").json()["documents"]
     assert [d["source"] for d in docs] == sorted(TINY)

@@ -121,6 +121,10 @@ def test_load_bench_clients_count_requests_and_errors(tiny_corpus, tmp_path, cli
     with live_server(settings) as url:
         ok = asyncio.run(run_level(url, 4, 20, 3, {"X-API-Key": "k"}, client))
         refused = asyncio.run(run_level(url, 2, 4, 3, {}, client))
+        t0 = time.perf_counter()
+        timed = asyncio.run(run_level(url, 3, 1, 3, {"X-API-Key": "k"}, client, duration=0.5))
+        took = time.perf_counter() - t0
+    assert timed["errors"] == 0 and timed["requests"] > 3 and 0.5 <= took < 30  # until the time is up, not 1 each
     assert (ok["requests"], ok["errors"], ok["concurrency"]) == (20, 0, 4)
     assert ok["rps"] > 0 and ok["p50_ms"] <= ok["p95_ms"] <= ok["p99_ms"]
     assert (refused["requests"], refused["errors"]) == (4, 4)  # 401s are counted as errors

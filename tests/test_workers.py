@@ -1,0 +1,84 @@
+"""`python -m server --workers N`: N processes on one port, switched to a rebuilt index and stopped together."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import httpx
+
+from indexer.build import build_index
+from indexer.paths import server_file
+from tests.conftest import FakeEncoder
+from tests.serving import server_process, tiny_index
+
+
+def workers_of(pid: int) -> list[int]:
+    """Live worker processes of the server ``pid`` (Linux /proc; not multiprocessing's resource tracker)."""
+    out = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                stat = Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split()
+                cmdline = Path(f"/proc/{entry.name}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if int(stat[1]) == pid and stat[0] != "Z" and b"spawn_main" in cmdline:
+                out.append(int(entry.name))
+    return out
+
+
+def versions(url: str, workers: list[int], seconds: float = 60) -> dict[int, str]:
+    """The index version each worker serves, asked over fresh connections until every worker has answered."""
+    seen: dict[int, str] = {}
+    deadline = time.monotonic() + seconds
+    while set(seen) != set(workers):
+        assert time.monotonic() < deadline, f"only workers {sorted(seen)} of {workers} answered"
+        with httpx.Client(base_url=url, timeout=30) as c:
+            health = c.get("/health").json()
+        seen[health["pid"]] = health["version"]
+    return seen
+
+
+def test_workers_answer_switch_and_stop_together(tiny_corpus, tmp_path):
+    index_dir = tiny_index(tiny_corpus, tmp_path / "idx")
+    log = tmp_path / "server.log"
+    with server_process(index_dir, "--workers", "2", "--watch", "0.2", log=log) as (proc, url):
+        workers = workers_of(proc.pid)
+        assert len(workers) == 2, log.read_text()
+        with httpx.Client(base_url=url, timeout=30) as c:
+            r = c.post("/ask", json={"question": "How long do cats sleep?", "k": 3})
+        assert r.status_code == 200 and "sixteen hours" in r.json()["answer"]["text"]
+        before = versions(url, workers)
+        assert len(set(before.values())) == 1
+
+        (tiny_corpus / "animals/cats.txt").write_text("Cats sleep for twenty hours on rainy days.\n")
+        assert build_index(tiny_corpus, index_dir, encoder=FakeEncoder(), progress=False).written
+        deadline = time.monotonic() + 60
+        while set((now := versions(url, workers)).values()) & set(before.values()):  # each switches on its own
+            assert time.monotonic() < deadline, f"still serving the old index after 60 s: {now}"
+            time.sleep(0.2)
+        assert len(set(now.values())) == 1
+        with httpx.Client(base_url=url, timeout=30) as c:
+            answers = {c.post("/ask", json={"question": "How long do cats sleep?"}).json()["answer"]["text"]
+                       for _ in range(6)}
+        assert answers == {"Cats sleep for twenty hours on rainy days."}
+
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+    deadline = time.monotonic() + 30
+    while any(Path(f"/proc/{w}").exists() for w in workers):
+        assert time.monotonic() < deadline, "a worker outlived the server"
+        time.sleep(0.1)
+    assert not server_file(index_dir).exists()
+    assert "Traceback" not in log.read_text()
+
+
+def test_bad_workers_count_is_refused():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "server", "--workers", "0"], capture_output=True, text=True)
+    assert r.returncode == 2 and "--workers" in r.stderr and "Traceback" not in r.stderr
