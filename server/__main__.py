@@ -79,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     if args.workers > 1:  # checked here, opened again by each worker
+        from server.workers import serve_workers
+
         retriever.index.close()
         del retriever
         return serve_workers(settings, args.workers, args.log_level)
@@ -149,13 +151,6 @@ def serve(settings, retriever, log_level: str = "info", load=None) -> int:
     finally:
         discovery.withdraw(settings.index_dir)
     return 0
-
-
-def serve_workers(settings, workers: int, log_level: str = "info", load: str = "server.deps:open_retriever") -> int:
-    """``workers`` server processes on one port (server/workers.py); the server is advertised while they run."""
-    from server.workers import serve_workers as run
-
-    return run(settings, workers, log_level, load)
 
 
 if __name__ == "__main__":

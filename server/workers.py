@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import socket
+import sys
 
 from server import discovery
 
@@ -65,7 +66,7 @@ def serve_workers(settings, workers: int, log_level: str = "info", load: str = "
     try:
         sockets = listen(settings.host, settings.port, workers, config.backlog)
     except OSError as e:
-        print(f"error: cannot listen on {settings.host}:{settings.port}: {e.strerror or e}", flush=True)
+        print(f"error: cannot listen on {settings.host}:{settings.port}: {e.strerror or e}", file=sys.stderr)
         return 1
     url = discovery.url_for(settings.host, sockets[0].getsockname()[1])
 

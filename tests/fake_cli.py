@@ -17,6 +17,7 @@ from indexer.build import build_index
 from indexer.errors import QuarryError
 from server import __main__ as server_main
 from server.settings import Settings
+from server.workers import serve_workers
 from tests.conftest import FakeEncoder
 from tests.serving import fake_loader
 
@@ -32,7 +33,7 @@ def serve(argv: list[str]) -> int:
         print(f"error: cannot serve {settings.index_dir}: {e}", file=sys.stderr)
         return 1
     if args.workers > 1:
-        return server_main.serve_workers(settings, args.workers, args.log_level, load="tests.serving:fake_loader")
+        return serve_workers(settings, args.workers, args.log_level, load="tests.serving:fake_loader")
     return server_main.serve(settings, retriever, args.log_level, load=fake_loader)
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -11,7 +14,7 @@ import httpx
 
 from indexer.build import build_index
 from indexer.paths import server_file
-from tests.conftest import FakeEncoder
+from tests.conftest import ROOT, FakeEncoder
 from tests.serving import server_process, tiny_index
 
 
@@ -77,8 +80,19 @@ def test_workers_answer_switch_and_stop_together(tiny_corpus, tmp_path):
 
 
 def test_bad_workers_count_is_refused():
-    import subprocess
-    import sys
-
     r = subprocess.run([sys.executable, "-m", "server", "--workers", "0"], capture_output=True, text=True)
     assert r.returncode == 2 and "--workers" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_port_in_use_stops_the_workers_with_one_line(tiny_corpus, tmp_path):
+    index_dir = tiny_index(tiny_corpus, tmp_path / "idx")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = subprocess.run([sys.executable, "-m", "tests.fake_cli", "server", "--index-dir", str(index_dir),
+                            "--port", str(port), "--workers", "2"], cwd=ROOT, capture_output=True, text=True,
+                           timeout=120)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert f"error: cannot listen on 127.0.0.1:{port}" in r.stderr
+    assert "Traceback" not in r.stdout + r.stderr and not server_file(index_dir).exists()
