@@ -202,14 +202,17 @@ class IndexStore:
         SQLite opened with the leased one; a moved folder never comes back, so opening again settles it."""
         uri = Path(os.path.abspath(self.file(DB))).as_uri() + "?mode=ro&immutable=1"
         for _ in range(OPEN_ATTEMPTS):
-            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            conn = None
             try:
+                conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
                 conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # opens the file
                 opened = conn.execute("PRAGMA database_list").fetchone()[2]
-            except sqlite3.Error:
-                conn.close()
+            except sqlite3.Error as e:
+                if conn is not None:
+                    conn.close()
                 if self._lease is None:
-                    raise
+                    raise IndexCorrupt(f"{self.path / DB} cannot be opened ({e})", self.path,
+                                       rebuild_hint(self.path)) from None
                 continue
             if self._lease is None or self._lease.same_file(opened, DB):
                 return conn

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from indexer.errors import QuarryError, QueryError
+from indexer.errors import IndexDirError, QuarryError, QueryError
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +51,10 @@ async def _query(request: Request, exc: QueryError) -> JSONResponse:
 
 
 async def _quarry(request: Request, exc: QuarryError) -> JSONResponse:
+    """503 when the served index cannot be read (deleted or damaged on disk by hand: the message says how
+    to rebuild it; the server switches to a rebuilt one by itself), 500 for anything else."""
     log.error("%s: %s", request.url.path, exc)
-    return JSONResponse({"detail": str(exc)}, status_code=500)
+    return JSONResponse({"detail": str(exc)}, status_code=503 if isinstance(exc, IndexDirError) else 500)
 
 
 def install(app: FastAPI) -> None:

@@ -211,3 +211,12 @@ def test_lifespan_loads_once_and_serves(tiny_corpus, tmp_path):
             assert client.post("/ask", json={"question": "How many moons does Mars have?"}).json()["answer"]["text"] \
                 == "Mars has two moons, Phobos and Deimos."
     assert loads == [index_dir]
+
+
+def test_an_index_deleted_by_hand_is_a_503_saying_how_to_rebuild(retriever):
+    import shutil
+
+    shutil.rmtree(retriever.index.path)  # not through the indexer: no lease protects threads that never read it
+    r = make_client(retriever).post("/ask", json={"question": "How long do cats sleep?"})
+    assert r.status_code == 503, r.text
+    assert "cannot be opened" in r.json()["detail"] and "--rebuild" in r.json()["detail"]
