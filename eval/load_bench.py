@@ -146,34 +146,43 @@ async def run_level(base: str, concurrency: int, requests: int, k: int, headers:
             "p95_ms": 1000 * percentile(latencies, 95), "p99_ms": 1000 * percentile(latencies, 99)}
 
 
+def _stat(pid: int) -> list[str]:
+    """Fields of /proc/PID/stat after the command name (the parent pid is [1])."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its live descendants (a server and its workers), Linux /proc; [pid] where it cannot tell."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = [int(e.name) for e in os.scandir("/proc") if e.name.isdigit()]
+    except OSError:
+        return [pid]
+    for p in entries:
+        try:
+            children.setdefault(int(_stat(p)[1]), []).append(p)
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+    tree, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        tree.append(p)
+        todo.extend(children.get(p, []))
+    return tree
+
+
 def cpu_seconds(pid: int) -> float | None:
     """User + system CPU time of a process and its descendants (a server's workers), Linux; None where
     /proc cannot tell."""
-    def stat(p: str) -> list[str]:
-        return Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-
-    try:
-        children: dict[int, list[int]] = {}
-        for entry in os.scandir("/proc"):
-            if entry.name.isdigit():
-                try:
-                    children.setdefault(int(stat(entry.name)[1]), []).append(int(entry.name))
-                except (OSError, IndexError, ValueError):
-                    continue  # gone meanwhile
-        total, todo = 0, [pid]
-        while todo:
-            p = todo.pop()
-            try:
-                fields = stat(str(p))
-            except OSError:
-                if p == pid:
-                    raise
-                continue
+    total = 0
+    for p in process_tree(pid):
+        try:
+            fields = _stat(p)
             total += int(fields[11]) + int(fields[12])
-            todo.extend(children.get(p, []))
-        return total / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
+        except (OSError, ValueError, IndexError):
+            if p == pid:
+                return None
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def seeds_index() -> Path:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from eval.load_bench import percentile, seeds_index, start_server
+from eval.load_bench import percentile, process_tree, seeds_index, start_server
 
 QUESTIONS = [
     "How much will big tech spend on AI data centers this year?", "Who is the CEO of Anthropic?",
@@ -140,14 +140,16 @@ def random_words(rng: random.Random) -> str:
 
 
 def rss_mb(pid: int) -> float | None:
-    """Resident memory of a process in MB (Linux), or None."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except (OSError, ValueError):
-        pass
-    return None
+    """Resident memory of a process and its descendants (a server's workers) in MB (Linux), or None."""
+    total = None
+    for p in process_tree(pid):
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total = (total or 0) + int(line.split()[1]) / 1024
+        except (OSError, ValueError):
+            continue
+    return total
 
 
 def _get_json(url: str, headers: dict) -> dict:
@@ -281,8 +283,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {n} x {what}")
         m = result["rss_mb"]
         if m:
-            print(f"server RSS MB: start {m['start']}, end {m['end']}, max {m['max']}, min {m['min']} "
-                  f"({m['samples']} samples; mean of first quarter {m['first_quarter_mean']}, "
+            print(f"server RSS MB (all its processes): start {m['start']}, end {m['end']}, max {m['max']}, "
+                  f"min {m['min']} ({m['samples']} samples; mean of first quarter {m['first_quarter_mean']}, "
                   f"last quarter {m['last_quarter_mean']})")
             print("  at s: " + ", ".join(f"{t}: {v}" for t, v in m["curve"]))
     return 1 if result["failures"] or result["server_errors"] else 0

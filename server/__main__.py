@@ -71,6 +71,17 @@ def main(argv: list[str] | None = None) -> int:
                                  threads=args.threads,
                                  access_log=not args.no_access_log, watch_seconds=args.watch)
     set_model_threads(args.threads)
+    if args.workers > 1:
+        from server.workers import check_index, serve_workers
+
+        try:
+            error = check_index(settings)  # in a process of its own: the workers load the model, not this one
+        except KeyboardInterrupt:
+            return 130
+        if error:
+            print(f"error: cannot serve {settings.index_dir}: {error}", file=sys.stderr)
+            return 1
+        return serve_workers(settings, args.workers, args.log_level)
     try:
         retriever = open_retriever(settings)  # checks the index and that the model matches it
     except QuarryError as e:
@@ -78,12 +89,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-    if args.workers > 1:  # checked here, opened again by each worker
-        from server.workers import serve_workers
-
-        retriever.index.close()
-        del retriever
-        return serve_workers(settings, args.workers, args.log_level)
     return serve(settings, retriever, args.log_level)
 
 
@@ -101,16 +106,15 @@ def set_model_threads(n: int) -> None:
     ``omp_set_num_threads`` only holds for the calling thread, and requests run on the thread pool's
     threads, which start from OpenMP's process-wide default: OMP_NUM_THREADS, read when FAISS loads.
     So it is set before the first ``import faiss`` (measured: one spinning OpenMP thread doubled the
-    server's CPU per request at concurrency 1, 16 ms instead of 8)."""
+    server's CPU per request at concurrency 1, 16 ms instead of 8). torch reads it too when it loads;
+    it is not imported here (the ONNX query path never needs it: ~200 MB less per server process)."""
     os.environ["OMP_NUM_THREADS"] = str(n)
     import faiss
 
     faiss.omp_set_num_threads(n)
-    try:
-        import torch
-    except ImportError:
-        return
-    torch.set_num_threads(n)
+    torch = sys.modules.get("torch")
+    if torch is not None:  # already loaded: the variable came too late for it
+        torch.set_num_threads(n)
 
 
 def serve(settings, retriever, log_level: str = "info", load=None) -> int:

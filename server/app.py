@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import json
 import logging
 import os
@@ -70,11 +69,10 @@ def worker_app() -> FastAPI:
     """The app of one worker process of ``python -m server --workers N``: the settings, log level and
     index loader come from the environment the supervisor set (server/workers.py)."""
     from server.__main__ import set_model_threads, setup_logging
-    from server.workers import WORKER_ENV
+    from server.workers import WORKER_ENV, loader
 
     spec = json.loads(os.environ[WORKER_ENV])
     settings = Settings.from_env(**spec["settings"])
     setup_logging(spec["log_level"])
     set_model_threads(settings.threads)
-    module, _, name = spec["load"].partition(":")
-    return create_app(settings, load=getattr(importlib.import_module(module), name))
+    return create_app(settings, load=loader(spec["load"]))

@@ -12,17 +12,47 @@ one of them and the others switch at their next check.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
+import multiprocessing
 import os
 import socket
 import sys
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 
 from server import discovery
 
 log = logging.getLogger("server")
 
 WORKER_ENV = "QUARRY_SERVER_WORKER"
+OPEN_RETRIEVER = "server.deps:open_retriever"
+
+
+def loader(name: str) -> Callable:
+    """The index loader named ``"module:function"``."""
+    module, _, function = name.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def _check(settings: dict, load: str) -> str | None:
+    from indexer.errors import QuarryError
+    from server.settings import Settings
+
+    try:
+        retriever = loader(load)(Settings.from_env(**settings))
+    except QuarryError as e:
+        return str(e)
+    retriever.index.close()
+    return None
+
+
+def check_index(settings, load: str = OPEN_RETRIEVER) -> str | None:
+    """Open the index and the model as a worker would, in a throwaway process (so the supervisor never
+    holds a model: ~300 MB); why it cannot be served, or None."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_check, settings.to_dict(), load).result()
 
 
 def listen(host: str, port: int, n: int, backlog: int = 2048) -> list[socket.socket]:
@@ -52,7 +82,7 @@ def listen(host: str, port: int, n: int, backlog: int = 2048) -> list[socket.soc
     return sockets * n if shared else sockets
 
 
-def serve_workers(settings, workers: int, log_level: str = "info", load: str = "server.deps:open_retriever") -> int:
+def serve_workers(settings, workers: int, log_level: str = "info", load: str = OPEN_RETRIEVER) -> int:
     """Run ``workers`` processes until SIGINT/SIGTERM; ``load`` ("module:function") opens indexes in them."""
     import uvicorn
     from uvicorn.config import STARTUP_FAILURE

@@ -17,9 +17,11 @@ from indexer.build import build_index
 from indexer.errors import QuarryError
 from server import __main__ as server_main
 from server.settings import Settings
-from server.workers import serve_workers
+from server.workers import check_index, serve_workers
 from tests.conftest import FakeEncoder
 from tests.serving import fake_loader
+
+FAKE_LOADER = "tests.serving:fake_loader"
 
 
 def serve(argv: list[str]) -> int:
@@ -27,13 +29,16 @@ def serve(argv: list[str]) -> int:
     server_main.setup_logging(args.log_level)
     settings = Settings.from_env(index_dir=args.index_dir, host=args.host, port=args.port, max_batch=args.max_batch,
                                  access_log=not args.no_access_log, watch_seconds=args.watch)
+    if args.workers > 1:
+        if error := check_index(settings, FAKE_LOADER):
+            print(f"error: cannot serve {settings.index_dir}: {error}", file=sys.stderr)
+            return 1
+        return serve_workers(settings, args.workers, args.log_level, load=FAKE_LOADER)
     try:
         retriever = fake_loader(settings)
     except QuarryError as e:
         print(f"error: cannot serve {settings.index_dir}: {e}", file=sys.stderr)
         return 1
-    if args.workers > 1:
-        return serve_workers(settings, args.workers, args.log_level, load="tests.serving:fake_loader")
     return server_main.serve(settings, retriever, args.log_level, load=fake_loader)
 
 

@@ -96,3 +96,11 @@ def test_a_port_in_use_stops_the_workers_with_one_line(tiny_corpus, tmp_path):
     assert r.returncode == 1, r.stdout + r.stderr
     assert f"error: cannot listen on 127.0.0.1:{port}" in r.stderr
     assert "Traceback" not in r.stdout + r.stderr and not server_file(index_dir).exists()
+
+
+def test_a_missing_index_stops_the_workers_before_they_start(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "server", "--index-dir", str(tmp_path / "nothing"), "--port", "0",
+                        "--workers", "2"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 1 and len(lines) == 1, r.stderr
+    assert lines[0].startswith(f"error: cannot serve {tmp_path / 'nothing'}") and "no index at" in lines[0]
