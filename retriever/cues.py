@@ -136,6 +136,26 @@ def entity_coverage(question: str, text: str, weight=None) -> float:
     return sum(x for w, x in zip(wanted, ws) if w in present) / total if total > 0 else 1.0
 
 
+# "the deals table", "this table"; not the idioms "at the table", "on/off the table"
+_TABLE = re.compile(r"(?<!\bat )(?<!\bon )(?<!\boff )\b(?:the|this|that|a|its) (?:[a-z-]+ )?table\b", re.I)
+_TITLE_WORD = re.compile(r"[A-Z0-9]")
+
+
+def table_question(question: str) -> bool:
+    """Whether the question asks about a table ("according to the deals table", "in the table")."""
+    return bool(_TABLE.search(question))
+
+
+def is_heading(text: str) -> bool:
+    """A title or heading: one line, no closing punctuation, most content words capitalised
+    ("Podcast Appearances", "Why This Matters to You"); a table row is not one."""
+    t = text.strip()
+    if not t or "\n" in t or t.startswith("|") or t[-1] in ".!?:;,\"”)’'":
+        return False
+    ws = [w for w in t.split() if w[:1].isalnum() and w.lower() not in STOPWORDS]
+    return bool(ws) and sum(bool(_TITLE_WORD.match(w)) for w in ws) >= 0.75 * len(ws)
+
+
 # Answer kinds a span must visibly hold; "place" is not among them ("where" often asks for a
 # situation, not a map location) and neither are untyped questions.
 HARD_KINDS = frozenset({"money", "percent", "number", "duration", "date", "name"})
@@ -182,6 +202,10 @@ def unmet(question: str, span: str, paragraph: str, weight, unknown: set[str],
             problems.append(f"does not name {e}")
     if qtype in HARD_KINDS and type_match(qtype, span, question, known) == 0.0:
         problems.append(f"holds no {qtype}")
+    if table_question(question) and not table:
+        problems.append("is no table row")
+    if qtype != "name" and is_heading(span):
+        problems.append("is a heading")
     m = _HOW_MANY.search(question)
     if m and terms(m.group(1)) and terms(m.group(1))[0] in unknown:
         problems.append(f"the documents never mention {m.group(1)}")

@@ -8,7 +8,17 @@ from indexer.schema import Chunk, Sentence, Span
 from indexer.sentences import paragraph
 from indexer.text import contains_answer, normalize_answer
 from retriever.answer import ScoredSentence, SpanConfig, answer_sentences, novelty
-from retriever.cues import entity_coverage, known_names, new_names, question_entities, question_type, type_match, unmet
+from retriever.cues import (
+    entity_coverage,
+    is_heading,
+    known_names,
+    new_names,
+    question_entities,
+    question_type,
+    table_question,
+    type_match,
+    unmet,
+)
 from retriever.short import short_answer, short_offsets
 
 
@@ -147,6 +157,22 @@ def _weight(word):
 def test_unmet(question, span, para, problems):
     unknown = {"employe", "vc"}
     assert unmet(question, span, para or span, _weight, unknown) == problems
+
+
+def test_headings_and_table_questions():
+    assert is_heading("Podcast Appearances") and is_heading("Why This Matters to You")
+    assert not is_heading("That's right.") and not is_heading("| Key Player | OpenAI |")
+    assert not is_heading("Look, we get it") and not is_heading("the race goes on")
+    assert table_question("What is the key trend according to the summary table?")
+    assert table_question("How much did Nvidia put in, in the table?")
+    assert not table_question("Which companies are at the table in these talks?")  # an idiom
+    assert not table_question("Is a merger on the table?")
+    # a question about a table wants a table row; a heading answers nothing but a who-question
+    assert unmet("What purpose does the table give for the deal?", "The deal is for cloud services.", "",
+                 _weight, set()) == ["is no table row"]
+    assert unmet("What is the purpose of the deal?", "Key Deals and Partnerships", "", _weight, set()) == \
+        ["is a heading"]
+    assert unmet("Whose appearances are shown?", "Seth Fiegeman", "", _weight, set()) == []
 
 
 def test_paragraph_joins_wrapped_lines_and_table_rows():
