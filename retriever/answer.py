@@ -16,6 +16,9 @@ A sentence's score is a weighted sum of features, each in [0, 1]:
 * topical: the cosine between the question and the closest passage of the whole corpus (the
   same for every candidate of a question: a question about chocolate cake is far from every
   passage of a corpus about data centers).
+* context: the best cosine between the question and the sentences just before and after it in
+  the passage (the question may echo the setting, "attendees queuing for the event", while the
+  answer is in the next sentence).
 
 Two linear models share the features. The ranking weights ``w_*`` order the candidates (fitted
 as a conditional logit: per question, a softmax over its candidates). The answerability weights
@@ -40,7 +43,7 @@ from indexer.schema import Chunk, Sentence
 from indexer.text import stem, term_set, terms
 from retriever.cues import entity_coverage, question_type, type_match
 
-FEATURES = ("dense", "lexical", "passage", "type", "entities", "novelty", "topical")
+FEATURES = ("dense", "lexical", "passage", "type", "entities", "novelty", "topical", "context")
 COMMON_IDF = math.log(2)  # BM25 IDF of a term found in about half the passages
 
 
@@ -49,25 +52,27 @@ class SpanConfig:
     """Ranking weights (``w_*``, summing to 1), answerability weights (``a_*``) and the threshold."""
 
     # fitted on the dev split of eval/gold/seeds.jsonl by `python -m eval.tune` (see eval/tune.py)
-    w_dense: float = 0.738
-    w_lexical: float = 0.7583
+    w_dense: float = 0.5683
+    w_lexical: float = 0.6841
     w_passage: float = 0.0
-    w_type: float = -0.0281
-    w_entities: float = -0.0
-    w_novelty: float = -0.4682
-    w_topical: float = -0.0
+    w_type: float = 0.0393
+    w_entities: float = 0.0
+    w_novelty: float = -0.3838
+    w_topical: float = 0.0
+    w_context: float = 0.0921
     # confidence = sigmoid(a_bias + sum of a_f * feature f)
-    a_dense: float = 5.1741
-    a_lexical: float = 3.8186
+    a_dense: float = 5.3114
+    a_lexical: float = 5.1343
     a_passage: float = 0.0
     a_type: float = 0.0
-    a_entities: float = 3.2196
-    a_novelty: float = -1.1629
+    a_entities: float = 4.0301
+    a_novelty: float = -0.1109
     a_topical: float = 0.0
-    a_bias: float = -5.5016
-    abstain_below: float = 0.0322
+    a_context: float = 0.7218
+    a_bias: float = -7.7087
+    abstain_below: float = 0.0196
     # abstain outright when no passage of the corpus is this close to the question (cosine)
-    min_topical: float = 0.1459
+    min_topical: float = 0.1345
     # sentences each side (same passage) whose names count for "entities"; None: the whole passage
     window: int | None = None
     # drop candidates that visibly cannot answer (see retriever.cues.unmet): a missing name, no amount
@@ -152,19 +157,21 @@ def score_sentences(
     best: dict[int, ScoredSentence] = {}
     for chunk, passage_score in passages:
         ss = sentences.get(chunk.id, [])
+        cos = [max(0.0, float(np.dot(qvec, sentence_vectors[x.id]))) for x in ss]
         for i, s in enumerate(ss):
             if len(s.text) < config.min_sentence_chars:
                 continue
             near = ss if config.window is None else ss[max(0, i - config.window):i + config.window + 1]
             window = " ".join(x.text for x in near)
             f = (
-                max(0.0, float(np.dot(qvec, sentence_vectors[s.id]))),
+                cos[i],
                 lexical_coverage(q_terms, idf, s.text),
                 passage_score,
                 type_match(qtype, s.text, question),
                 entity_coverage(question, window, weight),
                 novelty(q_set, s.text),
                 topical,
+                max(cos[max(0, i - 1):i] + cos[i + 1:i + 2], default=0.0),
             )
             score = float(np.dot(weights, f))
             prev = best.get(s.id)

@@ -21,7 +21,8 @@ _DURATION = re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|decades?|years?|months?|weeks?
 _DATE = re.compile(
     r"\b(?:1[89]|20)\d\d\b|\b(?:January|February|March|April|May|June|July|August|September|October|"
     r"November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|"
-    r"spring|summer|autumn|winter|yesterday|today|last (?:year|month|week))\b", re.I)
+    r"spring|summer|autumn|winter|yesterday|today|tomorrow|quarterly|"
+    r"(?:last|next|coming|past|following|current|this) (?:years?|months?|weeks?|quarters?|decades?))\b", re.I)
 # A capitalised word that does not start the text or a sentence, or a word with inner capitals (OpenAI, CEO, xAI).
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)(?<![“\"])\b[A-Z][\w’'-]*[A-Za-z]|\b[A-Z][a-z]*[A-Z]\w*|\b[a-z]+[A-Z]\w*")
 _QUESTION_START = re.compile(r"^\W*\w+")
@@ -35,7 +36,7 @@ def question_type(question: str) -> str | None:
     """What kind of answer the question wants: one of ``KINDS``, or None (a description, a reason)."""
     q = question.lower().strip()
     if re.search(r"\bhow much\b", q) or (
-            re.search(r"\b(?:amount|sum|estimate|figure|size|big|large)\b", q)
+            re.search(r"\b(?:amount|sum(?! up\b)|estimate|figure|size|big|large)\b", q)
             and re.search(r"\b(?:spend\w*|spent|invest\w*|cost\w*|pa(?:y|id)|fund\w*|price|worth|valu\w*|"
                           r"revenue)\b", q)) or re.search(r"\bvalued at\b|\bvaluation\b|\bworth\b", q):
         return "money"
@@ -63,18 +64,36 @@ def _word_set(text: str) -> frozenset[str]:
     return frozenset(w.replace("’", "'").split("'")[0] for w in words(text))
 
 
-def new_names(text: str, question: str) -> list[str]:
-    """Capitalised words of ``text`` that the question does not already mention."""
+_FIRST_WORD = re.compile(r"(?:^|(?<=[.!?]\s))[A-Z][\w’'-]*[A-Za-z]")
+
+
+def _key(word: str) -> str:
+    return word.lower().replace("’", "'").split("'")[0]
+
+
+@lru_cache(maxsize=8192)
+def known_names(text: str) -> frozenset[str]:
+    """Lower-cased words that ``text`` capitalises where a sentence does not start (names it uses)."""
+    return frozenset(_key(m.group()) for m in _NAME.finditer(text)) - STOPWORDS
+
+
+def new_names(text: str, question: str, known: frozenset[str] = frozenset()) -> list[str]:
+    """Capitalised words of ``text`` that the question does not already mention. A word opening a
+    sentence counts only when it is among ``known`` (names used elsewhere, say in the paragraph)."""
     asked = _word_set(question)
+    found = [m for m in _NAME.finditer(text)]
+    if known:
+        found += [m for m in _FIRST_WORD.finditer(text) if _key(m.group()) in known]
+        found.sort(key=lambda m: m.start())
     out = []
-    for m in _NAME.finditer(text):
-        w = m.group().lower().replace("’", "'").split("'")[0]
+    for m in found:
+        w = _key(m.group())
         if w not in asked and w not in STOPWORDS:
             out.append(m.group())
     return out
 
 
-def type_match(qtype: str | None, text: str, question: str = "") -> float:
+def type_match(qtype: str | None, text: str, question: str = "", known: frozenset[str] = frozenset()) -> float:
     """1.0 when ``text`` holds the kind of thing ``qtype`` asks for, 0.0 when not, 0.5 with no type.
 
     A name or a place must be one the question does not already mention.
@@ -82,7 +101,7 @@ def type_match(qtype: str | None, text: str, question: str = "") -> float:
     if qtype is None:
         return 0.5
     if qtype in ("name", "place"):
-        return 1.0 if new_names(text, question) else 0.0
+        return 1.0 if new_names(text, question, known) else 0.0
     pattern = {"money": _MONEY, "percent": _PERCENT, "number": _NUMBER, "duration": _DURATION,
                "date": _DATE}[qtype]
     return 1.0 if pattern.search(text) else 0.0
@@ -117,20 +136,44 @@ def entity_coverage(question: str, text: str, weight=None) -> float:
     return sum(x for w, x in zip(wanted, ws) if w in present) / total if total > 0 else 1.0
 
 
+# "the deals table", "this table"; not the idioms "at the table", "on/off the table"
+_TABLE = re.compile(r"(?<!\bat )(?<!\bon )(?<!\boff )\b(?:the|this|that|a|its) (?:[a-z-]+ )?table\b", re.I)
+_TITLE_WORD = re.compile(r"[A-Z0-9]")
+
+
+def table_question(question: str) -> bool:
+    """Whether the question asks about a table ("according to the deals table", "in the table")."""
+    return bool(_TABLE.search(question))
+
+
+def is_heading(text: str) -> bool:
+    """A title or heading: one line, no closing punctuation, most content words capitalised
+    ("Podcast Appearances", "Why This Matters to You"); a table row is not one."""
+    t = text.strip()
+    if not t or "\n" in t or t.startswith("|") or t[-1] in ".!?:;,\"”)’'":
+        return False
+    ws = [w for w in t.split() if w[:1].isalnum() and w.lower() not in STOPWORDS]
+    return bool(ws) and sum(bool(_TITLE_WORD.match(w)) for w in ws) >= 0.75 * len(ws)
+
+
 # Answer kinds a span must visibly hold; "place" is not among them ("where" often asks for a
 # situation, not a map location) and neither are untyped questions.
 HARD_KINDS = frozenset({"money", "percent", "number", "duration", "date", "name"})
 _HOW_MANY = re.compile(r"\bhow many\s+(?:of\s+)?(?:the\s+)?([a-z][\w-]*)", re.I)
 
 
-def unmet(question: str, span: str, paragraph: str, weight, unknown: set[str]) -> list[str]:
+def unmet(question: str, span: str, paragraph: str, weight, unknown: set[str],
+          known: frozenset[str] = frozenset()) -> list[str]:
     """What the question asks that ``span`` visibly lacks; empty when the span can answer it.
 
     * a named thing of the question (weighted by ``weight(word)``; weightless ones, say "AI" in a
       corpus about AI, are ignored) must be in the span, or earlier in its ``paragraph`` when the span
       names nothing else (so "It has ..." may refer back, but "Anthropic received ..." does not answer
-      a question about OpenAI). A who/which-company question needs the name in the span itself, or
-      in the same table when the span is a table row (a record spread over rows);
+      a question about OpenAI; names without weight, such as "AI", do not count as another name).
+      A who/which-company question needs the name in the span itself, or in the same table when the
+      span is a table row (a record spread over rows);
+    * a word opening the span's sentence counts as a name when it is among ``known`` (names the
+      retrieved passages use mid-sentence: "Anthropic, for instance, received ...");
     * the kinds money, percent, number, duration, date and name must be in the span;
     * an acronym the corpus never uses is not required (it may stand for words the corpus spells out);
     * "how many X" needs an X the corpus knows of (``unknown`` holds the stemmed question terms no
@@ -142,17 +185,27 @@ def unmet(question: str, span: str, paragraph: str, weight, unknown: set[str]) -
     unknown_acronyms = {w.lower() for w in re.findall(r"\b[A-Z]{2,5}s?\b", question)
                         if terms(w) and terms(w)[0] in unknown}
     local, wide = _word_set(span), _word_set(paragraph)
-    others = new_names(span, question)
+    # names of the span the question does not use, save weightless ones ("AI" in a corpus about AI)
+    others = None
     table = span.lstrip().startswith("|")
     for e in question_entities(question):
         parts = _word_set(e)  # "re-materialization": every word of it
         if parts <= local or weight(e) <= 0 or (e in unknown_acronyms):
             continue
-        ok = (table and parts <= wide) if qtype == "name" else (not others and parts <= wide)
+        if qtype == "name":
+            ok = table and parts <= wide
+        else:
+            if others is None:
+                others = [n for n in new_names(span, question, known) if weight(_key(n)) > 0]
+            ok = not others and parts <= wide
         if not ok:
             problems.append(f"does not name {e}")
-    if qtype in HARD_KINDS and type_match(qtype, span, question) == 0.0:
+    if qtype in HARD_KINDS and type_match(qtype, span, question, known) == 0.0:
         problems.append(f"holds no {qtype}")
+    if table_question(question) and not table:
+        problems.append("is no table row")
+    if qtype != "name" and is_heading(span):
+        problems.append("is a heading")
     m = _HOW_MANY.search(question)
     if m and terms(m.group(1)) and terms(m.group(1))[0] in unknown:
         problems.append(f"the documents never mention {m.group(1)}")

@@ -12,8 +12,9 @@ from indexer.encoder import Encoder
 from indexer.errors import QueryError
 from indexer.schema import Answer, Chunk, Passage, Result, Sentence, Span
 from indexer.sentences import paragraph
-from indexer.text import terms
+from indexer.text import stem, terms
 from retriever.answer import (
+    COMMON_IDF,
     ScoredSentence,
     SpanConfig,
     answer_sentences,
@@ -21,7 +22,7 @@ from retriever.answer import (
     entity_weight,
     score_sentences,
 )
-from retriever.cues import unmet
+from retriever.cues import known_names, unmet
 from retriever.fusion import rrf, score_fusion
 from retriever.index import Index
 
@@ -184,17 +185,27 @@ class Retriever:
         scored = score_sentences(question, qvec, by_rank, sentences, vecs, idf, self.config.span, topical)
         if not self.config.span.verify:
             return scored
-        return [s for s in scored if not self.problems(question, s, idf, sentences[s.chunk.id])]
+        # names the retrieved passages use: a sentence may open with one ("Anthropic received ...")
+        known = frozenset().union(*(known_names(c.text) for c, _ in ranked))
+        return [s for s in scored if not self.problems(question, s, idf, sentences[s.chunk.id], known)]
 
     def problems(self, question: str, scored: ScoredSentence, idf: dict[str, float],
-                 chunk_sentences: list[Sentence] | None = None) -> list[str]:
-        """Why the answer span of ``scored`` cannot answer ``question`` (empty: nothing visibly missing)."""
+                 chunk_sentences: list[Sentence] | None = None, known: frozenset[str] | None = None) -> list[str]:
+        """Why the answer span of ``scored`` cannot answer ``question`` (empty: nothing visibly missing).
+        ``known``: names the retrieved passages use (default: those of the span's own passage)."""
         span = self.answer_span(scored, chunk_sentences)
         c = scored.chunk
         a, b = paragraph(c.text, span.start_char - c.start_char, span.end_char - c.start_char)
         never_seen = self.index.unseen_idf
         unknown = {t for t, v in idf.items() if v >= never_seen - 1e-9}
-        return unmet(question, span.text, c.text[a:b], entity_weight(idf), unknown)
+        asked = entity_weight(idf)
+
+        def weight(word: str) -> float:  # a name of the question, or one of the span (looked up)
+            t = stem(word)
+            return asked(word) if t in idf else max(0.0, self.index.idf([t])[t] - COMMON_IDF)
+
+        return unmet(question, span.text, c.text[a:b], weight, unknown,
+                     known_names(c.text) if known is None else known)
 
     def answer_span(self, best: ScoredSentence, chunk_sentences: list[Sentence] | None = None) -> Span:
         """The answer span a scored sentence gives: the sentence, with its antecedent when it points back."""

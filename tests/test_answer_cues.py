@@ -8,7 +8,17 @@ from indexer.schema import Chunk, Sentence, Span
 from indexer.sentences import paragraph
 from indexer.text import contains_answer, normalize_answer
 from retriever.answer import ScoredSentence, SpanConfig, answer_sentences, novelty
-from retriever.cues import entity_coverage, new_names, question_entities, question_type, type_match, unmet
+from retriever.cues import (
+    entity_coverage,
+    is_heading,
+    known_names,
+    new_names,
+    question_entities,
+    question_type,
+    table_question,
+    type_match,
+    unmet,
+)
 from retriever.short import short_answer, short_offsets
 
 
@@ -26,6 +36,7 @@ from retriever.short import short_answer, short_offsets
     ("Which cloud company is its partner?", "name"),
     ("What did the company say?", None),
     ("What is xAI valued at?", "money"),
+    ("How does the podcast sum up the deals?", None),  # "sum up" is no amount
     ("Why are smaller players shut out?", None),
 ])
 def test_question_type(question, kind):
@@ -40,6 +51,14 @@ def test_type_match_wants_a_new_name_for_who_questions():
     assert type_match("money", "It cost $8 billion.", "") == 1.0
     assert type_match("money", "It cost a lot.", "") == 0.0
     assert type_match(None, "anything", "") == 0.5
+    # a sentence may open with a name: it counts when the passages use it as one elsewhere
+    assert type_match("name", "Anthropic, for instance, got $8 billion.", "Who got money?") == 0.0
+    assert type_match("name", "Anthropic, for instance, got $8 billion.", "Who got money?",
+                      frozenset({"anthropic"})) == 1.0
+    assert known_names("| Anthropic | Amazon |. Investors left.") == {"anthropic", "amazon"}
+    # relative dates are dates
+    assert type_match("date", "Deals will come in the coming quarters.") == 1.0
+    assert type_match("date", "Deals will come soon.") == 0.0
 
 
 def test_question_entities_and_coverage():
@@ -124,6 +143,9 @@ def _weight(word):
     # an amount must be there when an amount is asked for
     ("How much did Google invest in Anthropic?", "Anthropic and Google are making investments.", "",
      ["holds no money"]),
+    # a weightless name in the span is not "another name in its place"
+    ("What does the moat mean in Amodei's view?", "But AI systems could shrink the moat.",
+     "Amodei raised a concern. But AI systems could shrink the moat.", []),
     # a word weightless in the corpus is not required
     ("How much is AI worth to Meta?", "Meta expects $5 billion.", "", []),
     # "how many X" with an X the documents never mention
@@ -135,6 +157,22 @@ def _weight(word):
 def test_unmet(question, span, para, problems):
     unknown = {"employe", "vc"}
     assert unmet(question, span, para or span, _weight, unknown) == problems
+
+
+def test_headings_and_table_questions():
+    assert is_heading("Podcast Appearances") and is_heading("Why This Matters to You")
+    assert not is_heading("That's right.") and not is_heading("| Key Player | OpenAI |")
+    assert not is_heading("Look, we get it") and not is_heading("the race goes on")
+    assert table_question("What is the key trend according to the summary table?")
+    assert table_question("How much did Nvidia put in, in the table?")
+    assert not table_question("Which companies are at the table in these talks?")  # an idiom
+    assert not table_question("Is a merger on the table?")
+    # a question about a table wants a table row; a heading answers nothing but a who-question
+    assert unmet("What purpose does the table give for the deal?", "The deal is for cloud services.", "",
+                 _weight, set()) == ["is no table row"]
+    assert unmet("What is the purpose of the deal?", "Key Deals and Partnerships", "", _weight, set()) == \
+        ["is a heading"]
+    assert unmet("Whose appearances are shown?", "Seth Fiegeman", "", _weight, set()) == []
 
 
 def test_paragraph_joins_wrapped_lines_and_table_rows():
