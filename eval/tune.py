@@ -36,51 +36,45 @@ from eval.metrics import answer_correct, summarize
 from retriever.answer import FEATURES, confidence
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 100) -> tuple[np.ndarray, float]:
-    """Weights and bias of an L2-regularised logistic regression, by Newton's method (IRLS).
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> tuple[np.ndarray, float]:
+    """Weights and bias of an L2-regularised logistic regression (scikit-learn's, the bias not shrunk).
 
     Features are standardised for the fit (so the penalty treats them alike) and the weights
-    mapped back; a constant feature gets weight 0.
+    mapped back; a constant feature gets weight 0. The penalty is ``l2 / 2 * |w|^2`` against the
+    summed log-loss (scikit-learn's ``C`` is ``1 / l2``).
     """
-    n, d = x.shape
+    from sklearn.linear_model import LogisticRegression
+
     mean, std = x.mean(axis=0), x.std(axis=0)
     live = std > 1e-12
     z = np.where(live, (x - mean) / np.where(live, std, 1.0), 0.0)
-    zb = np.hstack([z, np.ones((n, 1))])
-    w = np.zeros(d + 1)
-    reg = np.eye(d + 1) * l2
-    reg[d, d] = 0.0  # the bias is not shrunk
-    for _ in range(iters):
-        p = 1 / (1 + np.exp(-zb @ w))
-        grad = zb.T @ (p - y) + reg @ w
-        hess = (zb * (p * (1 - p))[:, None]).T @ zb + reg + np.eye(d + 1) * 1e-9
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-10:
-            break
-    weights = np.where(live, w[:d] / np.where(live, std, 1.0), 0.0)
-    return weights, float(w[d] - np.sum(weights * mean))
+    model = LogisticRegression(C=1.0 / l2, tol=1e-10, max_iter=10_000).fit(z, y)
+    weights = np.where(live, model.coef_[0] / np.where(live, std, 1.0), 0.0)
+    return weights, float(model.intercept_[0] - np.sum(weights * mean))
 
 
-def fit_ranker(x: np.ndarray, y: np.ndarray, owner: list[int], l2: float = 0.05,
-               iters: int = 3000, step: float = 2.0) -> np.ndarray:
-    """Weights of a conditional logit: per question, softmax over its candidates, maximising the
-    probability of the right ones (L2-regularised, by gradient descent). Only ranking matters here."""
+def fit_ranker(x: np.ndarray, y: np.ndarray, owner: list[int], l2: float = 0.05) -> np.ndarray:
+    """Weights of a conditional logit: per question, a softmax over its candidates; maximises the mean
+    log-probability of the right ones, L2-regularised (``l2 / 2 * |w|^2``), with SciPy's L-BFGS.
+    Questions without a right candidate carry no information and are left out."""
+    from scipy.optimize import minimize
+    from scipy.special import logsumexp
+
     owner_a = np.asarray(owner)
     groups = [np.flatnonzero(owner_a == g) for g in sorted(set(owner)) if y[owner_a == g].any()]
-    w = np.zeros(x.shape[1])
-    for _ in range(iters):
-        grad = l2 * w
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad = 0.5 * l2 * w @ w, l2 * w
         for rows in groups:
-            xg, yg = x[rows], y[rows]
+            xg, right = x[rows], y[rows] > 0
             s = xg @ w
-            p = np.exp(s - s.max())
-            p /= p.sum()
-            q = p * yg
-            q /= q.sum()
-            grad -= xg.T @ (q - p) / len(groups)
-        w -= step * grad
-    return w
+            value -= (logsumexp(s[right]) - logsumexp(s)) / len(groups)
+            p = np.exp(s - logsumexp(s))
+            q = np.where(right, np.exp(s - logsumexp(s[right])), 0.0)
+            grad = grad - xg.T @ (q - p) / len(groups)
+        return value, grad
+
+    return minimize(loss, np.zeros(x.shape[1]), jac=True, method="L-BFGS-B", options={"gtol": 1e-10}).x
 
 
 def choose_threshold(confs: list[float], answerable: list[bool], max_false: float) -> float:

@@ -149,3 +149,25 @@ def test_tuning_threshold_and_logistic_fit():
     x = np.array([[0.0], [0.2], [0.4], [0.6], [0.8], [1.0]])
     w, b = fit_logistic(x, np.array([0, 0, 1, 0, 1, 1.0]), l2=0.1)
     assert w[0] > 0 and -b / w[0] == pytest.approx(0.5, abs=0.15)
+
+
+def test_ranker_fit_prefers_the_feature_that_marks_the_right_candidate():
+    import numpy as np
+
+    from eval.tune import fit_ranker
+
+    # three questions, three candidates each; feature 0 is high on the right one, feature 1 is noise
+    x = np.array([[0.9, 0.1], [0.2, 0.8], [0.1, 0.5],
+                  [0.8, 0.4], [0.3, 0.9], [0.2, 0.2],
+                  [0.7, 0.6], [0.1, 0.3], [0.4, 0.7]])
+    y = np.array([1, 0, 0, 1, 0, 0, 1, 0, 0.0])
+    owner = [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    w = fit_ranker(x, y, owner, l2=0.05)
+    assert w[0] > 0 > w[1]
+    for g in range(3):  # each question's right candidate scores highest
+        rows = [i for i, o in enumerate(owner) if o == g]
+        assert max(rows, key=lambda i: x[i] @ w) == rows[0]
+    # a stronger penalty shrinks the weights; a question with no right candidate changes nothing
+    assert np.abs(fit_ranker(x, y, owner, l2=5.0)).sum() < np.abs(w).sum()
+    x4, y4 = np.vstack([x, [[0.5, 0.5], [0.9, 0.9]]]), np.concatenate([y, [0, 0]])
+    assert np.allclose(fit_ranker(x4, y4, owner + [3, 3], l2=0.05), w)
