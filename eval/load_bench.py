@@ -42,6 +42,25 @@ def percentile(values: list[float], q: float) -> float:
     return s[max(0, min(len(s) - 1, round(q / 100 * len(s) + 0.5) - 1))]
 
 
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
+    """Status, body and whether the server closes the connection, of one HTTP/1.1 response with a
+    Content-Length (what uvicorn sends for JSON)."""
+    status_line = await reader.readline()
+    if not status_line:
+        raise ConnectionError("the server closed the connection")
+    length, close = 0, False
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        name = name.strip().lower()
+        if name == "content-length":
+            length = int(value)
+        elif name == "connection" and value.strip().lower() == "close":
+            close = True
+        elif name == "transfer-encoding":
+            raise ConnectionError(f"unexpected transfer-encoding {value.strip()}")
+    return int(status_line.split()[1]), await reader.readexactly(length), close
+
+
 class Connection:
     """One keep-alive HTTP/1.1 connection speaking just enough HTTP for POST /ask (cheap on the CPU, which
     matters when the client shares the machine with the server; ``--client httpx`` uses httpx instead)."""
@@ -59,19 +78,10 @@ class Connection:
         head = (f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nContent-Type: application/json\r\n"
                 f"Content-Length: {len(body)}\r\n{self.extra}\r\n")
         self.writer.write(head.encode() + body)
-        status_line = await self.reader.readline()
-        length, close = 0, False
-        while (line := await self.reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.decode("latin-1").partition(":")
-            name = name.strip().lower()
-            if name == "content-length":
-                length = int(value)
-            elif name == "connection" and value.strip().lower() == "close":
-                close = True
-        data = await self.reader.readexactly(length)
+        status, data, close = await read_response(self.reader)
         if close:
             await self.close()
-        return int(status_line.split()[1]), data
+        return status, data
 
     async def close(self) -> None:
         if self.writer is not None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from eval.load_bench import percentile, process_tree, seeds_index, start_server
+from eval.load_bench import percentile, process_tree, read_response, seeds_index, start_server
 
 QUESTIONS = [
     "How much will big tech spend on AI data centers this year?", "Who is the CEO of Anthropic?",
@@ -109,23 +109,10 @@ class Connection:
         if body is not None:
             head += f"Content-Type: {kind.content_type}\r\nContent-Length: {len(body)}\r\n"
         self.writer.write(head.encode() + b"\r\n" + (body or b""))
-        status_line = await self.reader.readline()
-        if not status_line:
-            raise ConnectionError("the server closed the connection")
-        length, close = 0, False
-        while (line := await self.reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.decode("latin-1").partition(":")
-            name = name.strip().lower()
-            if name == "content-length":
-                length = int(value)
-            elif name == "connection" and value.strip().lower() == "close":
-                close = True
-            elif name == "transfer-encoding":
-                raise ConnectionError(f"unexpected transfer-encoding {value.strip()}")
-        await self.reader.readexactly(length)
+        status, _, close = await read_response(self.reader)
         if close:
             await self.close()
-        return int(status_line.split()[1])
+        return status
 
     async def close(self) -> None:
         if self.writer is not None:
