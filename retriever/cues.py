@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from indexer.text import STOPWORDS, terms, words
+from indexer.text import STOPWORDS, stem, term_set, terms, words
 
 _MONEY = re.compile(r"[$€£¥]\s?\d|\d\s?(?:bn|billion|million|trillion|thousand)\b|\b\d+(?:\.\d+)?\s?[BMK]\b", re.I)
 _PERCENT = re.compile(r"\d\s?%|\bper ?cent\b", re.I)
@@ -156,6 +156,58 @@ def is_heading(text: str) -> bool:
     return bool(ws) and sum(bool(_TITLE_WORD.match(w)) for w in ws) >= 0.75 * len(ws)
 
 
+# The thing a question asks about, by the shape of the question (no word lists of topics):
+# "what is/was [the] [Name's] X [of|in ... | ?]" (X: one or two plain words, the last its head),
+# "where/when/how ... did Name VERB its/the X?" (the object of the verb), and
+# "who VERBed Name?" (the relation itself: founded, acquired).
+_CAP = r"(?:[A-Z][\w-]*|[a-z]+[A-Z][\w-]*)"  # a capitalised word, or one with inner capitals (xAI)
+_POSSESSOR = rf"(?:(?:{_CAP}\s+)*{_CAP}[’']s\s+)?"
+_PLAIN = r"[a-z][a-z-]*"
+_SUBJECT_FOCUS = re.compile(
+    rf"^(?:what|which|who|how much|how many|how large|how big)\s+(?:is|was|are|were)\s+(?:the\s+|an?\s+)?"
+    rf"{_POSSESSOR}((?:{_PLAIN}\s+)?{_PLAIN})(?=\s+(?:of|in|at|for|on|among|last|next|according)\b|\s*\?|\s*$)")
+_OBJECT_FOCUS = re.compile(
+    rf"^(?:where|when|how|why|what|which)\b[^?]*?\b{_AUX}\s+(?:{_CAP}\s+)+{_PLAIN}\s+"
+    rf"(?:its|the|a|an|their|his|her)\s+((?:{_PLAIN}\s+){{0,2}}{_PLAIN})"
+    r"(?=\s*\?|\s+(?:in|at|on|for|from|with|by|to|of)\b)")
+_RELATION_FOCUS = re.compile(rf"^who\s+([a-z]+ed)\s+(?:{_CAP}\s*)+\?")
+
+
+@lru_cache(maxsize=4096)
+def asked_property(question: str) -> tuple[str, ...]:
+    """The words naming what the question asks about, when its shape shows it; the last is the head."""
+    q = question.strip()
+    q = q[:1].lower() + q[1:]
+    for pattern in (_SUBJECT_FOCUS, _OBJECT_FOCUS, _RELATION_FOCUS):
+        m = pattern.search(q)
+        if m:
+            ws = tuple(w for w in m.group(1).split())
+            if ws and ws[-1] not in STOPWORDS:
+                return ws
+    return ()
+
+
+_ACRONYM = re.compile(r"\b[A-Z]{2,6}s?\b")
+
+
+def _mentions(word: str, have: frozenset[str]) -> bool:
+    t = stem(word)
+    return t in have or (len(t) >= 5 and any(h[:5] == t[:5] for h in have))
+
+
+def states(words_: tuple[str, ...], text: str) -> bool:
+    """Whether ``text`` mentions the head of ``words_`` (the last) and the word before it (a compound
+    or a modified noun: "market share", "data center", "key trend"): each by its stem or a word sharing
+    its first five letters (found/founder, describe/description); or an acronym the words' initials
+    begin ("chief executive": CEO)."""
+    wanted = [w for w in words_[-2:] if w not in STOPWORDS]
+    have = term_set(text)
+    if all(_mentions(w, have) for w in wanted):
+        return True
+    initials = "".join(w[0] for w in words_).upper()
+    return len(initials) >= 2 and any(m.group().startswith(initials) for m in _ACRONYM.finditer(text))
+
+
 # Answer kinds a span must visibly hold; "place" is not among them ("where" often asks for a
 # situation, not a map location) and neither are untyped questions.
 HARD_KINDS = frozenset({"money", "percent", "number", "duration", "date", "name"})
@@ -206,6 +258,9 @@ def unmet(question: str, span: str, paragraph: str, weight, unknown: set[str],
         problems.append("is no table row")
     if qtype != "name" and is_heading(span):
         problems.append("is a heading")
+    focus = asked_property(question)
+    if focus and not states(focus, paragraph):
+        problems.append(f"does not mention {' '.join(focus[-2:])}")
     m = _HOW_MANY.search(question)
     if m and terms(m.group(1)) and terms(m.group(1))[0] in unknown:
         problems.append(f"the documents never mention {m.group(1)}")

@@ -9,12 +9,14 @@ from indexer.sentences import paragraph
 from indexer.text import contains_answer, normalize_answer
 from retriever.answer import ScoredSentence, SpanConfig, answer_sentences, novelty
 from retriever.cues import (
+    asked_property,
     entity_coverage,
     is_heading,
     known_names,
     new_names,
     question_entities,
     question_type,
+    states,
     table_question,
     type_match,
     unmet,
@@ -153,10 +155,49 @@ def _weight(word):
      ["the documents never mention employees"]),
     # an acronym the documents never use may be spelled out there
     ("What do VC investors discuss?", "Venture capitalists discuss uncertainty.", "", []),
+    # the property asked about must be stated: naming the company is not stating its market share
+    ("What is Meta's market share in search?", "Meta builds search tools.", "", ["does not mention market share"]),
+    ("What is Meta's market share in search?", "Meta holds 12% of the search market, a small share.", "", []),
+    # ... in the span or its paragraph (a table's header names the column)
+    ("What is the purpose of the Oracle deal?", "| Oracle | Cloud capacity |",
+     "| Company | Purpose |\n| Oracle | Cloud capacity |", []),
+    ("What was Oracle's revenue last quarter?", "| Oracle | Cloud capacity ($5B) |",
+     "| Company | Purpose |\n| Oracle | Cloud capacity ($5B) |", ["does not mention revenue"]),
+    # a past event asked about must be stated, by the verb or a word of its family (founder)
+    ("Who founded Acme?", "| Rivals | Acme, Globex |", "", ["does not mention founded"]),
+    ("Who founded Acme?", "Acme's founder, Jane Roe, left.", "", []),
+    # a title's acronym states it ("chief executive": CEO)
+    ("Who is the chief executive of Acme?", "Acme CEO Jane Roe spoke.", "", []),
 ])
 def test_unmet(question, span, para, problems):
     unknown = {"employe", "vc"}
     assert unmet(question, span, para or span, _weight, unknown) == problems
+
+
+@pytest.mark.parametrize(("question", "focus"), [
+    ("What is OpenAI's market share in the chatbot market?", ("market", "share")),
+    ("What was Big Tech's revenue last quarter?", ("revenue",)),
+    ("What is the capital of France?", ("capital",)),
+    ("Who is the chief executive of Acme?", ("chief", "executive")),
+    ("Where is Acme building its next data center?", ("next", "data", "center")),
+    ("When did Globex sign its cloud deal?", ("cloud", "deal")),
+    ("Who founded xAI?", ("founded",)),
+    # shapes that do not show the property: no check
+    ("Who runs Acme?", ()),  # a present role is stated by a title (CEO), not by the verb
+    ("What is the cloud reborn as?", ()),
+    ("How many people use OpenAI's models every week?", ()),
+    ("Why did people begin to question the idea?", ()),
+])
+def test_asked_property(question, focus):
+    assert asked_property(question) == focus
+
+
+def test_states_by_stem_family_and_acronym():
+    assert states(("market", "share"), "Its share of the market grew.")
+    assert not states(("market", "share"), "The market grew.")  # the modifier alone is not the property
+    assert states(("description",), "He described it as a moat.")
+    assert states(("chief", "executive"), "Acme CEO Jane Roe")
+    assert not states(("revenue",), "| Acme | $5B |")
 
 
 def test_headings_and_table_questions():
@@ -171,7 +212,8 @@ def test_headings_and_table_questions():
     assert unmet("What purpose does the table give for the deal?", "The deal is for cloud services.", "",
                  _weight, set()) == ["is no table row"]
     assert unmet("What is the purpose of the deal?", "Key Deals and Partnerships", "", _weight, set()) == \
-        ["is a heading"]
+        ["is a heading", "does not mention purpose"]
+    assert unmet("Why was the deal made?", "Key Deals and Partnerships", "", _weight, set()) == ["is a heading"]
     assert unmet("Whose appearances are shown?", "Seth Fiegeman", "", _weight, set()) == []
 
 
