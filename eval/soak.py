@@ -5,7 +5,8 @@ for S seconds (default 60; also bounded by --max-requests): questions, health, d
 the page, and malformed ones (blank, over-long, bad k, not JSON, oversized, unknown fields, wrong
 method, unknown paths, traversal attempts). Every response must have the status its kind expects;
 a 5xx, a dropped connection or an unexpected status is a failure (exit status 1). The server's
-resident memory (RSS, from /proc) is sampled every second: start (after a warm-up), end, max.
+resident memory (RSS, from /proc) is sampled every second: start (after a warm-up minute, whose
+requests are judged the same way), end, max.
 
     python -m eval.soak                         # seeds index, real model, 60 s at concurrency 16
     python -m eval.soak --seconds 10 --url http://127.0.0.1:8000 --pid 1234
@@ -237,7 +238,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--concurrency", type=int, default=16)
     p.add_argument("--max-requests", type=int, default=1_000_000, help="stop after this many requests too")
-    p.add_argument("--warm-up", type=float, default=3.0, help="seconds of the same mix before measuring memory")
+    p.add_argument("--warm-up", type=float, default=60.0,
+                   help="seconds of the same mix before the measured run (default 60: a new server's memory "
+                        "grows in its first minute as threads, connections and the model runtime's arena "
+                        "warm up; statuses count in both)")
     p.add_argument("--server-arg", action="append", default=[], help="extra argument for python -m server")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = p.parse_args(argv)
@@ -249,9 +253,12 @@ def main(argv: list[str] | None = None) -> int:
         proc, base = start_server(Path(args.index_dir) if args.index_dir else seeds_index(), args.server_arg)
         pid = proc.pid
     try:
-        if args.warm_up > 0:
-            asyncio.run(soak(base.rstrip("/"), args.warm_up, args.concurrency, args.max_requests, headers, None, 1))
+        warm = None
+        if args.warm_up > 0:  # the same mix, counted too (a 5xx here fails the run), memory not judged
+            warm = asyncio.run(soak(base.rstrip("/"), args.warm_up, args.concurrency, args.max_requests, headers,
+                                    pid, 1))
         result = asyncio.run(soak(base.rstrip("/"), args.seconds, args.concurrency, args.max_requests, headers, pid))
+        result["warm_up"] = warm
     finally:
         if proc is not None:
             proc.terminate()
@@ -261,6 +268,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, indent=1))
     else:
         print(f"server: {base}  ({os.cpu_count()} CPUs, load average {result['load_average']})")
+        if warm is not None:
+            m = warm["rss_mb"] or {}
+            print(f"warm-up: {warm['requests']} requests in {warm['seconds']} s, 5xx: {warm['server_errors']}, "
+                  f"failures: {sum(warm['failures'].values())}; server RSS MB {m.get('start')} -> {m.get('end')}")
+            for what, n in sorted(warm["failures"].items(), key=lambda x: -x[1])[:10]:
+                print(f"  {n} x {what}")
         print(f"{result['requests']} requests in {result['seconds']} s at concurrency {result['concurrency']} "
               f"({result['rps']} req/s, p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms), "
               f"{result['kinds']} kinds of request")
@@ -274,7 +287,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"min {m['min']} ({m['samples']} samples; mean of first quarter {m['first_quarter_mean']}, "
                   f"last quarter {m['last_quarter_mean']})")
             print("  at s: " + ", ".join(f"{t}: {v}" for t, v in m["curve"]))
-    return 1 if result["failures"] or result["server_errors"] else 0
+    bad = [r for r in (warm, result) if r is not None and (r["failures"] or r["server_errors"])]
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":
