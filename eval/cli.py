@@ -40,6 +40,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--index-root", metavar="DIR", default=None,
                    help="where evaluation indexes are kept (default: ~/.cache/quarry/eval)")
     p.add_argument("--model", metavar="PATH", default=None, help="sentence-transformers model folder")
+    p.add_argument("--query-encoder", choices=("torch", "onnx"), default="torch",
+                   help="embed questions with the model (torch, the reference; default) or with the index's "
+                        "ONNX export, as ask and the server do")
     p.add_argument("-k", type=int, default=K, help=f"passages per question (default {K})")
     p.add_argument("--json", metavar="PATH", default=None, help="also write the figures (and per question) as JSON")
     p.add_argument("--failures", action="store_true", help="list the questions the --floors-on config got wrong")
@@ -96,13 +99,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: no {args.split} questions in {args.gold}", file=sys.stderr)
             return 1
         runs = run(configs, questions, corpus, Path(args.index_root) if args.index_root else cache_dir() / "eval",
-                   SentenceTransformerEncoder(args.model), k=args.k)
+                   SentenceTransformerEncoder(args.model), k=args.k, query_encoder=args.query_encoder)
     except (GoldError, QuarryError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     n_un = sum(not q.answerable for q in questions)
     print(f"{args.gold} split={args.split}: {len(questions)} questions ({len(questions) - n_un} answerable, "
-          f"{n_un} unanswerable), corpus {corpus}\n")
+          f"{n_un} unanswerable), corpus {corpus}, questions embedded by {args.query_encoder}\n")
     print(markdown_table(runs))
     primary = next((r for r in runs if r.config.name == args.floors_on), None)
     if args.failures and primary is not None:

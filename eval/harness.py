@@ -125,15 +125,22 @@ def index_for(settings: ChunkerSettings, corpus: str | os.PathLike, root: str | 
 
 
 def run(configs: Sequence[EvalConfig], questions: Sequence[GoldQuestion], corpus: str | os.PathLike,
-        index_root: str | os.PathLike, encoder: Encoder, k: int = K) -> list[ConfigRun]:
-    """Every configuration over every question; indexes are shared between equal chunker settings."""
+        index_root: str | os.PathLike, encoder: Encoder, k: int = K, query_encoder: str = "torch") -> list[ConfigRun]:
+    """Every configuration over every question; indexes are shared between equal chunker settings.
+
+    ``encoder`` embeds the documents; questions are embedded by it too (``query_encoder="torch"``, the
+    reference) or by each index's verified ONNX export (``"onnx"``: what ``ask`` and the server use)."""
+    from retriever.index import Index
     from retriever.pipeline import Retriever
+    from retriever.query_encoder import onnx_encoder
 
     opened: dict[ChunkerSettings, Retriever] = {}
     runs = []
     for c in configs:
         if c.chunker not in opened:
-            opened[c.chunker] = Retriever.open(index_for(c.chunker, corpus, index_root, encoder), encoder=encoder)
+            index_dir = index_for(c.chunker, corpus, index_root, encoder)
+            questions_by = encoder if query_encoder == "torch" else onnx_encoder(Index(index_dir))
+            opened[c.chunker] = Retriever.open(index_dir, encoder=questions_by)
         records = evaluate(opened[c.chunker].with_config(**c.changes), questions, k=k)
         runs.append(ConfigRun(c, records, summarize([r.outcome for r in records])))
     for r in opened.values():
