@@ -61,6 +61,12 @@ def listen(host: str, port: int, n: int, backlog: int = 2048) -> list[socket.soc
     family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
                                                          proto=socket.IPPROTO_TCP)[0]
     shared = not hasattr(socket, "SO_REUSEPORT")
+    if not shared and port:
+        # SO_REUSEPORT would let these sockets join another server's on the same port (same user) and
+        # split its connections: first make sure nothing listens there (a plain bind then fails)
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
     sockets: list[socket.socket] = []
     try:
         for _ in range(1 if shared else n):

@@ -104,3 +104,17 @@ def test_a_missing_index_stops_the_workers_before_they_start(tmp_path):
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 1 and len(lines) == 1, r.stderr
     assert lines[0].startswith(f"error: cannot serve {tmp_path / 'nothing'}") and "no index at" in lines[0]
+
+
+def test_a_second_server_cannot_join_the_port_of_a_running_one(tiny_corpus, tmp_path):
+    """SO_REUSEPORT must not let a second server (same user) share a port and split the connections."""
+    index_dir = tiny_index(tiny_corpus, tmp_path / "idx")
+    with server_process(index_dir, "--workers", "2") as (_, url):
+        port = int(url.rsplit(":", 1)[1])
+        r = subprocess.run([sys.executable, "-m", "tests.fake_cli", "server", "--index-dir", str(index_dir),
+                            "--port", str(port), "--workers", "2"], cwd=ROOT, capture_output=True, text=True,
+                           timeout=120)
+        assert r.returncode == 1 and f"error: cannot listen on 127.0.0.1:{port}" in r.stderr, r.stderr
+        with httpx.Client(base_url=url, timeout=30) as c:  # the first server still answers
+            assert c.get("/health").status_code == 200
+
