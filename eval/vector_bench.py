@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from eval.scale_bench import MemorySampler
+from eval.scale_bench import MemorySampler, rss_mb
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +59,10 @@ def synthetic(n: int, dim: int = 384, seed: int = 0, clusters: int = 1024, sub: 
     return out
 
 
-def rss(key: str = "RssAnon") -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+def rss() -> float:
+    """Anonymous resident memory of this process in MB (what an index read into RAM adds; a mapped file
+    shows in RssFile instead)."""
+    return rss_mb("RssAnon")
 
 
 def recall_at(found: np.ndarray, truth: np.ndarray, k: int = 10) -> float:

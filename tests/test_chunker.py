@@ -11,6 +11,17 @@ from indexer.sentences import split_sentences
 from indexer.text import LineIndex
 
 
+def assert_visible_text_covered(text, chunks) -> None:
+    """Every visible character of ``text`` is inside some chunk."""
+    covered = [False] * len(text)
+    for c in chunks:
+        for i in range(c.start_char, c.end_char):
+            covered[i] = True
+    for i, ch in enumerate(text):
+        if not (ch.isspace() or ch in "\ufeff\u200b"):
+            assert covered[i], f"character {i} ({ch!r}) is in no chunk"
+
+
 def test_sentences_exact_offsets():
     text = "First one. Second one!\n| a | b |\r\nThird?  \n\n  Last"
     spans = split_sentences(text)
@@ -79,15 +90,10 @@ def test_chunk_invariants(text, cfg):
         assert a.end_char <= b.start_char
     assert all(len(s.text) <= cfg.max_sentence_chars for s in sentences)
     # full coverage: every visible character is in some sentence and some chunk
-    covered = [False] * len(text)
     for c in chunks:
         assert len(c.text) <= cfg.max_chars
         assert c.text == text[sentences[c.first_sentence].start_char:sentences[c.last_sentence].end_char]
-        for i in range(c.start_char, c.end_char):
-            covered[i] = True
-    for i, ch in enumerate(text):
-        if not (ch.isspace() or ch in "\ufeff\u200b"):
-            assert covered[i], f"character {i} ({ch!r}) is in no chunk"
+    assert_visible_text_covered(text, chunks)
     # chunks advance and overlap by at most the configured number of sentences
     for a, b in zip(chunks, chunks[1:]):
         assert a.first_sentence < b.first_sentence
@@ -179,16 +185,11 @@ def test_fixed_chunk_invariants(text, size, overlap):
     cfg = ChunkerSettings(max_chars=size, strategy="fixed", overlap_chars=overlap)
     sentences, chunks = chunk_text(text, "doc.txt", cfg)
     lines = LineIndex(text)
-    covered = [False] * len(text)
     for c in chunks:
         assert 0 < len(c.text) <= size and text[c.start_char:c.end_char] == c.text
         assert (c.start_line, c.end_line) == (lines.line_of(c.start_char), lines.line_of(c.end_char - 1))
         for s in sentences[c.first_sentence:c.last_sentence + 1]:
             assert c.start_char <= s.start_char and s.end_char <= c.end_char
-        for i in range(c.start_char, c.end_char):
-            covered[i] = True
-    for i, ch in enumerate(text):
-        if not (ch.isspace() or ch in "\ufeff\u200b"):
-            assert covered[i], f"character {i} ({ch!r}) is in no chunk"
+    assert_visible_text_covered(text, chunks)
     for a, b in zip(chunks, chunks[1:]):
         assert a.start_char < b.start_char
