@@ -113,3 +113,14 @@ def seeds_retriever(request, seeds_index, real_encoder):
 
     index = Index(seeds_index)
     return Retriever(index, real_encoder if request.param == "torch" else onnx_encoder(index))
+
+
+def assert_visible_text_covered(text: str, spans) -> None:
+    """Every visible character of ``text`` lies inside some span (sentences or chunks)."""
+    covered = [False] * len(text)
+    for span in spans:
+        for i in range(span.start_char, span.end_char):
+            covered[i] = True
+    for i, ch in enumerate(text):
+        if not (ch.isspace() or ch in "\ufeff\u200b"):
+            assert covered[i], f"character {i} ({ch!r}) is in no span"

@@ -9,17 +9,7 @@ from indexer.chunker import ChunkerSettings, chunk_regions, chunk_text
 from indexer.formats.layout import Region
 from indexer.sentences import split_sentences
 from indexer.text import LineIndex
-
-
-def assert_visible_text_covered(text, chunks) -> None:
-    """Every visible character of ``text`` is inside some chunk."""
-    covered = [False] * len(text)
-    for c in chunks:
-        for i in range(c.start_char, c.end_char):
-            covered[i] = True
-    for i, ch in enumerate(text):
-        if not (ch.isspace() or ch in "\ufeff\u200b"):
-            assert covered[i], f"character {i} ({ch!r}) is in no chunk"
+from tests.conftest import assert_visible_text_covered
 
 
 def test_sentences_exact_offsets():
@@ -130,10 +120,7 @@ def test_region_chunk_invariants(case):
         first, last = sentences[c.first_sentence], sentences[c.last_sentence]
         assert c.text == text[first.start_char:last.end_char]
         assert first.page == last.page == c.page  # a chunk never spans two regions
-    covered = [False] * len(text)
-    for c in chunks:
-        covered[c.start_char:c.end_char] = [True] * len(c.text)
-    assert all(covered[i] for i, ch in enumerate(text) if not (ch.isspace() or ch in "\ufeff\u200b"))
+    assert_visible_text_covered(text, chunks)
     for a, b in zip(chunks, chunks[1:]):
         assert a.first_sentence < b.first_sentence <= a.last_sentence + 1
         if a.page != b.page:

@@ -21,7 +21,7 @@ from indexer.sources import SourceFile
 from indexer.store import MANIFEST, IndexStore
 from retriever.index import Index
 from retriever.pipeline import Retriever
-from tests.conftest import FakeEncoder, write_corpus
+from tests.conftest import FakeEncoder, assert_visible_text_covered, write_corpus
 from tests.test_chunker import chunker_settings, texts
 
 
@@ -65,13 +65,9 @@ def test_chunk_stream_keeps_the_contract_with_long_lines(text, cfg, window, seed
     assert [c.id for c in chunks] == list(range(len(chunks)))
     for a, b in zip(sentences, sentences[1:]):
         assert a.end_char <= b.start_char
-    covered = [False] * len(text)
     for s in sentences:
         assert text[s.start_char:s.end_char] == s.text and len(s.text) <= cfg.max_sentence_chars
-        for i in range(s.start_char, s.end_char):
-            covered[i] = True
-    for i, ch in enumerate(text):
-        assert covered[i] or ch.isspace() or ch in "\ufeff\u200b"
+    assert_visible_text_covered(text, sentences)
     for c in chunks:
         assert text[c.start_char:c.end_char] == c.text and len(c.text) <= cfg.max_chars
         assert c.start_char == sentences[c.first_sentence].start_char
