@@ -52,25 +52,25 @@ class SpanConfig:
     """Ranking weights (``w_*``, summing to 1), answerability weights (``a_*``) and the threshold."""
 
     # fitted on the dev split of eval/gold/seeds.jsonl by `python -m eval.tune` (see eval/tune.py)
-    w_dense: float = 0.5701
-    w_lexical: float = 0.6917
+    w_dense: float = 0.5426
+    w_lexical: float = 0.6863
     w_passage: float = 0.0
-    w_type: float = 0.0391
+    w_type: float = 0.0637
     w_entities: float = 0.0
-    w_novelty: float = -0.3911
+    w_novelty: float = -0.3732
     w_topical: float = 0.0
-    w_context: float = 0.0903
+    w_context: float = 0.0807
     # confidence = sigmoid(a_bias + sum of a_f * feature f)
-    a_dense: float = 6.3094
-    a_lexical: float = 5.1449
+    a_dense: float = 4.539
+    a_lexical: float = 5.0635
     a_passage: float = 0.0
     a_type: float = 0.0
-    a_entities: float = 4.1506
-    a_novelty: float = 0.2138
+    a_entities: float = 4.6162
+    a_novelty: float = 0.6337
     a_topical: float = 0.0
-    a_context: float = -0.0842
-    a_bias: float = -8.1713
-    abstain_below: float = 0.021
+    a_context: float = -1.0758
+    a_bias: float = -7.65
+    abstain_below: float = 0.0158
     # abstain outright when no passage of the corpus is this close to the question (cosine)
     min_topical: float = 0.1345
     # sentences each side (same passage) whose names count for "entities"; None: the whole passage

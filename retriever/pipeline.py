@@ -40,12 +40,12 @@ class RetrieverConfig:
     mode: str = "hybrid"  # lexical | dense | hybrid
     fusion: str = "rrf"  # rrf | score
     rrf_k: float = 30.0  # rrf_k, dense_weight, rerank_weight: tuned on the dev split (python -m eval.tune --grid)
-    dense_weight: float = 1.5  # relative to lexical (1.0) in the fusion
+    dense_weight: float = 0.7  # relative to lexical (1.0) in the fusion
     candidates: int = 50  # taken from each retriever before fusion
     span_passages: int = 8  # passages whose sentences compete for the answer
     answer: bool = True  # pick an answer span (False: passages only)
     rerank: bool = True  # re-order passages by their best sentence's score
-    rerank_weight: float = 0.3  # share of the sentence score in the re-ranked passage score
+    rerank_weight: float = 0.5  # share of the sentence score in the re-ranked passage score
     span: SpanConfig = field(default_factory=SpanConfig)
 
     def __post_init__(self) -> None:
