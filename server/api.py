@@ -56,8 +56,11 @@ async def ask(body: AskRequest, request: Request, retriever: Retriever = Depends
                 responses={409: {"model": Problem, "description": "the index on disk cannot be opened: "
                                                                   "the one served keeps serving"}},
                 summary="Switch to the index on disk now if it was rebuilt (the server also checks every few seconds)")
-async def reload(live: LiveIndex = Depends(get_live)) -> dict:
+async def reload(request: Request, live: LiveIndex = Depends(get_live)) -> dict:
     outcome = await live.reload(force=True)
+    tell_workers = getattr(request.app.state, "tell_workers", None)
+    if tell_workers is not None:  # --workers N: the others check too (server/workers.py)
+        tell_workers()
     if outcome.error is not None:
         raise HTTPException(409, outcome.error)
     return {"reloaded": outcome.reloaded, "version": outcome.version, "previous": outcome.previous}

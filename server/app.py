@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from retriever.pipeline import Retriever
-from server import api, errors
+from server import api, errors, workers
 from server.deps import open_retriever
 from server.limits import BodyLimit
 from server.live import LiveIndex
@@ -29,9 +29,11 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 
 def create_app(settings: Settings | None = None,
-               load: Callable[[Settings], Retriever] = open_retriever) -> FastAPI:
+               load: Callable[[Settings], Retriever] = open_retriever, worker: bool = False) -> FastAPI:
     """The app; ``load(settings)`` opens the index in the lifespan, and again for each rebuilt index it
-    switches to (server/live.py). ``uvicorn --factory server.app:create_app`` works."""
+    switches to (server/live.py). ``uvicorn --factory server.app:create_app`` works. ``worker``: one of
+    the processes of ``--workers N``, which reloads on the supervisor's signal and passes
+    ``POST /admin/reload`` on to the others (server/workers.py)."""
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
@@ -43,9 +45,13 @@ def create_app(settings: Settings | None = None,
         log.info("serving %s (%d chunks, version %s)", settings.index_dir, live.current.retriever.index.n_chunks,
                  live.current.version)
         watch = asyncio.create_task(live.watch(settings.watch_seconds)) if settings.watch_seconds > 0 else None
+        if worker:
+            workers.on_reload_signal(live)
         try:
             yield
         finally:
+            if worker:
+                workers.ignore_reload_signal()
             if watch is not None:
                 watch.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -56,6 +62,7 @@ def create_app(settings: Settings | None = None,
                          description="Extractive, cited answers from a folder of documents. "
                                      "Every span is a verbatim slice: `document[start_char:end_char] == text`.")
     app.state.settings = settings
+    app.state.tell_workers = workers.tell_workers if worker else None
     errors.install(app)
     app.include_router(api.public)
     app.include_router(api.protected)
@@ -75,4 +82,4 @@ def worker_app() -> FastAPI:
     settings = Settings.from_env(**spec["settings"])
     setup_logging(spec["log_level"])
     set_model_threads(settings.threads)
-    return create_app(settings, load=loader(spec["load"]))
+    return create_app(settings, load=loader(spec["load"]), worker=True)

@@ -6,17 +6,22 @@ the same port with SO_REUSEPORT, so the kernel spreads new connections over the 
 one shared socket, whichever worker wakes first accepts every connection waiting, and keep-alive
 clients then stay on it: measured with 32 clients and 2 workers, one worker got 75 to 93% of the work.)
 uvicorn's supervisor restarts a worker that dies, on its own socket, and stops all of them on SIGINT or
-SIGTERM. Each worker watches the index for rebuilds itself (``--watch``); ``POST /admin/reload`` reaches
-one of them and the others switch at their next check.
+SIGTERM. Each worker watches the index for rebuilds itself (``--watch``). ``POST /admin/reload`` reaches
+one of them, which switches and then sends the supervisor SIGUSR1; the supervisor passes the signal on
+to every worker, and each checks the index at once (a worker still starting ignores it: it is opening
+the index on disk anyway).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
 import json
 import logging
 import multiprocessing
 import os
+import signal
 import socket
 import sys
 from collections.abc import Callable
@@ -28,6 +33,37 @@ log = logging.getLogger("server")
 
 WORKER_ENV = "QUARRY_SERVER_WORKER"
 OPEN_RETRIEVER = "server.deps:open_retriever"
+RELOAD_SIGNAL = signal.SIGUSR1  # worker -> supervisor: reload asked; supervisor -> workers: check now
+_reloads: set[asyncio.Task] = set()  # running reloads the signal started (a task needs a reference)
+
+
+def tell_workers() -> bool:
+    """From a worker: ask the supervisor to have every worker check the index now. False when this process
+    is not a worker of a running supervisor (its parent changed: the supervisor is gone)."""
+    supervisor = json.loads(os.environ.get(WORKER_ENV, "{}")).get("supervisor")
+    if supervisor is None or os.getppid() != supervisor:
+        return False
+    os.kill(supervisor, RELOAD_SIGNAL)
+    return True
+
+
+def on_reload_signal(live) -> None:
+    """In a worker's event loop: on RELOAD_SIGNAL, switch to the index on disk if it changed."""
+    loop = asyncio.get_running_loop()
+
+    def reload() -> None:
+        task = loop.create_task(live.reload(force=True))
+        _reloads.add(task)
+        task.add_done_callback(_reloads.discard)
+
+    loop.add_signal_handler(RELOAD_SIGNAL, reload)
+
+
+def ignore_reload_signal() -> None:
+    """On shutdown: a late signal must not stop the worker (its default action would)."""
+    with contextlib.suppress(RuntimeError, ValueError):
+        asyncio.get_running_loop().remove_signal_handler(RELOAD_SIGNAL)
+    signal.signal(RELOAD_SIGNAL, signal.SIG_IGN)
 
 
 def loader(name: str) -> Callable:
@@ -95,7 +131,8 @@ def serve_workers(settings, workers: int, log_level: str = "info", load: str = O
     from uvicorn.supervisors import Multiprocess
     from uvicorn.supervisors.multiprocess import Process
 
-    os.environ[WORKER_ENV] = json.dumps({"settings": settings.to_dict(), "log_level": log_level, "load": load})
+    os.environ[WORKER_ENV] = json.dumps({"settings": settings.to_dict(), "log_level": log_level, "load": load,
+                                         "supervisor": os.getpid()})
     config = uvicorn.Config("server.app:worker_app", factory=True, host=settings.host, port=settings.port,
                             workers=workers, log_level=log_level, access_log=settings.access_log,
                             timeout_graceful_shutdown=5)
@@ -113,8 +150,19 @@ def serve_workers(settings, workers: int, log_level: str = "info", load: str = O
 
         def spawn(self, i: int) -> Process:
             process = Process(self.config, [self.sockets[i]])
-            process.start()
+            # the worker starts with RELOAD_SIGNAL ignored (kept across exec), not with its default action
+            # (exit), until its event loop handles it
+            handler = signal.signal(RELOAD_SIGNAL, signal.SIG_IGN)
+            try:
+                process.start()
+            finally:
+                signal.signal(RELOAD_SIGNAL, handler)
             return process
+
+        def handle_usr1(self) -> None:  # RELOAD_SIGNAL from a worker: every worker checks the index now
+            for process in self.processes:
+                with contextlib.suppress(ProcessLookupError, TypeError):
+                    os.kill(process.pid, RELOAD_SIGNAL)
 
         def init_processes(self) -> None:
             self.processes = [self.spawn(i) for i in range(len(self.sockets))]

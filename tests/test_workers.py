@@ -118,3 +118,31 @@ def test_a_second_server_cannot_join_the_port_of_a_running_one(tiny_corpus, tmp_
         with httpx.Client(base_url=url, timeout=30) as c:  # the first server still answers
             assert c.get("/health").status_code == 200
 
+
+
+def test_admin_reload_switches_every_worker(tiny_corpus, tmp_path):
+    """With the watch off, one POST /admin/reload (reaching one worker) switches all of them."""
+    index_dir = tiny_index(tiny_corpus, tmp_path / "idx")
+    log = tmp_path / "server.log"
+    with server_process(index_dir, "--workers", "2", "--watch", "0", log=log) as (proc, url):
+        workers = workers_of(proc.pid)
+        assert len(workers) == 2, log.read_text()
+        before = versions(url, workers)
+        (tiny_corpus / "animals/cats.txt").write_text("Cats sleep for twenty hours on rainy days.\n")
+        assert build_index(tiny_corpus, index_dir, encoder=FakeEncoder(), progress=False).written
+        time.sleep(1)
+        assert versions(url, workers) == before  # nothing switches on its own
+        with httpx.Client(base_url=url, timeout=30) as c:
+            r = c.post("/admin/reload")
+        assert r.status_code == 200 and r.json()["reloaded"], r.text
+        deadline = time.monotonic() + 10
+        while set((now := versions(url, workers)).values()) & set(before.values()):
+            assert time.monotonic() < deadline, f"a worker still serves the old index: {now}"
+            time.sleep(0.1)
+        assert len(set(now.values())) == 1 and workers_of(proc.pid) == workers  # switched, none restarted
+        # a second reload with nothing new changes nothing and stops nobody
+        with httpx.Client(base_url=url, timeout=30) as c:
+            assert c.post("/admin/reload").json()["reloaded"] is False
+        time.sleep(1)
+        assert versions(url, workers) == now and sorted(workers_of(proc.pid)) == sorted(workers)
+    assert "Traceback" not in log.read_text()
