@@ -143,6 +143,61 @@ def bench_size(base: np.ndarray, queries: np.ndarray, kinds: list[str], ef_value
     return rows
 
 
+def bench_update(base: np.ndarray, queries: np.ndarray, share: float, workdir: Path, k: int = 10,
+                 search_threads: int = 1) -> dict[str, Any]:
+    """An incremental update of an HNSW index as ``build_index`` does it: ``share`` of the chunks (one per
+    document) changed, so their old vectors become tombstones and their new ones are added after the
+    kept ones. Times the full build and the in-place update; recall@10 of the updated index."""
+    import faiss
+
+    from indexer.vectors import (
+        FAISS_IDS,
+        PositionMap,
+        PreviousFaiss,
+        VectorSettings,
+        build_faiss,
+        read_faiss,
+        search_params,
+    )
+
+    n, dim = base.shape
+    settings = VectorSettings(kind="hnsw")
+    (workdir / "old").mkdir(exist_ok=True)
+    (workdir / "new").mkdir(exist_ok=True)
+    old_path, new_path = workdir / "old" / "v.faiss", workdir / "new" / "v.faiss"
+    t = time.perf_counter()
+    info = build_faiss(base, old_path, settings)
+    build_s = time.perf_counter() - t
+    rng = np.random.default_rng(7)
+    changed = np.zeros(n, dtype=bool)
+    changed[rng.choice(n, int(share * n), replace=False)] = True
+    kept = np.flatnonzero(~changed)
+    fresh = synthetic(int(changed.sum()), dim, seed=2)  # the changed chunks' new vectors
+    new = np.concatenate([base[kept], fresh])
+    # runs of kept rows: (old first id, count, new first id), as IndexWriter.copy records them
+    starts = np.flatnonzero(np.diff(np.concatenate([[-2], kept])) != 1)
+    ends = np.concatenate([starts[1:], [len(kept)]])
+    moved = [(int(kept[a]), int(b - a), int(a)) for a, b in zip(starts, ends)]
+    t = time.perf_counter()
+    new_info = build_faiss(new, new_path, settings, previous=PreviousFaiss(old_path, info, n, moved))
+    update_s = time.perf_counter() - t
+    exact = faiss.IndexFlatIP(dim)
+    exact.add(new)
+    _, truth = exact.search(queries, k)
+    del exact
+    index = read_faiss(new_path)
+    positions = PositionMap.read(new_path.parent / FAISS_IDS)
+    faiss.omp_set_num_threads(search_threads)
+    found, lat = _latency(index, queries, k, search_params(index, new_info, selector=positions.selector))
+    row = {"n": n, "changed": int(changed.sum()), "build_s": round(build_s, 1), "update_s": round(update_s, 2),
+           "updated_in_place": bool(new_info.get("updated_in_place")), "removed": new_info.get("removed"),
+           "recall@10": round(recall_at(positions.chunk_ids(found), truth, k), 4), **lat}
+    print(f"n={n:>8} update of {row['changed']} chunks: full build {row['build_s']} s, in place {row['update_s']} s "
+          f"({row['removed']} tombstones), recall@10 after {row['recall@10']:.4f}, p50 {lat['p50_ms']:.3f} ms",
+          flush=True)
+    return row
+
+
 def neighbour_stats(base: np.ndarray, queries: np.ndarray) -> dict[str, float]:
     """How the data looks to a nearest-neighbour search: top-1/top-10 similarity, random pairs."""
     import faiss
@@ -189,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1,
                    help="FAISS threads while searching (default 1: one search per request thread, as a server "
                         "does; more threads on a busy machine make single queries slower)")
+    p.add_argument("--update", type=float, default=None, metavar="SHARE",
+                   help="instead: time an incremental HNSW update with this share of the chunks changed "
+                        "(e.g. 0.01) against a full build, and the recall after it")
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--table", type=Path, default=None, metavar="JSON", help="print a saved run as Markdown and stop")
     args = p.parse_args(argv)
@@ -223,7 +281,13 @@ def main(argv: list[str] | None = None) -> int:
         stats = neighbour_stats(base_all[:n], queries)
         results["stats"][n] = stats
         print(f"n={n}: {stats}", flush=True)
-    if not args.stats_only:
+    if args.update is not None:
+        results["updates"] = []
+        with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+            for n in sizes:
+                results["updates"].append(bench_update(np.ascontiguousarray(base_all[:n]), queries, args.update,
+                                                       Path(tmp), search_threads=args.threads))
+    elif not args.stats_only:
         with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
             for n in sizes:
                 results["rows"] += bench_size(np.ascontiguousarray(base_all[:n]), queries, args.kinds.split(","),

@@ -26,8 +26,8 @@ from indexer.progress import Progress, ProgressInfo
 from indexer.reader import TextStream, scan_file
 from indexer.schema import Chunk, Sentence
 from indexer.sources import Skipped, SourceFile, find_files, read_document, skip_reason
-from indexer.store import IndexStore
-from indexer.vectors import VectorSettings, build_faiss
+from indexer.store import FAISS, IndexStore
+from indexer.vectors import MAX_DEAD_SHARE, PreviousFaiss, VectorSettings, build_faiss
 from indexer.writer import IndexWriter
 
 log = logging.getLogger(__name__)
@@ -186,14 +186,24 @@ def build_index(
             previous = index_dir if index_dir.exists() and not rebuild else None
             if onnx and (entry := attach_query_encoder(encoder, writer.tmp, previous)) is not None:
                 manifest["query_encoder"] = entry  # the torch-free query encoder, beside its vectors
+            previous = None
+            if old is not None and same_vectors and old.manifest.get("faiss", {}).get("type") == "hnsw":
+                # its graph is reused: the kept documents' chunks are in it (they moved to writer.moved)
+                previous = PreviousFaiss(index_dir / FAISS, old.manifest["faiss"], old.manifest["counts"]["chunks"],
+                                         writer.moved)
             if old is not None:
                 old.close()
-            manifest = writer.commit(manifest, functools.partial(build_faiss, settings=vectors))
+            manifest = writer.commit(manifest, functools.partial(build_faiss, settings=vectors, previous=previous))
         except BaseException:
             writer.abort()
             raise
         report.written = True
         report.index_type = manifest["faiss"]["type"]
+        if manifest["faiss"].get("updated_in_place"):
+            removed = manifest["faiss"]["removed"]
+            report.note = (f"HNSW graph updated in place ({removed} vectors of removed or changed chunks stay in it, "
+                           f"skipped by searches; it is rebuilt once they would pass "
+                           f"{MAX_DEAD_SHARE:.0%} of it)" if removed else "HNSW graph updated in place")
         report.documents, report.chunks, report.sentences = writer.n_docs, writer.n_chunks, writer.n_sentences
     report.seconds = time.perf_counter() - t0
     return report

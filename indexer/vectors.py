@@ -10,6 +10,13 @@ Row ``i`` of ``chunk_vectors.npy`` is chunk id ``i`` in every kind of index:
 The index is rebuilt from the stored vectors at every commit (nothing is re-embedded), so changing
 these settings only costs the FAISS build. Search-time parameters (``ef_search``, ``nprobe``) are
 recorded in the manifest and can be overridden when the index is opened.
+
+HNSW is the exception: building the graph is the slow part (minutes at a million vectors), so an
+incremental update keeps the previous graph, adds the vectors of new and changed documents to it,
+and leaves the vectors of removed and changed ones in it as tombstones. Its internal positions then
+no longer equal chunk ids: ``chunks.faiss.ids.npy`` maps each position to its chunk id (-1: a
+tombstone, never returned: searches skip it with an ``IDSelectorBitmap``). Once tombstones would be
+more than ``MAX_DEAD_SHARE`` of the graph, or the settings changed, the graph is built anew.
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ if TYPE_CHECKING:  # numpy and faiss load when an index is built or read, not fo
 log = logging.getLogger(__name__)
 
 ADD_BATCH = 16384  # vectors added to FAISS at a time (25 MB at 384 dimensions)
+FAISS_IDS = "chunks.faiss.ids.npy"  # HNSW updated in place: internal position -> chunk id (-1: removed)
+MAX_DEAD_SHARE = 0.2  # HNSW is rebuilt once removed vectors would be more than this share of the graph
 KINDS = ("auto", "flat", "hnsw", "ivf")
 APPROXIMATE = ("hnsw", "ivf")
 
@@ -72,13 +81,26 @@ class VectorSettings:
         return asdict(self)
 
 
-def build_faiss(vectors: np.ndarray, path: Path, settings: VectorSettings | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PreviousFaiss:
+    """The FAISS index of the index being replaced, and where its kept documents' chunks went."""
+
+    path: Path  # its FAISS file (its ids file, if any, beside it)
+    info: dict[str, Any]  # its manifest entry
+    n_chunks: int  # its chunk count
+    moved: list[tuple[int, int, int]]  # (its first chunk id, chunk count, new first chunk id) per kept document
+
+
+def build_faiss(vectors: np.ndarray, path: Path, settings: VectorSettings | None = None,
+                previous: PreviousFaiss | None = None) -> dict[str, Any]:
     """Write a FAISS index for ``vectors`` (row i has id i) to ``path``; return its description.
 
     ``vectors`` may be a memory-mapped array: it is read in blocks (IVF training reads a sample).
     The description goes into the manifest; the retriever reads its search parameters from it.
+    ``previous``: an HNSW index to update instead of building one (see the module's notes).
     """
     import faiss
+    import numpy as np
 
     settings = settings or VectorSettings()
     n, dim = vectors.shape
@@ -89,10 +111,19 @@ def build_faiss(vectors: np.ndarray, path: Path, settings: VectorSettings | None
         index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
         _add(index, vectors, with_ids=True)
     elif kind == "hnsw":
-        index = faiss.IndexHNSWFlat(dim, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = settings.ef_construction
-        index.hnsw.efSearch = settings.ef_search
-        _add(index, vectors)
+        updated = _update_hnsw(vectors, settings, previous) if previous is not None else None
+        if updated is not None:
+            index, labels = updated
+            dead = int(np.count_nonzero(labels < 0))
+            if dead or not np.array_equal(labels, np.arange(len(labels))):
+                np.save(path.parent / FAISS_IDS, labels)
+                info.update(ids=FAISS_IDS)
+            info.update(updated_in_place=True, removed=dead)
+        else:
+            index = faiss.IndexHNSWFlat(dim, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = settings.ef_construction
+            index.hnsw.efSearch = settings.ef_search
+            _add(index, vectors)
         info.update(M=settings.hnsw_m, ef_construction=settings.ef_construction, ef_search=settings.ef_search)
     else:
         nlist = settings.nlist(n)
@@ -105,6 +136,46 @@ def build_faiss(vectors: np.ndarray, path: Path, settings: VectorSettings | None
     info.update(ntotal=int(index.ntotal), settings=settings.to_dict())
     log.info("built a %s FAISS index over %d vectors in %.1f s", kind, n, time.perf_counter() - t0)
     return info
+
+
+def _update_hnsw(vectors: np.ndarray, settings: VectorSettings, previous: PreviousFaiss):
+    """The previous HNSW index with the new chunks' vectors added, and its position -> chunk id map; None
+    when it cannot be reused (another kind or settings, unreadable, or too many tombstones)."""
+    import faiss
+    import numpy as np
+
+    info = previous.info
+    if info.get("type") != "hnsw" or info.get("settings") != settings.to_dict():
+        return None
+    try:
+        index = faiss.read_index(str(previous.path))  # into memory: it is added to
+        old_labels = (np.load(previous.path.parent / info["ids"], allow_pickle=False) if info.get("ids")
+                      else np.arange(index.ntotal, dtype=np.int64))
+    except (RuntimeError, OSError, ValueError) as e:
+        log.warning("cannot reuse the previous HNSW index (%s): building a new one", str(e).strip()[:200])
+        return None
+    n = len(vectors)
+    if (not isinstance(index, faiss.IndexHNSWFlat) or index.d != vectors.shape[1] or len(old_labels) != index.ntotal
+            or (len(old_labels) and int(old_labels.max()) >= previous.n_chunks)):
+        return None
+    remap = np.full(previous.n_chunks, -1, dtype=np.int64)  # old chunk id -> new chunk id (-1: gone)
+    for old_first, count, new_first in previous.moved:
+        remap[old_first:old_first + count] = np.arange(new_first, new_first + count)
+    labels = np.full(len(old_labels), -1, dtype=np.int64)
+    live = old_labels >= 0
+    labels[live] = remap[old_labels[live]]
+    covered = np.zeros(n, dtype=bool)
+    covered[labels[labels >= 0]] = True
+    fresh = np.flatnonzero(~covered)  # chunks of new and changed documents
+    dead = int(np.count_nonzero(labels < 0))
+    if dead > MAX_DEAD_SHARE * (len(labels) + len(fresh)):
+        log.info("%d of %d HNSW vectors would be removed ones: building a new graph", dead, len(labels) + len(fresh))
+        return None
+    for start in range(0, len(fresh), ADD_BATCH):
+        index.add(np.ascontiguousarray(vectors[fresh[start:start + ADD_BATCH]], dtype=np.float32))
+    log.info("updated the HNSW index in place: %d vectors added, %d removed ones skipped by searches",
+             len(fresh), dead)
+    return index, np.concatenate([labels, fresh.astype(np.int64)])
 
 
 def _add(index, vectors: np.ndarray, with_ids: bool = False) -> None:
@@ -148,13 +219,49 @@ def read_faiss(path: Path, mmap: bool = True):
     return faiss.read_index(str(path))
 
 
-def search_params(index, info: dict[str, Any], ef_search: int | None = None, nprobe: int | None = None):
-    """FAISS search parameters for an opened index: the manifest's values unless overridden."""
+@dataclass
+class PositionMap:
+    """An HNSW index updated in place: chunk id of each internal position (-1: removed), and the FAISS
+    selector that keeps removed ones out of searches (it reads ``live_bits``: keep this object alive)."""
+
+    labels: np.ndarray
+    live_bits: np.ndarray
+    selector: Any
+
+    @classmethod
+    def read(cls, path: Path) -> PositionMap:
+        import faiss
+        import numpy as np
+
+        labels = np.load(path, allow_pickle=False)
+        bits = np.packbits(labels >= 0, bitorder="little")
+        return cls(labels, bits, faiss.IDSelectorBitmap(len(labels), faiss.swig_ptr(bits)))
+
+    @property
+    def live(self) -> int:
+        import numpy as np
+
+        return int(np.count_nonzero(self.labels >= 0))
+
+    def chunk_ids(self, positions: np.ndarray) -> np.ndarray:
+        """Chunk ids of search results (FAISS's -1, no result, stays -1)."""
+        import numpy as np
+
+        return np.where(positions >= 0, self.labels[np.maximum(positions, 0)], -1)
+
+
+def search_params(index, info: dict[str, Any], ef_search: int | None = None, nprobe: int | None = None,
+                  selector=None):
+    """FAISS search parameters for an opened index: the manifest's values unless overridden.
+    ``selector`` (HNSW): which internal positions may be returned (the caller keeps it alive)."""
     import faiss
 
     kind = info.get("type", "flat")
     if kind == "hnsw" and isinstance(index, faiss.IndexHNSW):
-        return faiss.SearchParametersHNSW(efSearch=int(ef_search or info.get("ef_search", 128)))
+        params = faiss.SearchParametersHNSW(efSearch=int(ef_search or info.get("ef_search", 128)))
+        if selector is not None:
+            params.sel = selector
+        return params
     if kind == "ivf" and isinstance(index, faiss.IndexIVF):
         return faiss.SearchParametersIVF(nprobe=int(nprobe or info.get("nprobe", 128)))
     return None

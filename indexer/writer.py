@@ -102,6 +102,7 @@ class IndexWriter:
         self.sent_vecs = NpyAppender(self.tmp / SENTENCE_VECTORS, dim)
         self.n_chunks = self.n_sentences = self.n_docs = 0
         self.documents: list[dict[str, Any]] = []
+        self.moved: list[tuple[int, int, int]] = []  # per copied document: old first chunk, count, new first chunk
         self._doc: dict[str, Any] | None = None  # the document being written
         self._attached: Path | None = None
 
@@ -209,6 +210,7 @@ class IndexWriter:
             for i in range(start, start + n, COPY_ROWS):
                 dst.append(np.asarray(src[i:min(i + COPY_ROWS, start + n)]))
         first_chunk = self.n_chunks
+        self.moved.append((c0, nc, first_chunk))
         self.n_chunks += nc
         self.n_sentences += ns
         self._finish(source, sha, size, first_chunk, nc)

@@ -14,7 +14,7 @@ from indexer.encoder import Encoder
 from indexer.errors import IndexCorrupt, IndexIncompatible, rebuild_hint
 from indexer.store import FAISS, IndexStore
 from indexer.text import fts_query
-from indexer.vectors import read_faiss, search_params
+from indexer.vectors import PositionMap, read_faiss, search_params
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +32,18 @@ class Index:
         self.path = self.store.path
         self.manifest = self.store.manifest
         self.faiss = _read_faiss(self.store.file(FAISS), mmap, shown=self.path / FAISS)
-        if self.faiss.ntotal != self.store.n_chunks or self.faiss.d != self.store.dim:
-            raise IndexCorrupt(f"{self.path / FAISS} holds {self.faiss.ntotal} vectors of dimension "
+        info = self.manifest.get("faiss", {})
+        # an HNSW index updated in place: its positions -> chunk ids (-1: removed; see indexer.vectors)
+        self._positions = PositionMap.read(self.store.file(info["ids"])) if info.get("ids") else None
+        held = self.faiss.ntotal if self._positions is None else self._positions.live
+        if (held != self.store.n_chunks or self.faiss.d != self.store.dim
+                or (self._positions is not None and len(self._positions.labels) != self.faiss.ntotal)):
+            raise IndexCorrupt(f"{self.path / FAISS} holds {held} vectors of dimension "
                                f"{self.faiss.d}, the manifest says {self.store.n_chunks} of {self.store.dim}",
                                self.path, rebuild_hint(self.path))
         # approximate indexes: efSearch (HNSW) or nprobe (IVF) from the manifest unless given here
-        self._params = search_params(self.faiss, self.manifest.get("faiss", {}), ef_search, nprobe)
+        self._params = search_params(self.faiss, info, ef_search, nprobe,
+                                     self._positions.selector if self._positions else None)
         self._idf_cache: dict[str, float] = {}
 
     def check_encoder(self, encoder: Encoder) -> None:
@@ -74,7 +80,8 @@ class Index:
             return []
         scores, ids = self.faiss.search(np.asarray(qvec, dtype=np.float32).reshape(1, -1), limit,
                                         params=self._params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        found = ids[0] if self._positions is None else self._positions.chunk_ids(ids[0])
+        return [(int(i), float(s)) for i, s in zip(found, scores[0]) if i >= 0]
 
     @property
     def unseen_idf(self) -> float:

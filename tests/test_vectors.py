@@ -158,3 +158,61 @@ def test_changing_only_the_vector_settings_rebuilds_faiss_without_embedding(tiny
     assert report.unchanged == sorted(TINY) and "nothing re-embedded" in report.summary()
     again = build_index(tiny_corpus, tmp_path / "idx", encoder=enc, progress=False, vectors=VectorSettings(kind="ivf"))
     assert not again.written and again.index_type == "ivf"
+
+
+def _dense_ids(index_dir, enc, k):
+    """For every chunk, the scores of what a dense search with its own vector returns (checked against
+    the chunk's vector: a tombstone mapped to a wrong id would not match), and the exact top scores."""
+    index = Index(index_dir)
+    vecs = np.asarray(index.store.chunk_vectors)
+    found, exact = [], []
+    for v in vecs:
+        hits = index.dense(v, k)
+        for i, score in hits:
+            assert abs(float(vecs[i] @ v) - score) < 1e-4
+        found.append([round(s, 4) for _, s in hits])
+        exact.append([round(float(s), 4) for s in np.sort(vecs @ v)[::-1][:k]])
+    return index, found, exact
+
+
+def test_hnsw_is_updated_in_place_and_removed_chunks_never_come_back(tmp_path):
+    corpus = write_corpus(tmp_path / "c", _docs(30))
+    index_dir = tmp_path / "idx"
+    enc = FakeEncoder()
+    vs = VectorSettings(kind="hnsw")
+    build_index(corpus, index_dir, encoder=enc, progress=False, vectors=vs)
+
+    (corpus / "doc005.txt").write_text("Document 5 now says that glaciers move slowly. Item number 5.")
+    (corpus / "doc010.txt").unlink()
+    write_corpus(corpus, _docs(3, start=30))
+    report = build_index(corpus, index_dir, encoder=enc, progress=False, vectors=vs)
+    assert report.index_type == "hnsw" and len(report.added) == 3 and report.changed == ["doc005.txt"]
+    assert "HNSW graph updated in place (2 vectors of removed or changed chunks" in report.summary()
+    info = json.loads((index_dir / MANIFEST).read_text())["faiss"]
+    # the graph was kept: the old doc005 and doc010 vectors stay in it as tombstones, 4 vectors were added
+    assert info["updated_in_place"] and info["removed"] == 2 and info["ntotal"] == 34 and info["ids"]
+    index, found, exact = _dense_ids(index_dir, enc, 5)
+    assert index.n_chunks == 32 and index.faiss.ntotal == 34
+    assert found == exact  # 32 vectors: HNSW with efSearch 128 is exact here
+    everything = [i for i, _ in index.dense(np.asarray(index.store.chunk_vectors[0]), 50)]
+    assert sorted(everything) == list(range(32))  # every live chunk once, no tombstone
+    retriever = Retriever(index, enc).with_config(mode="dense")
+    top = retriever.ask("Document 5 now says that glaciers move slowly. Item number 5.", k=1).passages[0]
+    assert top.source == "doc005.txt" and "glaciers" in top.text
+
+    (corpus / "doc020.txt").write_text("Document 20 now says that deserts are dry. Item number 20.")
+    build_index(corpus, index_dir, encoder=enc, progress=False, vectors=vs)  # a second update, on the first's ids
+    info = json.loads((index_dir / MANIFEST).read_text())["faiss"]
+    assert info["updated_in_place"] and info["removed"] == 3 and info["ntotal"] == 35
+    index, found, exact = _dense_ids(index_dir, enc, 5)
+    assert found == exact
+    assert [i for i, _ in index.dense(np.asarray(index.store.chunk_vectors[0]), 50)].__len__() == 32
+
+    for i in range(0, 30, 3):  # a third of the documents removed: too many tombstones, a new graph
+        (corpus / f"doc{i:03d}.txt").unlink(missing_ok=True)
+    build_index(corpus, index_dir, encoder=enc, progress=False, vectors=vs)
+    info = json.loads((index_dir / MANIFEST).read_text())["faiss"]
+    assert "updated_in_place" not in info and "ids" not in info and info["ntotal"] == Index(index_dir).n_chunks
+    assert not (index_dir / "chunks.faiss.ids.npy").exists()
+    index, found, exact = _dense_ids(index_dir, enc, 5)
+    assert found == exact
