@@ -52,24 +52,24 @@ class SpanConfig:
     """Ranking weights (``w_*``, summing to 1), answerability weights (``a_*``) and the threshold."""
 
     # fitted on the dev split of eval/gold/seeds.jsonl by `python -m eval.tune` (see eval/tune.py)
-    w_dense: float = 0.5426
-    w_lexical: float = 0.6863
+    w_dense: float = 0.5412
+    w_lexical: float = 0.6837
     w_passage: float = 0.0
-    w_type: float = 0.0637
+    w_type: float = 0.0631
     w_entities: float = 0.0
-    w_novelty: float = -0.3732
+    w_novelty: float = -0.3706
     w_topical: float = 0.0
-    w_context: float = 0.0807
+    w_context: float = 0.0827
     # confidence = sigmoid(a_bias + sum of a_f * feature f)
-    a_dense: float = 4.539
-    a_lexical: float = 5.0635
+    a_dense: float = 4.6052
+    a_lexical: float = 5.0353
     a_passage: float = 0.0
     a_type: float = 0.0
-    a_entities: float = 4.6162
-    a_novelty: float = 0.6337
+    a_entities: float = 4.6416
+    a_novelty: float = 0.6131
     a_topical: float = 0.0
-    a_context: float = -1.0758
-    a_bias: float = -7.65
+    a_context: float = -1.3731
+    a_bias: float = -7.5658
     abstain_below: float = 0.0158
     # abstain outright when no passage of the corpus is this close to the question (cosine)
     min_topical: float = 0.1345

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000
 MAX_K = 50
+PARAGRAPH_REACH = 2000  # characters each side of an answer span searched for the rest of its paragraph
 MODES = ("lexical", "dense", "hybrid")
 
 
@@ -206,7 +207,13 @@ class Retriever:
         ``known``: names the retrieved passages use (default: those of the span's own passage)."""
         span = self.answer_span(scored, chunk_sentences)
         c = scored.chunk
-        a, b = paragraph(c.text, span.start_char - c.start_char, span.end_char - c.start_char)
+        # the span's paragraph in its document, not only in its chunk (a table's header may be in the
+        # chunk before), read from a window around it
+        start = max(0, span.start_char - PARAGRAPH_REACH)
+        around = self.index.store.document_slice(c.source, start, span.end_char + PARAGRAPH_REACH)
+        if not around:
+            around, start = c.text, c.start_char
+        a, b = paragraph(around, span.start_char - start, span.end_char - start)
         never_seen = self.index.unseen_idf
         unknown = {t for t, v in idf.items() if v >= never_seen - 1e-9}
         asked = entity_weight(idf)
@@ -215,7 +222,7 @@ class Retriever:
             t = stem(word)
             return asked(word) if t in idf else max(0.0, self.index.idf([t])[t] - COMMON_IDF)
 
-        return unmet(question, span.text, c.text[a:b], weight, unknown,
+        return unmet(question, span.text, around[a:b], weight, unknown,
                      known_names(c.text) if known is None else known)
 
     def answer_span(self, best: ScoredSentence, chunk_sentences: list[Sentence] | None = None) -> Span:

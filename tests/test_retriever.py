@@ -81,3 +81,31 @@ def test_question_and_k_are_checked(tiny_retriever):
 def test_config_is_validated():
     with pytest.raises(ValueError, match="mode"):
         RetrieverConfig(mode="magic")
+
+
+def test_a_table_row_is_checked_against_its_header_in_an_earlier_chunk(tmp_path, fake_encoder):
+    """The property a question asks for may be named only by the table's header, which a long table
+    leaves in an earlier chunk than the row: the check reads the row's paragraph from the document."""
+    from dataclasses import replace
+
+    from indexer.chunker import ChunkerSettings
+    from indexer.text import terms
+    from tests.conftest import write_corpus
+
+    rows = "\n".join(f"| Firm{i} | Backer{i} | Storage work number {i} |" for i in range(8))
+    corpus = write_corpus(tmp_path / "c", {"deals.md": "Deals of the year.\n\n| Company | Partner | Purpose |\n"
+                                           + rows + "\n| Acme | Globex | Cloud services, infrastructure support |\n"})
+    build_index(corpus, tmp_path / "idx", encoder=fake_encoder, progress=False,
+                settings=ChunkerSettings(max_chars=160, overlap_sentences=0))
+    retriever = Retriever.open(tmp_path / "idx", encoder=fake_encoder)
+    row = "| Acme | Globex | Cloud services, infrastructure support |"
+    chunk = next(c for c in retriever.index.store.chunks(range(retriever.index.n_chunks)).values() if row in c.text)
+    assert "Purpose" not in chunk.text  # the header is in another chunk
+    question = "What is the purpose of the Acme and Globex deal in the table?"
+    unchecked = retriever.with_config(span=replace(retriever.config.span, verify=False))
+    scored = next(s for s in unchecked.scored_sentences(question, k=10) if s.sentence.text == row)
+    idf = retriever.index.idf(terms(question))
+    assert retriever.problems(question, scored, idf) == []
+    assert "does not mention market share" in retriever.problems(
+        "What is the market share of Acme in the table?", scored, retriever.index.idf(terms("market share Acme")))
+    assert retriever.ask(question, k=3).answer.text == row
