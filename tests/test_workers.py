@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -45,24 +46,41 @@ def versions(url: str, workers: list[int], seconds: float = 60) -> dict[int, str
     return seen
 
 
+def switched(url: str, workers: list[int], before: dict[int, str], seconds: float) -> dict[int, str]:
+    """The versions once no worker serves one of ``before`` any more (fails after ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while set((now := versions(url, workers)).values()) & set(before.values()):
+        assert time.monotonic() < deadline, f"a worker still serves the old index after {seconds} s: {now}"
+        time.sleep(0.1)
+    return now
+
+
+@contextlib.contextmanager
+def two_workers(index_dir: Path, watch: str, log: Path):
+    """A ``--workers 2`` server on ``index_dir``: its process, URL and the two workers' pids."""
+    with server_process(index_dir, "--workers", "2", "--watch", watch, log=log) as (proc, url):
+        workers = workers_of(proc.pid)
+        assert len(workers) == 2, log.read_text()
+        yield proc, url, workers
+
+
+def rebuild_with_new_cat_fact(corpus: Path, index_dir: Path) -> None:
+    (corpus / "animals/cats.txt").write_text("Cats sleep for twenty hours on rainy days.\n")
+    assert build_index(corpus, index_dir, encoder=FakeEncoder(), progress=False).written
+
+
 def test_workers_answer_switch_and_stop_together(tiny_corpus, tmp_path):
     index_dir = tiny_index(tiny_corpus, tmp_path / "idx")
     log = tmp_path / "server.log"
-    with server_process(index_dir, "--workers", "2", "--watch", "0.2", log=log) as (proc, url):
-        workers = workers_of(proc.pid)
-        assert len(workers) == 2, log.read_text()
+    with two_workers(index_dir, "0.2", log) as (proc, url, workers):
         with httpx.Client(base_url=url, timeout=30) as c:
             r = c.post("/ask", json={"question": "How long do cats sleep?", "k": 3})
         assert r.status_code == 200 and "sixteen hours" in r.json()["answer"]["text"]
         before = versions(url, workers)
         assert len(set(before.values())) == 1
 
-        (tiny_corpus / "animals/cats.txt").write_text("Cats sleep for twenty hours on rainy days.\n")
-        assert build_index(tiny_corpus, index_dir, encoder=FakeEncoder(), progress=False).written
-        deadline = time.monotonic() + 60
-        while set((now := versions(url, workers)).values()) & set(before.values()):  # each switches on its own
-            assert time.monotonic() < deadline, f"still serving the old index after 60 s: {now}"
-            time.sleep(0.2)
+        rebuild_with_new_cat_fact(tiny_corpus, index_dir)
+        now = switched(url, workers, before, 60)  # each switches on its own
         assert len(set(now.values())) == 1
         with httpx.Client(base_url=url, timeout=30) as c:
             answers = {c.post("/ask", json={"question": "How long do cats sleep?"}).json()["answer"]["text"]
@@ -124,21 +142,15 @@ def test_admin_reload_switches_every_worker(tiny_corpus, tmp_path):
     """With the watch off, one POST /admin/reload (reaching one worker) switches all of them."""
     index_dir = tiny_index(tiny_corpus, tmp_path / "idx")
     log = tmp_path / "server.log"
-    with server_process(index_dir, "--workers", "2", "--watch", "0", log=log) as (proc, url):
-        workers = workers_of(proc.pid)
-        assert len(workers) == 2, log.read_text()
+    with two_workers(index_dir, "0", log) as (proc, url, workers):
         before = versions(url, workers)
-        (tiny_corpus / "animals/cats.txt").write_text("Cats sleep for twenty hours on rainy days.\n")
-        assert build_index(tiny_corpus, index_dir, encoder=FakeEncoder(), progress=False).written
+        rebuild_with_new_cat_fact(tiny_corpus, index_dir)
         time.sleep(1)
         assert versions(url, workers) == before  # nothing switches on its own
         with httpx.Client(base_url=url, timeout=30) as c:
             r = c.post("/admin/reload")
         assert r.status_code == 200 and r.json()["reloaded"], r.text
-        deadline = time.monotonic() + 10
-        while set((now := versions(url, workers)).values()) & set(before.values()):
-            assert time.monotonic() < deadline, f"a worker still serves the old index: {now}"
-            time.sleep(0.1)
+        now = switched(url, workers, before, 10)
         assert len(set(now.values())) == 1 and workers_of(proc.pid) == workers  # switched, none restarted
         # a second reload with nothing new changes nothing and stops nobody
         with httpx.Client(base_url=url, timeout=30) as c:
