@@ -186,14 +186,14 @@ def build_index(
             previous = index_dir if index_dir.exists() and not rebuild else None
             if onnx and (entry := attach_query_encoder(encoder, writer.tmp, previous)) is not None:
                 manifest["query_encoder"] = entry  # the torch-free query encoder, beside its vectors
-            previous = None
+            old_faiss = None
             if old is not None and same_vectors and old.manifest.get("faiss", {}).get("type") == "hnsw":
                 # its graph is reused: the kept documents' chunks are in it (they moved to writer.moved)
-                previous = PreviousFaiss(index_dir / FAISS, old.manifest["faiss"], old.manifest["counts"]["chunks"],
-                                         writer.moved)
+                old_faiss = PreviousFaiss(index_dir / FAISS, old.manifest["faiss"], old.manifest["counts"]["chunks"],
+                                          writer.moved)
             if old is not None:
                 old.close()
-            manifest = writer.commit(manifest, functools.partial(build_faiss, settings=vectors, previous=previous))
+            manifest = writer.commit(manifest, functools.partial(build_faiss, settings=vectors, previous=old_faiss))
         except BaseException:
             writer.abort()
             raise
