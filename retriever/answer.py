@@ -61,16 +61,16 @@ class SpanConfig:
     w_topical: float = 0.0
     w_context: float = 0.0827
     # confidence = sigmoid(a_bias + sum of a_f * feature f)
-    a_dense: float = 4.6052
-    a_lexical: float = 5.0353
+    a_dense: float = 4.365
+    a_lexical: float = 5.1251
     a_passage: float = 0.0
     a_type: float = 0.0
-    a_entities: float = 4.6416
-    a_novelty: float = 0.6131
+    a_entities: float = 4.6849
+    a_novelty: float = 0.6869
     a_topical: float = 0.0
-    a_context: float = -1.3731
-    a_bias: float = -7.5658
-    abstain_below: float = 0.0158
+    a_context: float = -1.5538
+    a_bias: float = -7.4753
+    abstain_below: float = 0.016
     # abstain outright when no passage of the corpus is this close to the question (cosine)
     min_topical: float = 0.1345
     # sentences each side (same passage) whose names count for "entities"; None: the whole passage

@@ -159,7 +159,7 @@ def is_heading(text: str) -> bool:
 # The thing a question asks about, by the shape of the question (no word lists of topics):
 # "what is/was [the] [Name's] X [of|in ... | ?]" (X: one or two plain words, the last its head),
 # "where/when/how ... did Name VERB its/the X?" (the object of the verb), and
-# "who VERBed Name?" (the relation itself: founded, acquired).
+# "who VERBed Name?" (the relation itself: founded, acquired), and "when/where was Name VERBed?".
 _CAP = r"(?:[A-Z][\w-]*|[a-z]+[A-Z][\w-]*)"  # a capitalised word, or one with inner capitals (xAI)
 _POSSESSOR = rf"(?:(?:{_CAP}\s+)*{_CAP}[’']s\s+)?"
 _PLAIN = r"[a-z][a-z-]*"
@@ -171,6 +171,9 @@ _OBJECT_FOCUS = re.compile(
     rf"(?:its|the|a|an|their|his|her)\s+((?:{_PLAIN}\s+){{0,2}}{_PLAIN})"
     r"(?=\s*\?|\s+(?:in|at|on|for|from|with|by|to|of)\b)")
 _RELATION_FOCUS = re.compile(rf"^who\s+([a-z]+ed)\s+(?:{_CAP}\s*)+\?")
+# "when/where was [the] Name VERBed?": the event itself (founded, acquired, launched)
+_EVENT_FOCUS = re.compile(
+    rf"^(?:when|where)\s+(?:was|were)\s+(?:the\s+)?(?:{_CAP}\s+(?:and\s+)?)+([a-z]+ed)\s*(?:\?|$)")
 
 
 @lru_cache(maxsize=4096)
@@ -178,7 +181,7 @@ def asked_property(question: str) -> tuple[str, ...]:
     """The words naming what the question asks about, when its shape shows it; the last is the head."""
     q = question.strip()
     q = q[:1].lower() + q[1:]
-    for pattern in (_SUBJECT_FOCUS, _OBJECT_FOCUS, _RELATION_FOCUS):
+    for pattern in (_SUBJECT_FOCUS, _OBJECT_FOCUS, _RELATION_FOCUS, _EVENT_FOCUS):
         m = pattern.search(q)
         if m:
             ws = tuple(w for w in m.group(1).split())

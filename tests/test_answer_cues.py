@@ -166,6 +166,9 @@ def _weight(word):
     # a past event asked about must be stated, by the verb or a word of its family (founder)
     ("Who founded Acme?", "| Rivals | Acme, Globex |", "", ["does not mention founded"]),
     ("Who founded Acme?", "Acme's founder, Jane Roe, left.", "", []),
+    # ... and so must the event a when-question asks the date of (any date will not do)
+    ("When was Acme founded?", "Acme's CEO spoke in a February interview.", "", ["does not mention founded"]),
+    ("When was Acme founded?", "Acme was founded in 2021.", "", []),
     # a title's acronym states it ("chief executive": CEO)
     ("Who is the chief executive of Acme?", "Acme CEO Jane Roe spoke.", "", []),
 ])
@@ -182,6 +185,8 @@ def test_unmet(question, span, para, problems):
     ("Where is Acme building its next data center?", ("next", "data", "center")),
     ("When did Globex sign its cloud deal?", ("cloud", "deal")),
     ("Who founded xAI?", ("founded",)),
+    ("When was Acme founded?", ("founded",)),
+    ("When were Phobos and Deimos discovered?", ("discovered",)),
     # shapes that do not show the property: no check
     ("Who runs Acme?", ()),  # a present role is stated by a title (CEO), not by the verb
     ("What is the cloud reborn as?", ()),
