@@ -143,11 +143,11 @@ def bench_size(base: np.ndarray, queries: np.ndarray, kinds: list[str], ef_value
     return rows
 
 
-def bench_update(base: np.ndarray, queries: np.ndarray, share: float, workdir: Path, k: int = 10,
+def bench_update(base: np.ndarray, queries: np.ndarray, kind: str, share: float, workdir: Path, k: int = 10,
                  search_threads: int = 1) -> dict[str, Any]:
-    """An incremental update of an HNSW index as ``build_index`` does it: ``share`` of the chunks (one per
-    document) changed, so their old vectors become tombstones and their new ones are added after the
-    kept ones. Times the full build and the in-place update; recall@10 of the updated index."""
+    """An incremental update of an HNSW or IVF index as ``build_index`` does it: ``share`` of the chunks
+    (one per document) changed, so their old vectors become tombstones and their new ones are added
+    after the kept ones. Times the full build and the in-place update; recall@10 of the updated index."""
     import faiss
 
     from indexer.vectors import (
@@ -161,7 +161,7 @@ def bench_update(base: np.ndarray, queries: np.ndarray, share: float, workdir: P
     )
 
     n, dim = base.shape
-    settings = VectorSettings(kind="hnsw")
+    settings = VectorSettings(kind=kind)
     (workdir / "old").mkdir(exist_ok=True)
     (workdir / "new").mkdir(exist_ok=True)
     old_path, new_path = workdir / "old" / "v.faiss", workdir / "new" / "v.faiss"
@@ -189,10 +189,12 @@ def bench_update(base: np.ndarray, queries: np.ndarray, share: float, workdir: P
     positions = PositionMap.read(new_path.parent / FAISS_IDS)
     faiss.omp_set_num_threads(search_threads)
     found, lat = _latency(index, queries, k, search_params(index, new_info, selector=positions.selector))
-    row = {"n": n, "changed": int(changed.sum()), "build_s": round(build_s, 1), "update_s": round(update_s, 2),
+    row = {"n": n, "kind": kind, "changed": int(changed.sum()), "build_s": round(build_s, 1),
+           "update_s": round(update_s, 2),
            "updated_in_place": bool(new_info.get("updated_in_place")), "removed": new_info.get("removed"),
            "recall@10": round(recall_at(positions.chunk_ids(found), truth, k), 4), **lat}
-    print(f"n={n:>8} update of {row['changed']} chunks: full build {row['build_s']} s, in place {row['update_s']} s "
+    print(f"n={n:>8} {kind:4s} update of {row['changed']} chunks: full build {row['build_s']} s, "
+          f"in place {row['update_s']} s "
           f"({row['removed']} tombstones), recall@10 after {row['recall@10']:.4f}, p50 {lat['p50_ms']:.3f} ms",
           flush=True)
     return row
@@ -245,8 +247,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="FAISS threads while searching (default 1: one search per request thread, as a server "
                         "does; more threads on a busy machine make single queries slower)")
     p.add_argument("--update", type=float, default=None, metavar="SHARE",
-                   help="instead: time an incremental HNSW update with this share of the chunks changed "
-                        "(e.g. 0.01) against a full build, and the recall after it")
+                   help="instead: time an incremental update of the HNSW and IVF indexes (--kinds) with this "
+                        "share of the chunks changed (e.g. 0.01) against a full build, and the recall after it")
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--table", type=Path, default=None, metavar="JSON", help="print a saved run as Markdown and stop")
     args = p.parse_args(argv)
@@ -285,8 +287,9 @@ def main(argv: list[str] | None = None) -> int:
         results["updates"] = []
         with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
             for n in sizes:
-                results["updates"].append(bench_update(np.ascontiguousarray(base_all[:n]), queries, args.update,
-                                                       Path(tmp), search_threads=args.threads))
+                for kind in [k for k in args.kinds.split(",") if k in ("hnsw", "ivf")]:
+                    results["updates"].append(bench_update(np.ascontiguousarray(base_all[:n]), queries, kind,
+                                                           args.update, Path(tmp), search_threads=args.threads))
     elif not args.stats_only:
         with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
             for n in sizes:

@@ -187,8 +187,8 @@ def build_index(
             if onnx and (entry := attach_query_encoder(encoder, writer.tmp, previous)) is not None:
                 manifest["query_encoder"] = entry  # the torch-free query encoder, beside its vectors
             old_faiss = None
-            if old is not None and same_vectors and old.manifest.get("faiss", {}).get("type") == "hnsw":
-                # its graph is reused: the kept documents' chunks are in it (they moved to writer.moved)
+            if old is not None and same_vectors and old.manifest.get("faiss", {}).get("type") in ("hnsw", "ivf"):
+                # it is updated: the kept documents' chunks are in it (they moved to writer.moved)
                 old_faiss = PreviousFaiss(index_dir / FAISS, old.manifest["faiss"], old.manifest["counts"]["chunks"],
                                           writer.moved)
             if old is not None:
@@ -201,9 +201,9 @@ def build_index(
         report.index_type = manifest["faiss"]["type"]
         if manifest["faiss"].get("updated_in_place"):
             removed = manifest["faiss"]["removed"]
-            report.note = (f"HNSW graph updated in place ({removed} vectors of removed or changed chunks stay in it, "
-                           f"skipped by searches; it is rebuilt once they would pass "
-                           f"{MAX_DEAD_SHARE:.0%} of it)" if removed else "HNSW graph updated in place")
+            report.note = f"vector index ({report.index_type}) updated in place" + (
+                f" ({removed} vectors of removed or changed chunks stay in it, skipped by searches; it is rebuilt "
+                f"once they would pass {MAX_DEAD_SHARE:.0%} of it)" if removed else "")
         report.documents, report.chunks, report.sentences = writer.n_docs, writer.n_chunks, writer.n_sentences
     report.seconds = time.perf_counter() - t0
     return report

@@ -6,7 +6,7 @@ Layout of an index dir::
     chunks.sqlite         documents (their text in pieces), sentences, chunks (with their page
                           and section), FTS5 over chunks
     chunks.faiss          FAISS index over chunk vectors (ids = chunk ids): exact, or HNSW/IVF
-    chunks.faiss.ids.npy  only for an HNSW index updated in place: chunk id of each of its vectors
+    chunks.faiss.ids.npy  only for an HNSW/IVF index updated in place: chunk id of each of its vectors
                           (-1: a removed one; see indexer.vectors)
     chunk_vectors.npy     float32 chunk vectors, row = chunk id
     sentence_vectors.npy  float32 sentence vectors, row = sentence id

@@ -11,12 +11,13 @@ The index is rebuilt from the stored vectors at every commit (nothing is re-embe
 these settings only costs the FAISS build. Search-time parameters (``ef_search``, ``nprobe``) are
 recorded in the manifest and can be overridden when the index is opened.
 
-HNSW is the exception: building the graph is the slow part (minutes at a million vectors), so an
-incremental update keeps the previous graph, adds the vectors of new and changed documents to it,
-and leaves the vectors of removed and changed ones in it as tombstones. Its internal positions then
-no longer equal chunk ids: ``chunks.faiss.ids.npy`` maps each position to its chunk id (-1: a
-tombstone, never returned: searches skip it with an ``IDSelectorBitmap``). Once tombstones would be
-more than ``MAX_DEAD_SHARE`` of the graph, or the settings changed, the graph is built anew.
+HNSW and IVF are the exception: building the graph, or training the cells, is the slow part
+(minutes at a million vectors), so an incremental update keeps the previous index, adds the vectors
+of new and changed documents to it, and leaves the vectors of removed and changed ones in it as
+tombstones. Its internal positions then no longer equal chunk ids: ``chunks.faiss.ids.npy`` maps
+each position to its chunk id (-1: a tombstone, never returned: searches skip it with an
+``IDSelectorBitmap``). Once tombstones would be more than ``MAX_DEAD_SHARE`` of the index, or the
+settings changed, it is built anew (IVF cells are then trained again on the current vectors).
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ if TYPE_CHECKING:  # numpy and faiss load when an index is built or read, not fo
 log = logging.getLogger(__name__)
 
 ADD_BATCH = 16384  # vectors added to FAISS at a time (25 MB at 384 dimensions)
-FAISS_IDS = "chunks.faiss.ids.npy"  # HNSW updated in place: internal position -> chunk id (-1: removed)
-MAX_DEAD_SHARE = 0.2  # HNSW is rebuilt once removed vectors would be more than this share of the graph
+FAISS_IDS = "chunks.faiss.ids.npy"  # an index updated in place: internal position -> chunk id (-1: removed)
+MAX_DEAD_SHARE = 0.2  # rebuilt once removed vectors would be more than this share of an updated index
 KINDS = ("auto", "flat", "hnsw", "ivf")
 APPROXIMATE = ("hnsw", "ivf")
 
@@ -97,7 +98,7 @@ def build_faiss(vectors: np.ndarray, path: Path, settings: VectorSettings | None
 
     ``vectors`` may be a memory-mapped array: it is read in blocks (IVF training reads a sample).
     The description goes into the manifest; the retriever reads its search parameters from it.
-    ``previous``: an HNSW index to update instead of building one (see the module's notes).
+    ``previous``: an HNSW or IVF index to update instead of building one (see the module's notes).
     """
     import faiss
     import numpy as np
@@ -107,55 +108,57 @@ def build_faiss(vectors: np.ndarray, path: Path, settings: VectorSettings | None
     kind = settings.choose(n)
     t0 = time.perf_counter()
     info: dict[str, Any] = {"type": kind, "metric": "inner_product"}
-    if kind == "flat":
+    updated = _update_in_place(vectors, settings, kind, previous) if previous is not None else None
+    if updated is not None:  # hnsw or ivf: the previous index, with the new vectors added
+        index, labels = updated
+        dead = int(np.count_nonzero(labels < 0))
+        if dead or not np.array_equal(labels, np.arange(len(labels))):
+            np.save(path.parent / FAISS_IDS, labels)
+            info.update(ids=FAISS_IDS)
+        info.update(updated_in_place=True, removed=dead)
+    elif kind == "flat":
         index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
         _add(index, vectors, with_ids=True)
     elif kind == "hnsw":
-        updated = _update_hnsw(vectors, settings, previous) if previous is not None else None
-        if updated is not None:
-            index, labels = updated
-            dead = int(np.count_nonzero(labels < 0))
-            if dead or not np.array_equal(labels, np.arange(len(labels))):
-                np.save(path.parent / FAISS_IDS, labels)
-                info.update(ids=FAISS_IDS)
-            info.update(updated_in_place=True, removed=dead)
-        else:
-            index = faiss.IndexHNSWFlat(dim, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = settings.ef_construction
-            index.hnsw.efSearch = settings.ef_search
-            _add(index, vectors)
-        info.update(M=settings.hnsw_m, ef_construction=settings.ef_construction, ef_search=settings.ef_search)
+        index = faiss.IndexHNSWFlat(dim, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = settings.ef_construction
+        index.hnsw.efSearch = settings.ef_search
+        _add(index, vectors)
     else:
         nlist = settings.nlist(n)
         index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
         index.train(_sample(vectors, min(n, 64 * nlist)))  # FAISS asks for 39 to 256 points per cell
         index.nprobe = min(settings.nprobe, nlist)
         _add(index, vectors)
-        info.update(nlist=nlist, nprobe=int(index.nprobe))
+    if kind == "hnsw":
+        info.update(M=settings.hnsw_m, ef_construction=settings.ef_construction, ef_search=settings.ef_search)
+    elif kind == "ivf":
+        info.update(nlist=int(index.nlist), nprobe=int(index.nprobe))
     faiss.write_index(index, str(path))
     info.update(ntotal=int(index.ntotal), settings=settings.to_dict())
     log.info("built a %s FAISS index over %d vectors in %.1f s", kind, n, time.perf_counter() - t0)
     return info
 
 
-def _update_hnsw(vectors: np.ndarray, settings: VectorSettings, previous: PreviousFaiss):
-    """The previous HNSW index with the new chunks' vectors added, and its position -> chunk id map; None
-    when it cannot be reused (another kind or settings, unreadable, or too many tombstones)."""
+def _update_in_place(vectors: np.ndarray, settings: VectorSettings, kind: str, previous: PreviousFaiss):
+    """The previous HNSW or IVF index with the new chunks' vectors added, and its position -> chunk id
+    map; None when it cannot be reused (another kind or settings, unreadable, too many tombstones)."""
     import faiss
     import numpy as np
 
     info = previous.info
-    if info.get("type") != "hnsw" or info.get("settings") != settings.to_dict():
+    if kind not in ("hnsw", "ivf") or info.get("type") != kind or info.get("settings") != settings.to_dict():
         return None
     try:
         index = faiss.read_index(str(previous.path))  # into memory: it is added to
         old_labels = (np.load(previous.path.parent / info["ids"], allow_pickle=False) if info.get("ids")
                       else np.arange(index.ntotal, dtype=np.int64))
     except (RuntimeError, OSError, ValueError) as e:
-        log.warning("cannot reuse the previous HNSW index (%s): building a new one", str(e).strip()[:200])
+        log.warning("cannot reuse the previous %s index (%s): building a new one", kind, str(e).strip()[:200])
         return None
     n = len(vectors)
-    if (not isinstance(index, faiss.IndexHNSWFlat) or index.d != vectors.shape[1] or len(old_labels) != index.ntotal
+    expected = faiss.IndexHNSWFlat if kind == "hnsw" else faiss.IndexIVFFlat
+    if (not isinstance(index, expected) or index.d != vectors.shape[1] or len(old_labels) != index.ntotal
             or (len(old_labels) and int(old_labels.max()) >= previous.n_chunks)):
         return None
     remap = np.full(previous.n_chunks, -1, dtype=np.int64)  # old chunk id -> new chunk id (-1: gone)
@@ -169,12 +172,13 @@ def _update_hnsw(vectors: np.ndarray, settings: VectorSettings, previous: Previo
     fresh = np.flatnonzero(~covered)  # chunks of new and changed documents
     dead = int(np.count_nonzero(labels < 0))
     if dead > MAX_DEAD_SHARE * (len(labels) + len(fresh)):
-        log.info("%d of %d HNSW vectors would be removed ones: building a new graph", dead, len(labels) + len(fresh))
+        log.info("%d of %d %s vectors would be removed ones: building a new index", dead, len(labels) + len(fresh),
+                 kind)
         return None
     for start in range(0, len(fresh), ADD_BATCH):
         index.add(np.ascontiguousarray(vectors[fresh[start:start + ADD_BATCH]], dtype=np.float32))
-    log.info("updated the HNSW index in place: %d vectors added, %d removed ones skipped by searches",
-             len(fresh), dead)
+    log.info("updated the %s index in place: %d vectors added, %d removed ones skipped by searches",
+             kind, len(fresh), dead)
     return index, np.concatenate([labels, fresh.astype(np.int64)])
 
 
@@ -221,7 +225,7 @@ def read_faiss(path: Path, mmap: bool = True):
 
 @dataclass
 class PositionMap:
-    """An HNSW index updated in place: chunk id of each internal position (-1: removed), and the FAISS
+    """An index updated in place: chunk id of each internal position (-1: removed), and the FAISS
     selector that keeps removed ones out of searches (it reads ``live_bits``: keep this object alive)."""
 
     labels: np.ndarray
@@ -253,7 +257,7 @@ class PositionMap:
 def search_params(index, info: dict[str, Any], ef_search: int | None = None, nprobe: int | None = None,
                   selector=None):
     """FAISS search parameters for an opened index: the manifest's values unless overridden.
-    ``selector`` (HNSW): which internal positions may be returned (the caller keeps it alive)."""
+    ``selector``: which internal positions may be returned (the caller keeps it alive)."""
     import faiss
 
     kind = info.get("type", "flat")
@@ -263,5 +267,8 @@ def search_params(index, info: dict[str, Any], ef_search: int | None = None, npr
             params.sel = selector
         return params
     if kind == "ivf" and isinstance(index, faiss.IndexIVF):
-        return faiss.SearchParametersIVF(nprobe=int(nprobe or info.get("nprobe", 128)))
+        params = faiss.SearchParametersIVF(nprobe=int(nprobe or info.get("nprobe", 128)))
+        if selector is not None:
+            params.sel = selector
+        return params
     return None

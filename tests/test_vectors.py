@@ -175,25 +175,26 @@ def _dense_ids(index_dir, enc, k):
     return index, found, exact
 
 
-def test_hnsw_is_updated_in_place_and_removed_chunks_never_come_back(tmp_path):
+@pytest.mark.parametrize("kind", ["hnsw", "ivf"])
+def test_an_approximate_index_is_updated_in_place_and_removed_chunks_never_come_back(tmp_path, kind):
     corpus = write_corpus(tmp_path / "c", _docs(30))
     index_dir = tmp_path / "idx"
     enc = FakeEncoder()
-    vs = VectorSettings(kind="hnsw")
+    vs = VectorSettings(kind=kind, nprobe=1000)  # IVF: every cell, so that results can equal exact search
     build_index(corpus, index_dir, encoder=enc, progress=False, vectors=vs)
 
     (corpus / "doc005.txt").write_text("Document 5 now says that glaciers move slowly. Item number 5.")
     (corpus / "doc010.txt").unlink()
     write_corpus(corpus, _docs(3, start=30))
     report = build_index(corpus, index_dir, encoder=enc, progress=False, vectors=vs)
-    assert report.index_type == "hnsw" and len(report.added) == 3 and report.changed == ["doc005.txt"]
-    assert "HNSW graph updated in place (2 vectors of removed or changed chunks" in report.summary()
+    assert report.index_type == kind and len(report.added) == 3 and report.changed == ["doc005.txt"]
+    assert f"vector index ({kind}) updated in place (2 vectors of removed or changed chunks" in report.summary()
     info = json.loads((index_dir / MANIFEST).read_text())["faiss"]
     # the graph was kept: the old doc005 and doc010 vectors stay in it as tombstones, 4 vectors were added
     assert info["updated_in_place"] and info["removed"] == 2 and info["ntotal"] == 34 and info["ids"]
     index, found, exact = _dense_ids(index_dir, enc, 5)
     assert index.n_chunks == 32 and index.faiss.ntotal == 34
-    assert found == exact  # 32 vectors: HNSW with efSearch 128 is exact here
+    assert found == exact  # 32 vectors: HNSW with efSearch 128, or IVF searching every cell, is exact here
     everything = [i for i, _ in index.dense(np.asarray(index.store.chunk_vectors[0]), 50)]
     assert sorted(everything) == list(range(32))  # every live chunk once, no tombstone
     retriever = Retriever(index, enc).with_config(mode="dense")
