@@ -27,16 +27,19 @@ FLOORS = (
 
 def parser() -> argparse.ArgumentParser:
     from eval.gold import DEFAULT_GOLD
-    from eval.harness import CONFIGS, DEFAULT_CONFIG, K
+    from eval.harness import CONFIGS, DEFAULT_CONFIG, PEER_CONFIGS, K
 
     p = argparse.ArgumentParser(prog="python -m eval", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--gold", metavar="PATH", default=str(DEFAULT_GOLD), help="gold questions (JSON lines)")
     p.add_argument("--corpus", metavar="DIR", default=None, help="documents the gold file is about (default: seeds/)")
     p.add_argument("--split", choices=("dev", "test", "all"), default="dev", help="question split (default dev)")
-    p.add_argument("--config", metavar="NAME", action="append", choices=[c.name for c in CONFIGS],
+    p.add_argument("--config", metavar="NAME", action="append", choices=[c.name for c in (*CONFIGS, *PEER_CONFIGS)],
                    help="run only this configuration (repeatable); default: all of "
                         + ", ".join(c.name for c in CONFIGS))
+    p.add_argument("--peers", action="store_true",
+                   help="also run peer libraries on the same chunks: " + ", ".join(c.name for c in PEER_CONFIGS)
+                        + " (pip install -e '.[peers]')")
     p.add_argument("--index-root", metavar="DIR", default=None,
                    help="where evaluation indexes are kept (default: ~/.cache/quarry/eval)")
     p.add_argument("--model", metavar="PATH", default=None, help="sentence-transformers model folder")
@@ -73,14 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from eval.gold import GoldError, answer_problems, load_gold
-    from eval.harness import CONFIGS, failures, markdown_table, run, to_json
+    from eval.harness import CONFIGS, PEER_CONFIGS, failures, markdown_table, run, to_json
     from indexer.encoder import SentenceTransformerEncoder
     from indexer.errors import QuarryError
     from indexer.paths import cache_dir, default_seeds_dir
 
     corpus = Path(args.corpus) if args.corpus else default_seeds_dir()
-    names = args.config or [c.name for c in CONFIGS]
-    configs = [c for c in CONFIGS if c.name in names]
+    names = (args.config or [c.name for c in CONFIGS]) + ([c.name for c in PEER_CONFIGS] if args.peers else [])
+    configs = [c for c in (*CONFIGS, *PEER_CONFIGS) if c.name in names]
     if args.floors_on not in names and any(getattr(args, f"{d}_{f.replace('-', '_')}") is not None
                                            for f, _, d in FLOORS):
         print(f"error: floors apply to {args.floors_on!r}, which is not being run", file=sys.stderr)

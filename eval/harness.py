@@ -35,6 +35,7 @@ class EvalConfig:
     description: str
     chunker: ChunkerSettings = field(default_factory=ChunkerSettings)
     changes: dict = field(default_factory=dict)  # RetrieverConfig fields that differ from the defaults
+    peer: str | None = None  # another library answers instead (eval.peers), over the same chunks
 
 
 CONFIGS: tuple[EvalConfig, ...] = (
@@ -49,13 +50,19 @@ CONFIGS: tuple[EvalConfig, ...] = (
     EvalConfig("hybrid+span+rerank", "the default: hybrid, answer span, passages re-ranked by it"),
 )
 DEFAULT_CONFIG = "hybrid+span+rerank"
+# peer libraries, run with --peers (or named with --config): see eval/peers.py
+PEER_CONFIGS: tuple[EvalConfig, ...] = (
+    EvalConfig("bm25s-fixed500", "the bm25s library over fixed 500-character chunks (peer)", FIXED_500,
+               peer="bm25s"),
+    EvalConfig("bm25s", "the bm25s library over sentence chunks (peer)", peer="bm25s"),
+)
 
 
 def config_named(name: str) -> EvalConfig:
-    for c in CONFIGS:
+    for c in (*CONFIGS, *PEER_CONFIGS):
         if c.name == name:
             return c
-    raise KeyError(f"no configuration {name!r}; known: {', '.join(c.name for c in CONFIGS)}")
+    raise KeyError(f"no configuration {name!r}; known: {', '.join(c.name for c in (*CONFIGS, *PEER_CONFIGS))}")
 
 
 @dataclass(frozen=True)
@@ -141,7 +148,13 @@ def run(configs: Sequence[EvalConfig], questions: Sequence[GoldQuestion], corpus
             index_dir = index_for(c.chunker, corpus, index_root, encoder)
             questions_by = encoder if query_encoder == "torch" else onnx_encoder(Index(index_dir))
             opened[c.chunker] = Retriever.open(index_dir, encoder=questions_by)
-        records = evaluate(opened[c.chunker].with_config(**c.changes), questions, k=k)
+        if c.peer:
+            from eval.peers import open_peer
+
+            answerer = open_peer(c.peer, opened[c.chunker].index)
+        else:
+            answerer = opened[c.chunker].with_config(**c.changes)
+        records = evaluate(answerer, questions, k=k)
         runs.append(ConfigRun(c, records, summarize([r.outcome for r in records])))
     for r in opened.values():
         r.index.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 
 import pytest
@@ -106,6 +107,40 @@ def test_eval_floors_exit_nonzero_when_missed(tiny_eval, capsys):
                       "--min-em", "0.99"]) == 1  # a sentence is never an exact match for "wolves"
     assert "FAILED floors on hybrid+span+rerank: em = " in capsys.readouterr().err
     assert eval_main([*tiny_eval, "--config", "lexical", "--min-hit5", "0.5"]) == 2  # floors' config not run
+
+
+def test_peers_answer_side_by_side_on_the_same_chunks(tiny_eval, tmp_path, capsys):
+    out_json = tmp_path / "out.json"
+    assert eval_main([*tiny_eval, "--split", "all", "--config", "lexical", "--peers", "--json", str(out_json)]) == 0
+    rows = {ln.split("|")[1].strip() for ln in capsys.readouterr().out.splitlines() if ln.startswith("| ")}
+    assert {"lexical", "bm25s-fixed500", "bm25s"} <= rows
+    runs = {c["name"]: c for c in json.loads(out_json.read_text())["configs"]}
+    peer = runs["bm25s"]
+    assert peer["metrics"]["hit@1"] == 1.0 and peer["metrics"]["accuracy"] is None  # passages only
+    first = {q["id"]: q["first_hit"] for q in peer["questions"]}
+    assert first == {"t1": 1, "t2": 1, "t3": 1, "t4": None}
+
+
+def test_a_peer_answers_with_verbatim_passages_and_nothing_for_unknown_words(tiny_corpus, tmp_path, fake_encoder):
+    from eval.peers import Bm25sPeer
+    from indexer.build import build_index
+    from retriever.index import Index
+
+    build_index(tiny_corpus, tmp_path / "idx", encoder=fake_encoder, progress=False)
+    index = Index(tmp_path / "idx")
+    peer = Bm25sPeer(index)
+    result = peer.ask("What were dogs domesticated from?", k=3)
+    top = result.passages[0]
+    assert result.answer is None and top.source == "animals/dogs.md" and "wolves" in top.text
+    assert index.store.document_slice(top.source, top.start_char, top.end_char) == top.text
+    assert peer.ask("zebra quagga okapi", k=3).passages == ()
+
+
+def test_a_missing_peer_library_is_one_line_naming_the_install(tiny_eval, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "bm25s", None)  # import bm25s now raises ImportError
+    assert eval_main([*tiny_eval, "--config", "bm25s"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == "error: the peer bm25s needs bm25s: pip install -e '.[peers]'"
 
 
 def test_eval_refuses_answers_missing_from_the_corpus(tiny_eval, tmp_path, capsys):
