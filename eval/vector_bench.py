@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from eval.scale_bench import MemorySampler, rss_mb
+from indexer.vectors import MAX_DEAD_SHARE
 
 log = logging.getLogger(__name__)
 
@@ -252,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--table", type=Path, default=None, metavar="JSON", help="print a saved run as Markdown and stop")
     args = p.parse_args(argv)
+    if args.update is not None and not 0 < args.update <= MAX_DEAD_SHARE:
+        p.error(f"--update must be above 0 and at most {MAX_DEAD_SHARE} (more is rebuilt, not updated)")
     if args.table:
         print(markdown(json.loads(args.table.read_text())))
         return 0
