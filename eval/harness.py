@@ -55,6 +55,10 @@ PEER_CONFIGS: tuple[EvalConfig, ...] = (
     EvalConfig("bm25s-fixed500", "the bm25s library over fixed 500-character chunks (peer)", FIXED_500,
                peer="bm25s"),
     EvalConfig("bm25s", "the bm25s library over sentence chunks (peer)", peer="bm25s"),
+    EvalConfig("haystack-bm25", "Haystack's in-memory BM25 retriever over sentence chunks (peer)",
+               peer="haystack-bm25"),
+    EvalConfig("haystack-hybrid", "Haystack's hybrid retrieval (BM25 + embeddings, RRF) over sentence chunks "
+               "(peer)", peer="haystack-hybrid"),
 )
 
 
@@ -141,7 +145,7 @@ def run(configs: Sequence[EvalConfig], questions: Sequence[GoldQuestion], corpus
     from retriever.pipeline import Retriever
     from retriever.query_encoder import onnx_encoder
 
-    opened: dict[ChunkerSettings, Retriever] = {}
+    opened: dict[ChunkerSettings, Retriever] = {}  # its encoder embeds the questions
     runs = []
     for c in configs:
         if c.chunker not in opened:
@@ -151,7 +155,7 @@ def run(configs: Sequence[EvalConfig], questions: Sequence[GoldQuestion], corpus
         if c.peer:
             from eval.peers import open_peer
 
-            answerer = open_peer(c.peer, opened[c.chunker].index)
+            answerer = open_peer(c.peer, opened[c.chunker].index, opened[c.chunker].encoder)
         else:
             answerer = opened[c.chunker].with_config(**c.changes)
         records = evaluate(answerer, questions, k=k)

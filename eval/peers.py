@@ -6,17 +6,27 @@ MRR@10, latency): a peer returns passages and picks no answer span, so its answe
 * ``bm25s`` (https://github.com/xhluca/bm25s): BM25 in NumPy over the chunk texts of the same quarry
   index, English stopwords and the Snowball English stemmer (PyStemmer), as its README sets it up.
   Quarry's own lexical retriever is BM25 in SQLite FTS5 with the Porter stemmer.
+* ``haystack-bm25`` and ``haystack-hybrid`` (https://haystack.deepset.ai): an
+  ``InMemoryDocumentStore`` of the same chunks, its ``InMemoryBM25Retriever`` (its defaults: BM25L,
+  no stemming), and Haystack's hybrid retrieval as its tutorial builds it: that BM25 retriever and
+  an ``InMemoryEmbeddingRetriever`` joined by ``DocumentJoiner(join_mode="reciprocal_rank_fusion")``.
+  The documents carry the chunk vectors of the quarry index and questions are embedded by the same
+  model, so the embeddings are the ones a ``SentenceTransformersDocumentEmbedder`` with this model
+  would make; each retriever returns as many candidates as quarry's (``RetrieverConfig.candidates``).
+  Haystack's telemetry is turned off (``HAYSTACK_TELEMETRY_ENABLED=False``): nothing leaves the machine.
 
 The peers are an optional extra: ``pip install -e '.[peers]'`` (the ``dev`` extra has them too).
 """
 
 from __future__ import annotations
 
+import os
+
 from indexer.errors import QuarryError
 from indexer.schema import Passage, Result
 from retriever.pipeline import RetrieverConfig, check_question
 
-PEERS = ("bm25s",)
+PEERS = ("bm25s", "haystack-bm25", "haystack-hybrid")
 
 
 class PeerMissing(QuarryError):
@@ -59,8 +69,59 @@ class Bm25sPeer:
         return Result(question, None, tuple(passages))
 
 
-def open_peer(name: str, index):
-    """The peer ``name`` over ``index``; PeerMissing when its library is not installed."""
+class HaystackPeer:
+    """Haystack's in-memory BM25 retriever, or its hybrid (BM25 + embeddings, RRF), over every chunk of
+    ``index``; ``encoder`` embeds the questions. Answers like ``Retriever.ask`` with passages only."""
+
+    config = RetrieverConfig(answer=False, rerank=False)
+
+    def __init__(self, index, encoder, hybrid: bool):
+        os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
+        try:
+            from haystack import Document
+            from haystack.components.joiners import DocumentJoiner
+            from haystack.components.retrievers.in_memory import InMemoryBM25Retriever, InMemoryEmbeddingRetriever
+            from haystack.document_stores.in_memory import InMemoryDocumentStore
+        except ImportError as e:
+            raise PeerMissing(f"the peer haystack needs {e.name}: pip install -e '.[peers]'") from None
+        self.index, self.encoder, self.hybrid = index, encoder, hybrid
+        chunks = index.store.chunks(list(range(index.n_chunks)))
+        self._chunks = chunks
+        store = InMemoryDocumentStore(embedding_similarity_function="cosine")
+        vectors = index.store.chunk_vectors
+        store.write_documents([Document(id=str(i), content=c.text, embedding=[float(x) for x in vectors[i]])
+                               for i, c in sorted(chunks.items())])
+        self._bm25 = InMemoryBM25Retriever(store)
+        self._dense = InMemoryEmbeddingRetriever(store)
+        self._join = DocumentJoiner(join_mode="reciprocal_rank_fusion")
+        self._candidates = RetrieverConfig().candidates
+
+    def ask(self, question: str, k: int = 5, qvec=None) -> Result:
+        question = check_question(question, k)
+        if not self.hybrid:
+            docs = self._bm25.run(query=question, top_k=k)["documents"]
+        else:
+            if qvec is None:
+                qvec = self.encoder.encode([question])[0]
+            lexical = self._bm25.run(query=question, top_k=self._candidates)["documents"]
+            dense = self._dense.run(query_embedding=[float(x) for x in qvec], top_k=self._candidates)["documents"]
+            docs = self._join.run(documents=[lexical, dense], top_k=k)["documents"]
+        passages = []
+        for d in docs:
+            if d.score is not None and d.score <= 0 and not self.hybrid:
+                continue  # BM25 with no query term in the chunk
+            c = self._chunks[int(d.id)]
+            passages.append(Passage(c.text, c.source, c.start_char, c.end_char, c.start_line, c.end_line,
+                                    page=c.page, section=c.section, score=round(float(d.score or 0.0), 6),
+                                    chunk_id=c.id))
+        return Result(question, None, tuple(passages))
+
+
+def open_peer(name: str, index, encoder=None):
+    """The peer ``name`` over ``index`` (``encoder``: embeds questions, for peers that need it);
+    PeerMissing when its library is not installed."""
     if name == "bm25s":
         return Bm25sPeer(index)
+    if name in ("haystack-bm25", "haystack-hybrid"):
+        return HaystackPeer(index, encoder, hybrid=name == "haystack-hybrid")
     raise KeyError(f"no peer {name!r}; known: {', '.join(PEERS)}")

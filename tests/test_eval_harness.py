@@ -113,12 +113,14 @@ def test_peers_answer_side_by_side_on_the_same_chunks(tiny_eval, tmp_path, capsy
     out_json = tmp_path / "out.json"
     assert eval_main([*tiny_eval, "--split", "all", "--config", "lexical", "--peers", "--json", str(out_json)]) == 0
     rows = {ln.split("|")[1].strip() for ln in capsys.readouterr().out.splitlines() if ln.startswith("| ")}
-    assert {"lexical", "bm25s-fixed500", "bm25s"} <= rows
+    assert {"lexical", "bm25s-fixed500", "bm25s", "haystack-bm25", "haystack-hybrid"} <= rows
     runs = {c["name"]: c for c in json.loads(out_json.read_text())["configs"]}
-    peer = runs["bm25s"]
-    assert peer["metrics"]["hit@1"] == 1.0 and peer["metrics"]["accuracy"] is None  # passages only
-    first = {q["id"]: q["first_hit"] for q in peer["questions"]}
-    assert first == {"t1": 1, "t2": 1, "t3": 1, "t4": None}
+    for name in ("bm25s", "haystack-bm25"):
+        peer = runs[name]
+        assert peer["metrics"]["hit@1"] == 1.0 and peer["metrics"]["accuracy"] is None  # passages only
+        first = {q["id"]: q["first_hit"] for q in peer["questions"]}
+        assert first == {"t1": 1, "t2": 1, "t3": 1, "t4": None}, name
+    assert runs["haystack-hybrid"]["metrics"]["hit@5"] == 1.0
 
 
 def test_a_peer_answers_with_verbatim_passages_and_nothing_for_unknown_words(tiny_corpus, tmp_path, fake_encoder):
@@ -134,6 +136,21 @@ def test_a_peer_answers_with_verbatim_passages_and_nothing_for_unknown_words(tin
     assert result.answer is None and top.source == "animals/dogs.md" and "wolves" in top.text
     assert index.store.document_slice(top.source, top.start_char, top.end_char) == top.text
     assert peer.ask("zebra quagga okapi", k=3).passages == ()
+
+
+def test_haystack_peers_rank_the_same_chunks(tiny_corpus, tmp_path, fake_encoder):
+    from eval.peers import open_peer
+    from indexer.build import build_index
+    from retriever.index import Index
+
+    build_index(tiny_corpus, tmp_path / "idx", encoder=fake_encoder, progress=False)
+    index = Index(tmp_path / "idx")
+    for name in ("haystack-bm25", "haystack-hybrid"):
+        result = open_peer(name, index, fake_encoder).ask("What were dogs domesticated from?", k=3)
+        top = result.passages[0]
+        assert result.answer is None and top.source == "animals/dogs.md" and "wolves" in top.text, name
+        assert index.store.document_slice(top.source, top.start_char, top.end_char) == top.text
+        assert len({p.chunk_id for p in result.passages}) == len(result.passages) <= 3
 
 
 def test_a_missing_peer_library_is_one_line_naming_the_install(tiny_eval, monkeypatch, capsys):
