@@ -59,6 +59,9 @@ PEER_CONFIGS: tuple[EvalConfig, ...] = (
                peer="haystack-bm25"),
     EvalConfig("haystack-hybrid", "Haystack's hybrid retrieval (BM25 + embeddings, RRF) over sentence chunks "
                "(peer)", peer="haystack-hybrid"),
+    EvalConfig("txtai-bm25", "txtai's keyword (BM25) index over sentence chunks (peer)", peer="txtai-bm25"),
+    EvalConfig("txtai-hybrid", "txtai's hybrid index (dense + BM25) over sentence chunks (peer)",
+               peer="txtai-hybrid"),
 )
 
 

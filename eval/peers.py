@@ -14,6 +14,10 @@ MRR@10, latency): a peer returns passages and picks no answer span, so its answe
   model, so the embeddings are the ones a ``SentenceTransformersDocumentEmbedder`` with this model
   would make; each retriever returns as many candidates as quarry's (``RetrieverConfig.candidates``).
   Haystack's telemetry is turned off (``HAYSTACK_TELEMETRY_ENABLED=False``): nothing leaves the machine.
+* ``txtai-bm25`` and ``txtai-hybrid`` (https://neuml.github.io/txtai): ``Embeddings(keyword=True)``, its
+  BM25 index, and ``Embeddings(hybrid=True)``, its dense + BM25 index (scores combined as it does by
+  default), over the same chunks; its vectors come from the quarry index through txtai's
+  ``method="external"`` hook (questions: the same model), as its own ``path=`` to this model would make.
 
 The peers are an optional extra: ``pip install -e '.[peers]'`` (the ``dev`` extra has them too).
 """
@@ -26,7 +30,7 @@ from indexer.errors import QuarryError
 from indexer.schema import Passage, Result
 from retriever.pipeline import RetrieverConfig, check_question
 
-PEERS = ("bm25s", "haystack-bm25", "haystack-hybrid")
+PEERS = ("bm25s", "haystack-bm25", "haystack-hybrid", "txtai-bm25", "txtai-hybrid")
 
 
 class PeerMissing(QuarryError):
@@ -117,6 +121,46 @@ class HaystackPeer:
         return Result(question, None, tuple(passages))
 
 
+class TxtaiPeer:
+    """txtai's keyword (BM25) or hybrid embeddings index over every chunk of ``index``; ``encoder`` embeds
+    the questions. Answers like ``Retriever.ask`` with passages only."""
+
+    config = RetrieverConfig(answer=False, rerank=False)
+
+    def __init__(self, index, encoder, hybrid: bool):
+        try:
+            from txtai import Embeddings
+        except ImportError as e:
+            raise PeerMissing(f"the peer txtai needs {e.name}: pip install -e '.[peers]'") from None
+        import numpy as np
+
+        self.index, self.encoder = index, encoder
+        chunks = index.store.chunks(list(range(index.n_chunks)))
+        self._chunks = chunks
+        known = {c.text: index.store.chunk_vectors[i] for i, c in chunks.items()}
+
+        def vectors(texts):  # the index's chunk vectors; anything else (a question) embedded by the model
+            texts = list(texts)
+            new = [t for t in texts if t not in known]
+            fresh = dict(zip(new, encoder.encode(new))) if new else {}
+            return np.array([known[t] if t in known else fresh[t] for t in texts], dtype=np.float32)
+
+        config = {"method": "external", "transform": vectors, "content": True, "hybrid": True} if hybrid else \
+            {"keyword": True, "content": True}
+        self._embeddings = Embeddings(**config)
+        self._embeddings.index([(str(i), c.text, None) for i, c in sorted(chunks.items())])
+
+    def ask(self, question: str, k: int = 5, qvec=None) -> Result:
+        question = check_question(question, k)
+        passages = []
+        for hit in self._embeddings.search(question, k):
+            c = self._chunks[int(hit["id"])]
+            passages.append(Passage(c.text, c.source, c.start_char, c.end_char, c.start_line, c.end_line,
+                                    page=c.page, section=c.section, score=round(float(hit["score"]), 6),
+                                    chunk_id=c.id))
+        return Result(question, None, tuple(passages))
+
+
 def open_peer(name: str, index, encoder=None):
     """The peer ``name`` over ``index`` (``encoder``: embeds questions, for peers that need it);
     PeerMissing when its library is not installed."""
@@ -124,4 +168,6 @@ def open_peer(name: str, index, encoder=None):
         return Bm25sPeer(index)
     if name in ("haystack-bm25", "haystack-hybrid"):
         return HaystackPeer(index, encoder, hybrid=name == "haystack-hybrid")
+    if name in ("txtai-bm25", "txtai-hybrid"):
+        return TxtaiPeer(index, encoder, hybrid=name == "txtai-hybrid")
     raise KeyError(f"no peer {name!r}; known: {', '.join(PEERS)}")

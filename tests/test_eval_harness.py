@@ -113,14 +113,15 @@ def test_peers_answer_side_by_side_on_the_same_chunks(tiny_eval, tmp_path, capsy
     out_json = tmp_path / "out.json"
     assert eval_main([*tiny_eval, "--split", "all", "--config", "lexical", "--peers", "--json", str(out_json)]) == 0
     rows = {ln.split("|")[1].strip() for ln in capsys.readouterr().out.splitlines() if ln.startswith("| ")}
-    assert {"lexical", "bm25s-fixed500", "bm25s", "haystack-bm25", "haystack-hybrid"} <= rows
+    assert {"lexical", "bm25s-fixed500", "bm25s", "haystack-bm25", "haystack-hybrid", "txtai-bm25",
+            "txtai-hybrid"} <= rows
     runs = {c["name"]: c for c in json.loads(out_json.read_text())["configs"]}
-    for name in ("bm25s", "haystack-bm25"):
+    for name in ("bm25s", "haystack-bm25", "txtai-bm25"):
         peer = runs[name]
         assert peer["metrics"]["hit@1"] == 1.0 and peer["metrics"]["accuracy"] is None  # passages only
         first = {q["id"]: q["first_hit"] for q in peer["questions"]}
         assert first == {"t1": 1, "t2": 1, "t3": 1, "t4": None}, name
-    assert runs["haystack-hybrid"]["metrics"]["hit@5"] == 1.0
+    assert runs["haystack-hybrid"]["metrics"]["hit@5"] == runs["txtai-hybrid"]["metrics"]["hit@5"] == 1.0
 
 
 def test_a_peer_answers_with_verbatim_passages_and_nothing_for_unknown_words(tiny_corpus, tmp_path, fake_encoder):
@@ -138,14 +139,14 @@ def test_a_peer_answers_with_verbatim_passages_and_nothing_for_unknown_words(tin
     assert peer.ask("zebra quagga okapi", k=3).passages == ()
 
 
-def test_haystack_peers_rank_the_same_chunks(tiny_corpus, tmp_path, fake_encoder):
+def test_haystack_and_txtai_peers_rank_the_same_chunks(tiny_corpus, tmp_path, fake_encoder):
     from eval.peers import open_peer
     from indexer.build import build_index
     from retriever.index import Index
 
     build_index(tiny_corpus, tmp_path / "idx", encoder=fake_encoder, progress=False)
     index = Index(tmp_path / "idx")
-    for name in ("haystack-bm25", "haystack-hybrid"):
+    for name in ("haystack-bm25", "haystack-hybrid", "txtai-bm25", "txtai-hybrid"):
         result = open_peer(name, index, fake_encoder).ask("What were dogs domesticated from?", k=3)
         top = result.passages[0]
         assert result.answer is None and top.source == "animals/dogs.md" and "wolves" in top.text, name
