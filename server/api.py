@@ -59,8 +59,8 @@ async def ask(body: AskRequest, request: Request, retriever: Retriever = Depends
 async def reload(request: Request, live: LiveIndex = Depends(get_live)) -> dict:
     outcome = await live.reload(force=True)
     tell_workers = getattr(request.app.state, "tell_workers", None)
-    if tell_workers is not None:  # --workers N: the others check too (server/workers.py)
-        tell_workers()
+    if tell_workers is not None and not outcome.reloaded:  # --workers N: the others check too (a switch
+        tell_workers()  # here has told them already: LiveIndex.on_switch)
     if outcome.error is not None:
         raise HTTPException(409, outcome.error)
     return {"reloaded": outcome.reloaded, "version": outcome.version, "previous": outcome.previous}

@@ -45,7 +45,8 @@ def create_app(settings: Settings | None = None,
         log.info("serving %s (%d chunks, version %s)", settings.index_dir, live.current.retriever.index.n_chunks,
                  live.current.version)
         watch = asyncio.create_task(live.watch(settings.watch_seconds)) if settings.watch_seconds > 0 else None
-        if worker:
+        if worker:  # a switch here, whoever noticed the rebuild, has every worker check at once
+            live.on_switch = workers.tell_workers
             workers.on_reload_signal(live)
         try:
             yield

@@ -85,6 +85,7 @@ class LiveIndex:
         self._failed_key: tuple | None = None
         self._lock = asyncio.Lock()
         self._retired: set[Served] = set()
+        self.on_switch: Callable[[], object] | None = None  # called after each switch (workers: tell the others)
 
     async def start(self) -> None:
         """Open the index for the first time (errors propagate: the server must not start)."""
@@ -144,6 +145,11 @@ class LiveIndex:
                 self._retired.add(old)  # closed by the last request using it
             log.info("now serving %s version %s (%d chunks; was %s)", self.settings.index_dir, new.version,
                      new.retriever.index.n_chunks, old.version)
+            if self.on_switch is not None:
+                try:
+                    self.on_switch()
+                except Exception:  # the switch is done: a failing notice must not undo or hide it
+                    log.exception("telling the other workers about the switch failed")
             return ReloadOutcome(True, new.version, old.version)
 
     async def watch(self, every: float) -> None:

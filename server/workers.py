@@ -6,10 +6,10 @@ the same port with SO_REUSEPORT, so the kernel spreads new connections over the 
 one shared socket, whichever worker wakes first accepts every connection waiting, and keep-alive
 clients then stay on it: measured with 32 clients and 2 workers, one worker got 75 to 93% of the work.)
 uvicorn's supervisor restarts a worker that dies, on its own socket, and stops all of them on SIGINT or
-SIGTERM. Each worker watches the index for rebuilds itself (``--watch``). ``POST /admin/reload`` reaches
-one of them, which switches and then sends the supervisor SIGUSR1; the supervisor passes the signal on
-to every worker, and each checks the index at once (a worker still starting ignores it: it is opening
-the index on disk anyway).
+SIGTERM. Each worker watches the index for rebuilds itself (``--watch``). A worker that switches to a
+rebuilt index (its watch saw it first, or ``POST /admin/reload`` reached it) sends the supervisor SIGUSR1;
+the supervisor passes the signal on to every worker, and each checks the index at once, so they switch
+together (a worker still starting ignores it: it is opening the index on disk anyway).
 """
 
 from __future__ import annotations

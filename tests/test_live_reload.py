@@ -247,3 +247,28 @@ async def _ask_during(url: str, rebuild_command: list[str], clients: int = 4, ma
         await waiter
     stats["rebuild_rc"] = proc.returncode
     return stats
+
+
+def test_a_switch_is_announced_once_and_only_a_switch(tiny_corpus, tmp_path):
+    """LiveIndex.on_switch (how a worker tells the others, server/workers.py) follows each switch only."""
+    from server.live import LiveIndex
+    from tests.serving import fake_loader
+
+    index_dir = tiny_index(tiny_corpus, tmp_path / "idx")
+    calls = []
+
+    async def scenario():
+        live = LiveIndex(Settings(index_dir=index_dir), fake_loader)
+        await live.start()
+        live.on_switch = lambda: calls.append(live.current.version)
+        assert not (await live.reload()).reloaded and calls == []  # nothing new
+        rebuild(tiny_corpus, index_dir)
+        outcome = await live.reload()
+        assert outcome.reloaded and calls == [outcome.version]
+        assert not (await live.reload(force=True)).reloaded and len(calls) == 1
+        live.on_switch = lambda: 1 / 0  # a failing notice does not undo the switch
+        rebuild(tiny_corpus, index_dir, cats="Cats sleep all afternoon.")
+        assert (await live.reload()).reloaded
+        live.close()
+
+    asyncio.run(scenario())
