@@ -68,8 +68,7 @@ class Bm25sPeer:
             if score <= 0:  # no query term in it: BM25 engines do not return such documents
                 continue
             c = self._chunks[int(row)]
-            passages.append(Passage(c.text, c.source, c.start_char, c.end_char, c.start_line, c.end_line,
-                                    page=c.page, section=c.section, score=round(float(score), 6), chunk_id=c.id))
+            passages.append(Passage.of(c, score))
         return Result(question, None, tuple(passages))
 
 
@@ -115,9 +114,7 @@ class HaystackPeer:
             if d.score is not None and d.score <= 0 and not self.hybrid:
                 continue  # BM25 with no query term in the chunk
             c = self._chunks[int(d.id)]
-            passages.append(Passage(c.text, c.source, c.start_char, c.end_char, c.start_line, c.end_line,
-                                    page=c.page, section=c.section, score=round(float(d.score or 0.0), 6),
-                                    chunk_id=c.id))
+            passages.append(Passage.of(c, d.score or 0.0))
         return Result(question, None, tuple(passages))
 
 
@@ -155,9 +152,7 @@ class TxtaiPeer:
         passages = []
         for hit in self._embeddings.search(question, k):
             c = self._chunks[int(hit["id"])]
-            passages.append(Passage(c.text, c.source, c.start_char, c.end_char, c.start_line, c.end_line,
-                                    page=c.page, section=c.section, score=round(float(hit["score"]), 6),
-                                    chunk_id=c.id))
+            passages.append(Passage.of(c, hit["score"]))
         return Result(question, None, tuple(passages))
 
 

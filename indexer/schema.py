@@ -51,6 +51,12 @@ class Passage(Span):
     score: float = 0.0
     chunk_id: int = -1
 
+    @classmethod
+    def of(cls, chunk: Chunk, score: float) -> Passage:
+        """The chunk as a retrieved passage with ``score`` (rounded to 6 places)."""
+        return cls(chunk.text, chunk.source, chunk.start_char, chunk.end_char, chunk.start_line, chunk.end_line,
+                   page=chunk.page, section=chunk.section, score=round(float(score), 6), chunk_id=chunk.id)
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -125,9 +125,7 @@ class Retriever:
                 ranked = sorted(((c, (1 - w) * p + w * per_chunk.get(c.id, 0.0)) for c, p in ranked),
                                 key=lambda x: -x[1])
         ranked = ranked[:k]
-        passages = tuple(Passage(c.text, c.source, c.start_char, c.end_char, c.start_line, c.end_line,
-                                 page=c.page, section=c.section, score=round(float(s), 6), chunk_id=c.id)
-                         for c, s in ranked)
+        passages = tuple(Passage.of(c, s) for c, s in ranked)
         answer = None
         # the answer is the best sentence inside the passages returned
         kept = {p.chunk_id for p in passages}
