@@ -37,10 +37,25 @@ class PeerMissing(QuarryError):
     """A peer library that is not installed."""
 
 
-class Bm25sPeer:
-    """bm25s over every chunk of ``index``; answers like ``Retriever.ask`` with passages only."""
+class Peer:
+    """Every chunk of a quarry index, for another library to rank; answers like ``Retriever.ask`` with
+    passages only."""
 
     config = RetrieverConfig(answer=False, rerank=False)  # what the harness reads: no answer span
+
+    def __init__(self, index):
+        self.index = index
+        found = index.store.chunks(list(range(index.n_chunks)))
+        self.ids = sorted(found)
+        self.chunks = found  # chunk id -> Chunk
+
+    def result(self, question: str, hits) -> Result:
+        """``hits``: (chunk id, score) pairs, best first."""
+        return Result(question, None, tuple(Passage.of(self.chunks[int(i)], score) for i, score in hits))
+
+
+class Bm25sPeer(Peer):
+    """bm25s over every chunk of ``index``."""
 
     def __init__(self, index):
         try:
@@ -48,35 +63,26 @@ class Bm25sPeer:
             import Stemmer
         except ImportError as e:
             raise PeerMissing(f"the peer bm25s needs {e.name}: pip install -e '.[peers]'") from None
+        super().__init__(index)
         self._bm25s = bm25s
         self._stemmer = Stemmer.Stemmer("english")
-        self.index = index
-        chunks = index.store.chunks(list(range(index.n_chunks)))
-        self._chunks = [chunks[i] for i in sorted(chunks)]
         self._model = bm25s.BM25()
-        self._model.index(self._tokenize([c.text for c in self._chunks]), show_progress=False)
+        self._model.index(self._tokenize([self.chunks[i].text for i in self.ids]), show_progress=False)
 
     def _tokenize(self, texts: list[str]):
         return self._bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
 
     def ask(self, question: str, k: int = 5, qvec=None) -> Result:
         question = check_question(question, k)
-        rows, scores = self._model.retrieve(self._tokenize([question]), k=min(k, len(self._chunks)),
+        rows, scores = self._model.retrieve(self._tokenize([question]), k=min(k, len(self.ids)),
                                             show_progress=False)
-        passages = []
-        for row, score in zip(rows[0], scores[0]):
-            if score <= 0:  # no query term in it: BM25 engines do not return such documents
-                continue
-            c = self._chunks[int(row)]
-            passages.append(Passage.of(c, score))
-        return Result(question, None, tuple(passages))
+        # a score of 0: no query term in the chunk (BM25 engines do not return such documents)
+        return self.result(question, [(self.ids[int(r)], s) for r, s in zip(rows[0], scores[0]) if s > 0])
 
 
-class HaystackPeer:
+class HaystackPeer(Peer):
     """Haystack's in-memory BM25 retriever, or its hybrid (BM25 + embeddings, RRF), over every chunk of
-    ``index``; ``encoder`` embeds the questions. Answers like ``Retriever.ask`` with passages only."""
-
-    config = RetrieverConfig(answer=False, rerank=False)
+    ``index``; ``encoder`` embeds the questions."""
 
     def __init__(self, index, encoder, hybrid: bool):
         os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
@@ -87,13 +93,12 @@ class HaystackPeer:
             from haystack.document_stores.in_memory import InMemoryDocumentStore
         except ImportError as e:
             raise PeerMissing(f"the peer haystack needs {e.name}: pip install -e '.[peers]'") from None
-        self.index, self.encoder, self.hybrid = index, encoder, hybrid
-        chunks = index.store.chunks(list(range(index.n_chunks)))
-        self._chunks = chunks
+        super().__init__(index)
+        self.encoder, self.hybrid = encoder, hybrid
         store = InMemoryDocumentStore(embedding_similarity_function="cosine")
         vectors = index.store.chunk_vectors
-        store.write_documents([Document(id=str(i), content=c.text, embedding=[float(x) for x in vectors[i]])
-                               for i, c in sorted(chunks.items())])
+        store.write_documents([Document(id=str(i), content=self.chunks[i].text,
+                                        embedding=[float(x) for x in vectors[i]]) for i in self.ids])
         self._bm25 = InMemoryBM25Retriever(store)
         self._dense = InMemoryEmbeddingRetriever(store)
         self._join = DocumentJoiner(join_mode="reciprocal_rank_fusion")
@@ -109,20 +114,14 @@ class HaystackPeer:
             lexical = self._bm25.run(query=question, top_k=self._candidates)["documents"]
             dense = self._dense.run(query_embedding=[float(x) for x in qvec], top_k=self._candidates)["documents"]
             docs = self._join.run(documents=[lexical, dense], top_k=k)["documents"]
-        passages = []
-        for d in docs:
-            if d.score is not None and d.score <= 0 and not self.hybrid:
-                continue  # BM25 with no query term in the chunk
-            c = self._chunks[int(d.id)]
-            passages.append(Passage.of(c, d.score or 0.0))
-        return Result(question, None, tuple(passages))
+        # BM25 alone: a score of 0 means no query term in the chunk
+        return self.result(question, [(d.id, d.score or 0.0) for d in docs
+                                      if self.hybrid or d.score is None or d.score > 0])
 
 
-class TxtaiPeer:
+class TxtaiPeer(Peer):
     """txtai's keyword (BM25) or hybrid embeddings index over every chunk of ``index``; ``encoder`` embeds
-    the questions. Answers like ``Retriever.ask`` with passages only."""
-
-    config = RetrieverConfig(answer=False, rerank=False)
+    the questions."""
 
     def __init__(self, index, encoder, hybrid: bool):
         try:
@@ -131,10 +130,9 @@ class TxtaiPeer:
             raise PeerMissing(f"the peer txtai needs {e.name}: pip install -e '.[peers]'") from None
         import numpy as np
 
-        self.index, self.encoder = index, encoder
-        chunks = index.store.chunks(list(range(index.n_chunks)))
-        self._chunks = chunks
-        known = {c.text: index.store.chunk_vectors[i] for i, c in chunks.items()}
+        super().__init__(index)
+        self.encoder = encoder
+        known = {self.chunks[i].text: index.store.chunk_vectors[i] for i in self.ids}
 
         def vectors(texts):  # the index's chunk vectors; anything else (a question) embedded by the model
             texts = list(texts)
@@ -145,15 +143,11 @@ class TxtaiPeer:
         config = {"method": "external", "transform": vectors, "content": True, "hybrid": True} if hybrid else \
             {"keyword": True, "content": True}
         self._embeddings = Embeddings(**config)
-        self._embeddings.index([(str(i), c.text, None) for i, c in sorted(chunks.items())])
+        self._embeddings.index([(str(i), self.chunks[i].text, None) for i in self.ids])
 
     def ask(self, question: str, k: int = 5, qvec=None) -> Result:
         question = check_question(question, k)
-        passages = []
-        for hit in self._embeddings.search(question, k):
-            c = self._chunks[int(hit["id"])]
-            passages.append(Passage.of(c, hit["score"]))
-        return Result(question, None, tuple(passages))
+        return self.result(question, [(hit["id"], hit["score"]) for hit in self._embeddings.search(question, k)])
 
 
 def open_peer(name: str, index, encoder=None):
