@@ -58,10 +58,17 @@ def question_type(question: str) -> str | None:
     return None
 
 
+_GLUED = re.compile(r"^([a-z]{3,})\d+$")
+
+
 @lru_cache(maxsize=8192)
 def _word_set(text: str) -> frozenset[str]:
-    """Lower-cased words of a text, possessives cut ("OpenAI's" -> "openai"); remembered."""
-    return frozenset(w.replace("’", "'").split("'")[0] for w in words(text))
+    """Lower-cased words of a text, possessives cut ("OpenAI's" -> "openai"), and the word of a word
+    glued to a number ("Development231", a count in scraped page text, also gives "development");
+    remembered."""
+    out = {w.replace("’", "'").split("'")[0] for w in words(text)}
+    out |= {m.group(1) for w in out if (m := _GLUED.match(w))}
+    return frozenset(out)
 
 
 _FIRST_WORD = re.compile(r"(?:^|(?<=[.!?]\s))[A-Z][\w’'-]*[A-Za-z]")
@@ -136,8 +143,10 @@ def entity_coverage(question: str, text: str, weight=None) -> float:
     return sum(x for w, x in zip(wanted, ws) if w in present) / total if total > 0 else 1.0
 
 
-# "the deals table", "this table"; not the idioms "at the table", "on/off the table"
-_TABLE = re.compile(r"(?<!\bat )(?<!\bon )(?<!\boff )\b(?:the|this|that|a|its) (?:[a-z-]+ )?table\b", re.I)
+# "the deals table", "the AI infrastructure deals table", "this table";
+# not the idioms "at the table", "on/off the table"
+_TABLE = re.compile(r"(?<!\bat )(?<!\bon )(?<!\boff )\b(?:the|this|that|a|its) "
+                    r"(?:(?!(?:the|an?|on|at|off|in|of|to|for|from|with|by)\b)[\w&-]+ ){0,3}table\b", re.I)
 _TITLE_WORD = re.compile(r"[A-Z0-9]")
 
 
@@ -159,7 +168,7 @@ def is_heading(text: str) -> bool:
 # The thing a question asks about, by the shape of the question (no word lists of topics):
 # "what is/was [the] [Name's] X [of|in ... | ?]" (X: one or two plain words, the last its head),
 # "where/when/how ... did Name VERB its/the X?" (the object of the verb), and
-# "who VERBed Name?" (the relation itself: founded, acquired), and "when/where was Name VERBed?".
+# "who/which company VERBed Name?" (the relation itself: founded, acquired), and "when/where was Name VERBed?".
 _CAP = r"(?:[A-Z][\w-]*|[a-z]+[A-Z][\w-]*)"  # a capitalised word, or one with inner capitals (xAI)
 _POSSESSOR = rf"(?:(?:{_CAP}\s+)*{_CAP}[’']s\s+)?"
 _PLAIN = r"[a-z][a-z-]*"
@@ -170,10 +179,16 @@ _OBJECT_FOCUS = re.compile(
     rf"^(?:where|when|how|why|what|which)\b[^?]*?\b{_AUX}\s+(?:{_CAP}\s+)+{_PLAIN}\s+"
     rf"(?:its|the|a|an|their|his|her)\s+((?:{_PLAIN}\s+){{0,2}}{_PLAIN})"
     r"(?=\s*\?|\s+(?:in|at|on|for|from|with|by|to|of)\b)")
-_RELATION_FOCUS = re.compile(rf"^who\s+([a-z]+ed)\s+(?:{_CAP}\s*)+\?")
+_RELATION_FOCUS = re.compile(rf"^(?:who|(?:which|what)\s+[a-z]+)\s+([a-z]+ed)\s+(?:{_CAP}\s*)+\?")
 # "when/where was [the] Name VERBed?": the event itself (founded, acquired, launched)
 _EVENT_FOCUS = re.compile(
     rf"^(?:when|where)\s+(?:was|were)\s+(?:the\s+)?(?:{_CAP}\s+(?:and\s+)?)+([a-z]+ed)\s*(?:\?|$)")
+
+
+# heads that name a part or an aspect of what follows ("the low end of the estimate", "the rest of
+# the money"), not a property a text states in those words
+_PART_OF = frozenset("""end ends part parts half bit top bottom rest side start beginning middle kind
+    type sort""".split())
 
 
 @lru_cache(maxsize=4096)
@@ -185,7 +200,7 @@ def asked_property(question: str) -> tuple[str, ...]:
         m = pattern.search(q)
         if m:
             ws = tuple(w for w in m.group(1).split())
-            if ws and ws[-1] not in STOPWORDS:
+            if ws and ws[-1] not in STOPWORDS and ws[-1] not in _PART_OF:
                 return ws
     return ()
 
