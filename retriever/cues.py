@@ -84,6 +84,9 @@ def known_names(text: str) -> frozenset[str]:
     return frozenset(_key(m.group()) for m in _NAME.finditer(text)) - STOPWORDS
 
 
+_CAPS = re.compile(r"[A-Z]{2,}")
+
+
 def new_names(text: str, question: str, known: frozenset[str] = frozenset()) -> list[str]:
     """Capitalised words of ``text`` that the question does not already mention. A word opening a
     sentence counts only when it is among ``known`` (names used elsewhere, say in the paragraph)."""
@@ -95,7 +98,8 @@ def new_names(text: str, question: str, known: frozenset[str] = frozenset()) -> 
     out = []
     for m in found:
         w = _key(m.group())
-        if w not in asked and w not in STOPWORDS:
+        # an acronym is a name even when it spells a common word ("IT departments", "the US")
+        if w not in asked and (w not in STOPWORDS or _CAPS.fullmatch(m.group())):
             out.append(m.group())
     return out
 
@@ -148,6 +152,7 @@ def entity_coverage(question: str, text: str, weight=None) -> float:
 _TABLE = re.compile(r"(?<!\bat )(?<!\bon )(?<!\boff )\b(?:the|this|that|a|its) "
                     r"(?:(?!(?:the|an?|on|at|off|in|of|to|for|from|with|by)\b)[\w&-]+ ){0,3}table\b", re.I)
 _TITLE_WORD = re.compile(r"[A-Z0-9]")
+_GLUED_COUNT = re.compile(r"[A-Za-z]\d+$")
 
 
 def table_question(question: str) -> bool:
@@ -157,9 +162,10 @@ def table_question(question: str) -> bool:
 
 def is_heading(text: str) -> bool:
     """A title or heading: one line, no closing punctuation, most content words capitalised
-    ("Podcast Appearances", "Why This Matters to You"); a table row is not one."""
+    ("Podcast Appearances", "Why This Matters to You"); a table row is not one, nor a label glued to
+    its count ("Software Development231", a list item in scraped page text)."""
     t = text.strip()
-    if not t or "\n" in t or t.startswith("|") or t[-1] in ".!?:;,\"”)’'":
+    if not t or "\n" in t or t.startswith("|") or t[-1] in ".!?:;,\"”)’'" or _GLUED_COUNT.search(t):
         return False
     ws = [w for w in t.split() if w[:1].isalnum() and w.lower() not in STOPWORDS]
     return bool(ws) and sum(bool(_TITLE_WORD.match(w)) for w in ws) >= 0.75 * len(ws)

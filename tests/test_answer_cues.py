@@ -201,6 +201,12 @@ def test_asked_property(question, focus):
     assert asked_property(question) == focus
 
 
+def test_an_acronym_spelling_a_common_word_is_a_name():
+    q = "Who used to look after the servers?"
+    assert unmet(q, "Servers were handled by IT departments.", "", _weight, set()) == []
+    assert unmet(q, "Servers were handled by it in the past.", "", _weight, set()) == ["holds no name"]
+
+
 def test_a_word_glued_to_a_count_is_still_named():
     # scraped page text glues counts to labels: "Software Development231"
     q = "How many tools are listed under Software Development?"
@@ -220,6 +226,7 @@ def test_headings_and_table_questions():
     assert is_heading("Podcast Appearances") and is_heading("Why This Matters to You")
     assert not is_heading("That's right.") and not is_heading("| Key Player | OpenAI |")
     assert not is_heading("Look, we get it") and not is_heading("the race goes on")
+    assert not is_heading("Software Development231")  # a list item with its count
     assert table_question("What is the key trend according to the summary table?")
     assert table_question("How much did Nvidia put in, in the table?")
     assert not table_question("Which companies are at the table in these talks?")  # an idiom
