@@ -68,9 +68,10 @@ def fit_ranker(x: np.ndarray, y: np.ndarray, owner: list[int], l2: float = 0.05)
         for rows in groups:
             xg, right = x[rows], y[rows] > 0
             s = xg @ w
-            value -= (logsumexp(s[right]) - logsumexp(s)) / len(groups)
-            p = np.exp(s - logsumexp(s))
-            q = np.where(right, np.exp(s - logsumexp(s[right])), 0.0)
+            every, hit = logsumexp(s), logsumexp(s[right])
+            value -= (hit - every) / len(groups)
+            p = np.exp(s - every)
+            q = np.where(right, np.exp(s - hit), 0.0)
             grad = grad - xg.T @ (q - p) / len(groups)
         return value, grad
 

@@ -263,12 +263,10 @@ def search_params(index, info: dict[str, Any], ef_search: int | None = None, npr
     kind = info.get("type", "flat")
     if kind == "hnsw" and isinstance(index, faiss.IndexHNSW):
         params = faiss.SearchParametersHNSW(efSearch=int(ef_search or info.get("ef_search", 128)))
-        if selector is not None:
-            params.sel = selector
-        return params
-    if kind == "ivf" and isinstance(index, faiss.IndexIVF):
+    elif kind == "ivf" and isinstance(index, faiss.IndexIVF):
         params = faiss.SearchParametersIVF(nprobe=int(nprobe or info.get("nprobe", 128)))
-        if selector is not None:
-            params.sel = selector
-        return params
-    return None
+    else:
+        return None
+    if selector is not None:
+        params.sel = selector
+    return params

@@ -61,12 +61,17 @@ def question_type(question: str) -> str | None:
 _GLUED = re.compile(r"^([a-z]{3,})\d+$")
 
 
+def word_key(word: str) -> str:
+    """A word as names are compared: lower-cased, a possessive cut ("OpenAI’s" -> "openai")."""
+    return word.lower().replace("’", "'").split("'")[0]
+
+
 @lru_cache(maxsize=8192)
 def _word_set(text: str) -> frozenset[str]:
     """Lower-cased words of a text, possessives cut ("OpenAI's" -> "openai"), and the word of a word
     glued to a number ("Development231", a count in scraped page text, also gives "development");
     remembered."""
-    out = {w.replace("’", "'").split("'")[0] for w in words(text)}
+    out = {word_key(w) for w in words(text)}
     out |= {m.group(1) for w in out if (m := _GLUED.match(w))}
     return frozenset(out)
 
@@ -74,14 +79,10 @@ def _word_set(text: str) -> frozenset[str]:
 _FIRST_WORD = re.compile(r"(?:^|(?<=[.!?]\s))[A-Z][\w’'-]*[A-Za-z]")
 
 
-def _key(word: str) -> str:
-    return word.lower().replace("’", "'").split("'")[0]
-
-
 @lru_cache(maxsize=8192)
 def known_names(text: str) -> frozenset[str]:
     """Lower-cased words that ``text`` capitalises where a sentence does not start (names it uses)."""
-    return frozenset(_key(m.group()) for m in _NAME.finditer(text)) - STOPWORDS
+    return frozenset(word_key(m.group()) for m in _NAME.finditer(text)) - STOPWORDS
 
 
 _CAPS = re.compile(r"[A-Z]{2,}")
@@ -93,11 +94,11 @@ def new_names(text: str, question: str, known: frozenset[str] = frozenset()) -> 
     asked = _word_set(question)
     found = [m for m in _NAME.finditer(text)]
     if known:
-        found += [m for m in _FIRST_WORD.finditer(text) if _key(m.group()) in known]
+        found += [m for m in _FIRST_WORD.finditer(text) if word_key(m.group()) in known]
         found.sort(key=lambda m: m.start())
     out = []
     for m in found:
-        w = _key(m.group())
+        w = word_key(m.group())
         # an acronym is a name even when it spells a common word ("IT departments", "the US")
         if w not in asked and (w not in STOPWORDS or _CAPS.fullmatch(m.group())):
             out.append(m.group())
@@ -124,7 +125,7 @@ def question_entities(question: str) -> tuple[str, ...]:
     body = _QUESTION_START.sub("", question)
     found: dict[str, None] = {}
     for m in _NAME.finditer(" " + body):
-        w = m.group().lower().replace("’", "'").split("'")[0]
+        w = word_key(m.group())
         if w not in STOPWORDS:
             found.setdefault(w, None)
     for w in words(body):
@@ -272,7 +273,7 @@ def unmet(question: str, span: str, paragraph: str, weight, unknown: set[str],
             ok = table and parts <= wide
         else:
             if others is None:
-                others = [n for n in new_names(span, question, known) if weight(_key(n)) > 0]
+                others = [n for n in new_names(span, question, known) if weight(word_key(n)) > 0]
             ok = not others and parts <= wide
         if not ok:
             problems.append(f"does not name {e}")

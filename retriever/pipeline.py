@@ -109,10 +109,7 @@ class Retriever:
         if not fused:
             return Result(question, None, ())
         n = max(k, cfg.span_passages) if (cfg.answer or cfg.rerank) else k
-        top = fused[:n]
-        chunks = self.index.store.chunks([cid for cid, _ in top])
-        hi = top[0][1] or 1.0
-        ranked = [(chunks[cid], s / hi) for cid, s in top if cid in chunks]
+        ranked = self._chunks(fused[:n])
 
         scored = []
         if cfg.answer or cfg.rerank:
@@ -145,10 +142,7 @@ class Retriever:
         fused = fused[: max(k, self.config.span_passages)]
         if not fused:
             return []
-        chunks = self.index.store.chunks([cid for cid, _ in fused])
-        hi = fused[0][1] or 1.0
-        return self._score_sentences(question, qvec, [(chunks[c], s / hi) for c, s in fused if c in chunks],
-                                     topical)
+        return self._score_sentences(question, qvec, self._chunks(fused), topical)
 
     def best_sentence(self, question: str, k: int = 5):
         """The best-scoring sentence and its confidence, without abstaining (for tuning)."""
@@ -156,6 +150,12 @@ class Retriever:
         if not scored:
             return None, 0.0
         return scored[0], confidence(scored[0], self.config.span)
+
+    def _chunks(self, top: list[tuple[int, float]]) -> list[tuple[Chunk, float]]:
+        """The chunks of (id, score) candidates, best first, each with its score relative to the best."""
+        chunks = self.index.store.chunks([cid for cid, _ in top])
+        hi = top[0][1] or 1.0
+        return [(chunks[cid], s / hi) for cid, s in top if cid in chunks]
 
     def _candidates(self, question: str, qvec: np.ndarray | None) -> tuple[list[tuple[int, float]], float]:
         """Fused (id, score) candidates, best first, and the best passage cosine (0.0 without a vector)."""

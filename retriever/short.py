@@ -12,7 +12,7 @@ import re
 
 from indexer.schema import Span
 from indexer.text import STOPWORDS, words
-from retriever.cues import question_type
+from retriever.cues import question_type, word_key
 
 _NUM = r"\d[\d,]*(?:\.\d+)?"
 _SCALE = r"(?:\s?(?:bn|billion|million|trillion|thousand)\b|[BMK]\b)"
@@ -35,7 +35,7 @@ _CELL = re.compile(r"[^|]+")
 
 
 def _content(text: str) -> set[str]:
-    return {w.replace("’", "'").split("'")[0] for w in words(text)} - STOPWORDS
+    return {word_key(w) for w in words(text)} - STOPWORDS
 
 
 def _name_runs(text: str, asked: set[str]) -> list[tuple[int, int]]:
@@ -46,7 +46,7 @@ def _name_runs(text: str, asked: set[str]) -> list[tuple[int, int]]:
         if _PATTERNS["date"].fullmatch(m.group()):
             continue
         toks = m.group().split()
-        keep = [t for t in toks if t.lower().replace("’", "'").split("'")[0] not in asked]
+        keep = [t for t in toks if word_key(t) not in asked]
         if not keep or all(t.lower() in STOPWORDS for t in keep):
             continue
         if toks[0].lower() in STOPWORDS or toks[0].lower() in asked:  # trim a leading common/asked word
