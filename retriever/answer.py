@@ -52,25 +52,25 @@ class SpanConfig:
     """Ranking weights (``w_*``, summing to 1), answerability weights (``a_*``) and the threshold."""
 
     # fitted on the dev split of eval/gold/seeds.jsonl by `python -m eval.tune` (see eval/tune.py)
-    w_dense: float = 0.5501
-    w_lexical: float = 0.7076
+    w_dense: float = 0.5505
+    w_lexical: float = 0.6805
     w_passage: float = 0.0
-    w_type: float = 0.0573
-    w_entities: float = 0.0
-    w_novelty: float = -0.3989
+    w_type: float = 0.0568
+    w_entities: float = 0.0049
+    w_novelty: float = -0.3959
     w_topical: float = 0.0
-    w_context: float = 0.0839
+    w_context: float = 0.1032
     # confidence = sigmoid(a_bias + sum of a_f * feature f)
-    a_dense: float = 3.7538
-    a_lexical: float = 5.8495
+    a_dense: float = 5.1232
+    a_lexical: float = 5.7019
     a_passage: float = 0.0
     a_type: float = 0.0
-    a_entities: float = 4.5242
-    a_novelty: float = 0.151
+    a_entities: float = 2.1486
+    a_novelty: float = 0.29
     a_topical: float = 0.0
-    a_context: float = -1.3382
-    a_bias: float = -7.0137
-    abstain_below: float = 0.0035
+    a_context: float = -2.8432
+    a_bias: float = -4.7637
+    abstain_below: float = 0.0224
     # abstain outright when no passage of the corpus is this close to the question (cosine)
     min_topical: float = 0.1345
     # sentences each side (same passage) whose names count for "entities"; None: the whole passage

@@ -16,7 +16,10 @@ _MONEY = re.compile(r"[$€£¥]\s?\d|\d\s?(?:bn|billion|million|trillion|thousa
 _PERCENT = re.compile(r"\d\s?%|\bper ?cent\b", re.I)
 _NUMBER_WORDS = (r"hundreds?|thousands?|millions?|billions?|trillions?|dozens?|two|three|four|five|six|seven|"
                  r"eight|nine|ten|eleven|twelve|twenty|fifty")
-_NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
+# a count given in words: "a small number of firms", "a handful", "several", "only one"
+_QUANTITY = (r"(?:only|just|exactly) one|a single|both|several|few|a few|a couple|a handful|"
+             r"an? (?:(?:small|large|limited|growing|tiny|huge|handful|few)\s+)?(?:number|handful|group) of")
+_NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|{_QUANTITY})\b", re.I)
 _DURATION = re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|decades?|years?|months?|weeks?|days?|hours?|minutes?)\b", re.I)
 _DATE = re.compile(
     r"\b(?:1[89]|20)\d\d\b|\b(?:January|February|March|April|May|June|July|August|September|October|"
@@ -105,15 +108,39 @@ def new_names(text: str, question: str, known: frozenset[str] = frozenset()) -> 
     return out
 
 
+# "who is/are [adverb] VERBed/VERBing ..." and "which group of people ...": a group may answer
+# ("smaller players are shut out", "venture capitalists"), where "who is the CEO of X?" wants a name
+_GROUP_QUESTION = re.compile(
+    r"^(?:who|whom)\s+(?:is|are|was|were)\s+(?!(?:the|a|an|this|that|its|their|his|her|one)\b)|"
+    r"\b(?:which|what)\s+(?:groups?|kinds?|types?|sorts?)\s+of\s+(?:people|players|companies|firms)\b", re.I)
+# plural nouns for kinds of actors (the closed set such an answer is made of)
+_ACTORS = re.compile(
+    r"\b(?:players|companies|firms|businesses|investors|capitalists|startups|start-ups|developers|"
+    r"researchers|executives|analysts|users|customers|governments|regulators|giants|labs|providers|"
+    r"makers|leaders|rivals|competitors|people|workers|engineers|departments|teams|banks|funds|"
+    r"consumers|critics|employees|founders|incumbents|newcomers|hyperscalers)\b", re.I)
+
+
+def names_a_group(text: str, question: str) -> bool:
+    """Whether ``question`` may be answered by a group ("Who is shut out?": "smaller players") and
+    ``text`` names a kind of actor the question does not."""
+    if not _GROUP_QUESTION.search(question.strip()):
+        return False
+    asked = _word_set(question)
+    return any(m.group().lower() not in asked for m in _ACTORS.finditer(text))
+
+
 def type_match(qtype: str | None, text: str, question: str = "", known: frozenset[str] = frozenset()) -> float:
     """1.0 when ``text`` holds the kind of thing ``qtype`` asks for, 0.0 when not, 0.5 with no type.
 
-    A name or a place must be one the question does not already mention.
+    A name or a place must be one the question does not already mention; a "who is VERBed" question
+    may also be answered by a group (``names_a_group``).
     """
     if qtype is None:
         return 0.5
     if qtype in ("name", "place"):
-        return 1.0 if new_names(text, question, known) else 0.0
+        found = new_names(text, question, known) or (qtype == "name" and names_a_group(text, question))
+        return 1.0 if found else 0.0
     pattern = {"money": _MONEY, "percent": _PERCENT, "number": _NUMBER, "duration": _DURATION,
                "date": _DATE}[qtype]
     return 1.0 if pattern.search(text) else 0.0
@@ -175,7 +202,8 @@ def is_heading(text: str) -> bool:
 # The thing a question asks about, by the shape of the question (no word lists of topics):
 # "what is/was [the] [Name's] X [of|in ... | ?]" (X: one or two plain words, the last its head),
 # "where/when/how ... did Name VERB its/the X?" (the object of the verb), and
-# "who/which company VERBed Name?" (the relation itself: founded, acquired), and "when/where was Name VERBed?".
+# "who/which company VERBed Name?" (the relation itself: founded, acquired), "when/where was Name VERBed?",
+# and "what did Name say about X?" (the topic).
 _CAP = r"(?:[A-Z][\w-]*|[a-z]+[A-Z][\w-]*)"  # a capitalised word, or one with inner capitals (xAI)
 _POSSESSOR = rf"(?:(?:{_CAP}\s+)*{_CAP}[’']s\s+)?"
 _PLAIN = r"[a-z][a-z-]*"
@@ -191,6 +219,11 @@ _RELATION_FOCUS = re.compile(rf"^(?:who|(?:which|what)\s+[a-z]+)\s+([a-z]+ed)\s+
 _EVENT_FOCUS = re.compile(
     rf"^(?:when|where)\s+(?:was|were)\s+(?:the\s+)?(?:{_CAP}\s+(?:and\s+)?)+([a-z]+ed)\s*(?:\?|$)")
 
+# "what did Name say about [the] X?": the topic X (up to three plain words, ending the question)
+_TOPIC_FOCUS = re.compile(
+    rf"^(?:what|how)\s+(?:did|does|do)\s+(?:the\s+)?(?:[\w’'-]+\s+){{1,3}}?"
+    rf"(?:say|write|think|argue|claim|warn|note)\s+about\s+(?:the\s+|an?\s+)?"
+    rf"((?:{_PLAIN}\s+){{0,2}}{_PLAIN})\s*\?\s*$")
 
 # heads that name a part or an aspect of what follows ("the low end of the estimate", "the rest of
 # the money"), not a property a text states in those words
@@ -203,7 +236,7 @@ def asked_property(question: str) -> tuple[str, ...]:
     """The words naming what the question asks about, when its shape shows it; the last is the head."""
     q = question.strip()
     q = q[:1].lower() + q[1:]
-    for pattern in (_SUBJECT_FOCUS, _OBJECT_FOCUS, _RELATION_FOCUS, _EVENT_FOCUS):
+    for pattern in (_SUBJECT_FOCUS, _OBJECT_FOCUS, _RELATION_FOCUS, _EVENT_FOCUS, _TOPIC_FOCUS):
         m = pattern.search(q)
         if m:
             ws = tuple(w for w in m.group(1).split())
@@ -233,6 +266,12 @@ def states(words_: tuple[str, ...], text: str) -> bool:
     return len(initials) >= 2 and any(m.group().startswith(initials) for m in _ACRONYM.finditer(text))
 
 
+def _row_keys(text: str) -> list[frozenset[str]]:
+    """The words of the first cell of each table row in ``text`` ("| Loveable | partner |": loveable)."""
+    return [_word_set(line.strip().strip("|").split("|")[0]) for line in text.splitlines()
+            if line.lstrip().startswith("|")]
+
+
 # Answer kinds a span must visibly hold; "place" is not among them ("where" often asks for a
 # situation, not a map location) and neither are untyped questions.
 HARD_KINDS = frozenset({"money", "percent", "number", "duration", "date", "name"})
@@ -248,7 +287,8 @@ def unmet(question: str, span: str, paragraph: str, weight, unknown: set[str],
       names nothing else (so "It has ..." may refer back, but "Anthropic received ..." does not answer
       a question about OpenAI; names without weight, such as "AI", do not count as another name).
       A who/which-company question needs the name in the span itself, or in the same table when the
-      span is a table row (a record spread over rows);
+      span is a table row (a record spread over rows), but not as the first cell of another row (that
+      row is the record about it);
     * a word opening the span's sentence counts as a name when it is among ``known`` (names the
       retrieved passages use mid-sentence: "Anthropic, for instance, received ...");
     * the kinds money, percent, number, duration, date and name must be in the span;
@@ -270,7 +310,9 @@ def unmet(question: str, span: str, paragraph: str, weight, unknown: set[str],
         if parts <= local or weight(e) <= 0 or (e in unknown_acronyms):
             continue
         if qtype == "name":
-            ok = table and parts <= wide
+            # a table row may hold part of a record spread over rows, but not a row of its own
+            # that another row keys by the name ("| Loveable | ... |" answers nothing on Windsurf's row)
+            ok = table and parts <= wide and not any(parts <= key for key in _row_keys(paragraph))
         else:
             if others is None:
                 others = [n for n in new_names(span, question, known) if weight(word_key(n)) > 0]

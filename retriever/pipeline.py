@@ -46,7 +46,7 @@ class RetrieverConfig:
     span_passages: int = 8  # passages whose sentences compete for the answer
     answer: bool = True  # pick an answer span (False: passages only)
     rerank: bool = True  # re-order passages by their best sentence's score
-    rerank_weight: float = 0.5  # share of the sentence score in the re-ranked passage score
+    rerank_weight: float = 0.7  # share of the sentence score in the re-ranked passage score
     span: SpanConfig = field(default_factory=SpanConfig)
 
     def __post_init__(self) -> None:
@@ -113,11 +113,13 @@ class Retriever:
 
         scored = []
         if cfg.answer or cfg.rerank:
-            scored = self._score_sentences(question, qvec, ranked, topical, best_per_chunk=True)
-            if cfg.rerank and scored:
+            every, scored = self._score_sentences(question, qvec, ranked, topical, best_per_chunk=True)
+            if cfg.rerank and every:
+                # by each passage's best sentence before the answer checks: a check says a sentence
+                # cannot be the answer, not that its passage is off the question
                 per_chunk: dict[int, float] = {}
-                for s in scored:
-                    per_chunk.setdefault(s.chunk.id, s.score)  # scored is best first
+                for s in every:
+                    per_chunk.setdefault(s.chunk.id, s.score)  # best first
                 w = cfg.rerank_weight
                 ranked = sorted(((c, (1 - w) * p + w * per_chunk.get(c.id, 0.0)) for c, p in ranked),
                                 key=lambda x: -x[1])
@@ -142,7 +144,7 @@ class Retriever:
         fused = fused[: max(k, self.config.span_passages)]
         if not fused:
             return []
-        return self._score_sentences(question, qvec, self._chunks(fused), topical)
+        return self._score_sentences(question, qvec, self._chunks(fused), topical)[1]
 
     def best_sentence(self, question: str, k: int = 5):
         """The best-scoring sentence and its confidence, without abstaining (for tuning)."""
@@ -176,10 +178,11 @@ class Retriever:
         return score_fusion([lexical, dense], weights=[1.0, cfg.dense_weight]), topical
 
     def _score_sentences(self, question, qvec, ranked: list[tuple[Chunk, float]], topical: float = 0.0,
-                         best_per_chunk: bool = False):
-        """Candidate sentences of the ranked chunks that pass the answer checks, best first; with
-        ``best_per_chunk``, only each chunk's best one (all ``ask`` needs: the checks then stop at a
-        chunk's first sentence that passes: 55% of the checks on the gold questions)."""
+                         best_per_chunk: bool = False) -> tuple[list[ScoredSentence], list[ScoredSentence]]:
+        """Every candidate sentence of the ranked chunks, and those that pass the answer checks, each
+        best first; with ``best_per_chunk``, the second holds only each chunk's best one (all ``ask``
+        needs: the checks then stop at a chunk's first sentence that passes: 55% of the checks on the
+        gold questions)."""
         sentences = {c.id: self.index.store.sentences_of(c) for c, _ in ranked}
         ids = sorted({s.id for ss in sentences.values() for s in ss})
         vecs = dict(zip(ids, self.index.sentence_vectors(ids))) if ids else {}
@@ -187,7 +190,7 @@ class Retriever:
         by_rank = [(c, 1.0 / rank) for rank, (c, _) in enumerate(ranked, 1)]
         scored = score_sentences(question, qvec, by_rank, sentences, vecs, idf, self.config.span, topical)
         if not self.config.span.verify:
-            return scored
+            return scored, scored
         # names the retrieved passages use: a sentence may open with one ("Anthropic received ...")
         known = frozenset().union(*(known_names(c.text) for c, _ in ranked))
         passed, done = [], set()
@@ -197,7 +200,7 @@ class Retriever:
             if not self.problems(question, s, idf, sentences[s.chunk.id], known):
                 passed.append(s)
                 done.add(s.chunk.id)
-        return passed
+        return scored, passed
 
     def problems(self, question: str, scored: ScoredSentence, idf: dict[str, float],
                  chunk_sentences: list[Sentence] | None = None, known: frozenset[str] | None = None) -> list[str]:

@@ -61,6 +61,12 @@ def test_type_match_wants_a_new_name_for_who_questions():
     # relative dates are dates
     assert type_match("date", "Deals will come in the coming quarters.") == 1.0
     assert type_match("date", "Deals will come soon.") == 0.0
+    # a count may be given in words, but a pronoun "one" is no count
+    assert type_match("number", "A small number of firms can afford it.") == 1.0
+    assert type_match("number", "Only a handful can.") == 1.0
+    assert type_match("number", "Only one company can.") == 1.0
+    assert type_match("number", "The tone was one that felt urgent.") == 0.0
+    assert type_match("number", "Many firms can afford it.") == 0.0
 
 
 def test_question_entities_and_coverage():
@@ -188,6 +194,10 @@ def test_unmet(question, span, para, problems):
     ("When was Acme founded?", ("founded",)),
     ("When were Phobos and Deimos discovered?", ("discovered",)),
     ("Which company acquired Windsurf?", ("acquired",)),
+    ("What did Jane Roe say about chip export controls?", ("chip", "export", "controls")),
+    ("What does the article say about the power grid?", ("power", "grid")),
+    ("What does the deals table say about Loveable?", ()),  # a name is checked as a name
+    ("What do people think about instead of the hardware behind AI?", ()),
     # a part or an aspect of what follows is not a property a text states in those words
     ("What is the low end of Acme's spending estimate?", ()),
     ("What is the rest of the money for?", ()),
@@ -205,6 +215,27 @@ def test_an_acronym_spelling_a_common_word_is_a_name():
     q = "Who used to look after the servers?"
     assert unmet(q, "Servers were handled by IT departments.", "", _weight, set()) == []
     assert unmet(q, "Servers were handled by it in the past.", "", _weight, set()) == ["holds no name"]
+
+
+def test_a_group_may_answer_who_is_verbed():
+    q = "Who is effectively shut out of the market?"
+    assert unmet(q, "Smaller players are essentially shut out.", "", _weight, set()) == []
+    q = "With which group of people does doubt come up?"
+    assert unmet(q, "Doubt comes up with venture capitalists.", "", _weight, set()) == []
+    # a role wants a name; a group the question already names is no answer
+    assert "holds no name" in unmet("Who is the head of the firm?", "Big companies hire bosses.", "", _weight, set())
+    q = "Who is shutting out players?"
+    assert unmet(q, "Smaller players are shut out.", "", _weight, set()) == ["holds no name"]
+
+
+def test_a_table_row_keyed_by_another_name_is_another_record():
+    table = "| Company | Partner |\n| Acme | Globex |\n| Initech | Globex |"
+    q = "Which company is Acme's partner?"
+    assert unmet(q, "| Acme | Globex |", table, _weight, set()) == []
+    assert unmet(q, "| Initech | Globex |", table, _weight, set()) == ["does not name acme"]
+    # a record spread over rows: the name is a value, not another row's key
+    table = "| Field | Value |\n| Key player | Acme |\n| Rivals | Globex, Initech |"
+    assert unmet("Who are Acme's rivals?", "| Rivals | Globex, Initech |", table, _weight, set()) == []
 
 
 def test_a_word_glued_to_a_count_is_still_named():

@@ -86,7 +86,8 @@ def test_ask_cli_for_a_person(seeds_index, capsys):
     out = capsys.readouterr().out
     assert out.startswith("Answer (confidence")
     assert f"-- {F004}:7" in out
-    assert ">>Anthropic, for instance, received an $8 billion investment from Amazon.<<" in out
+    # the passage marks the answer (wherever the wrapping breaks its line)
+    assert ">>Anthropic, for instance, received an $8 billion investment from Amazon.<<" in " ".join(out.split())
 
 
 def test_ask_builds_the_default_index_over_seeds_first(capsys, monkeypatch, tmp_path):
