@@ -62,6 +62,9 @@ PEER_CONFIGS: tuple[EvalConfig, ...] = (
     EvalConfig("txtai-bm25", "txtai's keyword (BM25) index over sentence chunks (peer)", peer="txtai-bm25"),
     EvalConfig("txtai-hybrid", "txtai's hybrid index (dense + BM25) over sentence chunks (peer)",
                peer="txtai-hybrid"),
+    EvalConfig("llamaindex-bm25", "LlamaIndex's BM25 retriever over sentence chunks (peer)", peer="llamaindex-bm25"),
+    EvalConfig("llamaindex-hybrid", "LlamaIndex's hybrid: vector + BM25 retrievers, reciprocal rank fusion, "
+               "over sentence chunks (peer)", peer="llamaindex-hybrid"),
 )
 
 

@@ -18,6 +18,13 @@ MRR@10, latency): a peer returns passages and picks no answer span, so its answe
   BM25 index, and ``Embeddings(hybrid=True)``, its dense + BM25 index (scores combined as it does by
   default), over the same chunks; its vectors come from the quarry index through txtai's
   ``method="external"`` hook (questions: the same model), as its own ``path=`` to this model would make.
+* ``llamaindex-bm25`` and ``llamaindex-hybrid`` (https://docs.llamaindex.ai): ``TextNode``s of the same
+  chunks, its ``BM25Retriever`` (the ``llama-index-retrievers-bm25`` package: bm25s with its English
+  stemmer and stopwords), and its hybrid retrieval as its BM25 guide builds it: a ``VectorStoreIndex``
+  retriever and that BM25 retriever joined by ``QueryFusionRetriever(mode="reciprocal_rerank",
+  num_queries=1)`` (no language model: one query, no rewrites). The nodes carry the quarry index's
+  chunk vectors and questions are embedded by the same model (a ``BaseEmbedding`` over it); each
+  retriever returns as many candidates as quarry's.
 
 The peers are an optional extra: ``pip install -e '.[peers]'`` (the ``dev`` extra has them too).
 """
@@ -30,7 +37,8 @@ from indexer.errors import QuarryError
 from indexer.schema import Passage, Result
 from retriever.pipeline import RetrieverConfig, check_question
 
-PEERS = ("bm25s", "haystack-bm25", "haystack-hybrid", "txtai-bm25", "txtai-hybrid")
+PEERS = ("bm25s", "haystack-bm25", "haystack-hybrid", "txtai-bm25", "txtai-hybrid", "llamaindex-bm25",
+         "llamaindex-hybrid")
 
 
 class PeerMissing(QuarryError):
@@ -150,6 +158,54 @@ class TxtaiPeer(Peer):
         return self.result(question, [(hit["id"], hit["score"]) for hit in self._embeddings.search(question, k)])
 
 
+class LlamaIndexPeer(Peer):
+    """LlamaIndex's BM25 retriever, or its hybrid (vector + BM25, reciprocal rank fusion), over every
+    chunk of ``index``; ``encoder`` embeds the questions."""
+
+    def __init__(self, index, encoder, hybrid: bool):
+        try:
+            from llama_index.core import VectorStoreIndex
+            from llama_index.core.embeddings import BaseEmbedding
+            from llama_index.core.llms import MockLLM
+            from llama_index.core.retrievers import QueryFusionRetriever
+            from llama_index.core.schema import QueryBundle, TextNode
+            from llama_index.retrievers.bm25 import BM25Retriever
+        except ImportError as e:
+            raise PeerMissing(f"the peer llamaindex needs {e.name}: pip install -e '.[peers]'") from None
+        super().__init__(index)
+
+        class QuarryModel(BaseEmbedding):  # the index's model, as LlamaIndex calls an embedding model
+            def _get_query_embedding(self, query: str) -> list[float]:
+                return [float(x) for x in encoder.encode([query])[0]]
+
+            async def _aget_query_embedding(self, query: str) -> list[float]:
+                return self._get_query_embedding(query)
+
+            def _get_text_embedding(self, text: str) -> list[float]:
+                return self._get_query_embedding(text)
+
+        self._bundle = QueryBundle
+        vectors = index.store.chunk_vectors
+        nodes = [TextNode(id_=str(i), text=self.chunks[i].text, embedding=[float(x) for x in vectors[i]])
+                 for i in self.ids]
+        n = RetrieverConfig().candidates
+        self._bm25 = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(n, len(nodes)))
+        self._retriever = self._bm25
+        if hybrid:
+            dense = VectorStoreIndex(nodes, embed_model=QuarryModel()).as_retriever(similarity_top_k=n)
+            self._retriever = QueryFusionRetriever([dense, self._bm25], llm=MockLLM(), mode="reciprocal_rerank",
+                                                   num_queries=1, use_async=False, similarity_top_k=n)
+        self.hybrid = hybrid
+
+    def ask(self, question: str, k: int = 5, qvec=None) -> Result:
+        question = check_question(question, k)
+        bundle = self._bundle(question, embedding=None if qvec is None else [float(x) for x in qvec])
+        hits = self._retriever.retrieve(bundle)[:k]
+        # BM25 alone: a score of 0 means no query term in the chunk
+        return self.result(question, [(h.node.node_id, h.score or 0.0) for h in hits
+                                      if self.hybrid or (h.score or 0.0) > 0])
+
+
 def open_peer(name: str, index, encoder=None):
     """The peer ``name`` over ``index`` (``encoder``: embeds questions, for peers that need it);
     PeerMissing when its library is not installed."""
@@ -159,4 +215,6 @@ def open_peer(name: str, index, encoder=None):
         return HaystackPeer(index, encoder, hybrid=name == "haystack-hybrid")
     if name in ("txtai-bm25", "txtai-hybrid"):
         return TxtaiPeer(index, encoder, hybrid=name == "txtai-hybrid")
+    if name in ("llamaindex-bm25", "llamaindex-hybrid"):
+        return LlamaIndexPeer(index, encoder, hybrid=name == "llamaindex-hybrid")
     raise KeyError(f"no peer {name!r}; known: {', '.join(PEERS)}")

@@ -139,14 +139,15 @@ def test_a_peer_answers_with_verbatim_passages_and_nothing_for_unknown_words(tin
     assert peer.ask("zebra quagga okapi", k=3).passages == ()
 
 
-def test_haystack_and_txtai_peers_rank_the_same_chunks(tiny_corpus, tmp_path, fake_encoder):
+def test_haystack_txtai_and_llamaindex_peers_rank_the_same_chunks(tiny_corpus, tmp_path, fake_encoder):
     from eval.peers import open_peer
     from indexer.build import build_index
     from retriever.index import Index
 
     build_index(tiny_corpus, tmp_path / "idx", encoder=fake_encoder, progress=False)
     index = Index(tmp_path / "idx")
-    for name in ("haystack-bm25", "haystack-hybrid", "txtai-bm25", "txtai-hybrid"):
+    for name in ("haystack-bm25", "haystack-hybrid", "txtai-bm25", "txtai-hybrid", "llamaindex-bm25",
+                 "llamaindex-hybrid"):
         result = open_peer(name, index, fake_encoder).ask("What were dogs domesticated from?", k=3)
         top = result.passages[0]
         assert result.answer is None and top.source == "animals/dogs.md" and "wolves" in top.text, name
