@@ -109,10 +109,11 @@ def new_names(text: str, question: str, known: frozenset[str] = frozenset()) -> 
 
 
 # "who is/are [adverb] VERBed/VERBing ..." and "which group of people ...": a group may answer
-# ("smaller players are shut out", "venture capitalists"), where "who is the CEO of X?" wants a name
+# ("smaller players are shut out", "venture capitalists"), where "who is the CEO of X?" and
+# "who is Jane Roe?" want a name
 _GROUP_QUESTION = re.compile(
-    r"^(?:who|whom)\s+(?:is|are|was|were)\s+(?!(?:the|a|an|this|that|its|their|his|her|one)\b)|"
-    r"\b(?:which|what)\s+(?:groups?|kinds?|types?|sorts?)\s+of\s+(?:people|players|companies|firms)\b", re.I)
+    r"^(?i:who|whom)\s+(?:is|are|was|were)\s+(?!(?:the|a|an|this|that|its|their|his|her|one)\b)(?![A-Z])|"
+    r"(?i:\b(?:which|what)\s+(?:groups?|kinds?|types?|sorts?)\s+of\s+(?:people|players|companies|firms)\b)")
 # plural nouns for kinds of actors (the closed set such an answer is made of)
 _ACTORS = re.compile(
     r"\b(?:players|companies|firms|businesses|investors|capitalists|startups|start-ups|developers|"

@@ -224,6 +224,7 @@ def test_a_group_may_answer_who_is_verbed():
     assert unmet(q, "Doubt comes up with venture capitalists.", "", _weight, set()) == []
     # a role wants a name; a group the question already names is no answer
     assert "holds no name" in unmet("Who is the head of the firm?", "Big companies hire bosses.", "", _weight, set())
+    assert "holds no name" in unmet("Who is Jane Roe?", "Investors like her.", "", _weight, set())
     q = "Who is shutting out players?"
     assert unmet(q, "Smaller players are shut out.", "", _weight, set()) == ["holds no name"]
 
