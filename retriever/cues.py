@@ -18,7 +18,7 @@ _NUMBER_WORDS = (r"hundreds?|thousands?|millions?|billions?|trillions?|dozens?|t
                  r"eight|nine|ten|eleven|twelve|twenty|fifty")
 # a count given in words: "a small number of firms", "a handful", "several", "only one"
 _QUANTITY = (r"(?:only|just|exactly) one|a single|both|several|few|a few|a couple|a handful|"
-             r"an? (?:(?:small|large|limited|growing|tiny|huge|handful|few)\s+)?(?:number|handful|group) of")
+             r"an? (?:(?:small|large|limited|growing|tiny|huge|handful|few)\s+)?(?:number|handful) of")
 _NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|{_QUANTITY})\b", re.I)
 _DURATION = re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|decades?|years?|months?|weeks?|days?|hours?|minutes?)\b", re.I)
 _DATE = re.compile(
