@@ -186,7 +186,11 @@ class LlamaIndexPeer(Peer):
 
         self._bundle = QueryBundle
         vectors = index.store.chunk_vectors
-        nodes = [TextNode(id_=str(i), text=self.chunks[i].text, embedding=[float(x) for x in vectors[i]])
+        # LlamaIndex's fusion tells results apart by a hash of text and metadata: the chunk id in the
+        # metadata (kept out of what is embedded and searched) keeps chunks with the same text apart
+        nodes = [TextNode(id_=str(i), text=self.chunks[i].text, embedding=[float(x) for x in vectors[i]],
+                          metadata={"chunk": i}, excluded_embed_metadata_keys=["chunk"],
+                          excluded_llm_metadata_keys=["chunk"])
                  for i in self.ids]
         n = RetrieverConfig().candidates
         self._bm25 = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(n, len(nodes)))

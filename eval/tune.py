@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def grid_search(retriever, questions, qvecs) -> None:
     """Retrieval settings by dev hit@5, then MRR@10, then answer accuracy (ties: the first listed)."""
-    space = {"rrf_k": [30, 60], "dense_weight": [0.7, 1.0, 1.5], "rerank_weight": [0.0, 0.3, 0.5, 0.7]}
+    space = {"rrf_k": [30, 60], "dense_weight": [0.7, 1.0, 1.5], "rerank_weight": [0.0, 0.3, 0.5, 0.7, 0.85, 1.0]}
     results = []
     for values in itertools.product(*space.values()):
         changes = dict(zip(space, values))

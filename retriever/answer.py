@@ -52,25 +52,25 @@ class SpanConfig:
     """Ranking weights (``w_*``, summing to 1), answerability weights (``a_*``) and the threshold."""
 
     # fitted on the dev split of eval/gold/seeds.jsonl by `python -m eval.tune` (see eval/tune.py)
-    w_dense: float = 0.5505
-    w_lexical: float = 0.6805
+    w_dense: float = 0.5495
+    w_lexical: float = 0.6811
     w_passage: float = 0.0
-    w_type: float = 0.0568
-    w_entities: float = 0.0049
-    w_novelty: float = -0.3959
+    w_type: float = 0.0572
+    w_entities: float = 0.005
+    w_novelty: float = -0.3965
     w_topical: float = 0.0
-    w_context: float = 0.1032
+    w_context: float = 0.1037
     # confidence = sigmoid(a_bias + sum of a_f * feature f)
-    a_dense: float = 5.1232
-    a_lexical: float = 5.7019
+    a_dense: float = 4.3971
+    a_lexical: float = 5.3271
     a_passage: float = 0.0
     a_type: float = 0.0
-    a_entities: float = 2.1486
-    a_novelty: float = 0.29
+    a_entities: float = 2.0803
+    a_novelty: float = -0.1842
     a_topical: float = 0.0
-    a_context: float = -2.8432
-    a_bias: float = -4.7637
-    abstain_below: float = 0.0224
+    a_context: float = -2.2339
+    a_bias: float = -4.1135
+    abstain_below: float = 0.0319
     # abstain outright when no passage of the corpus is this close to the question (cosine)
     min_topical: float = 0.1345
     # sentences each side (same passage) whose names count for "entities"; None: the whole passage

@@ -17,8 +17,8 @@ _PERCENT = re.compile(r"\d\s?%|\bper ?cent\b", re.I)
 _NUMBER_WORDS = (r"hundreds?|thousands?|millions?|billions?|trillions?|dozens?|two|three|four|five|six|seven|"
                  r"eight|nine|ten|eleven|twelve|twenty|fifty")
 # a count given in words: "a small number of firms", "a handful", "several", "only one"
-_QUANTITY = (r"(?:only|just|exactly) one|a single|both|several|few|a few|a couple|a handful|"
-             r"an? (?:(?:small|large|limited|growing|tiny|huge|handful|few)\s+)?(?:number|handful) of")
+_QUANTITY = (r"(?:only|just|exactly) one|a single|both|several|few|a couple|a handful|"
+             r"an? (?:(?:small|large|limited|growing|increasing|tiny|huge)\s+)?number of")
 _NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|{_QUANTITY})\b", re.I)
 _DURATION = re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|decades?|years?|months?|weeks?|days?|hours?|minutes?)\b", re.I)
 _DATE = re.compile(
@@ -112,8 +112,9 @@ def new_names(text: str, question: str, known: frozenset[str] = frozenset()) -> 
 # ("smaller players are shut out", "venture capitalists"), where "who is the CEO of X?" and
 # "who is Jane Roe?" want a name
 _GROUP_QUESTION = re.compile(
-    r"^(?i:who|whom)\s+(?:is|are|was|were)\s+(?!(?:the|a|an|this|that|its|their|his|her|one)\b)(?![A-Z])|"
-    r"(?i:\b(?:which|what)\s+(?:groups?|kinds?|types?|sorts?)\s+of\s+(?:people|players|companies|firms)\b)")
+    r"^(?:who|whom)\s+(?:is|are|was|were)\s+(?:[a-z]+ly\s+)?(?:being\s+)?"
+    r"(?:[a-z]+(?:ed|en|ing)|shut|left|cut|put|set|kept|held|hit|hurt)\b|"
+    r"\b(?:which|what)\s+(?:groups?|kinds?|types?|sorts?)\s+of\s+(?:people|players|companies|firms)\b", re.I)
 # plural nouns for kinds of actors (the closed set such an answer is made of)
 _ACTORS = re.compile(
     r"\b(?:players|companies|firms|businesses|investors|capitalists|startups|start-ups|developers|"
@@ -224,7 +225,7 @@ _EVENT_FOCUS = re.compile(
 _TOPIC_FOCUS = re.compile(
     rf"^(?:what|how)\s+(?:did|does|do)\s+(?:the\s+)?(?:[\w’'-]+\s+){{1,3}}?"
     rf"(?:say|write|think|argue|claim|warn|note)\s+about\s+(?:the\s+|an?\s+)?"
-    rf"((?:{_PLAIN}\s+){{0,2}}{_PLAIN})\s*\?\s*$")
+    rf"(?!(?:what|whether|how|why|who|whom|where|when|which|if)\b)((?:{_PLAIN}\s+){{0,2}}{_PLAIN})\s*\??\s*$")
 
 # heads that name a part or an aspect of what follows ("the low end of the estimate", "the rest of
 # the money"), not a property a text states in those words
@@ -267,10 +268,25 @@ def states(words_: tuple[str, ...], text: str) -> bool:
     return len(initials) >= 2 and any(m.group().startswith(initials) for m in _ACRONYM.finditer(text))
 
 
-def _row_keys(text: str) -> list[frozenset[str]]:
-    """The words of the first cell of each table row in ``text`` ("| Loveable | partner |": loveable)."""
-    return [_word_set(line.strip().strip("|").split("|")[0]) for line in text.splitlines()
-            if line.lstrip().startswith("|")]
+_SEPARATOR_ROW = re.compile(r"^\|[\s:|-]*-[\s:|-]*$")
+
+
+def _row_keys(text: str) -> dict[str, frozenset[str]]:
+    """Each table row of ``text`` (stripped) with the words of its key, its first cell ("| Loveable |
+    partner |": loveable); a row whose first cell is empty continues the keyed row above and shares
+    its key. A header row (one above a ``|---|`` line) and separators key nothing."""
+    lines = [line.strip() for line in text.splitlines()]
+    keys: dict[str, frozenset[str]] = {}
+    key: frozenset[str] = frozenset()
+    for i, line in enumerate(lines):
+        if not line.startswith("|") or _SEPARATOR_ROW.match(line):
+            key = frozenset() if not line.startswith("|") else key
+            continue
+        if i + 1 < len(lines) and _SEPARATOR_ROW.match(lines[i + 1]):
+            continue
+        key = _word_set(line[1:].split("|")[0]) or key
+        keys[line] = key
+    return keys
 
 
 # Answer kinds a span must visibly hold; "place" is not among them ("where" often asks for a
@@ -313,7 +329,9 @@ def unmet(question: str, span: str, paragraph: str, weight, unknown: set[str],
         if qtype == "name":
             # a table row may hold part of a record spread over rows, but not a row of its own
             # that another row keys by the name ("| Loveable | ... |" answers nothing on Windsurf's row)
-            ok = table and parts <= wide and not any(parts <= key for key in _row_keys(paragraph))
+            keys = _row_keys(paragraph) if table else {}
+            own = keys.get(span.strip(), frozenset())
+            ok = table and parts <= wide and (parts <= own or not any(parts <= k for k in keys.values()))
         else:
             if others is None:
                 others = [n for n in new_names(span, question, known) if weight(word_key(n)) > 0]

@@ -198,6 +198,8 @@ def test_unmet(question, span, para, problems):
     ("What does the article say about the power grid?", ("power", "grid")),
     ("What does the deals table say about Loveable?", ()),  # a name is checked as a name
     ("What do people think about instead of the hardware behind AI?", ()),
+    ("What did Jane Roe say about what happened?", ()),  # a clause, not a topic to look for
+    ("What did Jane Roe say about export controls", ("export", "controls")),  # no question mark
     # a part or an aspect of what follows is not a property a text states in those words
     ("What is the low end of Acme's spending estimate?", ()),
     ("What is the rest of the money for?", ()),
@@ -225,6 +227,8 @@ def test_a_group_may_answer_who_is_verbed():
     # a role wants a name; a group the question already names is no answer
     assert "holds no name" in unmet("Who is the head of the firm?", "Big companies hire bosses.", "", _weight, set())
     assert "holds no name" in unmet("Who is Jane Roe?", "Investors like her.", "", _weight, set())
+    for q in ("Who is currently the CEO of Acme?", "who is acme's ceo?", "Who is xAI's chief scientist?"):
+        assert "holds no name" in unmet(q, "The company's investors are patient.", "", _weight, set()), q
     q = "Who is shutting out players?"
     assert unmet(q, "Smaller players are shut out.", "", _weight, set()) == ["holds no name"]
 
@@ -237,6 +241,11 @@ def test_a_table_row_keyed_by_another_name_is_another_record():
     # a record spread over rows: the name is a value, not another row's key
     table = "| Field | Value |\n| Key player | Acme |\n| Rivals | Globex, Initech |"
     assert unmet("Who are Acme's rivals?", "| Rivals | Globex, Initech |", table, _weight, set()) == []
+    # a header row naming the company keys nothing; nor does a row continuing the one above
+    table = "| Acme | Details |\n|---|---|\n| Chief executive | Jane Roe |"
+    assert unmet("Who is Acme's chief executive?", "| Chief executive | Jane Roe |", table, _weight, set()) == []
+    table = "| Acme | Initech |\n|  | Globex |"
+    assert unmet("Which company partners with Acme?", "|  | Globex |", table, _weight, set()) == []
 
 
 def test_a_word_glued_to_a_count_is_still_named():

@@ -225,3 +225,22 @@ def test_ranker_fit_prefers_the_feature_that_marks_the_right_candidate():
     assert np.abs(fit_ranker(x, y, owner, l2=5.0)).sum() < np.abs(w).sum()
     x4, y4 = np.vstack([x, [[0.5, 0.5], [0.9, 0.9]]]), np.concatenate([y, [0, 0]])
     assert np.allclose(fit_ranker(x4, y4, owner + [3, 3], l2=0.05), w)
+
+
+def test_llamaindex_hybrid_keeps_chunks_with_the_same_text_apart():
+    """LlamaIndex's fusion tells results apart by a hash of text and metadata, not by id."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from eval.peers import LlamaIndexPeer
+    from indexer.schema import Chunk
+
+    texts = ["cats purr softly", "dogs bark at night", "cats purr softly", "birds sing"]
+    chunks = {i: Chunk(t, f"f{i}.txt", 0, len(t), 1, 1, id=i, first_sentence=i, last_sentence=i)
+              for i, t in enumerate(texts)}
+    store = SimpleNamespace(chunks=lambda ids: {i: chunks[i] for i in ids}, chunk_vectors=np.eye(4, dtype=np.float32))
+    encoder = SimpleNamespace(encode=lambda qs: np.array([[1, 0, 1, 0]], dtype=np.float32))
+    peer = LlamaIndexPeer(SimpleNamespace(store=store, n_chunks=4), encoder, hybrid=True)
+    top = [p.chunk_id for p in peer.ask("cats purr", k=4).passages]
+    assert sorted(top[:2]) == [0, 2] and len(top) == 4
