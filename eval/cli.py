@@ -49,6 +49,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=K, help=f"passages per question (default {K})")
     p.add_argument("--json", metavar="PATH", default=None, help="also write the figures (and per question) as JSON")
     p.add_argument("--failures", action="store_true", help="list the questions the --floors-on config got wrong")
+    p.add_argument("--by-kind", action="store_true",
+                   help="also a table of the --floors-on config's figures by kind of question")
     p.add_argument("--floors-on", metavar="NAME", default=DEFAULT_CONFIG,
                    help=f"configuration the floors apply to (default {DEFAULT_CONFIG})")
     for flag, key, direction in FLOORS:
@@ -76,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from eval.gold import GoldError, answer_problems, load_gold
-    from eval.harness import CONFIGS, PEER_CONFIGS, failures, markdown_table, run, to_json
+    from eval.harness import CONFIGS, PEER_CONFIGS, failures, kind_table, markdown_table, run, to_json
     from indexer.encoder import SentenceTransformerEncoder
     from indexer.errors import QuarryError
     from indexer.paths import cache_dir, default_seeds_dir
@@ -111,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{n_un} unanswerable), corpus {corpus}, questions embedded by {args.query_encoder}\n")
     print(markdown_table(runs))
     primary = next((r for r in runs if r.config.name == args.floors_on), None)
+    if args.by_kind and primary is not None:
+        print(f"\n{primary.config.name} by kind of question:\n")
+        print(kind_table(primary))
     if args.failures and primary is not None:
         print(f"\nmisses of {primary.config.name}:")
         print("\n".join(failures(primary)) or "  none")

@@ -181,12 +181,30 @@ COLUMNS = (  # (metric key, column title, format)
 
 def markdown_table(runs: Sequence[ConfigRun]) -> str:
     """One markdown table: a row per configuration, a column per metric ("–" where it does not apply)."""
-    head = "| config | " + " | ".join(title for _, title, _ in COLUMNS) + " |"
+    return _table("config", [(r.config.name, r.metrics) for r in runs])
+
+
+def by_kind(run_: ConfigRun) -> dict[str, dict[str, float | None]]:
+    """The configuration's metrics over each kind of gold question (factual, paraphrase, ...), in the
+    order kinds first appear; the same ``summarize`` as the whole set."""
+    kinds: dict[str, list[Outcome]] = {}
+    for rec in run_.records:
+        kinds.setdefault(rec.question.kind, []).append(rec.outcome)
+    return {kind: summarize(outcomes) for kind, outcomes in kinds.items()}
+
+
+def kind_table(run_: ConfigRun) -> str:
+    """``by_kind`` as a markdown table: a row per kind, with its number of questions."""
+    return _table("kind", [(f"{kind} ({int(m['questions'])})", m) for kind, m in by_kind(run_).items()])
+
+
+def _table(label: str, rows_: Sequence[tuple[str, dict]]) -> str:
+    head = f"| {label} | " + " | ".join(title for _, title, _ in COLUMNS) + " |"
     rule = "|---|" + "|".join("---:" for _ in COLUMNS) + "|"
     rows = [head, rule]
-    for r in runs:
-        cells = [("–" if r.metrics.get(key) is None else fmt.format(r.metrics[key])) for key, _, fmt in COLUMNS]
-        rows.append(f"| {r.config.name} | " + " | ".join(cells) + " |")
+    for name, metrics in rows_:
+        cells = [("–" if metrics.get(key) is None else fmt.format(metrics[key])) for key, _, fmt in COLUMNS]
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
@@ -211,7 +229,7 @@ def to_json(runs: Sequence[ConfigRun], meta: dict) -> dict:
             })
         out["configs"].append({"name": r.config.name, "description": r.config.description,
                                "chunker": r.config.chunker.to_dict(), "retriever": r.config.changes,
-                               "metrics": r.metrics, "questions": questions})
+                               "metrics": r.metrics, "by_kind": by_kind(r), "questions": questions})
     return out
 
 

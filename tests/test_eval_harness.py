@@ -244,3 +244,27 @@ def test_llamaindex_hybrid_keeps_chunks_with_the_same_text_apart():
     peer = LlamaIndexPeer(SimpleNamespace(store=store, n_chunks=4), encoder, hybrid=True)
     top = [p.chunk_id for p in peer.ask("cats purr", k=4).passages]
     assert sorted(top[:2]) == [0, 2] and len(top) == 4
+
+
+def test_figures_by_kind_of_question():
+    from eval.gold import GoldQuestion
+    from eval.harness import Record, by_kind, kind_table
+    from eval.metrics import Outcome
+    from indexer.schema import Result
+
+    def rec(i, kind, relevant, answered, correct=False):
+        answerable = kind != "unanswerable"
+        q = GoldQuestion(f"q{i}", "?", ("x",) if answerable else (), "a.txt" if answerable else None, "dev", kind)
+        return Record(q, Result("?", None, ()), Outcome(q.id, answerable, relevant, answered, correct))
+
+    records = [rec(1, "factual", (True, False), True, True), rec(2, "paraphrase", (False, True), True),
+               rec(3, "paraphrase", (False,) * 6, False), rec(4, "unanswerable", (), False),
+               rec(5, "unanswerable", (), True)]
+    kinds = by_kind(ConfigRun(CONFIGS[-1], records, {}))
+    assert list(kinds) == ["factual", "paraphrase", "unanswerable"]
+    assert kinds["factual"]["hit@1"] == 1.0 and kinds["factual"]["accuracy"] == 1.0
+    p = kinds["paraphrase"]
+    assert (p["hit@1"], p["hit@5"], p["mrr@10"], p["accuracy"], p["false_abstention"]) == (0.0, 0.5, 0.25, 0.0, 0.5)
+    assert kinds["unanswerable"]["abstain_recall"] == 0.5 and kinds["unanswerable"]["hit@5"] is None
+    table = kind_table(ConfigRun(CONFIGS[-1], records, {})).splitlines()
+    assert table[3].startswith("| paraphrase (2) | 0.000 | 0.500 | 0.250 | 0.000 |")
