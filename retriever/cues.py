@@ -61,7 +61,8 @@ def question_type(question: str) -> str | None:
     return None
 
 
-_GLUED = re.compile(r"^([a-z]{3,})\d+$")
+# a label glued to its count in scraped page text ("Development231"); not a model name ("H100", "GPT4")
+_GLUED = re.compile(r"([A-Za-z]{3,})\d+$")
 
 
 def word_key(word: str) -> str:
@@ -75,7 +76,7 @@ def _word_set(text: str) -> frozenset[str]:
     glued to a number ("Development231", a count in scraped page text, also gives "development");
     remembered."""
     out = {word_key(w) for w in words(text)}
-    out |= {m.group(1) for w in out if (m := _GLUED.match(w))}
+    out |= {m.group(1) for w in out if (m := _GLUED.fullmatch(w))}
     return frozenset(out)
 
 
@@ -182,7 +183,6 @@ def entity_coverage(question: str, text: str, weight=None) -> float:
 _TABLE = re.compile(r"(?<!\bat )(?<!\bon )(?<!\boff )\b(?:the|this|that|a|its) "
                     r"(?:(?!(?:the|an?|on|at|off|in|of|to|for|from|with|by)\b)[\w&-]+ ){0,3}table\b", re.I)
 _TITLE_WORD = re.compile(r"[A-Z0-9]")
-_GLUED_COUNT = re.compile(r"[A-Za-z]\d+$")
 
 
 def table_question(question: str) -> bool:
@@ -195,7 +195,7 @@ def is_heading(text: str) -> bool:
     ("Podcast Appearances", "Why This Matters to You"); a table row is not one, nor a label glued to
     its count ("Software Development231", a list item in scraped page text)."""
     t = text.strip()
-    if not t or "\n" in t or t.startswith("|") or t[-1] in ".!?:;,\"”)’'" or _GLUED_COUNT.search(t):
+    if not t or "\n" in t or t.startswith("|") or t[-1] in ".!?:;,\"”)’'" or _GLUED.search(t):
         return False
     ws = [w for w in t.split() if w[:1].isalnum() and w.lower() not in STOPWORDS]
     return bool(ws) and sum(bool(_TITLE_WORD.match(w)) for w in ws) >= 0.75 * len(ws)

@@ -268,6 +268,7 @@ def test_headings_and_table_questions():
     assert not is_heading("That's right.") and not is_heading("| Key Player | OpenAI |")
     assert not is_heading("Look, we get it") and not is_heading("the race goes on")
     assert not is_heading("Software Development231")  # a list item with its count
+    assert is_heading("The Nvidia H100")  # a model name is no count
     assert table_question("What is the key trend according to the summary table?")
     assert table_question("How much did Nvidia put in, in the table?")
     assert not table_question("Which companies are at the table in these talks?")  # an idiom
