@@ -52,25 +52,25 @@ class SpanConfig:
     """Ranking weights (``w_*``, summing to 1), answerability weights (``a_*``) and the threshold."""
 
     # fitted on the dev split of eval/gold/seeds.jsonl by `python -m eval.tune` (see eval/tune.py)
-    w_dense: float = 0.5495
-    w_lexical: float = 0.6811
+    w_dense: float = 0.5647
+    w_lexical: float = 0.6707
     w_passage: float = 0.0
-    w_type: float = 0.0572
-    w_entities: float = 0.005
-    w_novelty: float = -0.3965
+    w_type: float = 0.0374
+    w_entities: float = 0.0052
+    w_novelty: float = -0.394
     w_topical: float = 0.0
-    w_context: float = 0.1037
+    w_context: float = 0.1161
     # confidence = sigmoid(a_bias + sum of a_f * feature f)
-    a_dense: float = 4.3971
-    a_lexical: float = 5.3271
+    a_dense: float = 4.6471
+    a_lexical: float = 4.8907
     a_passage: float = 0.0
     a_type: float = 0.0
-    a_entities: float = 2.0803
-    a_novelty: float = -0.1842
+    a_entities: float = 2.1004
+    a_novelty: float = 0.326
     a_topical: float = 0.0
-    a_context: float = -2.2339
-    a_bias: float = -4.1135
-    abstain_below: float = 0.0319
+    a_context: float = -1.4925
+    a_bias: float = -4.9072
+    abstain_below: float = 0.046
     # abstain outright when no passage of the corpus is this close to the question (cosine)
     min_topical: float = 0.1345
     # sentences each side (same passage) whose names count for "entities"; None: the whole passage

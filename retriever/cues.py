@@ -115,6 +115,9 @@ def new_names(text: str, question: str, known: frozenset[str] = frozenset()) -> 
 _GROUP_QUESTION = re.compile(
     r"^(?:who|whom)\s+(?:is|are|was|were)\s+(?:[a-z]+ly\s+)?(?:being\s+)?"
     r"(?:[a-z]+(?:ed|en|ing)|shut|left|cut|put|set|kept|held|hit|hurt)\b|"
+    # "who believes ...", "whose expectations ...", "for whom does ...": any but a role or an identity
+    r"^(?:who|whose|(?:for|to|with|by)\s+whom)\s+(?!(?:is|are|was|were|runs|leads|heads|founded|co-founded|owns|"
+    r"chairs|hosts|manages|directs|wrote|created|invented|conducted|said|says)\b)[a-z]+\b|"
     r"\b(?:which|what)\s+(?:groups?|kinds?|types?|sorts?)\s+of\s+(?:people|players|companies|firms)\b", re.I)
 # plural nouns for kinds of actors (the closed set such an answer is made of)
 _ACTORS = re.compile(
@@ -212,14 +215,23 @@ _PLAIN = r"[a-z][a-z-]*"
 _SUBJECT_FOCUS = re.compile(
     rf"^(?:what|which|who|how much|how many|how large|how big)\s+(?:is|was|are|were)\s+(?:the\s+|an?\s+)?"
     rf"{_POSSESSOR}((?:{_PLAIN}\s+)?{_PLAIN})(?=\s+(?:of|in|at|for|on|among|last|next|according)\b|\s*\?|\s*$)")
+# ... and a property of three plain words when the question ends with it or its "of" ("Who is
+# Acme's chief financial officer?")
+_SUBJECT_FOCUS3 = re.compile(
+    rf"^who\s+(?:is|was|are|were)\s+(?:(?:the|an?)\s+|(?:{_CAP}\s+)*{_CAP}[’']s\s+)"
+    rf"((?:{_PLAIN}\s+){{2}}{_PLAIN})(?=\s+of\b|\s*\?|\s*$)")
 _OBJECT_FOCUS = re.compile(
     rf"^(?:where|when|how|why|what|which)\b[^?]*?\b{_AUX}\s+(?:{_CAP}\s+)+{_PLAIN}\s+"
     rf"(?:its|the|a|an|their|his|her)\s+((?:{_PLAIN}\s+){{0,2}}{_PLAIN})"
     r"(?=\s*\?|\s+(?:in|at|on|for|from|with|by|to|of)\b)")
 _RELATION_FOCUS = re.compile(rf"^(?:who|(?:which|what)\s+[a-z]+)\s+([a-z]+ed)\s+(?:{_CAP}\s*)+\?")
+# "who VERBed the/a X ...?": the act itself ("who conducted the interview with Name?")
+_ACT_FOCUS = re.compile(r"^who\s+([a-z]+ed)\s+(?:the|an?|its|their|his|her)\s")
 # "when/where was [the] Name VERBed?": the event itself (founded, acquired, launched)
 _EVENT_FOCUS = re.compile(
-    rf"^(?:when|where)\s+(?:was|were)\s+(?:the\s+)?(?:{_CAP}\s+(?:and\s+)?)+([a-z]+ed)\s*(?:\?|$)")
+    rf"^(?:when|where|in\s+(?:which|what)\s+(?:city|country|state|town|year))\s+(?:is|are|was|were)\s+"
+    rf"(?:the\s+)?(?:{_CAP}\s+(?:and\s+)?)+([a-z]+ed)\s*(?:\?|$)")
+
 
 # "what did Name say about [the] X?": the topic X (up to three plain words, ending the question)
 _TOPIC_FOCUS = re.compile(
@@ -238,7 +250,8 @@ def asked_property(question: str) -> tuple[str, ...]:
     """The words naming what the question asks about, when its shape shows it; the last is the head."""
     q = question.strip()
     q = q[:1].lower() + q[1:]
-    for pattern in (_SUBJECT_FOCUS, _OBJECT_FOCUS, _RELATION_FOCUS, _EVENT_FOCUS, _TOPIC_FOCUS):
+    for pattern in (_SUBJECT_FOCUS3, _SUBJECT_FOCUS, _OBJECT_FOCUS, _RELATION_FOCUS, _ACT_FOCUS, _EVENT_FOCUS,
+                    _TOPIC_FOCUS):
         m = pattern.search(q)
         if m:
             ws = tuple(w for w in m.group(1).split())
@@ -292,6 +305,14 @@ def _row_keys(text: str) -> dict[str, frozenset[str]]:
 # Answer kinds a span must visibly hold; "place" is not among them ("where" often asks for a
 # situation, not a map location) and neither are untyped questions.
 HARD_KINDS = frozenset({"money", "percent", "number", "duration", "date", "name"})
+# "who runs/leads/heads X?" and "which [Acme] executive ...?" ask for whoever holds a role: the span
+# must state one
+_ROLE_QUESTION = re.compile(
+    r"^who\s+(?:runs|leads|heads|manages|chairs|directs)\b|"
+    r"^(?:which|what)\s+(?:[\w’'-]+\s+){0,2}(?:executive|ceo|cfo|founder|co-founder|chief|boss|leader|director|"
+    r"manager|president|chair)\b", re.I)
+_ROLE = re.compile(r"\b(?:CEO|CFO|COO|CTO|chief|head|heads|founder|co-founder|president|chair(?:man|woman)?|boss|"
+                   r"leader|leads|runs|executive|director|manager|owner)\b", re.I)
 _HOW_MANY = re.compile(r"\bhow many\s+(?:of\s+)?(?:the\s+)?([a-z][\w-]*)", re.I)
 
 
@@ -310,6 +331,8 @@ def unmet(question: str, span: str, paragraph: str, weight, unknown: set[str],
       retrieved passages use mid-sentence: "Anthropic, for instance, received ...");
     * the kinds money, percent, number, duration, date and name must be in the span;
     * an acronym the corpus never uses is not required (it may stand for words the corpus spells out);
+    * "who runs/leads/heads X?" and "which Acme executive ...?" need a role in the span ("Nvidia CEO
+      Jensen Huang");
     * "how many X" needs an X the corpus knows of (``unknown`` holds the stemmed question terms no
       passage contains: a corpus that never says "employees" cannot count them).
     """
@@ -344,6 +367,8 @@ def unmet(question: str, span: str, paragraph: str, weight, unknown: set[str],
         problems.append("is no table row")
     if qtype != "name" and is_heading(span):
         problems.append("is a heading")
+    if _ROLE_QUESTION.search(question.strip()) and not _ROLE.search(span):
+        problems.append("states no role")
     focus = asked_property(question)
     if focus and not states(focus, paragraph):
         problems.append(f"does not mention {' '.join(focus[-2:])}")

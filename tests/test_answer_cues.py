@@ -199,6 +199,12 @@ def test_unmet(question, span, para, problems):
     ("What does the deals table say about Loveable?", ()),  # a name is checked as a name
     ("What do people think about instead of the hardware behind AI?", ()),
     ("What did Jane Roe say about what happened?", ()),  # a clause, not a topic to look for
+    # a role of three words, the act in "who VERBed the X", the state in "in which city is X VERBed"
+    ("Who is Acme's chief financial officer?", ("chief", "financial", "officer")),
+    ("Who is shutting out the players?", ()),
+    ("Who conducted the interview with Jane Roe?", ("conducted",)),
+    ("Who used to run the servers?", ()),
+    ("In which city is Acme headquartered?", ("headquartered",)),
     ("What did Jane Roe say about export controls", ("export", "controls")),  # no question mark
     # a part or an aspect of what follows is not a property a text states in those words
     ("What is the low end of Acme's spending estimate?", ()),
@@ -219,9 +225,20 @@ def test_an_acronym_spelling_a_common_word_is_a_name():
     assert unmet(q, "Servers were handled by it in the past.", "", _weight, set()) == ["holds no name"]
 
 
+def test_who_runs_a_company_needs_a_role_stated():
+    q = "Who runs Acme?"
+    assert unmet(q, "Acme CEO Jane Roe spoke.", "", _weight, set()) == []
+    assert unmet(q, "Key players like Acme, Globex and Initech lead.", "", _weight, set()) == ["states no role"]
+    q = "Which Acme executive is in charge of data centers?"
+    assert unmet(q, "Acme, Globex and Initech build data centers.", "", _weight, set()) == ["states no role"]
+
+
 def test_a_group_may_answer_who_is_verbed():
     q = "Who is effectively shut out of the market?"
     assert unmet(q, "Smaller players are essentially shut out.", "", _weight, set()) == []
+    # "who believes ...", "whose ...", "for whom ...": a group too
+    assert unmet("Who believes better methods matter?", "Some researchers say so.", "", _weight, set()) == []
+    assert unmet("Whose hopes are dashed?", "Investors hoped otherwise.", "", _weight, set()) == []
     q = "With which group of people does doubt come up?"
     assert unmet(q, "Doubt comes up with venture capitalists.", "", _weight, set()) == []
     # a role wants a name; a group the question already names is no answer
