@@ -111,7 +111,11 @@ def normalize_answer(text: str) -> str:
     return " ".join(text.split())
 
 
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
+
+
 def contains_answer(span: str, answers: Iterable[str]) -> bool:
-    """True when any accepted answer occurs in ``span`` after normalisation."""
-    norm = f" {normalize_answer(span)} "
-    return any(a.strip() and f" {normalize_answer(a)} " in norm for a in answers)
+    """True when any accepted answer occurs in ``span`` after normalisation; a possessive in the span
+    still holds the name ("Microsoft’s investment" holds "Microsoft")."""
+    norms = (f" {normalize_answer(span)} ", f" {normalize_answer(_POSSESSIVE.sub('', span))} ")
+    return any(a.strip() and any(f" {normalize_answer(a)} " in n for n in norms) for a in answers)

@@ -317,3 +317,9 @@ def test_dashes_separate_words_when_normalising():
     assert normalize_answer("production—not just") == "production not just"
     assert contains_answer("the means of production—not just access", ["the means of production"])
     assert normalize_answer("Re-materialization") == "rematerialization"
+
+
+def test_a_possessive_still_holds_the_name():
+    assert contains_answer("while Microsoft’s initial $1 billion investment", ["Microsoft"])
+    assert contains_answer("Acme's CEO", ["Acme"]) and contains_answer("Acme's CEO", ["Acme's CEO"])
+    assert not contains_answer("Acmes are birds", ["Acme"])
