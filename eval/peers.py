@@ -110,7 +110,6 @@ class HaystackPeer(Peer):
         self._bm25 = InMemoryBM25Retriever(store)
         self._dense = InMemoryEmbeddingRetriever(store)
         self._join = DocumentJoiner(join_mode="reciprocal_rank_fusion")
-        self._candidates = RetrieverConfig().candidates
 
     def ask(self, question: str, k: int = 5, qvec=None) -> Result:
         question = check_question(question, k)
@@ -119,8 +118,8 @@ class HaystackPeer(Peer):
         else:
             if qvec is None:
                 qvec = self.encoder.encode([question])[0]
-            lexical = self._bm25.run(query=question, top_k=self._candidates)["documents"]
-            dense = self._dense.run(query_embedding=[float(x) for x in qvec], top_k=self._candidates)["documents"]
+            lexical = self._bm25.run(query=question, top_k=self.config.candidates)["documents"]
+            dense = self._dense.run(query_embedding=[float(x) for x in qvec], top_k=self.config.candidates)["documents"]
             docs = self._join.run(documents=[lexical, dense], top_k=k)["documents"]
         # BM25 alone: a score of 0 means no query term in the chunk
         return self.result(question, [(d.id, d.score or 0.0) for d in docs
@@ -192,7 +191,7 @@ class LlamaIndexPeer(Peer):
                           metadata={"chunk": i}, excluded_embed_metadata_keys=["chunk"],
                           excluded_llm_metadata_keys=["chunk"])
                  for i in self.ids]
-        n = RetrieverConfig().candidates
+        n = self.config.candidates
         self._bm25 = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(n, len(nodes)))
         self._retriever = self._bm25
         if hybrid:

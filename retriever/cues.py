@@ -291,14 +291,11 @@ def _row_keys(text: str) -> dict[str, frozenset[str]]:
     lines = [line.strip() for line in text.splitlines()]
     keys: dict[str, frozenset[str]] = {}
     key: frozenset[str] = frozenset()
-    for i, line in enumerate(lines):
-        if not line.startswith("|") or _SEPARATOR_ROW.match(line):
-            key = frozenset() if not line.startswith("|") else key
-            continue
-        if i + 1 < len(lines) and _SEPARATOR_ROW.match(lines[i + 1]):
-            continue
-        key = _word_set(line[1:].split("|")[0]) or key
-        keys[line] = key
+    for line, after in zip(lines, [*lines[1:], ""]):
+        if not line.startswith("|"):
+            key = frozenset()  # prose between tables: the next table starts afresh
+        elif not (_SEPARATOR_ROW.match(line) or _SEPARATOR_ROW.match(after)):
+            key = keys[line] = _word_set(line[1:].split("|")[0]) or key
     return keys
 
 
@@ -345,6 +342,7 @@ def unmet(question: str, span: str, paragraph: str, weight, unknown: set[str],
     # names of the span the question does not use, save weightless ones ("AI" in a corpus about AI)
     others = None
     table = span.lstrip().startswith("|")
+    keys = None  # the table rows' keys, read once when a name is missing from a row
     for e in question_entities(question):
         parts = _word_set(e)  # "re-materialization": every word of it
         if parts <= local or weight(e) <= 0 or (e in unknown_acronyms):
@@ -352,7 +350,8 @@ def unmet(question: str, span: str, paragraph: str, weight, unknown: set[str],
         if qtype == "name":
             # a table row may hold part of a record spread over rows, but not a row of its own
             # that another row keys by the name ("| Loveable | ... |" answers nothing on Windsurf's row)
-            keys = _row_keys(paragraph) if table else {}
+            if keys is None:
+                keys = _row_keys(paragraph) if table else {}
             own = keys.get(span.strip(), frozenset())
             ok = table and parts <= wide and (parts <= own or not any(parts <= k for k in keys.values()))
         else:
