@@ -46,6 +46,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--query-encoder", choices=("torch", "onnx"), default="torch",
                    help="embed questions with the model (torch, the reference; default) or with the index's "
                         "ONNX export, as ask and the server do")
+    p.add_argument("--cross-encoder", metavar="DIR", default=None,
+                   help="a cross-encoder folder that re-scores quarry's candidate sentences (retriever/cross.py)")
     p.add_argument("-k", type=int, default=K, help=f"passages per question (default {K})")
     p.add_argument("--json", metavar="PATH", default=None, help="also write the figures (and per question) as JSON")
     p.add_argument("--failures", action="store_true", help="list the questions the --floors-on config got wrong")
@@ -82,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     from indexer.encoder import SentenceTransformerEncoder
     from indexer.errors import QuarryError
     from indexer.paths import cache_dir, default_seeds_dir
+    from retriever.cross import open_cross_encoder
 
     corpus = Path(args.corpus) if args.corpus else default_seeds_dir()
     names = (args.config or [c.name for c in CONFIGS]) + ([c.name for c in PEER_CONFIGS] if args.peers else [])
@@ -103,14 +106,17 @@ def main(argv: list[str] | None = None) -> int:
         if not questions:
             print(f"error: no {args.split} questions in {args.gold}", file=sys.stderr)
             return 1
+        cross = open_cross_encoder(args.cross_encoder) if args.cross_encoder else None
         runs = run(configs, questions, corpus, Path(args.index_root) if args.index_root else cache_dir() / "eval",
-                   SentenceTransformerEncoder(args.model), k=args.k, query_encoder=args.query_encoder)
+                   SentenceTransformerEncoder(args.model), k=args.k, query_encoder=args.query_encoder,
+                   cross_encoder=cross)
     except (GoldError, QuarryError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     n_un = sum(not q.answerable for q in questions)
     print(f"{args.gold} split={args.split}: {len(questions)} questions ({len(questions) - n_un} answerable, "
-          f"{n_un} unanswerable), corpus {corpus}, questions embedded by {args.query_encoder}\n")
+          f"{n_un} unanswerable), corpus {corpus}, questions embedded by {args.query_encoder}"
+          + (f", sentences re-scored by the cross-encoder {args.cross_encoder}" if args.cross_encoder else "") + "\n")
     print(markdown_table(runs))
     primary = next((r for r in runs if r.config.name == args.floors_on), None)
     if args.by_kind and primary is not None:

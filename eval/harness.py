@@ -142,11 +142,13 @@ def index_for(settings: ChunkerSettings, corpus: str | os.PathLike, root: str | 
 
 
 def run(configs: Sequence[EvalConfig], questions: Sequence[GoldQuestion], corpus: str | os.PathLike,
-        index_root: str | os.PathLike, encoder: Encoder, k: int = K, query_encoder: str = "torch") -> list[ConfigRun]:
+        index_root: str | os.PathLike, encoder: Encoder, k: int = K, query_encoder: str = "torch",
+        cross_encoder=None) -> list[ConfigRun]:
     """Every configuration over every question; indexes are shared between equal chunker settings.
 
     ``encoder`` embeds the documents; questions are embedded by it too (``query_encoder="torch"``, the
-    reference) or by each index's verified ONNX export (``"onnx"``: what ``ask`` and the server use)."""
+    reference) or by each index's verified ONNX export (``"onnx"``: what ``ask`` and the server use).
+    ``cross_encoder`` (optional, :mod:`retriever.cross`) re-scores quarry's candidate sentences."""
     from retriever.index import Index
     from retriever.pipeline import Retriever
     from retriever.query_encoder import onnx_encoder
@@ -157,7 +159,7 @@ def run(configs: Sequence[EvalConfig], questions: Sequence[GoldQuestion], corpus
         if c.chunker not in opened:
             index_dir = index_for(c.chunker, corpus, index_root, encoder)
             questions_by = encoder if query_encoder == "torch" else onnx_encoder(Index(index_dir))
-            opened[c.chunker] = Retriever.open(index_dir, encoder=questions_by)
+            opened[c.chunker] = Retriever.open(index_dir, encoder=questions_by, cross_encoder=cross_encoder)
         if c.peer:
             from eval.peers import open_peer
 

@@ -32,6 +32,9 @@ def parser() -> argparse.ArgumentParser:
                    help="sentence-transformers model folder (default: the packaged all-MiniLM-L6-v2)")
     p.add_argument("--torch", action="store_true",
                    help="embed the question with the torch model, not the index's ONNX export (slower start)")
+    p.add_argument("--cross-encoder", metavar="DIR", default=None,
+                   help="cross-encoder folder that re-scores the answer sentences (default: $QUARRY_CROSS_ENCODER, "
+                        "else none; see python -m eval.train_cross)")
     p.add_argument("--no-server", action="store_true",
                    help="answer in this process even when a quarry server is running for the index")
     return p
@@ -77,12 +80,15 @@ def main(argv: list[str] | None = None) -> int:
 def _ask(args):
     """The Result, or the JSON body of a running server's answer."""
     index_dir = args.index_dir or default_index_dir()
-    if not (args.no_server or args.torch or args.model) and os.path.exists(index_dir):
+    # a running server answers unless this question wants another model than the server may have
+    wants_cross = args.cross_encoder or os.environ.get("QUARRY_CROSS_ENCODER")
+    if not (args.no_server or args.torch or args.model or wants_cross) and os.path.exists(index_dir):
         from retriever.remote import ask_server
 
         body = ask_server(index_dir, args.question, args.k)
         if body is not None:
             return body
+    from retriever.cross import open_cross_encoder
     from retriever.index import Index
     from retriever.pipeline import Retriever
     from retriever.query_encoder import open_query_encoder
@@ -97,7 +103,8 @@ def _ask(args):
         print(report.summary(), file=sys.stderr)
     index = Index(index_dir)
     encoder = open_query_encoder(index, model=args.model, prefer="torch" if args.torch else None)
-    return Retriever(index, encoder).ask(args.question, k=args.k)
+    cross = open_cross_encoder(wants_cross)
+    return Retriever(index, encoder, cross_encoder=cross).ask(args.question, k=args.k)
 
 
 def _cite(span) -> str:

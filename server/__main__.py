@@ -26,6 +26,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     p.add_argument("--model", metavar="PATH", default=None,
                    help="sentence-transformers model folder (default: the packaged all-MiniLM-L6-v2)")
+    p.add_argument("--cross-encoder", metavar="DIR", default=None,
+                   help="cross-encoder folder that re-scores the answer sentences (default: $QUARRY_CROSS_ENCODER, "
+                        "else none; see python -m eval.train_cross)")
     p.add_argument("--max-batch", type=int, default=32,
                    help="questions embedded together under concurrent load (default 32; 1 turns batching off)")
     p.add_argument("--batch-wait-ms", type=float, default=0.0,
@@ -67,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     from server.settings import Settings
 
     settings = Settings.from_env(index_dir=args.index_dir, host=args.host, port=args.port, model=args.model,
-                                 max_batch=args.max_batch, batch_wait_ms=args.batch_wait_ms, encoders=encoders,
+                                 cross_encoder=args.cross_encoder, max_batch=args.max_batch,
+                                 batch_wait_ms=args.batch_wait_ms, encoders=encoders,
                                  threads=args.threads,
                                  access_log=not args.no_access_log, watch_seconds=args.watch)
     set_model_threads(args.threads)

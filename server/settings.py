@@ -17,6 +17,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     model: str | None = None  # sentence-transformers folder; None: $QUARRY_MODEL or the packaged MiniLM
+    cross_encoder: str | None = None  # optional cross-encoder folder re-scoring answer sentences (retriever/cross.py)
     api_key: str | None = None  # from $QUARRY_API_KEY only (a key on the command line leaks via ps)
     max_body_bytes: int = 16_384  # a 1,000-character question is at most ~4 KB of JSON
     max_batch: int = 32  # questions embedded together under load (1: no batching)
@@ -31,9 +32,11 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
-        """Defaults, then ``QUARRY_INDEX_DIR`` / ``QUARRY_API_KEY`` / ``QUARRY_MODEL``, then ``overrides``."""
+        """Defaults, then ``QUARRY_INDEX_DIR`` / ``QUARRY_API_KEY`` / ``QUARRY_MODEL`` /
+        ``QUARRY_CROSS_ENCODER``, then ``overrides``."""
         values: dict = {"api_key": os.environ.get("QUARRY_API_KEY") or None,
-                        "model": os.environ.get("QUARRY_MODEL") or None}
+                        "model": os.environ.get("QUARRY_MODEL") or None,
+                        "cross_encoder": os.environ.get("QUARRY_CROSS_ENCODER") or None}
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "index_dir" in values:
             values["index_dir"] = Path(values["index_dir"]).expanduser()

@@ -50,6 +50,7 @@ def isolated_paths(tmp_path, monkeypatch):
     monkeypatch.delenv("QUARRY_MODEL", raising=False)
     monkeypatch.delenv("QUARRY_API_KEY", raising=False)
     monkeypatch.delenv("QUARRY_ENCODER", raising=False)
+    monkeypatch.delenv("QUARRY_CROSS_ENCODER", raising=False)
 
 
 @pytest.fixture
