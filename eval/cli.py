@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         if not questions:
             print(f"error: no {args.split} questions in {args.gold}", file=sys.stderr)
             return 1
-        cross = open_cross_encoder(args.cross_encoder) if args.cross_encoder else None
+        cross = open_cross_encoder(args.cross_encoder)
         runs = run(configs, questions, corpus, Path(args.index_root) if args.index_root else cache_dir() / "eval",
                    SentenceTransformerEncoder(args.model), k=args.k, query_encoder=args.query_encoder,
                    cross_encoder=cross)

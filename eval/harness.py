@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eval.gold import GoldQuestion
 from eval.metrics import Outcome, answer_correct, exact_match, passage_relevant, summarize, token_f1
@@ -20,6 +21,9 @@ from indexer.chunker import ChunkerSettings
 from indexer.encoder import Encoder
 from indexer.schema import Result
 from retriever.short import short_answer
+
+if TYPE_CHECKING:
+    from retriever.pipeline import CrossScorer
 
 K = 10  # passages asked for per question: enough for hit@5 and MRR@10
 
@@ -143,7 +147,7 @@ def index_for(settings: ChunkerSettings, corpus: str | os.PathLike, root: str | 
 
 def run(configs: Sequence[EvalConfig], questions: Sequence[GoldQuestion], corpus: str | os.PathLike,
         index_root: str | os.PathLike, encoder: Encoder, k: int = K, query_encoder: str = "torch",
-        cross_encoder=None) -> list[ConfigRun]:
+        cross_encoder: CrossScorer | None = None) -> list[ConfigRun]:
     """Every configuration over every question; indexes are shared between equal chunker settings.
 
     ``encoder`` embeds the documents; questions are embedded by it too (``query_encoder="torch"``, the

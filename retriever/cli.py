@@ -34,7 +34,7 @@ def parser() -> argparse.ArgumentParser:
                    help="embed the question with the torch model, not the index's ONNX export (slower start)")
     p.add_argument("--cross-encoder", metavar="DIR", default=None,
                    help="cross-encoder folder that re-scores the answer sentences (default: $QUARRY_CROSS_ENCODER, "
-                        "else none; see python -m eval.train_cross)")
+                        "else none)")
     p.add_argument("--no-server", action="store_true",
                    help="answer in this process even when a quarry server is running for the index")
     return p
@@ -81,7 +81,9 @@ def _ask(args):
     """The Result, or the JSON body of a running server's answer."""
     index_dir = args.index_dir or default_index_dir()
     # a running server answers unless this question wants another model than the server may have
-    wants_cross = args.cross_encoder or os.environ.get("QUARRY_CROSS_ENCODER")
+    from retriever.cross import ENV
+
+    wants_cross = args.cross_encoder or os.environ.get(ENV)
     if not (args.no_server or args.torch or args.model or wants_cross) and os.path.exists(index_dir):
         from retriever.remote import ask_server
 

@@ -3,8 +3,7 @@
 quarry ships no cross-encoder (none is installable offline here); a user with one plugs it in by
 path: ``ask --cross-encoder DIR``, ``python -m server --cross-encoder DIR``, ``python -m eval
 --cross-encoder DIR``, or ``$QUARRY_CROSS_ENCODER``. Any sentence-transformers ``CrossEncoder``
-folder with one output (a relevance logit, as MS MARCO re-rankers have) works;
-``python -m eval.train_cross`` fine-tunes one from the packaged model on a gold file's dev split.
+folder with one output (a relevance logit, as MS MARCO re-rankers have) works.
 
 Each candidate sentence is read with the sentence before it (the question may echo the setting
 while the answer follows) and gets ``weight x sigmoid(logit)`` added to its score, so the
@@ -14,6 +13,7 @@ abstention are unchanged.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Sequence
@@ -36,12 +36,24 @@ class CrossEncoderScorer:
         self.path = Path(path).expanduser()
         if not (self.path / "config.json").is_file():
             raise ModelError(f"not a cross-encoder model folder (no config.json): {self.path}")
+        try:
+            architectures = json.loads((self.path / "config.json").read_text(encoding="utf-8")).get("architectures")
+        except (OSError, ValueError, AttributeError) as e:
+            raise ModelError(f"cannot read the cross-encoder's config.json in {self.path}: {e}") from e
+        # an embedding model (BertModel, ...) would load with a new, random scoring head: refuse it
+        if not any(str(a).endswith("ForSequenceClassification") for a in architectures or ()):
+            raise ModelError(f"not a cross-encoder (a sequence-classification model): {self.path} "
+                             f"is {', '.join(map(str, architectures or ())) or 'of no stated architecture'}")
         self.device = device
         self._model = None
         self._lock = threading.Lock()
 
     @property
     def model(self):
+        return self.load()
+
+    def load(self):
+        """The model, loaded on the first call (ModelError naming the problem if it cannot be)."""
         if self._model is None:
             with self._lock:
                 if self._model is None:
@@ -76,8 +88,10 @@ def _open(path: str) -> CrossEncoderScorer:
 
 
 def open_cross_encoder(path: str | os.PathLike | None) -> CrossEncoderScorer | None:
-    """The cross-encoder at ``path`` (None: none). One scorer per folder in a process; the folder is
-    checked now, the model loads on first use."""
+    """The cross-encoder at ``path``, loaded (None: no path). One scorer per folder in a process.
+    Raises :class:`~indexer.errors.ModelError` naming the problem when it cannot be used."""
     if not path:
         return None
-    return _open(str(Path(path).expanduser().resolve()))
+    scorer = _open(str(Path(path).expanduser().resolve()))
+    scorer.load()  # now: a broken model fails here with its message, not on the first question
+    return scorer

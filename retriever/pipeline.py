@@ -227,8 +227,10 @@ class Retriever:
         best first again; each sentence is read with the one before it in its passage. (On the dev
         questions a right sentence is among the best 16 for 185 of the 190 that have one at all.)"""
         top, rest = scored[:self.config.cross_sentences], scored[self.config.cross_sentences:]
-        before = {s.id: (ss[i - 1].text if i else "") for ss in sentences.values() for i, s in enumerate(ss)}
-        texts = [f"{before.get(s.sentence.id, '')} {s.sentence.text}".strip() for s in top]
+        # by (chunk, sentence): a sentence in the overlap of two chunks opens one of them
+        before = {(cid, s.id): (ss[i - 1].text if i else "") for cid, ss in sentences.items()
+                  for i, s in enumerate(ss)}
+        texts = [f"{before.get((s.chunk.id, s.sentence.id), '')} {s.sentence.text}".strip() for s in top]
         p = self.cross_encoder.score(question, texts)
         w = self.config.cross_weight
         out = [replace(s, score=s.score + w * float(x)) for s, x in zip(top, p)] + rest

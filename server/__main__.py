@@ -28,7 +28,7 @@ def parser() -> argparse.ArgumentParser:
                    help="sentence-transformers model folder (default: the packaged all-MiniLM-L6-v2)")
     p.add_argument("--cross-encoder", metavar="DIR", default=None,
                    help="cross-encoder folder that re-scores the answer sentences (default: $QUARRY_CROSS_ENCODER, "
-                        "else none; see python -m eval.train_cross)")
+                        "else none)")
     p.add_argument("--max-batch", type=int, default=32,
                    help="questions embedded together under concurrent load (default 32; 1 turns batching off)")
     p.add_argument("--batch-wait-ms", type=float, default=0.0,

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from indexer.paths import default_index_dir
+from retriever.cross import ENV as CROSS_ENCODER_ENV
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Settings:
         ``QUARRY_CROSS_ENCODER``, then ``overrides``."""
         values: dict = {"api_key": os.environ.get("QUARRY_API_KEY") or None,
                         "model": os.environ.get("QUARRY_MODEL") or None,
-                        "cross_encoder": os.environ.get("QUARRY_CROSS_ENCODER") or None}
+                        "cross_encoder": os.environ.get(CROSS_ENCODER_ENV) or None}
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "index_dir" in values:
             values["index_dir"] = Path(values["index_dir"]).expanduser()

@@ -24,6 +24,7 @@ class Prefers:
         return np.array([1.0 if t.endswith(self.sentence) else 0.0 for t in texts], dtype=np.float32)
 
 
+@pytest.mark.model
 def test_the_cross_encoder_reorders_answer_sentences(seeds_retriever):
     plain = seeds_retriever.ask(QUESTION)
     candidates = seeds_retriever.scored_sentences(QUESTION)
@@ -41,18 +42,23 @@ def test_the_cross_encoder_reorders_answer_sentences(seeds_retriever):
     # the best 16 sentences are read once each, after the sentence before it in its passage
     (question, texts), = cross.calls
     assert question == QUESTION and len(texts) == len(set(texts)) == 16
-    assert sum(t.endswith(other.sentence.text) for t in texts) == 1
+    own = seeds_retriever.index.store.sentences_of(other.chunk)
+    i = next(j for j, x in enumerate(own) if x.id == other.sentence.id)
+    assert i > 0  # the chosen sentence has one before it in its passage: the test reads both
+    assert f"{own[i - 1].text} {other.sentence.text}" in texts
     # only as many as cross_sentences
     few = seeds_retriever.with_config(cross_sentences=2)
     few.cross_encoder = Prefers(other.sentence.text)
     few.ask(QUESTION)
     assert len(few.cross_encoder.calls[0][1]) == 2
-    # weight 0 leaves quarry's own choice
-    off = seeds_retriever.with_config(cross_weight=0.0)
-    off.cross_encoder = cross
-    assert off.ask(QUESTION).answer == plain.answer
+    # weight 0 (or no sentences) leaves quarry's own choice, without asking the cross-encoder
+    for changes in ({"cross_weight": 0.0}, {"cross_sentences": 0}):
+        off = seeds_retriever.with_config(**changes)
+        off.cross_encoder = Prefers(other.sentence.text)
+        assert off.ask(QUESTION).answer == plain.answer and off.cross_encoder.calls == []
 
 
+@pytest.mark.model
 def test_with_config_keeps_the_cross_encoder(seeds_retriever):
     r = seeds_retriever.with_config(rrf_k=30.0)
     assert r.cross_encoder is None
@@ -60,21 +66,51 @@ def test_with_config_keeps_the_cross_encoder(seeds_retriever):
     assert r.with_config(rrf_k=60.0).cross_encoder is r.cross_encoder
 
 
-def test_a_folder_that_is_no_model_is_a_clear_error(tmp_path):
+def test_a_folder_that_is_no_cross_encoder_is_a_clear_error(tmp_path):
     with pytest.raises(ModelError, match="not a cross-encoder model folder"):
         CrossEncoderScorer(tmp_path)
     assert open_cross_encoder(None) is None and open_cross_encoder("") is None
     (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(ModelError, match="of no stated architecture"):
+        CrossEncoderScorer(tmp_path)
+    (tmp_path / "config.json").write_text("not json")
+    with pytest.raises(ModelError, match="cannot read the cross-encoder's config.json"):
+        CrossEncoderScorer(tmp_path)
+    # the packaged embedding model would get a random scoring head
+    from indexer.encoder import default_model_path
+
+    with pytest.raises(ModelError, match="not a cross-encoder .* is BertModel"):
+        CrossEncoderScorer(default_model_path())
+    # a stated classifier without weights fails when opened, not on the first question
+    (tmp_path / "config.json").write_text('{"architectures": ["BertForSequenceClassification"]}')
     with pytest.raises(ModelError, match="cannot load the cross-encoder"):
-        CrossEncoderScorer(tmp_path).score("q", ["t"])
+        open_cross_encoder(tmp_path)
 
 
 def test_settings_read_the_cross_encoder_from_the_environment(monkeypatch):
     monkeypatch.setenv("QUARRY_CROSS_ENCODER", "/models/ce")
     assert Settings.from_env().cross_encoder == "/models/ce"
     assert Settings.from_env(cross_encoder="/other").cross_encoder == "/other"
+    # the server's worker processes get their settings this way
+    monkeypatch.delenv("QUARRY_CROSS_ENCODER")
+    assert Settings.from_env(**Settings.from_env(cross_encoder="/other").to_dict()).cross_encoder == "/other"
 
 
+@pytest.mark.model
+def test_the_server_refuses_a_broken_cross_encoder_with_a_message(seeds_index, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "config.json").write_text('{"architectures": ["BertForSequenceClassification"]}')
+    done = subprocess.run([sys.executable, "-m", "server", "--index-dir", str(seeds_index), "--port", "0",
+                           "--cross-encoder", str(tmp_path)], cwd=Path(__file__).parent.parent,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "cannot load the cross-encoder" in done.stderr and "Traceback" not in done.stderr + done.stdout
+
+
+@pytest.mark.model
 def test_a_cross_encoder_folder_loads_and_scores(tmp_path):
     """A sentence-transformers CrossEncoder saved to a folder (here the packaged model with a new,
     untrained one-output head) loads offline and gives one probability per text."""
@@ -89,6 +125,7 @@ def test_a_cross_encoder_folder_loads_and_scores(tmp_path):
     assert open_cross_encoder(tmp_path / "ce") is open_cross_encoder(str(tmp_path / "ce"))
 
 
+@pytest.mark.model
 def test_a_cross_encoder_with_several_outputs_is_refused(tmp_path):
     from sentence_transformers import CrossEncoder
 
@@ -99,6 +136,7 @@ def test_a_cross_encoder_with_several_outputs_is_refused(tmp_path):
         CrossEncoderScorer(tmp_path / "ce").score("q", ["t"])
 
 
+@pytest.mark.model
 def test_ask_with_a_missing_cross_encoder_says_so(seeds_index, tmp_path, capsys):
     from retriever.cli import main as ask_main
 
