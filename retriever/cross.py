@@ -34,6 +34,7 @@ class CrossEncoderScorer:
 
     def __init__(self, path: str | os.PathLike, device: str = "cpu"):
         self.path = Path(path).expanduser()
+        self.name = self.path.name  # what /health shows (not the whole path)
         if not (self.path / "config.json").is_file():
             raise ModelError(f"not a cross-encoder model folder (no config.json): {self.path}")
         try:

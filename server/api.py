@@ -38,6 +38,7 @@ async def health(request: Request, retriever: Retriever = Depends(get_retriever)
     manifest = retriever.index.manifest
     return {"status": "ok", "documents": len(manifest.get("documents", ())),
             "chunks": retriever.index.n_chunks, "model": retriever.encoder.name,
+            "cross_encoder": getattr(retriever.cross_encoder, "name", None),
             "version": index_version(retriever), "updated_at": manifest.get("updated_at"),
             "reload_error": live.reload_error if live is not None else None, "pid": os.getpid()}
 

@@ -129,11 +129,26 @@ def test_no_key_configured_means_open(client):
     assert client.get("/documents").status_code == 200
 
 
+def test_health_names_the_cross_encoder_in_use(retriever):
+    class Named:
+        name = "my-cross-encoder"
+
+        def score(self, question, texts):
+            return [0.5] * len(texts)
+
+    with_cross = retriever.with_config()
+    with_cross.cross_encoder = Named()
+    client = make_client(with_cross)
+    assert client.get("/health").json()["cross_encoder"] == "my-cross-encoder"
+    assert client.post("/ask", json={"question": "How long do cats sleep?"}).json()["answer"]["source"] == \
+        "animals/cats.txt"
+
+
 def test_health_and_documents(client):
     health = client.get("/health").json()
     version, updated = health.pop("version"), health.pop("updated_at")
-    assert health == {"status": "ok", "documents": 4, "chunks": 4, "model": "fake-bow", "reload_error": None,
-                      "pid": os.getpid()}  # the test client runs the app in this process
+    assert health == {"status": "ok", "documents": 4, "chunks": 4, "model": "fake-bow", "cross_encoder": None,
+                      "reload_error": None, "pid": os.getpid()}  # the test client runs the app in this process
     assert len(version) == 12 and int(version, 16) >= 0 and updated.endswith("+00:00")
     docs = client.get("/documents").json()["documents"]
     assert [d["source"] for d in docs] == sorted(TINY)
