@@ -48,6 +48,9 @@ class CrossEncoderScorer:
         self.device = device
         self._model = None
         self._lock = threading.Lock()
+        # one question at a time through the model: the server answers on several threads, and torch
+        # already spreads one batch over the CPUs (more at once only contend for them)
+        self._busy = threading.Lock()
 
     @property
     def model(self):
@@ -77,8 +80,10 @@ class CrossEncoderScorer:
         """Relevance probabilities in (0, 1) of each text for the question."""
         if len(texts) == 0:
             return np.zeros(0, dtype=np.float32)
-        logits = self.model.predict([(question, t) for t in texts], batch_size=batch_size,
-                                    show_progress_bar=False, convert_to_numpy=True)
+        model = self.model
+        with self._busy:
+            logits = model.predict([(question, t) for t in texts], batch_size=batch_size,
+                                   show_progress_bar=False, convert_to_numpy=True)
         logits = np.asarray(logits, dtype=np.float64).reshape(len(texts))
         return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
 

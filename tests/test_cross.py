@@ -157,3 +157,33 @@ def test_cross_settings_are_checked():
     for bad in ({"cross_weight": -1.0}, {"cross_sentences": -1}):
         with pytest.raises(ValueError, match="at least 0"):
             RetrieverConfig(**bad)
+
+
+def test_questions_go_through_the_model_one_at_a_time(tmp_path):
+    """The server asks from several threads; the scorer lets one question at a time into the model."""
+    import threading
+    import time
+
+    (tmp_path / "config.json").write_text('{"architectures": ["BertForSequenceClassification"]}')
+    scorer = CrossEncoderScorer(tmp_path)
+    inside, most = [0], [0]
+    guard = threading.Lock()
+
+    class Model:
+        def predict(self, pairs, **kwargs):
+            with guard:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            time.sleep(0.02)
+            with guard:
+                inside[0] -= 1
+            return np.zeros(len(pairs))
+
+    scorer._model = Model()
+    threads = [threading.Thread(target=scorer.score, args=("q", ["a", "b"])) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == 1
+    assert np.allclose(scorer.score("q", ["a"]), 0.5)
