@@ -80,9 +80,9 @@ def main(argv: list[str] | None = None) -> int:
 def _ask(args):
     """The Result, or the JSON body of a running server's answer."""
     index_dir = args.index_dir or default_index_dir()
-    # a running server answers unless this question wants another model than the server may have
-    from retriever.cross import ENV
+    from retriever.cross import ENV, open_cross_encoder
 
+    # a running server answers unless this question wants another model than the server may have
     wants_cross = args.cross_encoder or os.environ.get(ENV)
     if not (args.no_server or args.torch or args.model or wants_cross) and os.path.exists(index_dir):
         from retriever.remote import ask_server
@@ -90,7 +90,6 @@ def _ask(args):
         body = ask_server(index_dir, args.question, args.k)
         if body is not None:
             return body
-    from retriever.cross import open_cross_encoder
     from retriever.index import Index
     from retriever.pipeline import Retriever
     from retriever.query_encoder import open_query_encoder
