@@ -48,6 +48,9 @@ def parser() -> argparse.ArgumentParser:
                         "ONNX export, as ask and the server do")
     p.add_argument("--cross-encoder", metavar="DIR", default=None,
                    help="a cross-encoder folder that re-scores quarry's candidate sentences (retriever/cross.py)")
+    p.add_argument("--reader", metavar="DIR", default=None,
+                   help="an extractive question-answering model folder that scores quarry's candidate sentences "
+                        "(retriever/reader.py)")
     p.add_argument("-k", type=int, default=K, help=f"passages per question (default {K})")
     p.add_argument("--json", metavar="PATH", default=None, help="also write the figures (and per question) as JSON")
     p.add_argument("--failures", action="store_true", help="list the questions the --floors-on config got wrong")
@@ -85,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     from indexer.errors import QuarryError
     from indexer.paths import cache_dir, default_seeds_dir
     from retriever.cross import open_cross_encoder
+    from retriever.reader import open_reader
 
     corpus = Path(args.corpus) if args.corpus else default_seeds_dir()
     names = (args.config or [c.name for c in CONFIGS]) + ([c.name for c in PEER_CONFIGS] if args.peers else [])
@@ -107,16 +111,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: no {args.split} questions in {args.gold}", file=sys.stderr)
             return 1
         cross = open_cross_encoder(args.cross_encoder)
+        reader = open_reader(args.reader)
         runs = run(configs, questions, corpus, Path(args.index_root) if args.index_root else cache_dir() / "eval",
                    SentenceTransformerEncoder(args.model), k=args.k, query_encoder=args.query_encoder,
-                   cross_encoder=cross)
+                   cross_encoder=cross, reader=reader)
     except (GoldError, QuarryError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     n_un = sum(not q.answerable for q in questions)
     print(f"{args.gold} split={args.split}: {len(questions)} questions ({len(questions) - n_un} answerable, "
           f"{n_un} unanswerable), corpus {corpus}, questions embedded by {args.query_encoder}"
-          + (f", sentences re-scored by the cross-encoder {args.cross_encoder}" if args.cross_encoder else "") + "\n")
+          + (f", sentences re-scored by the cross-encoder {args.cross_encoder}" if args.cross_encoder else "")
+          + (f", sentences scored by the reader {args.reader}" if args.reader else "") + "\n")
     print(markdown_table(runs))
     primary = next((r for r in runs if r.config.name == args.floors_on), None)
     if args.by_kind and primary is not None:

@@ -23,7 +23,7 @@ from indexer.schema import Result
 from retriever.short import short_answer
 
 if TYPE_CHECKING:
-    from retriever.pipeline import CrossScorer
+    from retriever.pipeline import CrossScorer, SpanReader
 
 K = 10  # passages asked for per question: enough for hit@5 and MRR@10
 
@@ -147,12 +147,13 @@ def index_for(settings: ChunkerSettings, corpus: str | os.PathLike, root: str | 
 
 def run(configs: Sequence[EvalConfig], questions: Sequence[GoldQuestion], corpus: str | os.PathLike,
         index_root: str | os.PathLike, encoder: Encoder, k: int = K, query_encoder: str = "torch",
-        cross_encoder: CrossScorer | None = None) -> list[ConfigRun]:
+        cross_encoder: CrossScorer | None = None, reader: SpanReader | None = None) -> list[ConfigRun]:
     """Every configuration over every question; indexes are shared between equal chunker settings.
 
     ``encoder`` embeds the documents; questions are embedded by it too (``query_encoder="torch"``, the
     reference) or by each index's verified ONNX export (``"onnx"``: what ``ask`` and the server use).
-    ``cross_encoder`` (optional, :mod:`retriever.cross`) re-scores quarry's candidate sentences."""
+    ``cross_encoder`` (optional, :mod:`retriever.cross`) re-scores quarry's candidate sentences, and
+    ``reader`` (optional, :mod:`retriever.reader`) scores them by the answer spans it reads."""
     from retriever.index import Index
     from retriever.pipeline import Retriever
     from retriever.query_encoder import onnx_encoder
@@ -163,7 +164,8 @@ def run(configs: Sequence[EvalConfig], questions: Sequence[GoldQuestion], corpus
         if c.chunker not in opened:
             index_dir = index_for(c.chunker, corpus, index_root, encoder)
             questions_by = encoder if query_encoder == "torch" else onnx_encoder(Index(index_dir))
-            opened[c.chunker] = Retriever.open(index_dir, encoder=questions_by, cross_encoder=cross_encoder)
+            opened[c.chunker] = Retriever.open(index_dir, encoder=questions_by, cross_encoder=cross_encoder,
+                                               reader=reader)
         if c.peer:
             from eval.peers import open_peer
 

@@ -35,6 +35,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--cross-encoder", metavar="DIR", default=None,
                    help="cross-encoder folder that re-scores the answer sentences (default: $QUARRY_CROSS_ENCODER, "
                         "else none)")
+    p.add_argument("--reader", metavar="DIR", default=None,
+                   help="extractive question-answering model folder that scores the answer sentences "
+                        "(default: $QUARRY_READER, else none)")
     p.add_argument("--no-server", action="store_true",
                    help="answer in this process even when a quarry server is running for the index")
     return p
@@ -80,11 +83,12 @@ def main(argv: list[str] | None = None) -> int:
 def _ask(args):
     """The Result, or the JSON body of a running server's answer."""
     index_dir = args.index_dir or default_index_dir()
-    from retriever.cross import ENV, open_cross_encoder
+    from retriever import cross, reader
 
     # a running server answers unless this question wants another model than the server may have
-    wants_cross = args.cross_encoder or os.environ.get(ENV)
-    if not (args.no_server or args.torch or args.model or wants_cross) and os.path.exists(index_dir):
+    wants_cross = args.cross_encoder or os.environ.get(cross.ENV)
+    wants_reader = args.reader or os.environ.get(reader.ENV)
+    if not (args.no_server or args.torch or args.model or wants_cross or wants_reader) and os.path.exists(index_dir):
         from retriever.remote import ask_server
 
         body = ask_server(index_dir, args.question, args.k)
@@ -104,8 +108,8 @@ def _ask(args):
         print(report.summary(), file=sys.stderr)
     index = Index(index_dir)
     encoder = open_query_encoder(index, model=args.model, prefer="torch" if args.torch else None)
-    cross = open_cross_encoder(wants_cross)
-    return Retriever(index, encoder, cross_encoder=cross).ask(args.question, k=args.k)
+    return Retriever(index, encoder, cross_encoder=cross.open_cross_encoder(wants_cross),
+                     reader=reader.open_reader(wants_reader)).ask(args.question, k=args.k)
 
 
 def _cite(span) -> str:

@@ -38,6 +38,15 @@ class CrossScorer(Protocol):
         """A relevance probability in [0, 1] for each text."""
         ...
 
+
+class SpanReader(Protocol):
+    """What the retriever needs of an extractive reader (:class:`retriever.reader.ReaderScorer`)."""
+
+    def score(self, question: str, passages: Sequence[str],
+              sentences: Sequence[Sequence[tuple[int, int]]]) -> list[np.ndarray]:
+        """For each passage, a probability in [0, 1] that the answer lies in each sentence (character ranges)."""
+        ...
+
 MAX_QUESTION_CHARS = 1000
 MAX_K = 50
 PARAGRAPH_REACH = 2000  # characters each side of an answer span searched for the rest of its paragraph
@@ -59,6 +68,8 @@ class RetrieverConfig:
     rerank_weight: float = 0.7  # share of the sentence score in the re-ranked passage score
     cross_weight: float = 1.0  # x a cross-encoder's probability, added to a sentence's score (when one is given)
     cross_sentences: int = 16  # the best this many sentences are re-scored by it (of ~45 per question)
+    reader_weight: float = 1.0  # x an extractive reader's probability, added to a sentence's score (when one is given)
+    reader_passages: int = 8  # the best this many passages are read by it
     span: SpanConfig = field(default_factory=SpanConfig)
 
     def __post_init__(self) -> None:
@@ -68,6 +79,8 @@ class RetrieverConfig:
             raise ValueError("fusion must be rrf or score")
         if self.cross_weight < 0 or self.cross_sentences < 0:
             raise ValueError("cross_weight and cross_sentences must be at least 0")
+        if self.reader_weight < 0 or self.reader_passages < 0:
+            raise ValueError("reader_weight and reader_passages must be at least 0")
 
 
 def check_question(question: str, k: int) -> str:
@@ -85,17 +98,18 @@ class Retriever:
     """Answers questions from one index. Thread-safe; load once, ask many times."""
 
     def __init__(self, index: Index, encoder: Encoder, config: RetrieverConfig | None = None,
-                 cross_encoder: CrossScorer | None = None):
+                 cross_encoder: CrossScorer | None = None, reader: SpanReader | None = None):
         index.check_encoder(encoder)
         self.index = index
         self.encoder = encoder
         self.config = config or RetrieverConfig()
         self.cross_encoder = cross_encoder  # optional: re-scores the candidate sentences (retriever.cross)
+        self.reader = reader  # optional: scores them by the answer spans it reads in them (retriever.reader)
 
     @classmethod
     def open(cls, index_dir: str | os.PathLike, encoder: Encoder | None = None,
              config: RetrieverConfig | None = None, verify: bool = True,
-             cross_encoder: CrossScorer | None = None) -> Retriever:
+             cross_encoder: CrossScorer | None = None, reader: SpanReader | None = None) -> Retriever:
         """Open ``index_dir`` (checked) with ``encoder`` (default: the index's verified ONNX export of its
         model, else the torch model; see :func:`retriever.query_encoder.open_query_encoder`)."""
         index = Index(index_dir, verify=verify)
@@ -103,12 +117,13 @@ class Retriever:
             from retriever.query_encoder import open_query_encoder
 
             encoder = open_query_encoder(index)
-        return cls(index, encoder, config, cross_encoder)
+        return cls(index, encoder, config, cross_encoder, reader)
 
     def with_config(self, **changes) -> Retriever:
-        """The same index, encoder and cross-encoder with some settings changed (for evaluation)."""
+        """The same index, encoder, cross-encoder and reader with some settings changed (for evaluation)."""
         other = object.__new__(Retriever)
         other.index, other.encoder, other.cross_encoder = self.index, self.encoder, self.cross_encoder
+        other.reader = self.reader
         other.config = replace(self.config, **changes)
         return other
 
@@ -208,6 +223,8 @@ class Retriever:
         scored = score_sentences(question, qvec, by_rank, sentences, vecs, idf, self.config.span, topical)
         if self.cross_encoder is not None and self.config.cross_weight and self.config.cross_sentences > 0 and scored:
             scored = self._cross_scored(question, scored, sentences)
+        if self.reader is not None and self.config.reader_weight and self.config.reader_passages > 0 and scored:
+            scored = self._read(question, scored, [c for c, _ in ranked[:self.config.reader_passages]], sentences)
         if not self.config.span.verify:
             return scored, scored
         # names the retrieved passages use: a sentence may open with one ("Anthropic received ...")
@@ -234,6 +251,18 @@ class Retriever:
         p = self.cross_encoder.score(question, texts)
         w = self.config.cross_weight
         out = [replace(s, score=s.score + w * float(x)) for s, x in zip(top, p)] + rest
+        out.sort(key=lambda s: -s.score)
+        return out
+
+    def _read(self, question: str, scored: list[ScoredSentence], chunks: list[Chunk],
+              sentences: dict[int, list[Sentence]]) -> list[ScoredSentence]:
+        """``scored`` with the reader's weighted probability added to the sentences of ``chunks``
+        (each read whole, once), best first again."""
+        spans = [[(s.start_char - c.start_char, s.end_char - c.start_char) for s in sentences[c.id]] for c in chunks]
+        probs = self.reader.score(question, [c.text for c in chunks], spans)
+        p = {(c.id, s.id): float(x) for c, ps in zip(chunks, probs) for s, x in zip(sentences[c.id], ps)}
+        w = self.config.reader_weight
+        out = [replace(s, score=s.score + w * p.get((s.chunk.id, s.sentence.id), 0.0)) for s in scored]
         out.sort(key=lambda s: -s.score)
         return out
 

@@ -29,6 +29,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--cross-encoder", metavar="DIR", default=None,
                    help="cross-encoder folder that re-scores the answer sentences (default: $QUARRY_CROSS_ENCODER, "
                         "else none)")
+    p.add_argument("--reader", metavar="DIR", default=None,
+                   help="extractive question-answering model folder that scores the answer sentences "
+                        "(default: $QUARRY_READER, else none)")
     p.add_argument("--max-batch", type=int, default=32,
                    help="questions embedded together under concurrent load (default 32; 1 turns batching off)")
     p.add_argument("--batch-wait-ms", type=float, default=0.0,
@@ -70,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     from server.settings import Settings
 
     settings = Settings.from_env(index_dir=args.index_dir, host=args.host, port=args.port, model=args.model,
-                                 cross_encoder=args.cross_encoder, max_batch=args.max_batch,
+                                 cross_encoder=args.cross_encoder, reader=args.reader, max_batch=args.max_batch,
                                  batch_wait_ms=args.batch_wait_ms, encoders=encoders,
                                  threads=args.threads,
                                  access_log=not args.no_access_log, watch_seconds=args.watch)

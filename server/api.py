@@ -39,6 +39,7 @@ async def health(request: Request, retriever: Retriever = Depends(get_retriever)
     return {"status": "ok", "documents": len(manifest.get("documents", ())),
             "chunks": retriever.index.n_chunks, "model": retriever.encoder.name,
             "cross_encoder": getattr(retriever.cross_encoder, "name", None),
+            "reader": getattr(retriever.reader, "name", None),
             "version": index_version(retriever), "updated_at": manifest.get("updated_at"),
             "reload_error": live.reload_error if live is not None else None, "pid": os.getpid()}
 

@@ -140,6 +140,7 @@ def test_health_names_the_cross_encoder_in_use(retriever):
     with_cross.cross_encoder = Named()
     client = make_client(with_cross)
     assert client.get("/health").json()["cross_encoder"] == "my-cross-encoder"
+    assert client.get("/health").json()["reader"] is None
     assert client.post("/ask", json={"question": "How long do cats sleep?"}).json()["answer"]["source"] == \
         "animals/cats.txt"
 
@@ -148,7 +149,7 @@ def test_health_and_documents(client):
     health = client.get("/health").json()
     version, updated = health.pop("version"), health.pop("updated_at")
     assert health == {"status": "ok", "documents": 4, "chunks": 4, "model": "fake-bow", "cross_encoder": None,
-                      "reload_error": None, "pid": os.getpid()}  # the test client runs the app in this process
+                      "reader": None, "reload_error": None, "pid": os.getpid()}  # the test client runs the app in this process
     assert len(version) == 12 and int(version, 16) >= 0 and updated.endswith("+00:00")
     docs = client.get("/documents").json()["documents"]
     assert [d["source"] for d in docs] == sorted(TINY)

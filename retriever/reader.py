@@ -1,0 +1,151 @@
+"""An optional extractive reader (a SQuAD-style question-answering model) that scores answer sentences.
+
+quarry ships no reader (none is installable offline here); a user with one plugs it in by path:
+``ask --reader DIR``, ``python -m server --reader DIR``, ``python -m eval --reader DIR``, or
+``$QUARRY_READER``. Any Hugging Face ``*ForQuestionAnswering`` folder with a fast tokenizer works
+(a SQuAD 1.1 or 2.0 model: BERT, RoBERTa, DistilBERT, ...).
+
+The reader reads each passage competing for the answer once, with the question, and gives every
+token a start and an end probability (a softmax over the passage's tokens and the model's "no
+answer" token). A sentence's reader score is the probability of the best answer span that lies
+inside it, at most ``MAX_ANSWER_TOKENS`` long; ``weight x`` that is added to the sentence's score,
+so the reader re-orders the sentences, and through them the passages. The answer stays a whole
+sentence, a verbatim slice of its file; the answer checks and the abstention are unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from indexer.encoder import set_offline
+from indexer.errors import ModelError
+
+ENV = "QUARRY_READER"
+MAX_LENGTH = 384  # tokens of question + passage in one window (SQuAD models' usual length)
+STRIDE = 128  # tokens shared by consecutive windows of a passage longer than one
+MAX_ANSWER_TOKENS = 30
+
+
+class ReaderScorer:
+    """A question-answering model and its tokenizer from a local folder, on the CPU."""
+
+    def __init__(self, path: str | os.PathLike, device: str = "cpu"):
+        self.path = Path(path).expanduser()
+        self.name = self.path.name  # what /health shows (not the whole path)
+        if not (self.path / "config.json").is_file():
+            raise ModelError(f"not a reader model folder (no config.json): {self.path}")
+        try:
+            architectures = json.loads((self.path / "config.json").read_text(encoding="utf-8")).get("architectures")
+        except (OSError, ValueError, AttributeError) as e:
+            raise ModelError(f"cannot read the reader's config.json in {self.path}: {e}") from e
+        # an embedding or classification model would load with a new, random span head: refuse it
+        if not any(str(a).endswith("ForQuestionAnswering") for a in architectures or ()):
+            raise ModelError(f"not a reader (a question-answering model): {self.path} "
+                             f"is {', '.join(map(str, architectures or ())) or 'of no stated architecture'}")
+        self.device = device
+        self._model = self._tokenizer = None
+        self._lock = threading.Lock()
+        self._busy = threading.Lock()  # one question at a time (torch spreads one batch over the CPUs)
+
+    def load(self):
+        """The model and tokenizer, loaded on the first call (ModelError naming the problem if they cannot be)."""
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    set_offline()
+                    try:
+                        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+                        tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
+                        model = AutoModelForQuestionAnswering.from_pretrained(str(self.path), local_files_only=True)
+                    except Exception as e:  # any failure to load is the same problem to a user
+                        raise ModelError(f"cannot load the reader at {self.path}: {e}") from e
+                    if not getattr(tokenizer, "is_fast", False):
+                        raise ModelError(f"the reader at {self.path} has no fast tokenizer (tokenizer.json); "
+                                         "quarry needs one to map answer tokens back to characters")
+                    model.eval().to(self.device)
+                    self._tokenizer, self._model = tokenizer, model
+        return self._model, self._tokenizer
+
+    def score(self, question: str, passages: Sequence[str],
+              sentences: Sequence[Sequence[tuple[int, int]]]) -> list[np.ndarray]:
+        """For each passage, the reader's probability that the answer lies in each of its sentences
+        (``sentences[i]``: (start, end) character offsets into ``passages[i]``), each in [0, 1]."""
+        out = [np.zeros(len(s), dtype=np.float32) for s in sentences]
+        if not passages:
+            return out
+        model, tokenizer = self.load()
+        import torch
+
+        enc = tokenizer([question] * len(passages), list(passages), truncation="only_second",
+                        max_length=MAX_LENGTH, stride=STRIDE, return_overflowing_tokens=True,
+                        return_offsets_mapping=True, padding=True, return_tensors="pt")
+        owners = enc.pop("overflow_to_sample_mapping").tolist()
+        offsets = enc.pop("offset_mapping").tolist()
+        windows = [enc.sequence_ids(w) for w in range(len(owners))]
+        inputs = {k: v.to(self.device) for k, v in enc.items()
+                  if k in ("input_ids", "attention_mask", "token_type_ids")}
+        with self._busy, torch.inference_mode():
+            logits = model(**inputs)
+        starts = logits.start_logits.float().cpu().numpy()
+        ends = logits.end_logits.float().cpu().numpy()
+        for w, owner in enumerate(owners):
+            probs = span_probabilities(starts[w], ends[w], windows[w], offsets[w], sentences[owner])
+            np.maximum(out[owner], probs, out=out[owner])
+        return out
+
+
+def span_probabilities(start_logits: np.ndarray, end_logits: np.ndarray, sequence_ids: Sequence[int | None],
+                       offsets: Sequence[tuple[int, int]], sentences: Sequence[tuple[int, int]],
+                       max_tokens: int = MAX_ANSWER_TOKENS) -> np.ndarray:
+    """The probability of the best span inside each sentence, from one window's token logits.
+
+    Start and end probabilities are softmaxes over the passage's tokens (``sequence_ids`` 1) and
+    the first token (the "no answer" of SQuAD 2.0 models); a span is the product of its start's and
+    its end's, at most ``max_tokens`` long, and lies inside a sentence's character range."""
+    context = [i for i, s in enumerate(sequence_ids) if s == 1]
+    best = np.zeros(len(sentences), dtype=np.float32)
+    if not context:
+        return best
+    pool = [0, *context]
+
+    def softmax(x: np.ndarray) -> np.ndarray:
+        z = np.exp(x[pool] - x[pool].max())
+        return (z / z.sum())[1:]
+
+    p_start, p_end = softmax(np.asarray(start_logits, np.float64)), softmax(np.asarray(end_logits, np.float64))
+    first = np.array([offsets[i][0] for i in context])
+    last = np.array([offsets[i][1] for i in context])
+    for j, (a, b) in enumerate(sentences):
+        inside = np.flatnonzero((first >= a) & (last <= b) & (last > first))
+        if inside.size == 0:
+            continue
+        s, e = p_start[inside], p_end[inside]
+        n = inside.size
+        # span (x, y) with x <= y < x + max_tokens, within the sentence's tokens
+        pairs = np.triu(np.outer(s, e)) - np.triu(np.outer(s, e), k=max_tokens) if n > max_tokens \
+            else np.triu(np.outer(s, e))
+        best[j] = float(pairs.max())
+    return best
+
+
+@lru_cache(maxsize=4)
+def _open(path: str) -> ReaderScorer:
+    return ReaderScorer(path)
+
+
+def open_reader(path: str | os.PathLike | None) -> ReaderScorer | None:
+    """The reader at ``path``, loaded (None: no path). One reader per folder in a process.
+    Raises :class:`~indexer.errors.ModelError` naming the problem when it cannot be used."""
+    if not path:
+        return None
+    reader = _open(str(Path(path).expanduser().resolve()))
+    reader.load()  # now: a broken model fails here with its message, not on the first question
+    return reader
