@@ -149,7 +149,8 @@ def test_health_and_documents(client):
     health = client.get("/health").json()
     version, updated = health.pop("version"), health.pop("updated_at")
     assert health == {"status": "ok", "documents": 4, "chunks": 4, "model": "fake-bow", "cross_encoder": None,
-                      "reader": None, "reload_error": None, "pid": os.getpid()}  # the test client runs the app in this process
+                      "reader": None, "reload_error": None,
+                      "pid": os.getpid()}  # the test client runs the app in this process
     assert len(version) == 12 and int(version, 16) >= 0 and updated.endswith("+00:00")
     docs = client.get("/documents").json()["documents"]
     assert [d["source"] for d in docs] == sorted(TINY)
