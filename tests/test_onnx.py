@@ -71,6 +71,8 @@ def test_onnx_embeds_questions_as_torch_does(seeds_index, real_encoder):
     # one at a time (no padding) gives the same vectors as in a padded batch
     single = np.vstack([onnx.encode([q]) for q in QUESTIONS[:4]])
     np.testing.assert_allclose(single, b[:4], atol=1e-5)
+    # its idle threads sleep: a spinning pool slowed the rest of a warm `ask` (p50 8.5 -> 6 ms, README)
+    assert onnx._session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"
 
 
 def test_the_default_encoder_of_an_index_is_its_verified_onnx_export(seeds_index):
