@@ -31,6 +31,7 @@ ENV = "QUARRY_READER"
 MAX_LENGTH = 384  # tokens of question + passage in one window (SQuAD models' usual length)
 STRIDE = 128  # tokens shared by consecutive windows of a passage longer than one
 MAX_ANSWER_TOKENS = 30
+MAX_QUESTION_TOKENS = 64  # a longer question is cut to its first 64 tokens (as SQuAD readers are trained)
 
 
 class ReaderScorer:
@@ -51,6 +52,7 @@ class ReaderScorer:
                              f"is {', '.join(map(str, architectures or ())) or 'of no stated architecture'}")
         self.device = device
         self._model = self._tokenizer = None
+        self.max_length = MAX_LENGTH
         self._lock = threading.Lock()
         self._busy = threading.Lock()  # one question at a time (torch spreads one batch over the CPUs)
 
@@ -71,6 +73,9 @@ class ReaderScorer:
                         raise ModelError(f"the reader at {self.path} has no fast tokenizer (tokenizer.json); "
                                          "quarry needs one to map answer tokens back to characters")
                     model.eval().to(self.device)
+                    # windows no longer than the model's positions (a small model may have fewer than 384)
+                    self.max_length = min(MAX_LENGTH, int(getattr(model.config, "max_position_embeddings", MAX_LENGTH)),
+                                          int(min(tokenizer.model_max_length, 1 << 20)))
                     self._tokenizer, self._model = tokenizer, model
         return self._model, self._tokenizer
 
@@ -84,8 +89,10 @@ class ReaderScorer:
         model, tokenizer = self.load()
         import torch
 
+        question, n = _cut(tokenizer, question, min(MAX_QUESTION_TOKENS, self.max_length // 4))
+        room = self.max_length - n - 4  # passage tokens in a window ([CLS] q [SEP] p [SEP], a spare for pairs)
         enc = tokenizer([question] * len(passages), list(passages), truncation="only_second",
-                        max_length=MAX_LENGTH, stride=STRIDE, return_overflowing_tokens=True,
+                        max_length=self.max_length, stride=min(STRIDE, room // 2), return_overflowing_tokens=True,
                         return_offsets_mapping=True, padding=True, return_tensors="pt")
         owners = enc.pop("overflow_to_sample_mapping").tolist()
         offsets = enc.pop("offset_mapping").tolist()
@@ -100,6 +107,14 @@ class ReaderScorer:
             probs = span_probabilities(starts[w], ends[w], windows[w], offsets[w], sentences[owner])
             np.maximum(out[owner], probs, out=out[owner])
         return out
+
+
+def _cut(tokenizer, text: str, max_tokens: int) -> tuple[str, int]:
+    """``text`` up to the end of its ``max_tokens``-th token (all of it when shorter), and its tokens."""
+    offsets = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    if len(offsets) <= max_tokens:
+        return text, len(offsets)
+    return text[:offsets[max_tokens - 1][1]], max_tokens
 
 
 def span_probabilities(start_logits: np.ndarray, end_logits: np.ndarray, sequence_ids: Sequence[int | None],

@@ -83,7 +83,7 @@ def test_the_reader_reorders_answer_sentences(seeds_retriever):
     assert r.with_config(rrf_k=60.0).reader is reader
 
 
-def tiny_reader_folder(path):
+def tiny_reader_folder(path, positions: int = 512):
     """A question-answering BERT of one small layer, untrained, with the packaged model's tokenizer."""
     from transformers import AutoTokenizer, BertConfig, BertForQuestionAnswering
 
@@ -91,7 +91,7 @@ def tiny_reader_folder(path):
 
     tokenizer = AutoTokenizer.from_pretrained(str(default_model_path()), local_files_only=True)
     config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=16, num_hidden_layers=1,
-                        num_attention_heads=2, intermediate_size=16)
+                        num_attention_heads=2, intermediate_size=16, max_position_embeddings=positions)
     BertForQuestionAnswering(config).save_pretrained(str(path))
     tokenizer.save_pretrained(str(path))
     return path
@@ -110,6 +110,13 @@ def test_a_reader_folder_loads_and_scores(tmp_path):
     assert all(g.dtype == np.float32 and np.all((g > 0) & (g < 1)) for g in got)  # every sentence is read
     assert reader.score("q", [], []) == []
     assert open_reader(folder) is open_reader(str(folder))
+    # the longest question quarry takes (1,000 characters, ~200 tokens) is cut to 64 tokens, not refused
+    question = ("How much will the big technology companies spend on artificial intelligence? " * 13)[:1000]
+    assert reader.score(question, [long], [long_ranges])[0].shape == (300,)
+    # a model with fewer positions than 384 gets windows that fit it
+    small = ReaderScorer(tiny_reader_folder(tmp_path / "small", positions=128))
+    got = small.score(question, [short, long], [[(0, 29), (30, 49)], long_ranges])
+    assert small.max_length == 128 and np.all(got[1] > 0)
 
 
 @pytest.mark.model
