@@ -159,3 +159,35 @@ def test_a_slow_server_times_out(index_dir):
         assert ask_server(index_dir, "Who runs the zoo?", 5, timeout=5) == REMOTE.to_dict()
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("how", ["--reader", "--cross-encoder", "QUARRY_READER", "QUARRY_CROSS_ENCODER"])
+def test_a_question_for_another_model_is_answered_here(index_dir, stand_in, capsys, monkeypatch, how):
+    """The running server may not have the reader or cross-encoder asked for: ask answers in process."""
+    import numpy as np
+
+    from retriever import cross, reader
+
+    opened = []
+
+    class Reader:
+        def score(self, question, passages, sentences):
+            return [np.zeros(len(s), dtype=np.float32) for s in sentences]
+
+    class Cross:
+        def score(self, question, texts):
+            return np.zeros(len(texts), dtype=np.float32)
+
+    monkeypatch.setattr(reader, "open_reader", lambda p: opened.append(("reader", p)) or (Reader() if p else None))
+    monkeypatch.setattr(cross, "open_cross_encoder", lambda p: opened.append(("cross", p)) or (Cross() if p else None))
+    stand_in.announce(index_dir)
+    args = ["--json", "--index-dir", str(index_dir), "How long do cats sleep?"]
+    if how.startswith("--"):
+        args = [how, "/models/m", *args]
+    else:
+        monkeypatch.setenv(how, "/models/m")
+    assert ask_main(args) == 0
+    assert json.loads(capsys.readouterr().out)["passages"][0]["source"] == "animals/cats.txt"
+    assert stand_in.requests == []
+    kind = "reader" if "READER" in how.upper() else "cross"
+    assert (kind, "/models/m") in opened
