@@ -15,17 +15,13 @@ sentence, a verbatim slice of its file; the answer checks and the abstention are
 
 from __future__ import annotations
 
-import json
 import os
-import threading
 from collections.abc import Sequence
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
-from indexer.encoder import set_offline
 from indexer.errors import ModelError
+from retriever.plugin import LocalModel, open_model
 
 ENV = "QUARRY_READER"
 MAX_LENGTH = 384  # tokens of question + passage in one window (SQuAD models' usual length)
@@ -34,50 +30,29 @@ MAX_ANSWER_TOKENS = 30
 MAX_QUESTION_TOKENS = 64  # a longer question is cut to its first 64 tokens (as SQuAD readers are trained)
 
 
-class ReaderScorer:
-    """A question-answering model and its tokenizer from a local folder, on the CPU."""
+class ReaderScorer(LocalModel):
+    """A question-answering model and its tokenizer from a local folder, loaded on first use, on the CPU."""
 
-    def __init__(self, path: str | os.PathLike, device: str = "cpu"):
-        self.path = Path(path).expanduser()
-        self.name = self.path.name  # what /health shows (not the whole path)
-        if not (self.path / "config.json").is_file():
-            raise ModelError(f"not a reader model folder (no config.json): {self.path}")
+    what, head, described = "reader", "ForQuestionAnswering", "a question-answering model"
+    max_length = MAX_LENGTH  # tokens in a window: at most the model's positions (set when loaded)
+
+    def _load(self):
+        """The model and its tokenizer."""
         try:
-            architectures = json.loads((self.path / "config.json").read_text(encoding="utf-8")).get("architectures")
-        except (OSError, ValueError, AttributeError) as e:
-            raise ModelError(f"cannot read the reader's config.json in {self.path}: {e}") from e
-        # an embedding or classification model would load with a new, random span head: refuse it
-        if not any(str(a).endswith("ForQuestionAnswering") for a in architectures or ()):
-            raise ModelError(f"not a reader (a question-answering model): {self.path} "
-                             f"is {', '.join(map(str, architectures or ())) or 'of no stated architecture'}")
-        self.device = device
-        self._model = self._tokenizer = None
-        self.max_length = MAX_LENGTH
-        self._lock = threading.Lock()
-        self._busy = threading.Lock()  # one question at a time (torch spreads one batch over the CPUs)
+            from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-    def load(self):
-        """The model and tokenizer, loaded on the first call (ModelError naming the problem if they cannot be)."""
-        if self._model is None:
-            with self._lock:
-                if self._model is None:
-                    set_offline()
-                    try:
-                        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
-
-                        tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
-                        model = AutoModelForQuestionAnswering.from_pretrained(str(self.path), local_files_only=True)
-                    except Exception as e:  # any failure to load is the same problem to a user
-                        raise ModelError(f"cannot load the reader at {self.path}: {e}") from e
-                    if not getattr(tokenizer, "is_fast", False):
-                        raise ModelError(f"the reader at {self.path} has no fast tokenizer (tokenizer.json); "
-                                         "quarry needs one to map answer tokens back to characters")
-                    model.eval().to(self.device)
-                    # windows no longer than the model's positions (a small model may have fewer than 384)
-                    self.max_length = min(MAX_LENGTH, int(getattr(model.config, "max_position_embeddings", MAX_LENGTH)),
-                                          int(min(tokenizer.model_max_length, 1 << 20)))
-                    self._tokenizer, self._model = tokenizer, model
-        return self._model, self._tokenizer
+            tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
+            model = AutoModelForQuestionAnswering.from_pretrained(str(self.path), local_files_only=True)
+        except Exception as e:  # any failure to load is the same problem to a user
+            raise ModelError(f"cannot load the reader at {self.path}: {e}") from e
+        if not getattr(tokenizer, "is_fast", False):
+            raise ModelError(f"the reader at {self.path} has no fast tokenizer (tokenizer.json); "
+                             "quarry needs one to map answer tokens back to characters")
+        model.eval().to(self.device)
+        # windows no longer than the model's positions (a small model may have fewer than 384)
+        self.max_length = min(MAX_LENGTH, int(getattr(model.config, "max_position_embeddings", MAX_LENGTH)),
+                              int(min(tokenizer.model_max_length, 1 << 20)))
+        return model, tokenizer
 
     def score(self, question: str, passages: Sequence[str],
               sentences: Sequence[Sequence[tuple[int, int]]]) -> list[np.ndarray]:
@@ -151,16 +126,7 @@ def span_probabilities(start_logits: np.ndarray, end_logits: np.ndarray, sequenc
     return best
 
 
-@lru_cache(maxsize=4)
-def _open(path: str) -> ReaderScorer:
-    return ReaderScorer(path)
-
-
 def open_reader(path: str | os.PathLike | None) -> ReaderScorer | None:
     """The reader at ``path``, loaded (None: no path). One reader per folder in a process.
     Raises :class:`~indexer.errors.ModelError` naming the problem when it cannot be used."""
-    if not path:
-        return None
-    reader = _open(str(Path(path).expanduser().resolve()))
-    reader.load()  # now: a broken model fails here with its message, not on the first question
-    return reader
+    return open_model(ReaderScorer, path)

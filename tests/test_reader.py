@@ -139,7 +139,7 @@ def test_the_reader_maps_the_models_best_tokens_back_to_their_sentence(tmp_path)
         def __call__(self, input_ids, **kwargs):
             return Out(input_ids)
 
-    reader._model = Fake()
+    reader._model = (Fake(), tokenizer)
     passage = "Rain fell. Big tech will spend $800 billion this year. The end came."
     ranges = [(0, 10), (11, 54), (55, 68)]
     got = reader.score(QUESTION, [passage], [ranges])[0]
