@@ -76,10 +76,14 @@ class ReaderScorer(LocalModel):
                   if k in ("input_ids", "attention_mask", "token_type_ids")}
         with self._busy, torch.inference_mode():
             logits = model(**inputs)
+        # the first real token ([CLS]): position 0, unless the tokenizer pads on the left
+        mask = enc.get("attention_mask")
+        firsts = mask.argmax(dim=1).tolist() if mask is not None else [0] * len(owners)
         starts = logits.start_logits.float().cpu().numpy()
         ends = logits.end_logits.float().cpu().numpy()
         for w, owner in enumerate(owners):
-            probs = span_probabilities(starts[w], ends[w], windows[w], offsets[w], sentences[owner])
+            probs = span_probabilities(starts[w], ends[w], windows[w], offsets[w], sentences[owner],
+                                       null_index=firsts[w])
             np.maximum(out[owner], probs, out=out[owner])
         return out
 
@@ -94,17 +98,18 @@ def _cut(tokenizer, text: str, max_tokens: int) -> tuple[str, int]:
 
 def span_probabilities(start_logits: np.ndarray, end_logits: np.ndarray, sequence_ids: Sequence[int | None],
                        offsets: Sequence[tuple[int, int]], sentences: Sequence[tuple[int, int]],
-                       max_tokens: int = MAX_ANSWER_TOKENS) -> np.ndarray:
+                       max_tokens: int = MAX_ANSWER_TOKENS, null_index: int = 0) -> np.ndarray:
     """The probability of the best span inside each sentence, from one window's token logits.
 
     Start and end probabilities are softmaxes over the passage's tokens (``sequence_ids`` 1) and
-    the first token (the "no answer" of SQuAD 2.0 models); a span is the product of its start's and
-    its end's, at most ``max_tokens`` long, and lies inside a sentence's character range."""
+    the window's first real token, at ``null_index`` (the "no answer" of SQuAD 2.0 models); a span
+    is the product of its start's and its end's, at most ``max_tokens`` long, and lies inside a
+    sentence's character range."""
     context = [i for i, s in enumerate(sequence_ids) if s == 1]
     best = np.zeros(len(sentences), dtype=np.float32)
     if not context:
         return best
-    pool = [0, *context]
+    pool = [null_index, *context]
 
     def softmax(x: np.ndarray) -> np.ndarray:
         z = np.exp(x[pool] - x[pool].max())

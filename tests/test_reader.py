@@ -30,6 +30,11 @@ def test_span_probabilities_by_hand():
     end_t1 = np.array([0.0, 9, 9, 0, np.log(3), 0, 0, 9])
     assert span_probabilities(start_t0, end_t1, seq, offsets, [(0, 9)]) == pytest.approx([9 / 49])
     assert span_probabilities(start_t0, end_t1, seq, offsets, [(0, 9)], max_tokens=1) == pytest.approx([3 / 49])
+    # padded on the left: the "no answer" token is the first real one, not position 0
+    pad = 2
+    left = span_probabilities(np.r_[[50.0] * pad, start], np.r_[[50.0] * pad, end], [None] * pad + seq,
+                              [(0, 0)] * pad + offsets, [(0, 9), (10, 19)], null_index=pad)
+    assert left == pytest.approx([3 / 49, 3 / 49])
     # a sentence no token lies inside of (cut off by the window) scores 0; no passage tokens at all: all 0
     assert span_probabilities(start, end, seq, offsets, [(20, 30)]).tolist() == [0.0]
     assert span_probabilities(start, end, [None, 0, None], offsets[:3], [(0, 9)]).tolist() == [0.0]
