@@ -18,6 +18,7 @@ import sys
 import textwrap
 
 from indexer.paths import default_index_dir, default_seeds_dir
+from retriever.plugin import add_model_arguments
 
 
 def parser() -> argparse.ArgumentParser:
@@ -32,12 +33,7 @@ def parser() -> argparse.ArgumentParser:
                    help="sentence-transformers model folder (default: the packaged all-MiniLM-L6-v2)")
     p.add_argument("--torch", action="store_true",
                    help="embed the question with the torch model, not the index's ONNX export (slower start)")
-    p.add_argument("--cross-encoder", metavar="DIR", default=None,
-                   help="cross-encoder folder that re-scores the answer sentences (default: $QUARRY_CROSS_ENCODER, "
-                        "else none)")
-    p.add_argument("--reader", metavar="DIR", default=None,
-                   help="extractive question-answering model folder that scores the answer sentences "
-                        "(default: $QUARRY_READER, else none)")
+    add_model_arguments(p)
     p.add_argument("--no-server", action="store_true",
                    help="answer in this process even when a quarry server is running for the index")
     return p

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 from collections.abc import Sequence
@@ -121,9 +122,7 @@ class Retriever:
 
     def with_config(self, **changes) -> Retriever:
         """The same index, encoder, cross-encoder and reader with some settings changed (for evaluation)."""
-        other = object.__new__(Retriever)
-        other.index, other.encoder, other.cross_encoder = self.index, self.encoder, self.cross_encoder
-        other.reader = self.reader
+        other = copy.copy(self)
         other.config = replace(self.config, **changes)
         return other
 

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import threading
 from functools import lru_cache
 from pathlib import Path
 
-from indexer.encoder import set_offline
 from indexer.errors import ModelError
+
+CROSS_ENCODER_ENV = "QUARRY_CROSS_ENCODER"
+READER_ENV = "QUARRY_READER"
+
+
+def add_model_arguments(p: argparse.ArgumentParser) -> None:
+    """``--cross-encoder`` and ``--reader``, as ``ask`` and the server take them."""
+    p.add_argument("--cross-encoder", metavar="DIR", default=None,
+                   help=f"cross-encoder folder that re-scores the answer sentences (default: ${CROSS_ENCODER_ENV}, "
+                        "else none)")
+    p.add_argument("--reader", metavar="DIR", default=None,
+                   help="extractive question-answering model folder that scores the answer sentences "
+                        f"(default: ${READER_ENV}, else none)")
 
 
 def check_model_folder(path: Path, what: str, head: str, described: str) -> None:
@@ -50,6 +63,8 @@ class LocalModel:
         if self._model is None:
             with self._lock:
                 if self._model is None:
+                    from indexer.encoder import set_offline  # numpy: not when only --help is asked
+
                     set_offline()
                     self._model = self._load()
         return self._model

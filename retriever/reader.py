@@ -21,9 +21,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from indexer.errors import ModelError
-from retriever.plugin import LocalModel, open_model
+from retriever.plugin import READER_ENV, LocalModel, open_model
 
-ENV = "QUARRY_READER"
+ENV = READER_ENV
 MAX_LENGTH = 384  # tokens of question + passage in one window (SQuAD models' usual length)
 STRIDE = 128  # tokens shared by consecutive windows of a passage longer than one
 MAX_ANSWER_TOKENS = 30
@@ -122,11 +122,9 @@ def span_probabilities(start_logits: np.ndarray, end_logits: np.ndarray, sequenc
         inside = np.flatnonzero((first >= a) & (last <= b) & (last > first))
         if inside.size == 0:
             continue
-        s, e = p_start[inside], p_end[inside]
-        n = inside.size
         # span (x, y) with x <= y < x + max_tokens, within the sentence's tokens
-        pairs = np.triu(np.outer(s, e)) - np.triu(np.outer(s, e), k=max_tokens) if n > max_tokens \
-            else np.triu(np.outer(s, e))
+        spans = np.outer(p_start[inside], p_end[inside])
+        pairs = np.triu(spans) - np.triu(spans, k=max_tokens)
         best[j] = float(pairs.max())
     return best
 

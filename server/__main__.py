@@ -15,6 +15,7 @@ import os
 import sys
 
 from indexer.paths import default_index_dir
+from retriever.plugin import add_model_arguments
 
 
 def parser() -> argparse.ArgumentParser:
@@ -26,12 +27,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     p.add_argument("--model", metavar="PATH", default=None,
                    help="sentence-transformers model folder (default: the packaged all-MiniLM-L6-v2)")
-    p.add_argument("--cross-encoder", metavar="DIR", default=None,
-                   help="cross-encoder folder that re-scores the answer sentences (default: $QUARRY_CROSS_ENCODER, "
-                        "else none)")
-    p.add_argument("--reader", metavar="DIR", default=None,
-                   help="extractive question-answering model folder that scores the answer sentences "
-                        "(default: $QUARRY_READER, else none)")
+    add_model_arguments(p)
     p.add_argument("--max-batch", type=int, default=32,
                    help="questions embedded together under concurrent load (default 32; 1 turns batching off)")
     p.add_argument("--batch-wait-ms", type=float, default=0.0,
