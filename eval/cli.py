@@ -16,6 +16,8 @@ import logging
 import sys
 from pathlib import Path
 
+from indexer.offline import set_offline
+
 # (flag suffix, metric key, direction): --min-hit5 0.95 fails when hit@5 < 0.95
 FLOORS = (
     ("hit1", "hit@1", "min"), ("hit5", "hit@5", "min"), ("mrr", "mrr@10", "min"),
@@ -80,6 +82,7 @@ def check_floors(metrics: dict, args: argparse.Namespace) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    set_offline()  # before any library reads it
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from eval.gold import GoldError, answer_problems, load_gold

@@ -14,6 +14,7 @@ import argparse
 import logging
 import sys
 
+from indexer.offline import set_offline
 from indexer.paths import default_index_dir
 
 
@@ -58,6 +59,7 @@ def _default(name: str):
 
 
 def main(argv: list[str] | None = None) -> int:
+    set_offline()  # before any library reads it
     p = parser()
     args = p.parse_args(argv)
     if args.show_text is not None:

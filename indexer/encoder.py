@@ -19,6 +19,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from indexer.errors import ModelError
+from indexer.offline import set_offline
 from indexer.paths import cache_dir
 
 log = logging.getLogger(__name__)
@@ -42,15 +43,6 @@ class Encoder(Protocol):
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """A ``(len(texts), dim)`` float32 array of unit vectors."""
         ...
-
-
-def set_offline() -> None:
-    """Make the Hugging Face libraries never reach for the network."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no "Loading weights" bar
 
 
 def default_model_path() -> Path:

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from indexer.errors import ModelError
+from indexer.offline import set_offline
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ class OnnxEncoder:
 
     def _load(self):
         s = self.settings
+        set_offline()  # before onnxruntime's first import: no telemetry
         try:
             import onnxruntime as ort
             from tokenizers import Tokenizer

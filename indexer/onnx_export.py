@@ -23,6 +23,7 @@ import numpy as np
 from indexer.encoder import SentenceTransformerEncoder
 from indexer.errors import ExportError, QuarryError
 from indexer.hashcache import cached_sha256
+from indexer.offline import set_offline
 from indexer.onnx_encoder import EXPORT_FORMAT, EXPORT_VERSION, POOLING_MODES, SETTINGS, OnnxEncoder, read_settings
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,7 @@ def _describe(st) -> dict[str, Any]:
 
 def export_encoder(encoder: SentenceTransformerEncoder, dest: Path) -> dict[str, Any]:
     """Export ``encoder`` into the new folder ``dest`` and check it; return its ``encoder.json``."""
+    set_offline()  # before onnxruntime's first import: no telemetry
     import onnxruntime as ort
     import torch
     from tokenizers import Tokenizer

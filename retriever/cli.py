@@ -17,6 +17,7 @@ import os
 import sys
 import textwrap
 
+from indexer.offline import set_offline
 from indexer.paths import default_index_dir, default_seeds_dir
 from retriever.plugin import add_model_arguments
 
@@ -40,6 +41,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    set_offline()  # before any library reads it
     args = parser().parse_args(argv)
     from indexer.errors import QuarryError, QueryError
 

@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from indexer.errors import ModelError
+from indexer.offline import set_offline
 
 CROSS_ENCODER_ENV = "QUARRY_CROSS_ENCODER"
 READER_ENV = "QUARRY_READER"
@@ -63,8 +64,6 @@ class LocalModel:
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    from indexer.encoder import set_offline  # numpy: not when only --help is asked
-
                     set_offline()
                     self._model = self._load()
         return self._model

@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 
+from indexer.offline import set_offline
 from indexer.paths import default_index_dir
 from retriever.plugin import add_model_arguments
 
@@ -48,6 +49,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    set_offline()  # before any library reads it
     args = parser().parse_args(argv)
     if not 0 <= args.port <= 65535:
         print("error: --port must be from 0 to 65535", file=sys.stderr)
