@@ -58,6 +58,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--failures", action="store_true", help="list the questions the --floors-on config got wrong")
     p.add_argument("--by-kind", action="store_true",
                    help="also a table of the --floors-on config's figures by kind of question")
+    p.add_argument("--compare", action="store_true",
+                   help="also the --floors-on config minus each other config, question by question, "
+                        "with 95%% paired bootstrap intervals (* where the interval leaves out 0)")
     p.add_argument("--floors-on", metavar="NAME", default=DEFAULT_CONFIG,
                    help=f"configuration the floors apply to (default {DEFAULT_CONFIG})")
     for flag, key, direction in FLOORS:
@@ -86,7 +89,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from eval.gold import GoldError, answer_problems, load_gold
-    from eval.harness import CONFIGS, PEER_CONFIGS, failures, kind_table, markdown_table, run, to_json
+    from eval.harness import (
+        CONFIGS,
+        PEER_CONFIGS,
+        compare,
+        comparison_table,
+        failures,
+        kind_table,
+        markdown_table,
+        run,
+        to_json,
+    )
     from indexer.encoder import SentenceTransformerEncoder
     from indexer.errors import QuarryError
     from indexer.paths import cache_dir, default_seeds_dir
@@ -131,13 +144,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.by_kind and primary is not None:
         print(f"\n{primary.config.name} by kind of question:\n")
         print(kind_table(primary))
+    if args.compare and primary is not None and len(runs) > 1:
+        print(f"\n{primary.config.name} against the others (difference, 95% paired bootstrap interval over "
+              "the same questions; * where it leaves out 0):\n")
+        print(comparison_table(primary, runs))
     if args.failures and primary is not None:
         print(f"\nmisses of {primary.config.name}:")
         print("\n".join(failures(primary)) or "  none")
     if args.json:
         meta = {"gold": str(args.gold), "split": args.split, "corpus": str(corpus), "k": args.k,
                 "questions": len(questions)}
-        Path(args.json).write_text(json.dumps(to_json(runs, meta), indent=2, ensure_ascii=False) + "\n")
+        out = to_json(runs, meta)
+        if args.compare and primary is not None:
+            out["compared_to"] = {
+                "config": primary.config.name, "level": 0.95,
+                "others": {r.config.name: {k: None if d is None else dict(zip(("difference", "low", "high"), d))
+                                           for k, d in compare(primary, r).items()}
+                           for r in runs if r is not primary}}
+        Path(args.json).write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
     missed = check_floors(primary.metrics, args) if primary is not None else []
     if missed:
         print(f"\nFAILED floors on {args.floors_on}: " + "; ".join(missed), file=sys.stderr)

@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from eval.gold import GoldQuestion
-from eval.metrics import Outcome, answer_correct, exact_match, passage_relevant, summarize, token_f1
+from eval.metrics import (
+    Outcome,
+    answer_correct,
+    exact_match,
+    paired_difference,
+    passage_relevant,
+    per_question,
+    summarize,
+    token_f1,
+)
 from indexer.chunker import ChunkerSettings
 from indexer.encoder import Encoder
 from indexer.schema import Result
@@ -213,6 +222,42 @@ def _table(label: str, rows_: Sequence[tuple[str, dict]]) -> str:
     for name, metrics in rows_:
         cells = [("–" if metrics.get(key) is None else fmt.format(metrics[key])) for key, _, fmt in COLUMNS]
         rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+COMPARED = (("hit@1", "hit@1"), ("hit@5", "hit@5"), ("mrr@10", "MRR@10"), ("accuracy", "answer acc"),
+            ("abstain_recall", "abstain R"), ("false_abstention", "false abstain"))
+
+
+def compare(base: ConfigRun, other: ConfigRun) -> dict[str, tuple[float, float, float] | None]:
+    """``base`` minus ``other`` on each metric of ``COMPARED``, question by question over the same
+    questions, with its 95% paired bootstrap interval (None where a metric does not apply to both)."""
+    if [r.question.id for r in base.records] != [r.question.id for r in other.records]:
+        raise ValueError("compared runs must answer the same questions in the same order")
+    out = {}
+    for key, _ in COMPARED:
+        a = per_question([r.outcome for r in base.records], key)
+        b = per_question([r.outcome for r in other.records], key)
+        out[key] = paired_difference(a, b) if a and b else None
+    return out
+
+
+def comparison_table(base: ConfigRun, runs: Sequence[ConfigRun]) -> str:
+    """A row per other configuration: ``base`` minus it on each compared metric, with the 95% paired
+    bootstrap interval; ``*`` where the interval leaves out 0 (a difference the questions support)."""
+    def cell(d):
+        if d is None:
+            return "–"
+        diff, lo, hi = d
+        mark = "*" if lo > 0 or hi < 0 else ""
+        return f"{diff:+.3f} [{lo:+.3f}, {hi:+.3f}]{mark}"
+
+    rows = [f"| {base.config.name} minus | " + " | ".join(title for _, title in COMPARED) + " |",
+            "|---|" + "|".join("---:" for _ in COMPARED) + "|"]
+    for r in runs:
+        if r is not base:
+            d = compare(base, r)
+            rows.append(f"| {r.config.name} | " + " | ".join(cell(d[key]) for key, _ in COMPARED) + " |")
     return "\n".join(rows)
 
 

@@ -1,4 +1,5 @@
-"""Evaluation metrics, implemented once: ranking hits, MRR, SQuAD EM/F1, abstention, percentiles.
+"""Evaluation metrics, implemented once: ranking hits, MRR, SQuAD EM/F1, abstention, percentiles,
+and paired bootstrap intervals for the difference between two configurations.
 
 Everything here is a pure function of plain values (booleans per ranked passage, answer strings),
 so each metric is unit-tested on hand-made rankings. Answers are compared with the library's own
@@ -131,3 +132,47 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, float | None]:
     out["p50_ms"] = percentile(ms, 50) if ms else None
     out["p95_ms"] = percentile(ms, 95) if ms else None
     return out
+
+
+# metrics that are a mean over one set of questions, and so have per-question values to pair:
+# name -> (over answerable questions?, the value of one outcome)
+PER_QUESTION = {
+    "hit@1": (True, lambda o: hit_at(o.relevant, 1)),
+    "hit@5": (True, lambda o: hit_at(o.relevant, 5)),
+    "mrr@10": (True, lambda o: reciprocal_rank(o.relevant, 10)),
+    "accuracy": (True, lambda o: float(o.correct)),
+    "em": (True, lambda o: o.em),
+    "f1": (True, lambda o: o.f1),
+    "abstain_recall": (False, lambda o: float(not o.answered)),
+    "false_abstention": (True, lambda o: float(not o.answered)),
+}
+ANSWER_METRICS = {"accuracy", "em", "f1", "abstain_recall", "false_abstention"}  # need answers picked
+
+
+def per_question(outcomes: Sequence[Outcome], metric: str) -> list[float] | None:
+    """The values whose mean is ``metric`` in :func:`summarize`, one per question it is over, in
+    order (None when it does not apply: answer metrics of a configuration that picks no answers)."""
+    answerable, value = PER_QUESTION[metric]
+    if metric in ANSWER_METRICS and not (outcomes and all(o.answered is not None for o in outcomes)):
+        return None
+    return [value(o) for o in outcomes if o.answerable == answerable]
+
+
+def paired_difference(a: Sequence[float], b: Sequence[float], level: float = 0.95, samples: int = 10_000,
+                      seed: int = 0) -> tuple[float, float, float]:
+    """The mean of ``a - b`` over the same questions (``a[i]`` and ``b[i]`` are one question's values
+    under two configurations) and its bootstrap confidence interval at ``level`` (BCa, questions
+    resampled with replacement, scipy.stats.bootstrap): (difference, low, high). When every
+    question differs by the same amount the interval is that amount."""
+    import numpy as np
+    from scipy.stats import bootstrap
+
+    if len(a) != len(b) or not a:
+        raise ValueError("paired values need the same, non-zero number of questions")
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    mean = float(d.mean())
+    if np.all(d == d[0]):  # no spread: the resamples all have this mean (BCa is undefined)
+        return mean, mean, mean
+    ci = bootstrap((d,), np.mean, vectorized=True, n_resamples=samples, confidence_level=level,
+                   method="BCa", random_state=np.random.default_rng(seed)).confidence_interval
+    return mean, float(ci.low), float(ci.high)

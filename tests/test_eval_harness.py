@@ -100,6 +100,20 @@ def test_eval_cli_prints_one_table_and_json(tiny_eval, tmp_path, capsys):
     assert body["configs"][0]["metrics"]["accuracy"] is None  # a retrieval-only configuration
 
 
+def test_eval_cli_compares_the_default_with_the_others(tiny_eval, tmp_path, capsys):
+    out_json = tmp_path / "out.json"
+    assert eval_main([*tiny_eval, "--split", "dev", "--compare", "--json", str(out_json)]) == 0
+    out = capsys.readouterr().out
+    table = out[out.index("against the others"):].splitlines()
+    rows = [ln for ln in table if ln.startswith("|")]
+    assert rows[0].startswith(f"| {CONFIGS[-1].name} minus | hit@1 |") and len(rows) == 2 + len(CONFIGS) - 1
+    compared = json.loads(out_json.read_text())["compared_to"]
+    assert compared["config"] == CONFIGS[-1].name and set(compared["others"]) == {c.name for c in CONFIGS[:-1]}
+    d = compared["others"]["hybrid+span"]["hit@1"]
+    assert d["low"] <= d["difference"] <= d["high"]
+    assert compared["others"][CONFIGS[0].name]["accuracy"] is None  # it picks no answers
+
+
 def test_eval_floors_exit_nonzero_when_missed(tiny_eval, capsys):
     assert eval_main([*tiny_eval, "--config", "hybrid+span+rerank", "--min-hit5", "1.0",
                       "--max-false-abstention", "0.0"]) == 0
@@ -268,3 +282,32 @@ def test_figures_by_kind_of_question():
     assert kinds["unanswerable"]["abstain_recall"] == 0.5 and kinds["unanswerable"]["hit@5"] is None
     table = kind_table(ConfigRun(CONFIGS[-1], records, {})).splitlines()
     assert table[3].startswith("| paraphrase (2) | 0.000 | 0.500 | 0.250 | 0.000 |")
+
+
+def test_comparison_pairs_the_same_questions():
+    from eval.gold import GoldQuestion
+    from eval.harness import Record, compare, comparison_table
+    from eval.metrics import Outcome
+    from indexer.schema import Result
+
+    def runs_of(name_index, hits, ids=None):
+        ids = ids or [f"q{i}" for i in range(len(hits))]
+        records = [Record(GoldQuestion(i, "?", ("x",), "a.txt", "test"), Result("?", None, ()),
+                          Outcome(i, True, (h,), True, h)) for i, h in zip(ids, hits)]
+        return ConfigRun(CONFIGS[name_index], records, {})
+
+    base = runs_of(-1, [True] * 30)
+    worse = runs_of(0, [True] * 20 + [False] * 10)  # base wins 10 questions and loses none
+    level = runs_of(1, [True] * 30)
+    d = compare(base, worse)
+    assert d["hit@1"][0] == pytest.approx(1 / 3) and d["hit@1"][1] > 0  # the interval leaves out 0
+    assert d["accuracy"][0] == pytest.approx(1 / 3)
+    assert d["abstain_recall"] is None  # no unanswerable questions
+    assert compare(base, level)["hit@1"] == (0.0, 0.0, 0.0)
+    table = comparison_table(base, [worse, base, level]).splitlines()
+    assert len(table) == 4 and table[0].startswith(f"| {CONFIGS[-1].name} minus | hit@1 | hit@5 |")
+    assert table[2].startswith(f"| {CONFIGS[0].name} | +0.333 [+") and "]* |" in table[2]
+    assert table[3].startswith(f"| {CONFIGS[1].name} | +0.000 [+0.000, +0.000] |")
+    assert table[2].endswith("| – | +0.000 [+0.000, +0.000] |")  # abstain R: none; false abstain: level
+    with pytest.raises(ValueError):
+        compare(base, runs_of(0, [True] * 30, ids=[f"x{i}" for i in range(30)]))

@@ -12,7 +12,9 @@ from eval.metrics import (
     answer_correct,
     exact_match,
     hit_at,
+    paired_difference,
     passage_relevant,
+    per_question,
     percentile,
     reciprocal_rank,
     summarize,
@@ -108,3 +110,44 @@ def test_summarize_retrieval_only_has_no_answer_metrics():
     assert m["hit@1"] == 0.0 and m["hit@5"] == 1.0 and m["mrr@10"] == 0.5
     assert all(m[k] is None for k in ("accuracy", "em", "f1", "abstain_precision", "abstain_recall",
                                       "false_abstention"))
+
+
+def test_per_question_values_average_to_the_summary():
+    outcomes = [Outcome("a", True, (False, True), True, True, em=1.0, f1=1.0),
+                Outcome("b", True, (False,) * 6, False),
+                Outcome("c", False, (), True),
+                Outcome("d", False, (), False),
+                Outcome("e", True, (True,), True, False, f1=0.5)]
+    assert per_question(outcomes, "hit@1") == [0.0, 0.0, 1.0]
+    assert per_question(outcomes, "hit@5") == [1.0, 0.0, 1.0]
+    assert per_question(outcomes, "mrr@10") == [0.5, 0.0, 1.0]
+    assert per_question(outcomes, "accuracy") == [1.0, 0.0, 0.0]
+    assert per_question(outcomes, "f1") == [1.0, 0.0, 0.5]
+    assert per_question(outcomes, "abstain_recall") == [0.0, 1.0]  # over the unanswerable ones
+    assert per_question(outcomes, "false_abstention") == [0.0, 1.0, 0.0]
+    summary = summarize(outcomes)
+    for metric in ("hit@1", "hit@5", "mrr@10", "accuracy", "f1", "abstain_recall", "false_abstention"):
+        values = per_question(outcomes, metric)
+        assert sum(values) / len(values) == pytest.approx(summary[metric]), metric
+    passages_only = [Outcome("a", True, (True,)), Outcome("c", False, ())]
+    assert per_question(passages_only, "accuracy") is None and per_question(passages_only, "hit@1") == [1.0]
+
+
+def test_paired_difference_and_its_interval():
+    # the same difference on every question: no spread, the interval is that difference
+    assert paired_difference([1, 1, 0], [0, 0, -1]) == (1.0, 1.0, 1.0)
+    assert paired_difference([0.5, 1], [0.5, 1]) == (0.0, 0.0, 0.0)
+    # 84 questions, 10 won and 74 level: 0.119, and about +-1.96 * sqrt(p(1-p)/n) = +-0.069 around it
+    diff, lo, hi = paired_difference([1.0] * 10 + [0.0] * 74, [0.0] * 84)
+    assert diff == pytest.approx(10 / 84)
+    assert lo == pytest.approx(10 / 84 - 0.069, abs=0.02) and hi == pytest.approx(10 / 84 + 0.069, abs=0.02)
+    assert 0 < lo < diff < hi
+    # 3 won, 3 lost: no difference the questions support
+    diff, lo, hi = paired_difference([1, 1, 1, 0, 0, 0] * 5, [0, 0, 0, 1, 1, 1] * 5)
+    assert diff == 0.0 and lo < 0 < hi
+    won = ([1.0] * 10 + [0.0] * 74, [0.0] * 84)
+    assert paired_difference(*won) == paired_difference(*won)  # seeded: the same interval every run
+    with pytest.raises(ValueError):
+        paired_difference([1.0, 0.0], [1.0])
+    with pytest.raises(ValueError):
+        paired_difference([], [])
