@@ -113,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
                                            for f, _, d in FLOORS):
         print(f"error: floors apply to {args.floors_on!r}, which is not being run", file=sys.stderr)
         return 2
+    if args.compare and (args.floors_on not in names or len(names) < 2):
+        print(f"error: --compare compares {args.floors_on!r} (--floors-on) with the other configurations run, "
+              f"so it needs that one and at least one other (running: {', '.join(names)})", file=sys.stderr)
+        return 2
     if not 1 <= args.k <= 50:
         print("error: -k must be from 1 to 50", file=sys.stderr)
         return 2
@@ -144,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.by_kind and primary is not None:
         print(f"\n{primary.config.name} by kind of question:\n")
         print(kind_table(primary))
-    if args.compare and primary is not None and len(runs) > 1:
+    if args.compare:
         print(f"\n{primary.config.name} against the others (difference, 95% paired bootstrap interval over "
               "the same questions; * where it leaves out 0):\n")
         print(comparison_table(primary, runs))
@@ -155,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         meta = {"gold": str(args.gold), "split": args.split, "corpus": str(corpus), "k": args.k,
                 "questions": len(questions)}
         out = to_json(runs, meta)
-        if args.compare and primary is not None:
+        if args.compare:
             out["compared_to"] = {
                 "config": primary.config.name, "level": 0.95,
                 "others": {r.config.name: {k: None if d is None else dict(zip(("difference", "low", "high"), d))

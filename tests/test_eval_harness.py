@@ -112,6 +112,10 @@ def test_eval_cli_compares_the_default_with_the_others(tiny_eval, tmp_path, caps
     d = compared["others"]["hybrid+span"]["hit@1"]
     assert d["low"] <= d["difference"] <= d["high"]
     assert compared["others"][CONFIGS[0].name]["accuracy"] is None  # it picks no answers
+    # nothing to compare with: said before anything runs
+    assert eval_main([*tiny_eval, "--compare", "--config", "dense"]) == 2
+    assert "--compare compares 'hybrid+span+rerank'" in capsys.readouterr().err
+    assert eval_main([*tiny_eval, "--compare", "--config", "hybrid+span+rerank"]) == 2
 
 
 def test_eval_floors_exit_nonzero_when_missed(tiny_eval, capsys):
