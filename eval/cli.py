@@ -92,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     from eval.harness import (
         CONFIGS,
         PEER_CONFIGS,
-        compare,
         comparison_table,
+        comparisons,
         failures,
         kind_table,
         markdown_table,
@@ -148,10 +148,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.by_kind and primary is not None:
         print(f"\n{primary.config.name} by kind of question:\n")
         print(kind_table(primary))
-    if args.compare:
+    compared = comparisons(primary, runs) if args.compare else None
+    if compared:
         print(f"\n{primary.config.name} against the others (difference, 95% paired bootstrap interval over "
               "the same questions; * where it leaves out 0):\n")
-        print(comparison_table(primary, runs))
+        print(comparison_table(primary.config.name, compared))
     if args.failures and primary is not None:
         print(f"\nmisses of {primary.config.name}:")
         print("\n".join(failures(primary)) or "  none")
@@ -159,12 +160,12 @@ def main(argv: list[str] | None = None) -> int:
         meta = {"gold": str(args.gold), "split": args.split, "corpus": str(corpus), "k": args.k,
                 "questions": len(questions)}
         out = to_json(runs, meta)
-        if args.compare:
+        if compared:
             out["compared_to"] = {
                 "config": primary.config.name, "level": 0.95,
-                "others": {r.config.name: {k: None if d is None else dict(zip(("difference", "low", "high"), d))
-                                           for k, d in compare(primary, r).items()}
-                           for r in runs if r is not primary}}
+                "others": {name: {k: None if d is None else dict(zip(("difference", "low", "high"), d))
+                                  for k, d in by_metric.items()}
+                           for name, by_metric in compared.items()}}
         Path(args.json).write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
     missed = check_floors(primary.metrics, args) if primary is not None else []
     if missed:

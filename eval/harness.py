@@ -242,9 +242,15 @@ def compare(base: ConfigRun, other: ConfigRun) -> dict[str, tuple[float, float, 
     return out
 
 
-def comparison_table(base: ConfigRun, runs: Sequence[ConfigRun]) -> str:
-    """A row per other configuration: ``base`` minus it on each compared metric, with the 95% paired
-    bootstrap interval; ``*`` where the interval leaves out 0 (a difference the questions support)."""
+def comparisons(base: ConfigRun, runs: Sequence[ConfigRun]) -> dict[str, dict[str, tuple[float, float, float] | None]]:
+    """:func:`compare` of ``base`` with each other run, by the other's name."""
+    return {r.config.name: compare(base, r) for r in runs if r is not base}
+
+
+def comparison_table(base_name: str, compared: dict[str, dict[str, tuple[float, float, float] | None]]) -> str:
+    """A row per other configuration (``compared``, from :func:`comparisons`): ``base_name`` minus it on
+    each compared metric, with the 95% paired bootstrap interval; ``*`` where the interval leaves
+    out 0 (a difference the questions support)."""
     def cell(d):
         if d is None:
             return "–"
@@ -252,12 +258,10 @@ def comparison_table(base: ConfigRun, runs: Sequence[ConfigRun]) -> str:
         mark = "*" if lo > 0 or hi < 0 else ""
         return f"{diff:+.3f} [{lo:+.3f}, {hi:+.3f}]{mark}"
 
-    rows = [f"| {base.config.name} minus | " + " | ".join(title for _, title in COMPARED) + " |",
+    rows = [f"| {base_name} minus | " + " | ".join(title for _, title in COMPARED) + " |",
             "|---|" + "|".join("---:" for _ in COMPARED) + "|"]
-    for r in runs:
-        if r is not base:
-            d = compare(base, r)
-            rows.append(f"| {r.config.name} | " + " | ".join(cell(d[key]) for key, _ in COMPARED) + " |")
+    for name, d in compared.items():
+        rows.append(f"| {name} | " + " | ".join(cell(d[key]) for key, _ in COMPARED) + " |")
     return "\n".join(rows)
 
 

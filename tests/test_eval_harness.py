@@ -290,7 +290,7 @@ def test_figures_by_kind_of_question():
 
 def test_comparison_pairs_the_same_questions():
     from eval.gold import GoldQuestion
-    from eval.harness import Record, compare, comparison_table
+    from eval.harness import Record, compare, comparison_table, comparisons
     from eval.metrics import Outcome
     from indexer.schema import Result
 
@@ -308,7 +308,7 @@ def test_comparison_pairs_the_same_questions():
     assert d["accuracy"][0] == pytest.approx(1 / 3)
     assert d["abstain_recall"] is None  # no unanswerable questions
     assert compare(base, level)["hit@1"] == (0.0, 0.0, 0.0)
-    table = comparison_table(base, [worse, base, level]).splitlines()
+    table = comparison_table(base.config.name, comparisons(base, [worse, base, level])).splitlines()
     assert len(table) == 4 and table[0].startswith(f"| {CONFIGS[-1].name} minus | hit@1 | hit@5 |")
     assert table[2].startswith(f"| {CONFIGS[0].name} | +0.333 [+") and "]* |" in table[2]
     assert table[3].startswith(f"| {CONFIGS[1].name} | +0.000 [+0.000, +0.000] |")
