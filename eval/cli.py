@@ -53,6 +53,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--reader", metavar="DIR", default=None,
                    help="an extractive question-answering model folder that scores quarry's candidate sentences "
                         "(retriever/reader.py)")
+    p.add_argument("--reader-abstain", action="store_true",
+                   help="also abstain when the reader finds no span more probable than 'no answer' (SQuAD 2.0)")
     p.add_argument("-k", type=int, default=K, help=f"passages per question (default {K})")
     p.add_argument("--json", metavar="PATH", default=None, help="also write the figures (and per question) as JSON")
     p.add_argument("--failures", action="store_true", help="list the questions the --floors-on config got wrong")
@@ -117,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --compare compares {args.floors_on!r} (--floors-on) with the other configurations run, "
               f"so it needs that one and at least one other (running: {', '.join(names)})", file=sys.stderr)
         return 2
+    if args.reader_abstain and not args.reader:
+        print("error: --reader-abstain needs --reader DIR", file=sys.stderr)
+        return 2
     if not 1 <= args.k <= 50:
         print("error: -k must be from 1 to 50", file=sys.stderr)
         return 2
@@ -134,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         reader = open_reader(args.reader)
         runs = run(configs, questions, corpus, Path(args.index_root) if args.index_root else cache_dir() / "eval",
                    SentenceTransformerEncoder(args.model), k=args.k, query_encoder=args.query_encoder,
-                   cross_encoder=cross, reader=reader)
+                   cross_encoder=cross, reader=reader, reader_abstain=args.reader_abstain)
     except (GoldError, QuarryError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -142,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.gold} split={args.split}: {len(questions)} questions ({len(questions) - n_un} answerable, "
           f"{n_un} unanswerable), corpus {corpus}, questions embedded by {args.query_encoder}"
           + (f", sentences re-scored by the cross-encoder {args.cross_encoder}" if args.cross_encoder else "")
-          + (f", sentences scored by the reader {args.reader}" if args.reader else "") + "\n")
+          + (f", sentences scored by the reader {args.reader}" if args.reader else "")
+          + (", abstaining where it finds no answer" if args.reader_abstain else "") + "\n")
     print(markdown_table(runs))
     primary = next((r for r in runs if r.config.name == args.floors_on), None)
     if args.by_kind and primary is not None:

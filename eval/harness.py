@@ -156,15 +156,17 @@ def index_for(settings: ChunkerSettings, corpus: str | os.PathLike, root: str | 
 
 def run(configs: Sequence[EvalConfig], questions: Sequence[GoldQuestion], corpus: str | os.PathLike,
         index_root: str | os.PathLike, encoder: Encoder, k: int = K, query_encoder: str = "torch",
-        cross_encoder: CrossScorer | None = None, reader: SpanReader | None = None) -> list[ConfigRun]:
+        cross_encoder: CrossScorer | None = None, reader: SpanReader | None = None,
+        reader_abstain: bool = False) -> list[ConfigRun]:
     """Every configuration over every question; indexes are shared between equal chunker settings.
 
     ``encoder`` embeds the documents; questions are embedded by it too (``query_encoder="torch"``, the
     reference) or by each index's verified ONNX export (``"onnx"``: what ``ask`` and the server use).
     ``cross_encoder`` (optional, :mod:`retriever.cross`) re-scores quarry's candidate sentences, and
-    ``reader`` (optional, :mod:`retriever.reader`) scores them by the answer spans it reads."""
+    ``reader`` (optional, :mod:`retriever.reader`) scores them by the answer spans it reads (and,
+    ``reader_abstain``, abstains where it finds no answer)."""
     from retriever.index import Index
-    from retriever.pipeline import Retriever
+    from retriever.pipeline import Retriever, RetrieverConfig
     from retriever.query_encoder import onnx_encoder
 
     opened: dict[ChunkerSettings, Retriever] = {}  # its encoder embeds the questions
@@ -173,8 +175,9 @@ def run(configs: Sequence[EvalConfig], questions: Sequence[GoldQuestion], corpus
         if c.chunker not in opened:
             index_dir = index_for(c.chunker, corpus, index_root, encoder)
             questions_by = encoder if query_encoder == "torch" else onnx_encoder(Index(index_dir))
-            opened[c.chunker] = Retriever.open(index_dir, encoder=questions_by, cross_encoder=cross_encoder,
-                                               reader=reader)
+            opened[c.chunker] = Retriever.open(index_dir, encoder=questions_by,
+                                               config=RetrieverConfig(reader_abstain=reader_abstain),
+                                               cross_encoder=cross_encoder, reader=reader)
         if c.peer:
             from eval.peers import open_peer
 

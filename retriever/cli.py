@@ -19,7 +19,7 @@ import textwrap
 
 from indexer.offline import set_offline
 from indexer.paths import default_index_dir, default_seeds_dir
-from retriever.plugin import add_model_arguments
+from retriever.plugin import READER_ABSTAIN_ENV, READER_ENV, add_model_arguments, env_flag
 
 
 def parser() -> argparse.ArgumentParser:
@@ -50,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if not args.question.strip():
         print("error: the question is empty", file=sys.stderr)
+        return 2
+    if args.reader_abstain and not (args.reader or os.environ.get(READER_ENV)):
+        print(f"error: --reader-abstain needs a reader (--reader DIR or ${READER_ENV})", file=sys.stderr)
         return 2
     try:
         result = _ask(args)
@@ -93,7 +96,7 @@ def _ask(args):
         if body is not None:
             return body
     from retriever.index import Index
-    from retriever.pipeline import Retriever
+    from retriever.pipeline import Retriever, RetrieverConfig
     from retriever.query_encoder import open_query_encoder
 
     if args.index_dir is None and not os.path.exists(index_dir):
@@ -106,7 +109,8 @@ def _ask(args):
         print(report.summary(), file=sys.stderr)
     index = Index(index_dir)
     encoder = open_query_encoder(index, model=args.model, prefer="torch" if args.torch else None)
-    return Retriever(index, encoder, cross_encoder=cross.open_cross_encoder(wants_cross),
+    config = RetrieverConfig(reader_abstain=bool(args.reader_abstain or env_flag(READER_ABSTAIN_ENV)))
+    return Retriever(index, encoder, config, cross_encoder=cross.open_cross_encoder(wants_cross),
                      reader=reader.open_reader(wants_reader)).ask(args.question, k=args.k)
 
 

@@ -28,6 +28,7 @@ from retriever.answer import (
 from retriever.cues import known_names, unmet
 from retriever.fusion import rrf, score_fusion
 from retriever.index import Index
+from retriever.reader import Reading
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +44,10 @@ class CrossScorer(Protocol):
 class SpanReader(Protocol):
     """What the retriever needs of an extractive reader (:class:`retriever.reader.ReaderScorer`)."""
 
-    def score(self, question: str, passages: Sequence[str],
-              sentences: Sequence[Sequence[tuple[int, int]]]) -> list[np.ndarray]:
-        """For each passage, a probability in [0, 1] that the answer lies in each sentence (character ranges)."""
+    def read(self, question: str, passages: Sequence[str],
+             sentences: Sequence[Sequence[tuple[int, int]]]) -> Reading:
+        """For each passage, a probability in [0, 1] that the answer lies in each sentence (character
+        ranges), and the probability of "no answer"."""
         ...
 
 MAX_QUESTION_CHARS = 1000
@@ -71,6 +73,7 @@ class RetrieverConfig:
     cross_sentences: int = 16  # the best this many sentences are re-scored by it (of ~45 per question)
     reader_weight: float = 1.0  # x an extractive reader's probability, added to a sentence's score (when one is given)
     reader_passages: int = 8  # the best this many passages are read by it
+    reader_abstain: bool = False  # also abstain when it finds no span more probable than "no answer" (SQuAD 2.0)
     span: SpanConfig = field(default_factory=SpanConfig)
 
     def __post_init__(self) -> None:
@@ -222,9 +225,12 @@ class Retriever:
         scored = score_sentences(question, qvec, by_rank, sentences, vecs, idf, self.config.span, topical)
         if self.cross_encoder is not None and self.config.cross_weight and self.config.cross_sentences > 0 and scored:
             scored = self._cross_scored(question, scored, sentences)
-        if self.reader is not None and self.config.reader_weight and self.config.reader_passages > 0 and scored:
-            scored = self._read(question, scored, [c for c, _ in ranked[:self.config.reader_passages]], sentences)
-        if not self.config.span.verify:
+        cfg = self.config
+        if self.reader is not None and (cfg.reader_weight or cfg.reader_abstain) and cfg.reader_passages > 0 and scored:
+            scored, reading = self._read(question, scored, [c for c, _ in ranked[:cfg.reader_passages]], sentences)
+            if cfg.reader_abstain and not reading.answerable:
+                return scored, []  # the reader says the passages do not answer: no candidate is left
+        if not cfg.span.verify:
             return scored, scored
         # names the retrieved passages use: a sentence may open with one ("Anthropic received ...")
         known = frozenset().union(*(known_names(c.text) for c, _ in ranked))
@@ -254,16 +260,16 @@ class Retriever:
         return out
 
     def _read(self, question: str, scored: list[ScoredSentence], chunks: list[Chunk],
-              sentences: dict[int, list[Sentence]]) -> list[ScoredSentence]:
+              sentences: dict[int, list[Sentence]]) -> tuple[list[ScoredSentence], Reading]:
         """``scored`` with the reader's weighted probability added to the sentences of ``chunks``
-        (each read whole, once), best first again."""
+        (each read whole, once), best first again; and the reading."""
         spans = [[(s.start_char - c.start_char, s.end_char - c.start_char) for s in sentences[c.id]] for c in chunks]
-        probs = self.reader.score(question, [c.text for c in chunks], spans)
-        p = {(c.id, s.id): float(x) for c, ps in zip(chunks, probs) for s, x in zip(sentences[c.id], ps)}
+        reading = self.reader.read(question, [c.text for c in chunks], spans)
+        p = {(c.id, s.id): float(x) for c, ps in zip(chunks, reading.sentences) for s, x in zip(sentences[c.id], ps)}
         w = self.config.reader_weight
         out = [replace(s, score=s.score + w * p.get((s.chunk.id, s.sentence.id), 0.0)) for s in scored]
         out.sort(key=lambda s: -s.score)
-        return out
+        return out, reading
 
     def problems(self, question: str, scored: ScoredSentence, idf: dict[str, float],
                  chunk_sentences: list[Sentence] | None = None, known: frozenset[str] | None = None) -> list[str]:

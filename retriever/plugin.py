@@ -14,16 +14,25 @@ from indexer.offline import set_offline
 
 CROSS_ENCODER_ENV = "QUARRY_CROSS_ENCODER"
 READER_ENV = "QUARRY_READER"
+READER_ABSTAIN_ENV = "QUARRY_READER_ABSTAIN"
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
-    """``--cross-encoder`` and ``--reader``, as ``ask`` and the server take them."""
+    """``--cross-encoder``, ``--reader`` and ``--reader-abstain``, as ``ask`` and the server take them."""
     p.add_argument("--cross-encoder", metavar="DIR", default=None,
                    help=f"cross-encoder folder that re-scores the answer sentences (default: ${CROSS_ENCODER_ENV}, "
                         "else none)")
     p.add_argument("--reader", metavar="DIR", default=None,
                    help="extractive question-answering model folder that scores the answer sentences "
                         f"(default: ${READER_ENV}, else none)")
+    p.add_argument("--reader-abstain", action="store_true", default=None,
+                   help="also abstain when the reader finds no span more probable than 'no answer' "
+                        f"(a SQuAD 2.0 reader; default: ${READER_ABSTAIN_ENV}=1, else off)")
+
+
+def env_flag(name: str) -> bool:
+    """A yes/no environment variable: 1, true, yes or on (any case) is yes; unset or anything else, no."""
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def check_model_folder(path: Path, what: str, head: str, described: str) -> None:

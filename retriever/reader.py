@@ -10,24 +10,48 @@ token a start and an end probability (a softmax over the passage's tokens and th
 answer" token). A sentence's reader score is the probability of the best answer span that lies
 inside it, at most ``MAX_ANSWER_TOKENS`` long; ``weight x`` that is added to the sentence's score,
 so the reader re-orders the sentences, and through them the passages. The answer stays a whole
-sentence, a verbatim slice of its file; the answer checks and the abstention are unchanged.
+sentence, a verbatim slice of its file; the answer checks are unchanged. With
+``RetrieverConfig.reader_abstain`` (``--reader-abstain``) quarry also abstains when the reader finds
+no span more probable than "no answer", as SQuAD 2.0 readers are trained to decide.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from indexer.errors import ModelError
-from retriever.plugin import READER_ENV, LocalModel, open_model
+from retriever.plugin import READER_ABSTAIN_ENV, READER_ENV, LocalModel, open_model
 
 ENV = READER_ENV
+ABSTAIN_ENV = READER_ABSTAIN_ENV
 MAX_LENGTH = 384  # tokens of question + passage in one window (SQuAD models' usual length)
 STRIDE = 128  # tokens shared by consecutive windows of a passage longer than one
 MAX_ANSWER_TOKENS = 30
 MAX_QUESTION_TOKENS = 64  # a longer question is cut to its first 64 tokens (as SQuAD readers are trained)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the reader made of the passages it read for one question."""
+
+    sentences: list[np.ndarray]  # per passage, the probability of the best span inside each sentence
+    # the "no answer" probability of the window most open to an answer (the lowest of the windows
+    # read; 1.0 when nothing was read), against which the best span is weighed (SQuAD 2.0's rule)
+    no_answer: float = 1.0
+
+    @property
+    def best(self) -> float:
+        """The probability of the best span in any sentence read (0.0 when none)."""
+        return max((float(p.max()) for p in self.sentences if p.size), default=0.0)
+
+    @property
+    def answerable(self) -> bool:
+        """Some span is more probable than "no answer" (for a SQuAD 2.0 reader: it found an answer)."""
+        return self.best > self.no_answer
 
 
 class ReaderScorer(LocalModel):
@@ -58,9 +82,14 @@ class ReaderScorer(LocalModel):
               sentences: Sequence[Sequence[tuple[int, int]]]) -> list[np.ndarray]:
         """For each passage, the reader's probability that the answer lies in each of its sentences
         (``sentences[i]``: (start, end) character offsets into ``passages[i]``), each in [0, 1]."""
+        return self.read(question, passages, sentences).sentences
+
+    def read(self, question: str, passages: Sequence[str],
+             sentences: Sequence[Sequence[tuple[int, int]]]) -> Reading:
+        """:meth:`score`'s probabilities, and the reader's "no answer" probability."""
         out = [np.zeros(len(s), dtype=np.float32) for s in sentences]
         if not passages:
-            return out
+            return Reading(out)
         model, tokenizer = self.load()
         import torch
 
@@ -81,11 +110,13 @@ class ReaderScorer(LocalModel):
         firsts = mask.argmax(dim=1).tolist() if mask is not None else [0] * len(owners)
         starts = logits.start_logits.float().cpu().numpy()
         ends = logits.end_logits.float().cpu().numpy()
+        no_answer = 1.0
         for w, owner in enumerate(owners):
-            probs = span_probabilities(starts[w], ends[w], windows[w], offsets[w], sentences[owner],
-                                       null_index=firsts[w])
+            probs, null = span_probabilities(starts[w], ends[w], windows[w], offsets[w], sentences[owner],
+                                             null_index=firsts[w])
             np.maximum(out[owner], probs, out=out[owner])
-        return out
+            no_answer = min(no_answer, null)
+        return Reading(out, no_answer)
 
 
 def _cut(tokenizer, text: str, max_tokens: int) -> tuple[str, int]:
@@ -98,24 +129,27 @@ def _cut(tokenizer, text: str, max_tokens: int) -> tuple[str, int]:
 
 def span_probabilities(start_logits: np.ndarray, end_logits: np.ndarray, sequence_ids: Sequence[int | None],
                        offsets: Sequence[tuple[int, int]], sentences: Sequence[tuple[int, int]],
-                       max_tokens: int = MAX_ANSWER_TOKENS, null_index: int = 0) -> np.ndarray:
-    """The probability of the best span inside each sentence, from one window's token logits.
+                       max_tokens: int = MAX_ANSWER_TOKENS, null_index: int = 0) -> tuple[np.ndarray, float]:
+    """The probability of the best span inside each sentence, and of "no answer", from one window's
+    token logits.
 
     Start and end probabilities are softmaxes over the passage's tokens (``sequence_ids`` 1) and
     the window's first real token, at ``null_index`` (the "no answer" of SQuAD 2.0 models); a span
     is the product of its start's and its end's, at most ``max_tokens`` long, and lies inside a
-    sentence's character range."""
+    sentence's character range; "no answer" is the product of the first token's two."""
     context = [i for i, s in enumerate(sequence_ids) if s == 1]
     best = np.zeros(len(sentences), dtype=np.float32)
     if not context:
-        return best
+        return best, 1.0
     pool = [null_index, *context]
 
     def softmax(x: np.ndarray) -> np.ndarray:
         z = np.exp(x[pool] - x[pool].max())
-        return (z / z.sum())[1:]
+        return z / z.sum()
 
     p_start, p_end = softmax(np.asarray(start_logits, np.float64)), softmax(np.asarray(end_logits, np.float64))
+    null = float(p_start[0] * p_end[0])
+    p_start, p_end = p_start[1:], p_end[1:]
     first = np.array([offsets[i][0] for i in context])
     last = np.array([offsets[i][1] for i in context])
     for j, (a, b) in enumerate(sentences):
@@ -126,7 +160,7 @@ def span_probabilities(start_logits: np.ndarray, end_logits: np.ndarray, sequenc
         spans = np.outer(p_start[inside], p_end[inside])
         pairs = np.triu(spans) - np.triu(spans, k=max_tokens)
         best[j] = float(pairs.max())
-    return best
+    return best, null
 
 
 def open_reader(path: str | os.PathLike | None) -> ReaderScorer | None:

@@ -71,10 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     from server.settings import Settings
 
     settings = Settings.from_env(index_dir=args.index_dir, host=args.host, port=args.port, model=args.model,
-                                 cross_encoder=args.cross_encoder, reader=args.reader, max_batch=args.max_batch,
+                                 cross_encoder=args.cross_encoder, reader=args.reader,
+                                 reader_abstain=args.reader_abstain, max_batch=args.max_batch,
                                  batch_wait_ms=args.batch_wait_ms, encoders=encoders,
                                  threads=args.threads,
                                  access_log=not args.no_access_log, watch_seconds=args.watch)
+    if args.reader_abstain and not settings.reader:
+        print("error: --reader-abstain needs a reader (--reader DIR or $QUARRY_READER)", file=sys.stderr)
+        return 2
     set_model_threads(args.threads)
     if args.workers > 1:
         from server.workers import check_index, serve_workers

@@ -40,6 +40,7 @@ async def health(request: Request, retriever: Retriever = Depends(get_retriever)
             "chunks": retriever.index.n_chunks, "model": retriever.encoder.name,
             "cross_encoder": getattr(retriever.cross_encoder, "name", None),
             "reader": getattr(retriever.reader, "name", None),
+            "reader_abstain": retriever.reader is not None and retriever.config.reader_abstain,
             "version": index_version(retriever), "updated_at": manifest.get("updated_at"),
             "reload_error": live.reload_error if live is not None else None, "pid": os.getpid()}
 

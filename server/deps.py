@@ -12,7 +12,7 @@ from fastapi.security import APIKeyHeader
 from retriever.batching import BatchingEncoder
 from retriever.cross import open_cross_encoder
 from retriever.index import Index
-from retriever.pipeline import Retriever
+from retriever.pipeline import Retriever, RetrieverConfig
 from retriever.query_encoder import open_query_encoder
 from retriever.reader import open_reader
 from server.live import LiveIndex
@@ -35,8 +35,8 @@ def open_retriever(settings: Settings) -> Retriever:
     # always wrapped: the wrapper also bounds how many threads use the model at once (to ``encoders``)
     model = open_query_encoder(index, model=settings.model, threads=settings.threads)
     encoder = BatchingEncoder(model, settings.max_batch, settings.batch_wait_ms, workers=settings.encoders)
-    return Retriever(index, encoder, cross_encoder=open_cross_encoder(settings.cross_encoder),
-                     reader=open_reader(settings.reader))
+    return Retriever(index, encoder, RetrieverConfig(reader_abstain=settings.reader_abstain),
+                     cross_encoder=open_cross_encoder(settings.cross_encoder), reader=open_reader(settings.reader))
 
 
 async def get_settings(request: Request) -> Settings:

@@ -91,6 +91,8 @@ class HealthResponse(BaseModel):
                                                   "sentences (--cross-encoder); null: none")
     reader: str | None = Field(description="the folder name of the extractive reader scoring answer sentences "
                                            "(--reader); null: none")
+    reader_abstain: bool = Field(description="whether quarry also abstains when the reader finds no answer "
+                                             "(--reader-abstain)")
     version: str = Field(description="digest of the served index's manifest: changes with every rebuild")
     updated_at: str | None = Field(description="when the served index was written (UTC, ISO 8601)")
     reload_error: str | None = Field(description="why the last rebuilt index could not be switched to "

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from indexer.paths import default_index_dir
 from retriever.cross import ENV as CROSS_ENCODER_ENV
+from retriever.plugin import env_flag
+from retriever.reader import ABSTAIN_ENV as READER_ABSTAIN_ENV
 from retriever.reader import ENV as READER_ENV
 
 
@@ -21,6 +23,7 @@ class Settings:
     model: str | None = None  # sentence-transformers folder; None: $QUARRY_MODEL or the packaged MiniLM
     cross_encoder: str | None = None  # optional cross-encoder folder re-scoring answer sentences (retriever/cross.py)
     reader: str | None = None  # optional question-answering model folder scoring answer sentences (retriever/reader.py)
+    reader_abstain: bool = False  # also abstain when the reader finds no span more probable than "no answer"
     api_key: str | None = None  # from $QUARRY_API_KEY only (a key on the command line leaks via ps)
     max_body_bytes: int = 16_384  # a 1,000-character question is at most ~4 KB of JSON
     max_batch: int = 32  # questions embedded together under load (1: no batching)
@@ -36,11 +39,12 @@ class Settings:
     @classmethod
     def from_env(cls, **overrides) -> Settings:
         """Defaults, then ``QUARRY_INDEX_DIR`` / ``QUARRY_API_KEY`` / ``QUARRY_MODEL`` /
-        ``QUARRY_CROSS_ENCODER`` / ``QUARRY_READER``, then ``overrides``."""
+        ``QUARRY_CROSS_ENCODER`` / ``QUARRY_READER`` / ``QUARRY_READER_ABSTAIN``, then ``overrides``."""
         values: dict = {"api_key": os.environ.get("QUARRY_API_KEY") or None,
                         "model": os.environ.get("QUARRY_MODEL") or None,
                         "cross_encoder": os.environ.get(CROSS_ENCODER_ENV) or None,
-                        "reader": os.environ.get(READER_ENV) or None}
+                        "reader": os.environ.get(READER_ENV) or None,
+                        "reader_abstain": env_flag(READER_ABSTAIN_ENV)}
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "index_dir" in values:
             values["index_dir"] = Path(values["index_dir"]).expanduser()

@@ -118,6 +118,28 @@ def test_eval_cli_compares_the_default_with_the_others(tiny_eval, tmp_path, caps
     assert eval_main([*tiny_eval, "--compare", "--config", "hybrid+span+rerank"]) == 2
 
 
+def test_eval_with_a_reader_that_abstains(tiny_eval, tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    from retriever import reader
+
+    class NoAnswer:  # a stand-in reader sure that nothing answers
+        def read(self, question, passages, sentences):
+            return reader.Reading([np.zeros(len(s), dtype=np.float32) for s in sentences], no_answer=1.0)
+
+    monkeypatch.setattr(reader, "open_reader", lambda path: NoAnswer() if path else None)
+    out_json = tmp_path / "out.json"
+    args = [*tiny_eval, "--split", "dev", "--config", "hybrid+span+rerank", "--reader", "/models/qa",
+            "--json", str(out_json)]
+    assert eval_main(args) == 0
+    default = json.loads(out_json.read_text())["configs"][0]["metrics"]
+    assert default["accuracy"] == 1.0 and default["false_abstention"] == 0.0  # it only re-orders
+    assert eval_main([*args, "--reader-abstain"]) == 0
+    assert "abstaining where it finds no answer" in capsys.readouterr().out
+    default = json.loads(out_json.read_text())["configs"][0]["metrics"]
+    assert default["accuracy"] == 0.0 and default["false_abstention"] == 1.0 and default["abstain_recall"] == 1.0
+
+
 def test_eval_floors_exit_nonzero_when_missed(tiny_eval, capsys):
     assert eval_main([*tiny_eval, "--config", "hybrid+span+rerank", "--min-hit5", "1.0",
                       "--max-false-abstention", "0.0"]) == 0

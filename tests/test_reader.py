@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from indexer.errors import ModelError
-from retriever.reader import ReaderScorer, open_reader, span_probabilities
+from retriever.reader import ReaderScorer, Reading, open_reader, span_probabilities
 from server.settings import Settings
 
 QUESTION = "How much will big tech spend on AI data centers this year?"
@@ -19,38 +19,45 @@ def test_span_probabilities_by_hand():
     start = np.array([0.0, 9, 9, 0, np.log(3), 0, 0, 9])  # the question and [SEP] tokens do not count
     end = np.array([0.0, 9, 9, 0, 0, 0, np.log(3), 9])
     # softmax over [CLS] and t0..t3: start probabilities 1/7, 1/7, 3/7, 1/7, 1/7 (end alike, t3 3/7)
-    got = span_probabilities(start, end, seq, offsets, [(0, 9), (10, 19)])
+    got, null = span_probabilities(start, end, seq, offsets, [(0, 9), (10, 19)])
     # sentence 1: best span t1..t1 or t0..t1: start(t1) 3/7 x end(t1) 1/7; sentence 2: t2..t3: 1/7 x 3/7
     assert got == pytest.approx([3 / 49, 3 / 49])
+    assert null == pytest.approx(1 / 49)  # [CLS] as start 1/7 x as end 1/7
     # a span may not end before it starts: sentence 1 alone with the end mass on t0 (before t1)
     end_first = np.array([0.0, 9, 9, np.log(3), 0, 0, 0, 9])
-    assert span_probabilities(start, end_first, seq, offsets, [(0, 9)]) == pytest.approx([3 / 49])
+    assert span_probabilities(start, end_first, seq, offsets, [(0, 9)])[0] == pytest.approx([3 / 49])
     # nor be longer than max_tokens: t0..t1 needs 2 tokens
     start_t0 = np.array([0.0, 9, 9, np.log(3), 0, 0, 0, 9])
     end_t1 = np.array([0.0, 9, 9, 0, np.log(3), 0, 0, 9])
-    assert span_probabilities(start_t0, end_t1, seq, offsets, [(0, 9)]) == pytest.approx([9 / 49])
-    assert span_probabilities(start_t0, end_t1, seq, offsets, [(0, 9)], max_tokens=1) == pytest.approx([3 / 49])
+    assert span_probabilities(start_t0, end_t1, seq, offsets, [(0, 9)])[0] == pytest.approx([9 / 49])
+    assert span_probabilities(start_t0, end_t1, seq, offsets, [(0, 9)], max_tokens=1)[0] == pytest.approx([3 / 49])
     # padded on the left: the "no answer" token is the first real one, not position 0
     pad = 2
     left = span_probabilities(np.r_[[50.0] * pad, start], np.r_[[50.0] * pad, end], [None] * pad + seq,
                               [(0, 0)] * pad + offsets, [(0, 9), (10, 19)], null_index=pad)
-    assert left == pytest.approx([3 / 49, 3 / 49])
+    assert left[0] == pytest.approx([3 / 49, 3 / 49]) and left[1] == pytest.approx(1 / 49)
     # a sentence no token lies inside of (cut off by the window) scores 0; no passage tokens at all: all 0
-    assert span_probabilities(start, end, seq, offsets, [(20, 30)]).tolist() == [0.0]
-    assert span_probabilities(start, end, [None, 0, None], offsets[:3], [(0, 9)]).tolist() == [0.0]
+    assert span_probabilities(start, end, seq, offsets, [(20, 30)])[0].tolist() == [0.0]
+    best, null = span_probabilities(start, end, [None, 0, None], offsets[:3], [(0, 9)])
+    assert best.tolist() == [0.0] and null == 1.0  # nothing of the passage read: nothing but "no answer"
+    # "no answer" takes the mass: [CLS] start and end logits log(45) -> 45/49 each
+    sure = np.array([np.log(45.0), 9, 9, 0, 0, 0, 0, 9])
+    best, null = span_probabilities(sure, sure, seq, offsets, [(0, 9), (10, 19)])
+    assert null == pytest.approx((45 / 49) ** 2) and best == pytest.approx([1 / 49 ** 2, 1 / 49 ** 2])
 
 
 class Prefers:
-    """A stand-in reader: probability 1 for one sentence (by its text), 0 for the rest."""
+    """A stand-in reader: probability ``p`` for one sentence (by its text), 0 for the rest, and
+    ``no_answer`` for "no answer"."""
 
-    def __init__(self, sentence: str):
-        self.sentence = sentence
+    def __init__(self, sentence: str, p: float = 1.0, no_answer: float = 0.0):
+        self.sentence, self.p, self.no_answer = sentence, p, no_answer
         self.calls = []
 
-    def score(self, question, passages, sentences):
+    def read(self, question, passages, sentences):
         self.calls.append((question, list(passages), [list(s) for s in sentences]))
-        return [np.array([1.0 if p[a:b] == self.sentence else 0.0 for a, b in ss], dtype=np.float32)
-                for p, ss in zip(passages, sentences)]
+        return Reading([np.array([self.p if p[a:b] == self.sentence else 0.0 for a, b in ss], dtype=np.float32)
+                        for p, ss in zip(passages, sentences)], self.no_answer)
 
 
 @pytest.mark.model
@@ -86,6 +93,36 @@ def test_the_reader_reorders_answer_sentences(seeds_retriever):
         off.reader = Prefers(other.sentence.text)
         assert off.ask(QUESTION).answer == plain.answer and off.reader.calls == []
     assert r.with_config(rrf_k=60.0).reader is reader
+
+
+@pytest.mark.model
+def test_a_reader_that_finds_no_answer_makes_quarry_abstain_when_asked_to(seeds_retriever):
+    plain = seeds_retriever.ask(QUESTION)
+    sentence = seeds_retriever.scored_sentences(QUESTION)[0].sentence.text
+    assert plain.answer is not None
+    for p, no_answer, abstains in ((0.3, 0.6, True), (0.6, 0.3, False), (0.0, 1.0, True)):
+        r = seeds_retriever.with_config(reader_abstain=True)
+        r.reader = Prefers(sentence, p, no_answer)
+        result = r.ask(QUESTION)
+        assert (result.answer is None) is abstains, (p, no_answer)
+        assert [x.chunk_id for x in result.passages] == [x.chunk_id for x in plain.passages]  # passages stay
+        # not asked to: the reader only re-orders
+        r = seeds_retriever.with_config(reader_abstain=False)
+        r.reader = Prefers(sentence, p, no_answer)
+        assert r.ask(QUESTION).answer is not None
+    # with weight 0 the reader is still read, for its "no answer" alone
+    r = seeds_retriever.with_config(reader_abstain=True, reader_weight=0.0)
+    r.reader = Prefers(sentence, 0.3, 0.6)
+    assert r.ask(QUESTION).answer is None and len(r.reader.calls) == 1
+    assert r.scored_sentences(QUESTION) == []
+
+
+def test_a_reading_weighs_the_best_span_against_no_answer():
+    reading = Reading([np.array([0.1, 0.4], dtype=np.float32), np.array([], dtype=np.float32)], 0.3)
+    assert reading.best == pytest.approx(0.4) and reading.answerable
+    assert not Reading([np.array([0.2], dtype=np.float32)], 0.3).answerable
+    assert not Reading([np.array([0.25], dtype=np.float32)], 0.25).answerable  # a tie is no answer
+    assert Reading([]).best == 0.0 and not Reading([]).answerable
 
 
 def tiny_reader_folder(path, positions: int = 512):
@@ -149,9 +186,22 @@ def test_the_reader_maps_the_models_best_tokens_back_to_their_sentence(tmp_path)
     ranges = [(0, 10), (11, 54), (55, 68)]
     got = reader.score(QUESTION, [passage], [ranges])[0]
     assert got[1] > 0.99 and got[0] < 0.01 and got[2] < 0.01
+    assert reader.read(QUESTION, [passage], [ranges]).answerable
     # "billion" before "$" in another sentence: no span crosses sentences
-    got = reader.score(QUESTION, ["It was a billion. Then $5 fell."], [[(0, 17), (18, 31)]])[0]
-    assert np.all(got < 0.01)
+    reading = reader.read(QUESTION, ["It was a billion. Then $5 fell."], [[(0, 17), (18, 31)]])
+    assert np.all(reading.sentences[0] < 0.01)
+    # a model sure there is no answer: its [CLS] logits peak, in every window
+    cls_id = tokenizer.cls_token_id
+
+    class NoAnswer:
+        def __call__(self, input_ids, **kwargs):
+            out = Out(input_ids)
+            out.start_logits = out.end_logits = torch.where(input_ids == cls_id, 30.0, 0.0)
+            return out
+
+    reader._model = (NoAnswer(), tokenizer)
+    reading = reader.read(QUESTION, [passage, passage * 20], [ranges, ranges])
+    assert reading.no_answer > 0.99 and reading.best < 0.01 and not reading.answerable
 
 
 def test_a_folder_that_is_no_reader_is_a_clear_error(tmp_path):
@@ -177,6 +227,12 @@ def test_a_folder_that_is_no_reader_is_a_clear_error(tmp_path):
 def test_settings_read_the_reader_from_the_environment(monkeypatch):
     monkeypatch.setenv("QUARRY_READER", "/models/qa")
     assert Settings.from_env().reader == "/models/qa"
+    assert Settings.from_env().reader_abstain is False
+    for value, on in (("1", True), ("true", True), ("ON", True), ("0", False), ("no", False), ("", False)):
+        monkeypatch.setenv("QUARRY_READER_ABSTAIN", value)
+        assert Settings.from_env().reader_abstain is on, value
+    assert Settings.from_env(reader_abstain=True).reader_abstain is True
+    monkeypatch.delenv("QUARRY_READER_ABSTAIN")
     assert Settings.from_env(reader="/other").reader == "/other"
     monkeypatch.delenv("QUARRY_READER")
     assert Settings.from_env(**Settings.from_env(reader="/other").to_dict()).reader == "/other"
@@ -197,6 +253,15 @@ def test_ask_and_eval_with_a_missing_reader_say_so(seeds_index, tmp_path, capsys
 
     assert ask_main(["--index-dir", str(seeds_index), "--reader", str(tmp_path / "none"), QUESTION]) == 1
     assert "not a reader model folder" in capsys.readouterr().err
+    # abstaining by a reader needs one
+    assert ask_main(["--index-dir", str(seeds_index), "--reader-abstain", QUESTION]) == 2
+    assert "--reader-abstain needs a reader" in capsys.readouterr().err
+    assert eval_main(["--split", "test", "--config", "hybrid", "--reader-abstain"]) == 2
+    assert "--reader-abstain needs --reader" in capsys.readouterr().err
+    from server.__main__ import main as server_main
+
+    assert server_main(["--index-dir", str(seeds_index), "--reader-abstain"]) == 2
+    assert "--reader-abstain needs a reader" in capsys.readouterr().err
     assert eval_main(["--split", "test", "--config", "hybrid", "--reader", str(tmp_path / "none")]) == 1
     assert "not a reader model folder" in capsys.readouterr().err
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -144,12 +145,29 @@ def test_health_names_the_cross_encoder_in_use(retriever):
     assert client.post("/ask", json={"question": "How long do cats sleep?"}).json()["answer"]["source"] == \
         "animals/cats.txt"
 
+    class Reader:
+        name = "my-reader"
+
+        def read(self, question, passages, sentences):
+            from retriever.reader import Reading
+
+            return Reading([np.zeros(len(s), dtype=np.float32) for s in sentences], no_answer=0.9)
+
+    for abstain in (False, True):
+        with_reader = retriever.with_config(reader_abstain=abstain)
+        with_reader.reader = Reader()
+        client = make_client(with_reader)
+        health = client.get("/health").json()
+        assert health["reader"] == "my-reader" and health["reader_abstain"] is abstain
+        answer = client.post("/ask", json={"question": "How long do cats sleep?"}).json()["answer"]
+        assert (answer is None) is abstain  # the reader sees no answer: quarry abstains only when asked to
+
 
 def test_health_and_documents(client):
     health = client.get("/health").json()
     version, updated = health.pop("version"), health.pop("updated_at")
     assert health == {"status": "ok", "documents": 4, "chunks": 4, "model": "fake-bow", "cross_encoder": None,
-                      "reader": None, "reload_error": None,
+                      "reader": None, "reader_abstain": False, "reload_error": None,
                       "pid": os.getpid()}  # the test client runs the app in this process
     assert len(version) == 12 and int(version, 16) >= 0 and updated.endswith("+00:00")
     docs = client.get("/documents").json()["documents"]
