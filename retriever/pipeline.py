@@ -217,15 +217,15 @@ class Retriever:
         best first; with ``best_per_chunk``, the second holds only each chunk's best one (all ``ask``
         needs: the checks then stop at a chunk's first sentence that passes: 55% of the checks on the
         gold questions)."""
+        cfg = self.config
         sentences = {c.id: self.index.store.sentences_of(c) for c, _ in ranked}
         ids = sorted({s.id for ss in sentences.values() for s in ss})
         vecs = dict(zip(ids, self.index.sentence_vectors(ids))) if ids else {}
         idf = self.index.idf(terms(question))
         by_rank = [(c, 1.0 / rank) for rank, (c, _) in enumerate(ranked, 1)]
-        scored = score_sentences(question, qvec, by_rank, sentences, vecs, idf, self.config.span, topical)
-        if self.cross_encoder is not None and self.config.cross_weight and self.config.cross_sentences > 0 and scored:
+        scored = score_sentences(question, qvec, by_rank, sentences, vecs, idf, cfg.span, topical)
+        if self.cross_encoder is not None and cfg.cross_weight and cfg.cross_sentences > 0 and scored:
             scored = self._cross_scored(question, scored, sentences)
-        cfg = self.config
         if self.reader is not None and (cfg.reader_weight or cfg.reader_abstain) and cfg.reader_passages > 0 and scored:
             scored, reading = self._read(question, scored, [c for c, _ in ranked[:cfg.reader_passages]], sentences)
             if cfg.reader_abstain and not reading.answerable:
