@@ -74,6 +74,7 @@ class RetrieverConfig:
     reader_weight: float = 1.0  # x an extractive reader's probability, added to a sentence's score (when one is given)
     reader_passages: int = 8  # the best this many passages are read by it
     reader_abstain: bool = False  # also abstain when it finds no span more probable than "no answer" (SQuAD 2.0)
+    low_confidence: float = 0.5  # an answer below this confidence is shown as a low-confidence one (CLI, page)
     span: SpanConfig = field(default_factory=SpanConfig)
 
     def __post_init__(self) -> None:
