@@ -35,7 +35,8 @@ def parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--gold", metavar="PATH", default=str(DEFAULT_GOLD), help="gold questions (JSON lines)")
     p.add_argument("--corpus", metavar="DIR", default=None, help="documents the gold file is about (default: seeds/)")
-    p.add_argument("--split", choices=("dev", "test", "all"), default="dev", help="question split (default dev)")
+    p.add_argument("--split", choices=("dev", "test", "all"), default=None,
+                   help="question split (default dev; with --corpora, all)")
     p.add_argument("--config", metavar="NAME", action="append", choices=[c.name for c in (*CONFIGS, *PEER_CONFIGS)],
                    help="run only this configuration (repeatable); default: all of "
                         + ", ".join(c.name for c in CONFIGS))
@@ -55,6 +56,10 @@ def parser() -> argparse.ArgumentParser:
                         "(retriever/reader.py)")
     p.add_argument("--reader-abstain", action="store_true",
                    help="also abstain when the reader finds no span more probable than 'no answer' (SQuAD 2.0)")
+    p.add_argument("--corpora", metavar="NAME", nargs="*", default=None,
+                   help="the multi-corpus benchmark: every corpus (or those named; 'fast': the small ones) with "
+                        "the shipped settings, then leave-one-corpus-out; floors apply to the latter's macro "
+                        "average (eval/corpora.py, docs/corpora.md)")
     p.add_argument("-k", type=int, default=K, help=f"passages per question (default {K})")
     p.add_argument("--json", metavar="PATH", default=None, help="also write the figures (and per question) as JSON")
     p.add_argument("--failures", action="store_true", help="list the questions the --floors-on config got wrong")
@@ -89,6 +94,8 @@ def check_floors(metrics: dict, args: argparse.Namespace) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     set_offline()  # before any library reads it
     args = parser().parse_args(argv)
+    if args.split is None:
+        args.split = "all" if args.corpora is not None else "dev"
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from eval.gold import GoldError, answer_problems, load_gold
     from eval.harness import (
@@ -125,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.k <= 50:
         print("error: -k must be from 1 to 50", file=sys.stderr)
         return 2
+    if args.corpora is not None:
+        from eval.multi import run_corpora
+
+        return run_corpora(args, check_floors)
     try:
         questions = load_gold(args.gold, args.split)
         problems = answer_problems(questions, corpus)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SPLITS = ("dev", "test")
-KINDS = ("factual", "paraphrase", "table", "number/date", "entity", "unanswerable")
+KINDS = ("factual", "paraphrase", "table", "number/date", "entity", "unanswerable", "off-topic")
+UNANSWERABLE_KINDS = ("unanswerable", "off-topic")  # on-topic but not in the folder; about something else
 DEFAULT_GOLD = Path(__file__).resolve().parent / "gold" / "seeds.jsonl"
 
 
@@ -20,7 +21,10 @@ class GoldError(ValueError):
 class GoldQuestion:
     """A question, the answer strings accepted for it (verbatim in ``source``) and its split.
 
-    An unanswerable question has no answers and no source: the right behaviour is to abstain.
+    ``ranges`` (optional) are character ranges of ``source`` holding the answer (a FAQ entry's body,
+    for questions derived from a document's structure): a span inside one is right too.
+    An unanswerable question has no answers, no ranges and no source: the right behaviour is to
+    abstain. Its kind says whether it is on the folder's topic ("unanswerable") or not ("off-topic").
     """
 
     id: str
@@ -29,10 +33,11 @@ class GoldQuestion:
     source: str | None
     split: str
     kind: str = "factual"
+    ranges: tuple[tuple[int, int], ...] = ()
 
     @property
     def answerable(self) -> bool:
-        return bool(self.answers)
+        return bool(self.answers or self.ranges)
 
 
 def parse_line(line: str, where: str) -> GoldQuestion:
@@ -48,16 +53,25 @@ def parse_line(line: str, where: str) -> GoldQuestion:
     answers = row["answers"]
     if not isinstance(answers, list) or not all(isinstance(a, str) and a.strip() for a in answers):
         raise GoldError(f"{where}: answers must be a list of non-empty strings")
-    if bool(answers) != (row["source"] is not None):
+    ranges = row.get("ranges", [])
+    if not isinstance(ranges, list) or not all(
+            isinstance(r, list) and len(r) == 2 and all(isinstance(x, int) and not isinstance(x, bool) for x in r)
+            and 0 <= r[0] < r[1] for r in ranges):
+        raise GoldError(f"{where}: ranges must be a list of [start, end] character offsets, start < end")
+    if bool(answers or ranges) != (row["source"] is not None):
         raise GoldError(f"{where}: an answerable question needs a source, an unanswerable one none")
     if row["split"] not in SPLITS:
         raise GoldError(f"{where}: split must be one of {', '.join(SPLITS)}")
-    kind = row.get("kind", "unanswerable" if not answers else "factual")
+    kind = row.get("kind", "unanswerable" if not (answers or ranges) else "factual")
     if kind not in KINDS:
         raise GoldError(f"{where}: kind must be one of {', '.join(KINDS)}")
+    if (kind in UNANSWERABLE_KINDS) == bool(answers or ranges):
+        need = "no answers or ranges" if kind in UNANSWERABLE_KINDS else "answers or ranges"
+        raise GoldError(f"{where}: a question of kind {kind!r} has {need}")
     if not isinstance(row["question"], str) or not row["question"].strip():
         raise GoldError(f"{where}: empty question")
-    return GoldQuestion(str(row["id"]), row["question"], tuple(answers), row["source"], row["split"], kind)
+    return GoldQuestion(str(row["id"]), row["question"], tuple(answers), row["source"], row["split"], kind,
+                        tuple((a, b) for a, b in ranges))
 
 
 def load_gold(path: str | os.PathLike = DEFAULT_GOLD, split: str = "all") -> list[GoldQuestion]:
@@ -97,4 +111,6 @@ def answer_problems(questions: list[GoldQuestion], corpus: str | os.PathLike) ->
             problems.append(f"{q.id}: no file {q.source}")
             continue
         problems.extend(f"{q.id}: {a!r} is not in {q.source}" for a in q.answers if a not in text)
+        problems.extend(f"{q.id}: range {a}-{b} is past the end of {q.source} ({len(text)} characters)"
+                        for a, b in q.ranges if b > len(text))
     return problems

@@ -106,16 +106,21 @@ class ConfigRun:
 
 def judge(q: GoldQuestion, result: Result, answers: bool, seconds: float) -> Outcome:
     """Score one result against its gold question."""
-    relevant = tuple(passage_relevant(p.text, p.source, q.source, q.answers) for p in result.passages)
+    relevant = tuple(passage_relevant(p.text, p.source, q.source, q.answers, (p.start_char, p.end_char), q.ranges)
+                     for p in result.passages)
     if not answers:
-        return Outcome(q.id, q.answerable, relevant, None, seconds=seconds)
+        return Outcome(q.id, q.answerable, relevant, None, seconds=seconds, kind=q.kind)
     a = result.answer
     if a is None or not q.answerable:
-        return Outcome(q.id, q.answerable, relevant, a is not None, seconds=seconds)
+        unmatched = None if q.answerable and not q.answers else 0.0  # a range-only question has no EM/F1
+        return Outcome(q.id, q.answerable, relevant, a is not None, em=unmatched, f1=unmatched, seconds=seconds,
+                       kind=q.kind)
     short = short_text(q.question, a)
-    return Outcome(q.id, True, relevant, True,
-                   correct=answer_correct(a.text, a.source, q.source, q.answers),
-                   em=exact_match(short, q.answers), f1=token_f1(short, q.answers), seconds=seconds)
+    correct = answer_correct(a.text, a.source, q.source, q.answers, where=(a.start_char, a.end_char),
+                             ranges=q.ranges)
+    # a question judged by its range only has no short string to match: it has no EM/F1
+    em, f1 = (exact_match(short, q.answers), token_f1(short, q.answers)) if q.answers else (None, None)
+    return Outcome(q.id, True, relevant, True, correct=correct, em=em, f1=f1, seconds=seconds, kind=q.kind)
 
 
 def short_text(question: str, answer) -> str:
@@ -195,13 +200,14 @@ COLUMNS = (  # (metric key, column title, format)
     ("hit@1", "hit@1", "{:.3f}"), ("hit@5", "hit@5", "{:.3f}"), ("mrr@10", "MRR@10", "{:.3f}"),
     ("accuracy", "answer acc", "{:.3f}"), ("em", "EM", "{:.3f}"), ("f1", "F1", "{:.3f}"),
     ("abstain_precision", "abstain P", "{:.3f}"), ("abstain_recall", "abstain R", "{:.3f}"),
-    ("false_abstention", "false abstain", "{:.3f}"), ("p50_ms", "p50 ms", "{:.1f}"), ("p95_ms", "p95 ms", "{:.1f}"),
+    ("false_abstention", "false abstain", "{:.3f}"), ("abstain_offtopic", "abstain off-topic", "{:.3f}"),
+    ("abstain_ontopic", "abstain on-topic", "{:.3f}"), ("p50_ms", "p50 ms", "{:.1f}"), ("p95_ms", "p95 ms", "{:.1f}"),
 )
 
 
 def markdown_table(runs: Sequence[ConfigRun]) -> str:
     """One markdown table: a row per configuration, a column per metric ("–" where it does not apply)."""
-    return _table("config", [(r.config.name, r.metrics) for r in runs])
+    return table("config", [(r.config.name, r.metrics) for r in runs])
 
 
 def by_kind(run_: ConfigRun) -> dict[str, dict[str, float | None]]:
@@ -215,10 +221,11 @@ def by_kind(run_: ConfigRun) -> dict[str, dict[str, float | None]]:
 
 def kind_table(run_: ConfigRun) -> str:
     """``by_kind`` as a markdown table: a row per kind, with its number of questions."""
-    return _table("kind", [(f"{kind} ({int(m['questions'])})", m) for kind, m in by_kind(run_).items()])
+    return table("kind", [(f"{kind} ({int(m['questions'])})", m) for kind, m in by_kind(run_).items()])
 
 
-def _table(label: str, rows_: Sequence[tuple[str, dict]]) -> str:
+def table(label: str, rows_: Sequence[tuple[str, dict]]) -> str:
+    """A markdown table: a row per (name, metrics), a column per metric of ``COLUMNS``."""
     head = f"| {label} | " + " | ".join(title for _, title, _ in COLUMNS) + " |"
     rule = "|---|" + "|".join("---:" for _ in COLUMNS) + "|"
     rows = [head, rule]
@@ -282,7 +289,8 @@ def to_json(runs: Sequence[ConfigRun], meta: dict) -> dict:
             o, a = rec.outcome, rec.result.answer
             questions.append({
                 "id": o.id, "kind": rec.question.kind, "first_hit": first_hit(o.relevant),
-                "answered": o.answered, "correct": o.correct, "em": o.em, "f1": round(o.f1, 4),
+                "answered": o.answered, "correct": o.correct, "em": o.em,
+                "f1": None if o.f1 is None else round(o.f1, 4),
                 "ms": round(o.seconds * 1000, 2),
                 "answer": None if a is None else {"text": a.text, "short": short_text(rec.question.question, a),
                                                   "source": a.source, "score": a.score},

@@ -27,9 +27,10 @@ class Outcome:
     relevant: tuple[bool, ...]  # per returned passage, best first: right file and holds an accepted answer
     answered: bool | None = None  # None: the configuration does not pick answers
     correct: bool = False  # answer span from the right file, holding an accepted answer, short enough
-    em: float = 0.0
-    f1: float = 0.0
+    em: float | None = 0.0  # None: no accepted answer string to match (a question judged by its range)
+    f1: float | None = 0.0
     seconds: float = 0.0
+    kind: str = ""  # the gold question's kind: "off-topic" unanswerable ones are told apart from on-topic ones
 
 
 def hit_at(relevant: Sequence[bool], k: int) -> float:
@@ -64,15 +65,36 @@ def token_f1(prediction: str, answers: Iterable[str]) -> float:
     return best
 
 
+MIN_RANGE_OVERLAP = 20  # characters a passage shares with a gold range to count (or the whole range if shorter)
+
+
 def answer_correct(text: str, source: str, gold_source: str | None, answers: Sequence[str],
-                   max_chars: int = MAX_ANSWER_CHARS) -> bool:
-    """The answer accuracy test: right file, holds an accepted answer, at most ``max_chars`` long."""
-    return source == gold_source and len(text) <= max_chars and contains_answer(text, answers)
+                   max_chars: int = MAX_ANSWER_CHARS, where: tuple[int, int] | None = None,
+                   ranges: Sequence[tuple[int, int]] = ()) -> bool:
+    """The answer accuracy test: right file, at most ``max_chars`` long, and holds an accepted answer
+    or lies (``where``: its character range) inside one of the gold ``ranges``.
+
+    >>> answer_correct("It costs $5.", "a.txt", "a.txt", ["$5"])
+    True
+    >>> answer_correct("Use pip.", "a.txt", "a.txt", [], where=(120, 128), ranges=[(100, 200)])
+    True
+    """
+    if source != gold_source or len(text) > max_chars:
+        return False
+    inside = where is not None and any(a <= where[0] and where[1] <= b for a, b in ranges)
+    return inside or contains_answer(text, answers)
 
 
-def passage_relevant(text: str, source: str, gold_source: str | None, answers: Sequence[str]) -> bool:
-    """A passage counts for hit@k and MRR when it is from the right file and holds an accepted answer."""
-    return source == gold_source and contains_answer(text, answers)
+def passage_relevant(text: str, source: str, gold_source: str | None, answers: Sequence[str],
+                     where: tuple[int, int] | None = None, ranges: Sequence[tuple[int, int]] = ()) -> bool:
+    """A passage counts for hit@k and MRR when it is from the right file and holds an accepted answer,
+    or shares at least ``MIN_RANGE_OVERLAP`` characters (``where``: its range) with a gold range."""
+    if source != gold_source:
+        return False
+    if where is not None and any(min(b, where[1]) - max(a, where[0]) >= min(MIN_RANGE_OVERLAP, b - a)
+                                 for a, b in ranges):
+        return True
+    return contains_answer(text, answers)
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -121,13 +143,18 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, float | None]:
         "hit@5": _mean([hit_at(o.relevant, 5) for o in answerable]),
         "mrr@10": _mean([reciprocal_rank(o.relevant, 10) for o in answerable]),
         "accuracy": _mean([float(o.correct) for o in answerable]) if answers else None,
-        "em": _mean([o.em for o in answerable]) if answers else None,
-        "f1": _mean([o.f1 for o in answerable]) if answers else None,
+        "em": _mean([o.em for o in answerable if o.em is not None]) if answers else None,
+        "f1": _mean([o.f1 for o in answerable if o.f1 is not None]) if answers else None,
     }
     if answers:
         out.update(abstention([not o.answered for o in outcomes], [o.answerable for o in outcomes]))
+        off = [not o.answered for o in outcomes if not o.answerable and o.kind == "off-topic"]
+        on = [not o.answered for o in outcomes if not o.answerable and o.kind != "off-topic"]
+        out["abstain_offtopic"] = _mean([float(a) for a in off])
+        out["abstain_ontopic"] = _mean([float(a) for a in on])
     else:
-        out.update({"abstain_precision": None, "abstain_recall": None, "false_abstention": None})
+        out.update({"abstain_precision": None, "abstain_recall": None, "false_abstention": None,
+                    "abstain_offtopic": None, "abstain_ontopic": None})
     ms = [o.seconds * 1000.0 for o in outcomes]
     out["p50_ms"] = percentile(ms, 50) if ms else None
     out["p95_ms"] = percentile(ms, 95) if ms else None
@@ -144,9 +171,14 @@ PER_QUESTION = {
     "em": (True, lambda o: o.em),
     "f1": (True, lambda o: o.f1),
     "abstain_recall": (False, lambda o: float(not o.answered)),
+    "abstain_offtopic": (False, lambda o: float(not o.answered)),
+    "abstain_ontopic": (False, lambda o: float(not o.answered)),
     "false_abstention": (True, lambda o: float(not o.answered)),
 }
-ANSWER_METRICS = {"accuracy", "em", "f1", "abstain_recall", "false_abstention"}  # need answers picked
+ANSWER_METRICS = {"accuracy", "em", "f1", "abstain_recall", "abstain_offtopic", "abstain_ontopic",
+                  "false_abstention"}  # need answers picked
+UNANSWERED_KIND = {"abstain_offtopic": lambda kind: kind == "off-topic",  # which unanswerable questions count
+                   "abstain_ontopic": lambda kind: kind != "off-topic"}
 
 
 def per_question(outcomes: Sequence[Outcome], metric: str) -> list[float] | None:
@@ -155,7 +187,9 @@ def per_question(outcomes: Sequence[Outcome], metric: str) -> list[float] | None
     answerable, value = PER_QUESTION[metric]
     if metric in ANSWER_METRICS and not (outcomes and all(o.answered is not None for o in outcomes)):
         return None
-    return [value(o) for o in outcomes if o.answerable == answerable]
+    which = UNANSWERED_KIND.get(metric, lambda kind: True)
+    values = [value(o) for o in outcomes if o.answerable == answerable and (answerable or which(o.kind))]
+    return [v for v in values if v is not None]
 
 
 def paired_difference(a: Sequence[float], b: Sequence[float], level: float = 0.95, samples: int = 10_000,

@@ -212,7 +212,7 @@ def test_eval_refuses_answers_missing_from_the_corpus(tiny_eval, tmp_path, capsy
 def test_markdown_table_marks_missing_metrics():
     run = ConfigRun(CONFIGS[0], [], {"hit@1": 0.5, "hit@5": 1.0, "mrr@10": 0.75, "p50_ms": 1.25})
     row = markdown_table([run]).splitlines()[2]
-    assert row == "| bm25-fixed500 | 0.500 | 1.000 | 0.750 | – | – | – | – | – | – | 1.2 | – |"
+    assert row == "| bm25-fixed500 | 0.500 | 1.000 | 0.750 | – | – | – | – | – | – | – | – | 1.2 | – |"
 
 
 def test_bench_compares_on_exactly_the_texts_the_indexer_embeds(tiny_corpus, tmp_path, fake_encoder):
@@ -233,7 +233,7 @@ def test_bench_compares_on_exactly_the_texts_the_indexer_embeds(tiny_corpus, tmp
 def test_tuning_threshold_and_logistic_fit():
     import numpy as np
 
-    from eval.tune import choose_threshold, fit_logistic
+    from eval.fit import choose_threshold, fit_logistic
 
     confs = [0.1, 0.2, 0.3, 0.6, 0.7, 0.8]
     answerable = [False, False, True, False, True, True]
@@ -248,7 +248,7 @@ def test_tuning_threshold_and_logistic_fit():
 def test_ranker_fit_prefers_the_feature_that_marks_the_right_candidate():
     import numpy as np
 
-    from eval.tune import fit_ranker
+    from eval.fit import fit_ranker
 
     # three questions, three candidates each; feature 0 is high on the right one, feature 1 is noise
     x = np.array([[0.9, 0.1], [0.2, 0.8], [0.1, 0.5],

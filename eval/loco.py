@@ -1,0 +1,134 @@
+"""Leave-one-corpus-out: fit the answer scorer on every corpus but one, score it on the one left out.
+
+What is fitted (``fit_span``): the ranking weights, the answerability model, the off-topic gate and
+the abstention threshold of :class:`retriever.answer.SpanConfig`. Each corpus is indexed and its
+candidate sentences are collected once (``prepare``); each fold then fits on the others' tables and
+answers the held-out corpus's questions with what it fitted (``leave_one_out``). The held-out
+questions are never seen by the fit, so the figures say how quarry does on a folder it was not
+tuned on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from eval.corpora import Corpus
+from eval.fit import candidate_table, choose_threshold, fit_logistic, fit_ranker
+from eval.gold import GoldQuestion, load_gold
+from eval.harness import CONFIGS, DEFAULT_CONFIG, ConfigRun, evaluate, index_for
+from eval.metrics import summarize
+from indexer.encoder import Encoder
+from retriever.answer import FEATURES, SpanConfig
+
+RANK_DROP = ("passage",)  # features left out of the ranking model (as eval.tune's default)
+ANSWERABILITY_DROP = ("type", "topical")  # and of the answerability model (topical drives the off-topic gate)
+MAX_FALSE_ABSTENTION = 0.05  # the threshold abstains on as many as it can within this false-abstention rate
+
+
+@dataclass
+class Part:
+    """One corpus, indexed and opened, with its questions, their vectors and candidate sentences."""
+
+    corpus: Corpus
+    retriever: object  # retriever.pipeline.Retriever
+    questions: list[GoldQuestion]
+    qvecs: np.ndarray
+    x: np.ndarray  # features of every candidate sentence
+    y: np.ndarray  # 1.0 where its answer span is right
+    owner: list[int]  # the question (index into ``questions``) of each row
+
+
+def prepare(corpus: Corpus, index_root: str | os.PathLike, encoder: Encoder, split: str = "all",
+            retriever_changes: dict | None = None) -> Part:
+    """Index ``corpus`` (cached under ``index_root/NAME``), open it with the default configuration
+    (plus ``retriever_changes``) and collect its candidate table."""
+    from retriever.pipeline import Retriever
+
+    default = next(c for c in CONFIGS if c.name == DEFAULT_CONFIG)
+    index_dir = index_for(default.chunker, corpus.documents, Path(index_root) / corpus.name, encoder)
+    retriever = Retriever.open(index_dir, encoder=encoder)
+    if retriever_changes:
+        retriever = retriever.with_config(**retriever_changes)
+    questions = load_gold(corpus.gold, split)
+    qvecs = encoder.encode([q.question for q in questions])
+    x, y, owner = candidate_table(retriever, questions, qvecs)
+    return Part(corpus, retriever, questions, qvecs, x, y, owner)
+
+
+def fit_span(parts: Sequence[Part], base: SpanConfig, l2: float = 0.05, l2_answerable: float = 1.0,
+             max_false: float = MAX_FALSE_ABSTENTION) -> SpanConfig:
+    """``base`` with its ranking weights, answerability model, off-topic gate and abstention threshold
+    fitted on the questions of ``parts`` together (each question one group, whatever its corpus)."""
+    xs, ys, owners, tops, right, topical = [], [], [], [], [], []
+    offset = 0
+    keep = np.array([f not in RANK_DROP for f in FEATURES], dtype=float)
+    for p in parts:
+        xs.append(p.x)
+        ys.append(p.y)
+        owners.extend(o + offset for o in p.owner)
+        offset += len(p.questions)
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    w = fit_ranker(x * keep, y, owners, l2=l2) * keep
+    if w.sum() > 1e-9:  # scaled to sum 1 (as the shipped weights); else there was nothing to learn from
+        w = w / w.sum()
+        span = replace(base, **{f"w_{f}": float(v) for f, v in zip(FEATURES, w)})
+    else:
+        span, w = base, base.weights()
+    owner_a = np.asarray(owners)
+    answerable = [q.answerable for p in parts for q in p.questions]
+    for i, ans in enumerate(answerable):
+        rows = np.flatnonzero(owner_a == i)
+        if not len(rows):
+            continue
+        best = rows[np.argmax(x[rows] @ w)]
+        tops.append(x[best] * keep)
+        right.append(y[best])
+        if ans:
+            topical.append(float(x[rows[0], FEATURES.index("topical")]))
+    a_keep = keep * np.array([f not in ANSWERABILITY_DROP for f in FEATURES], dtype=float)
+    if len(set(right)) == 2:  # else (every top candidate right, or none) there is nothing to tell apart: keep base's
+        a, bias = fit_logistic(np.array(tops) * a_keep, np.array(right), l2=l2_answerable)
+        span = replace(span, a_bias=bias, **{f"a_{f}": float(v) for f, v in zip(FEATURES, a * a_keep)})
+    span = replace(span, min_topical=0.75 * min(topical) if topical else 0.0, abstain_below=0.0)
+    confs: list[float] = []
+    for p in parts:  # the threshold is chosen on what ask answers, after the answer checks
+        for rec in evaluate(p.retriever.with_config(span=span), p.questions, warmup=False, qvecs=p.qvecs):
+            confs.append(rec.result.answer.score if rec.result.answer is not None else 0.0)
+    return replace(span, abstain_below=choose_threshold(confs, answerable, max_false))
+
+
+@dataclass(frozen=True)
+class Fold:
+    """The held-out corpus, what was fitted without it, and how that did on it."""
+
+    corpus: Corpus
+    span: SpanConfig
+    run: ConfigRun
+
+
+def leave_one_out(parts: Sequence[Part], fit: Callable[[Sequence[Part]], SpanConfig] | None = None) -> list[Fold]:
+    """For each part: fit on all the others (``fit``, default :func:`fit_span` from the part's own
+    configuration) and answer its questions with the result."""
+    default = next(c for c in CONFIGS if c.name == DEFAULT_CONFIG)
+    folds = []
+    for held in parts:
+        others = [p for p in parts if p is not held]
+        span = fit(others) if fit else fit_span(others, held.retriever.config.span)
+        records = evaluate(held.retriever.with_config(span=span), held.questions, warmup=False, qvecs=held.qvecs)
+        folds.append(Fold(held.corpus, span, ConfigRun(default, records, summarize([r.outcome for r in records]))))
+    return folds
+
+
+def macro(rows: Sequence[dict[str, float | None]]) -> dict[str, float | None]:
+    """The mean of each metric over the rows that have it (every corpus counts the same)."""
+    keys = dict.fromkeys(k for r in rows for k in r)
+    out: dict[str, float | None] = {}
+    for k in keys:
+        values = [r[k] for r in rows if r.get(k) is not None]
+        out[k] = sum(values) / len(values) if values else None
+    return out

@@ -1,0 +1,88 @@
+"""``python -m eval --corpora``: every corpus with the shipped settings, then leave-one-corpus-out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from eval.harness import table
+from eval.loco import Part, leave_one_out, macro, prepare
+
+
+def say(message: str) -> None:
+    """A progress line on stderr (the tables go to stdout)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def run_corpora(args: argparse.Namespace, check_floors) -> int:
+    from eval.corpora import corpora, select
+    from eval.gold import GoldError, answer_problems, load_gold
+    from eval.harness import CONFIGS, DEFAULT_CONFIG, ConfigRun, evaluate
+    from eval.metrics import summarize
+    from indexer.encoder import SentenceTransformerEncoder
+    from indexer.errors import QuarryError
+    from indexer.paths import cache_dir
+
+    try:
+        chosen = select(args.corpora, corpora())
+    except KeyError as e:
+        print(f"error: {e.args[0]}", file=sys.stderr)
+        return 2
+    if len(chosen) < 2:
+        print("error: leave-one-corpus-out needs at least two corpora", file=sys.stderr)
+        return 2
+    root = Path(args.index_root) if args.index_root else cache_dir() / "eval-corpora"
+    try:
+        for c in chosen:
+            problems = answer_problems(load_gold(c.gold, args.split), c.documents)
+            if problems:
+                print(f"error: {c.name}: gold answers not found in the corpus:\n  " + "\n  ".join(problems[:20]),
+                      file=sys.stderr)
+                return 1
+        say("loading the embedding model ...")
+        encoder = SentenceTransformerEncoder(args.model)
+        parts: list[Part] = []
+        for c in chosen:
+            t0 = time.perf_counter()
+            say(f"{c.name}: indexing {c.documents} ({c.size // 1000} KB) and collecting candidate sentences ...")
+            parts.append(prepare(c, root, encoder, args.split))
+            say(f"{c.name}: {len(parts[-1].questions)} questions ready in {time.perf_counter() - t0:.1f} s")
+    except (GoldError, QuarryError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    default = next(c for c in CONFIGS if c.name == DEFAULT_CONFIG)
+    shipped = []
+    for p in parts:
+        say(f"{p.corpus.name}: answering with the shipped settings ...")
+        records = evaluate(p.retriever, p.questions, k=args.k)
+        shipped.append(ConfigRun(default, records, summarize([r.outcome for r in records])))
+    say("leave-one-corpus-out: fitting on the others, answering the one left out ...")
+    folds = leave_one_out(parts)
+
+    def rows(metrics_by_name):
+        out = [(f"{name} ({int(m['questions'])})", m) for name, m in metrics_by_name]
+        return out + [("**macro average**", macro([m for _, m in metrics_by_name]))]
+
+    print(f"split={args.split}; {len(parts)} corpora; questions embedded by the torch model\n")
+    print(f"Shipped settings ({DEFAULT_CONFIG}), each corpus:\n")
+    print(table("corpus", rows([(p.corpus.name, r.metrics) for p, r in zip(parts, shipped)])))
+    print("\nLeave-one-corpus-out (the answer scorer fitted on the other corpora, scored on this one; "
+          "latency without question embedding):\n")
+    loco = [(f.corpus.name, f.run.metrics) for f in folds]
+    print(table("held out", rows(loco)))
+    if args.json:
+        out = {"split": args.split, "corpora": [
+            {"name": p.corpus.name, "documents": str(p.corpus.documents), "gold": str(p.corpus.gold),
+             "bytes": p.corpus.size, "shipped": r.metrics, "loco": f.run.metrics,
+             "loco_span": {k: v for k, v in vars(f.span).items()}}
+            for p, r, f in zip(parts, shipped, folds)],
+            "macro": {"shipped": macro([r.metrics for r in shipped]), "loco": macro([m for _, m in loco])}}
+        Path(args.json).write_text(json.dumps(out, indent=2, ensure_ascii=False, default=str) + "\n")
+    missed = check_floors(macro([m for _, m in loco]), args)
+    if missed:
+        print("\nFAILED floors on the leave-one-corpus-out macro average: " + "; ".join(missed), file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,147 @@
+"""The multi-corpus benchmark: corpora found by their gold files, per-corpus rows, leave-one-corpus-out."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from eval.cli import main as eval_main
+from eval.corpora import corpora, select
+from eval.gold import GoldError, load_gold
+from eval.metrics import Outcome, answer_correct, passage_relevant, per_question, summarize
+from tests.conftest import write_corpus
+
+A = {"cats.txt": "Cats sleep for sixteen hours a day. A cat purrs when it is content.\n",
+     "dogs.txt": "Dogs were domesticated from wolves. A dog wags its tail when happy.\n"}
+B = {"moon.txt": "The Moon orbits the Earth every 27 days. It has no atmosphere to speak of.\n",
+     "mars.txt": "Mars has two moons, Phobos and Deimos. Its surface is red with iron oxide.\n"}
+C = {"tea.txt": "Green tea is steeped at eighty degrees. Black tea takes boiling water.\n",
+     "bread.txt": "Bread dough rises for two hours. Salt slows the yeast down.\n"}
+
+
+def gold(rows):
+    return "".join(json.dumps(r) + "\n" for r in rows)
+
+
+def q(i, question, answers=(), source=None, kind=None, **extra):
+    kind = kind or ("factual" if answers or extra.get("ranges") else "unanswerable")
+    return {"id": i, "question": question, "answers": list(answers), "source": source, "split": "dev",
+            "kind": kind, **extra}
+
+
+GOLD = {
+    "a": [q("a1", "How long do cats sleep?", ["sixteen hours"], "cats.txt"),
+          q("a2", "What were dogs domesticated from?", ["wolves"], "dogs.txt"),
+          q("a3", "How fast do cats run?"), q("a4", "Who won the 1998 World Cup?", kind="off-topic")],
+    "b": [q("b1", "How many moons does Mars have?", ["two moons"], "mars.txt"),
+          q("b2", "How often does the Moon orbit the Earth?", ["every 27 days"], "moon.txt"),
+          q("b3", "How hot is the surface of Mars?"), q("b4", "asdkjh qwpoeiru zxcmvn", kind="off-topic")],
+    "c": [q("c1", "At what temperature is green tea steeped?", ["eighty degrees"], "tea.txt"),
+          q("c2", "How long does bread dough rise?", [], "bread.txt", ranges=[[0, 32]]),
+          q("c3", "How much sugar goes into bread?"), q("c4", "What is the capital of Peru?", kind="off-topic")],
+}
+
+
+@pytest.fixture
+def three_corpora(tmp_path, monkeypatch, fake_encoder):
+    root, golds = tmp_path / "corpora", tmp_path / "gold"
+    golds.mkdir()
+    write_corpus(tmp_path / "seeds-a", A)
+    (golds / "seeds.jsonl").write_text(gold(GOLD["a"]))
+    for name, files in (("b", B), ("c", C)):
+        write_corpus(root / name, files)
+        (golds / f"{name}.jsonl").write_text(gold(GOLD[name]))
+    write_corpus(root / "no-gold", {"x.txt": "A folder without questions is not a corpus.\n"})
+    monkeypatch.setenv("QUARRY_SEEDS", str(tmp_path / "seeds-a"))
+    monkeypatch.setattr("eval.corpora.CORPORA_DIR", root)
+    monkeypatch.setattr("eval.corpora.GOLD_DIR", golds)
+    monkeypatch.setattr("eval.corpora.SEEDS_GOLD", golds / "seeds.jsonl")
+    import indexer.onnx_export  # noqa: F401  (keeps the real class for its isinstance check)
+
+    monkeypatch.setattr("indexer.encoder.SentenceTransformerEncoder", lambda *a, **k: fake_encoder)
+    return tmp_path
+
+
+def test_corpora_are_the_seeds_and_each_folder_with_a_gold_file(three_corpora):
+    found = corpora()
+    assert [c.name for c in found] == ["seeds", "b", "c"]
+    assert found[1].documents == three_corpora / "corpora" / "b" and found[1].fast
+    assert [c.name for c in select(["c", "seeds"], found)] == ["seeds", "c"]
+    assert [c.name for c in select(["fast"], found)] == ["seeds", "b", "c"]
+    with pytest.raises(KeyError, match="no corpus 'nope'; known: seeds, b, c"):
+        select(["nope"], found)
+
+
+def test_corpora_cli_prints_each_corpus_and_leave_one_out(three_corpora, capsys):
+    out_json = three_corpora / "out.json"
+    args = ["--corpora", "--index-root", str(three_corpora / "idx"), "--json", str(out_json)]
+    assert eval_main(args) == 0
+    out = capsys.readouterr().out
+    shipped, loco = out.split("Leave-one-corpus-out")
+    for part in (shipped, loco):
+        rows = [ln.split(" | ")[0] for ln in part.splitlines() if ln.startswith("| ") and "---" not in ln]
+        assert rows == ["| corpus" if part is shipped else "| held out", "| seeds (4)", "| b (4)", "| c (4)",
+                        "| **macro average**"]
+    body = json.loads(out_json.read_text())
+    assert [c["name"] for c in body["corpora"]] == ["seeds", "b", "c"]
+    b = body["corpora"][1]
+    # the off-topic nonsense and the on-topic question are told apart
+    assert b["shipped"]["abstain_offtopic"] is not None and b["shipped"]["abstain_ontopic"] is not None
+    m = [c["loco"]["hit@5"] for c in body["corpora"]]
+    assert body["macro"]["loco"]["hit@5"] == pytest.approx(sum(m) / 3)
+
+
+def test_a_fold_never_fits_on_the_corpus_it_scores(three_corpora):
+    from eval.corpora import corpora as found
+    from eval.loco import leave_one_out, prepare
+    from tests.conftest import FakeEncoder
+
+    parts = [prepare(c, three_corpora / "idx", FakeEncoder()) for c in found()]
+    seen = []
+
+    def fit(others):
+        seen.append(sorted(p.corpus.name for p in others))
+        return others[0].retriever.config.span
+
+    folds = leave_one_out(parts, fit=fit)
+    assert [f.corpus.name for f in folds] == ["seeds", "b", "c"]
+    assert seen == [["b", "c"], ["c", "seeds"], ["b", "seeds"]]
+
+
+def test_leave_one_out_needs_two_corpora_and_known_names(three_corpora, capsys):
+    assert eval_main(["--corpora", "seeds", "--index-root", str(three_corpora / "idx")]) == 2
+    assert "at least two corpora" in capsys.readouterr().err
+    assert eval_main(["--corpora", "nope"]) == 2
+    assert "no corpus 'nope'" in capsys.readouterr().err
+
+
+def test_gold_ranges_and_off_topic_kind(tmp_path):
+    path = tmp_path / "g.jsonl"
+    path.write_text(gold([q("r1", "How long?", [], "a.txt", ranges=[[10, 40]]),
+                          q("o1", "Who won?", kind="off-topic")]))
+    r, o = load_gold(path)
+    assert r.answerable and r.ranges == ((10, 40),) and not o.answerable and o.kind == "off-topic"
+    path.write_text(gold([q("r1", "How long?", [], "a.txt", ranges=[[40, 10]])]))
+    with pytest.raises(GoldError, match="ranges must be"):
+        load_gold(path)
+    path.write_text(gold([q("o1", "Who won?", ["x"], "a.txt", kind="off-topic")]))
+    with pytest.raises(GoldError, match="kind 'off-topic' has no answers"):
+        load_gold(path)
+
+
+def test_a_span_inside_a_gold_range_is_right_and_a_passage_overlapping_it_relevant():
+    assert answer_correct("Use pip.", "a.txt", "a.txt", [], where=(120, 128), ranges=[(100, 200)])
+    assert not answer_correct("Use pip.", "a.txt", "a.txt", [], where=(90, 128), ranges=[(100, 200)])
+    assert not answer_correct("Use pip.", "b.txt", "a.txt", [], where=(120, 128), ranges=[(100, 200)])
+    assert passage_relevant("...", "a.txt", "a.txt", [], where=(0, 130), ranges=[(100, 200)])
+    assert not passage_relevant("...", "a.txt", "a.txt", [], where=(0, 110), ranges=[(100, 200)])  # 10 chars
+    assert passage_relevant("...", "a.txt", "a.txt", [], where=(0, 105), ranges=[(100, 105)])  # all of it
+
+
+def test_abstention_is_reported_apart_for_off_topic_and_on_topic_questions():
+    outcomes = [Outcome("a", True, (True,), True, True), Outcome("u1", False, (), False, kind="unanswerable"),
+                Outcome("u2", False, (), True, kind="unanswerable"), Outcome("o1", False, (), False, kind="off-topic")]
+    m = summarize(outcomes)
+    assert m["abstain_offtopic"] == 1.0 and m["abstain_ontopic"] == 0.5 and m["abstain_recall"] == 2 / 3
+    assert per_question(outcomes, "abstain_ontopic") == [1.0, 0.0]
