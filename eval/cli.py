@@ -60,6 +60,11 @@ def parser() -> argparse.ArgumentParser:
                    help="the multi-corpus benchmark: every corpus (or those named; 'fast': the small ones) with "
                         "the shipped settings, then leave-one-corpus-out; floors apply to the latter's macro "
                         "average (eval/corpora.py, docs/corpora.md)")
+    p.add_argument("--span", metavar="KEY=VALUE", action="append", default=None,
+                   help="with --corpora: answer with this SpanConfig field changed (value as JSON; repeatable), "
+                        "e.g. probe_quantile=0.95 or checks_off='[\"names\"]'")
+    p.add_argument("--ablate", action="store_true",
+                   help="with --corpora: also leave-one-corpus-out with each answer check switched off alone")
     p.add_argument("-k", type=int, default=K, help=f"passages per question (default {K})")
     p.add_argument("--json", metavar="PATH", default=None, help="also write the figures (and per question) as JSON")
     p.add_argument("--failures", action="store_true", help="list the questions the --floors-on config got wrong")

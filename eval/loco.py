@@ -124,6 +124,24 @@ def leave_one_out(parts: Sequence[Part], fit: Callable[[Sequence[Part]], SpanCon
     return folds
 
 
+def toggled(parts: Sequence[Part], name: str) -> list[Part]:
+    """The parts answering with the answer check ``name`` (retriever.cues.CHECKS) switched the other way
+    from their setting, or with every check off (``name`` "every check"); the candidate tables do not
+    change (they are scored before the checks)."""
+    from retriever.cues import CHECKS
+
+    out = []
+    for p in parts:
+        off = p.retriever.config.span.checks_off
+        if name == "every check":
+            off = tuple(CHECKS)
+        else:
+            off = tuple(c for c in off if c != name) if name in off else (*off, name)
+        span = replace(p.retriever.config.span, checks_off=off)
+        out.append(replace(p, retriever=p.retriever.with_config(span=span)))
+    return out
+
+
 def macro(rows: Sequence[dict[str, float | None]]) -> dict[str, float | None]:
     """The mean of each metric over the rows that have it (every corpus counts the same)."""
     keys = dict.fromkeys(k for r in rows for k in r)

@@ -17,6 +17,24 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def with_span(parts: list[Part], settings: list[str]) -> list[Part]:
+    """The parts answering with SpanConfig fields set from ``KEY=VALUE`` strings (values read as JSON)."""
+    from dataclasses import fields, replace
+
+    from retriever.answer import SpanConfig
+
+    names = {f.name for f in fields(SpanConfig)}
+    changes = {}
+    for item in settings:
+        key, _, value = item.partition("=")
+        if key not in names:
+            raise SystemExit(f"error: --span {item!r}: SpanConfig has no field {key!r}")
+        v = json.loads(value)
+        changes[key] = tuple(v) if isinstance(v, list) else v
+    return [replace(p, retriever=p.retriever.with_config(span=replace(p.retriever.config.span, **changes)))
+            for p in parts]
+
+
 def run_corpora(args: argparse.Namespace, check_floors) -> int:
     from eval.corpora import corpora, select
     from eval.gold import GoldError, answer_problems, load_gold
@@ -53,6 +71,8 @@ def run_corpora(args: argparse.Namespace, check_floors) -> int:
     except (GoldError, QuarryError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    if args.span:
+        parts = with_span(parts, args.span)
     default = next(c for c in CONFIGS if c.name == DEFAULT_CONFIG)
     shipped = []
     for p in parts:
@@ -73,13 +93,35 @@ def run_corpora(args: argparse.Namespace, check_floors) -> int:
           "latency without question embedding):\n")
     loco = [(f.corpus.name, f.run.metrics) for f in folds]
     print(table("held out", rows(loco)))
+    ablation = {}
+    if args.ablate:
+        from eval.loco import toggled
+        from retriever.cues import CHECKS
+
+        off = parts[0].retriever.config.span.checks_off
+        for name in (*CHECKS, "every check"):  # the last: every check off
+            label = name if name == "every check" else f"with {name}" if name in off else f"without {name}"
+            say(f"leave-one-corpus-out {label} ...")
+            ablation[label] = [f.run.metrics for f in leave_one_out(toggled(parts, name))]
+        print("\nEach answer check switched alone: off where it is on, on where it is off (leave-one-corpus-out, "
+              "macro average over the corpora; compare with the macro average above):\n")
+        print(table("checks", [(name, macro(ms)) for name, ms in ablation.items()]))
+        print("\nAnswer accuracy / false abstention / abstention on unanswerable ones, by held-out corpus:\n")
+        heads = " | ".join(p.corpus.name for p in parts)
+        lines = [f"| checks | {heads} |", "|---|" + "---:|" * len(parts)]
+        for name, ms in [("as shipped", [f.run.metrics for f in folds]), *ablation.items()]:
+            cells = [f"{m['accuracy']:.3f} / {m['false_abstention']:.3f} / {m['abstain_recall']:.3f}" for m in ms]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        print("\n".join(lines))
     if args.json:
         out = {"split": args.split, "corpora": [
             {"name": p.corpus.name, "documents": str(p.corpus.documents), "gold": str(p.corpus.gold),
              "bytes": p.corpus.size, "shipped": r.metrics, "loco": f.run.metrics,
              "loco_span": {k: v for k, v in vars(f.span).items()}}
             for p, r, f in zip(parts, shipped, folds)],
-            "macro": {"shipped": macro([r.metrics for r in shipped]), "loco": macro([m for _, m in loco])}}
+            "macro": {"shipped": macro([r.metrics for r in shipped]), "loco": macro([m for _, m in loco])},
+            "ablation": {name: {"macro": macro(ms), "by_corpus": dict(zip((p.corpus.name for p in parts), ms))}
+                         for name, ms in ablation.items()}}
         Path(args.json).write_text(json.dumps(out, indent=2, ensure_ascii=False, default=str) + "\n")
     missed = check_floors(macro([m for _, m in loco]), args)
     if missed:

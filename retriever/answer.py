@@ -71,12 +71,18 @@ class SpanConfig:
     a_context: float = -1.4925
     a_bias: float = -4.9072
     abstain_below: float = 0.046
+    # also abstain below this quantile of the confidences of off-topic probe questions asked of the same
+    # folder (retriever.probes; None: off), so that a confidence means the same on every folder
+    probe_quantile: float | None = None
     # abstain outright when no passage of the corpus is this close to the question (cosine)
     min_topical: float = 0.1345
     # sentences each side (same passage) whose names count for "entities"; None: the whole passage
     window: int | None = None
     # drop candidates that visibly cannot answer (see retriever.cues.unmet): a missing name, no amount
     verify: bool = True
+    # answer checks switched off, by name (retriever.cues.CHECKS): lead_in and code_line gained nothing
+    # leave-one-corpus-out (python -m eval --corpora --ablate; docs/corpora.md)
+    checks_off: tuple[str, ...] = ("lead_in", "code_line")
     min_sentence_chars: int = 12  # shorter "sentences" (a bare heading, a number) are not answers
     max_answer_chars: int = 300  # an answer extended by its antecedent sentence stays within this
 

@@ -8,6 +8,8 @@ thing; the question's named entities (capitalised words, numbers) are checked fo
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from functools import lru_cache
 
 from indexer.text import STOPWORDS, stem, term_set, terms, words
@@ -313,31 +315,48 @@ _ROLE = re.compile(r"\b(?:CEO|CFO|COO|CTO|chief|head|heads|founder|co-founder|pr
 _HOW_MANY = re.compile(r"\bhow many\s+(?:of\s+)?(?:the\s+)?([a-z][\w-]*)", re.I)
 
 
-def unmet(question: str, span: str, paragraph: str, weight, unknown: set[str],
-          known: frozenset[str] = frozenset()) -> list[str]:
-    """What the question asks that ``span`` visibly lacks; empty when the span can answer it.
+_CODE_LINE = re.compile(
+    r"^\s*(?:(?:def|class|import|from|return|if|elif|else|for|while|try|except|finally|with|case|switch|"
+    r"struct|int|void|char|static|const|var|let|function|public|private)\b[^.!?]*[:;{)]\s*$"  # a statement
+    r"|[\w.\[\]>-]+\s*[-+*/|&]?=\s*[^.!?]*[^.!?\s]\s*$"  # an assignment
+    r"|.*[;{}]\s*$"  # a line ending as C, Java or JavaScript lines do
+    r"|[$#>] \S)")  # a shell prompt
 
-    * a named thing of the question (weighted by ``weight(word)``; weightless ones, say "AI" in a
-      corpus about AI, are ignored) must be in the span, or earlier in its ``paragraph`` when the span
-      names nothing else (so "It has ..." may refer back, but "Anthropic received ..." does not answer
-      a question about OpenAI; names without weight, such as "AI", do not count as another name).
-      A who/which-company question needs the name in the span itself, or in the same table when the
-      span is a table row (a record spread over rows), but not as the first cell of another row (that
-      row is the record about it);
-    * a word opening the span's sentence counts as a name when it is among ``known`` (names the
-      retrieved passages use mid-sentence: "Anthropic, for instance, received ...");
-    * the kinds money, percent, number, duration, date and name must be in the span;
-    * an acronym the corpus never uses is not required (it may stand for words the corpus spells out);
-    * "who runs/leads/heads X?" and "which Acme executive ...?" need a role in the span ("Nvidia CEO
-      Jensen Huang");
-    * "how many X" needs an X the corpus knows of (``unknown`` holds the stemmed question terms no
-      passage contains: a corpus that never says "employees" cannot count them).
-    """
+
+def is_code_line(text: str) -> bool:
+    """A line of program code or a shell command, not prose ("except Exception:", "x = f(y);",
+    "$ make install"): it cannot state an answer by itself."""
+    t = text.strip()
+    return "\n" not in t and bool(_CODE_LINE.match(t))
+
+
+def is_lead_in(text: str) -> bool:
+    """A sentence that only introduces what follows ("Debian GNU/Linux is:", "Do this:"): it ends with
+    a colon, so the answer is in the lines after it."""
+    return text.rstrip().endswith(":")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What an answer check reads: the question, the span, its paragraph and the corpus' word weights."""
+
+    question: str
+    span: str
+    paragraph: str
+    weight: Callable[[str], float]
+    unknown: set[str]
+    known: frozenset[str]
+    qtype: str | None
+
+
+def check_names(c: Candidate) -> list[str]:
+    """A named thing of the question must be in the span (or earlier in its paragraph when the span
+    names nothing else): "Anthropic received ..." does not answer a question about OpenAI."""
     problems = []
-    qtype = question_type(question)
+    question, span, paragraph, weight = c.question, c.span, c.paragraph, c.weight
     # an acronym the documents never use may stand for words they do use ("VC": venture capital)
     unknown_acronyms = {w.lower() for w in re.findall(r"\b[A-Z]{2,5}s?\b", question)
-                        if terms(w) and terms(w)[0] in unknown}
+                        if terms(w) and terms(w)[0] in c.unknown}
     local, wide = _word_set(span), _word_set(paragraph)
     # names of the span the question does not use, save weightless ones ("AI" in a corpus about AI)
     others = None
@@ -347,7 +366,7 @@ def unmet(question: str, span: str, paragraph: str, weight, unknown: set[str],
         parts = _word_set(e)  # "re-materialization": every word of it
         if parts <= local or weight(e) <= 0 or (e in unknown_acronyms):
             continue
-        if qtype == "name":
+        if c.qtype == "name":
             # a table row may hold part of a record spread over rows, but not a row of its own
             # that another row keys by the name ("| Loveable | ... |" answers nothing on Windsurf's row)
             if keys is None:
@@ -356,22 +375,73 @@ def unmet(question: str, span: str, paragraph: str, weight, unknown: set[str],
             ok = table and parts <= wide and (parts <= own or not any(parts <= k for k in keys.values()))
         else:
             if others is None:
-                others = [n for n in new_names(span, question, known) if weight(word_key(n)) > 0]
+                others = [n for n in new_names(span, question, c.known) if weight(word_key(n)) > 0]
             ok = not others and parts <= wide
         if not ok:
             problems.append(f"does not name {e}")
-    if qtype in HARD_KINDS and type_match(qtype, span, question, known) == 0.0:
-        problems.append(f"holds no {qtype}")
-    if table_question(question) and not table:
-        problems.append("is no table row")
-    if qtype != "name" and is_heading(span):
-        problems.append("is a heading")
-    if _ROLE_QUESTION.search(question.strip()) and not _ROLE.search(span):
-        problems.append("states no role")
-    focus = asked_property(question)
-    if focus and not states(focus, paragraph):
-        problems.append(f"does not mention {' '.join(focus[-2:])}")
-    m = _HOW_MANY.search(question)
-    if m and terms(m.group(1)) and terms(m.group(1))[0] in unknown:
-        problems.append(f"the documents never mention {m.group(1)}")
     return problems
+
+
+def check_answer_type(c: Candidate) -> list[str]:
+    """An amount, percentage, number, duration, date or name asked for must be in the span."""
+    if c.qtype in HARD_KINDS and type_match(c.qtype, c.span, c.question, c.known) == 0.0:
+        return [f"holds no {c.qtype}"]
+    return []
+
+
+def check_table_row(c: Candidate) -> list[str]:
+    """A question about a table ("in the deals table") is answered by a table row."""
+    return ["is no table row"] if table_question(c.question) and not c.span.lstrip().startswith("|") else []
+
+
+def check_heading(c: Candidate) -> list[str]:
+    """A heading answers no question but a who/what-name one."""
+    return ["is a heading"] if c.qtype != "name" and is_heading(c.span) else []
+
+
+def check_role(c: Candidate) -> list[str]:
+    """"Who runs X?" and "which Acme executive ...?" need a role in the span ("Nvidia CEO Jensen Huang")."""
+    return ["states no role"] if _ROLE_QUESTION.search(c.question.strip()) and not _ROLE.search(c.span) else []
+
+
+def check_focus(c: Candidate) -> list[str]:
+    """The property a question asks about ("what is the X of Y") must be stated in the paragraph."""
+    focus = asked_property(c.question)
+    return [f"does not mention {' '.join(focus[-2:])}"] if focus and not states(focus, c.paragraph) else []
+
+
+def check_how_many(c: Candidate) -> list[str]:
+    """"How many X" needs an X the corpus knows of (a corpus that never says "employees" cannot count them)."""
+    m = _HOW_MANY.search(c.question)
+    if m and terms(m.group(1)) and terms(m.group(1))[0] in c.unknown:
+        return [f"the documents never mention {m.group(1)}"]
+    return []
+
+
+def check_lead_in(c: Candidate) -> list[str]:
+    """A lead-in sentence ("X is:") is no answer (:func:`is_lead_in`)."""
+    return ["is a lead-in"] if is_lead_in(c.span) else []
+
+
+def check_code_line(c: Candidate) -> list[str]:
+    """A line of code or a shell command is no answer (:func:`is_code_line`)."""
+    return ["is a line of code"] if is_code_line(c.span) else []
+
+
+# every answer check by name, in the order they run; SpanConfig.checks_off switches any of them off
+CHECKS: dict[str, Callable[[Candidate], list[str]]] = {
+    "names": check_names, "answer_type": check_answer_type, "table_row": check_table_row,
+    "heading": check_heading, "role": check_role, "focus": check_focus, "how_many": check_how_many,
+    "lead_in": check_lead_in, "code_line": check_code_line,
+}
+
+
+def unmet(question: str, span: str, paragraph: str, weight, unknown: set[str],
+          known: frozenset[str] = frozenset(), off: Collection[str] = ()) -> list[str]:
+    """What the question asks that ``span`` visibly lacks, by every check of ``CHECKS`` not in
+    ``off``; empty when the span can answer it. ``weight(word)`` is how much a named thing matters
+    (weightless ones, say "AI" in a corpus about AI, are ignored); ``unknown`` holds the stemmed
+    question terms no passage contains; ``known`` the names the retrieved passages use mid-sentence
+    (a word opening the span's sentence counts as a name when it is among them)."""
+    c = Candidate(question, span, paragraph, weight, unknown, known, question_type(question))
+    return [problem for name, check in CHECKS.items() if name not in off for problem in check(c)]

@@ -166,9 +166,28 @@ class Retriever:
         best = next((s for s in scored if s.chunk.id in kept), None)
         if cfg.answer and best is not None:
             conf = confidence(best, cfg.span)
-            if conf >= cfg.span.abstain_below:
+            if conf >= cfg.span.abstain_below and conf >= self.probe_threshold():
                 answer = self._answer(best, conf, passages)
         return Result(question, answer, passages)
+
+    def probe_threshold(self) -> float:
+        """The confidence this folder gives off-topic probe questions, at ``span.probe_quantile``
+        (retriever.probes; 0.0 when off). Asked once per setting and kept."""
+        span = self.config.span
+        if span.probe_quantile is None:
+            return 0.0
+        key = (span, self.config.mode, self.config.fusion)
+        cache = self.__dict__.setdefault("_probe_thresholds", {})
+        if key not in cache:
+            from retriever.probes import PROBES, probe_threshold
+
+            off = self.with_config(span=replace(span, probe_quantile=None, abstain_below=0.0))
+            confs = []
+            for q in PROBES:
+                a = off.ask(q, k=1).answer
+                confs.append(0.0 if a is None else a.score)
+            cache[key] = probe_threshold(confs, span.probe_quantile)
+        return cache[key]
 
     def scored_sentences(self, question: str, k: int = 5, qvec: np.ndarray | None = None) -> list[ScoredSentence]:
         """Every sentence competing for the answer, with its features and score, best first (for tuning)."""
@@ -294,7 +313,7 @@ class Retriever:
             return asked(word) if t in idf else max(0.0, self.index.idf([t])[t] - COMMON_IDF)
 
         return unmet(question, span.text, around[a:b], weight, unknown,
-                     known_names(c.text) if known is None else known)
+                     known_names(c.text) if known is None else known, off=self.config.span.checks_off)
 
     def answer_span(self, best: ScoredSentence, chunk_sentences: list[Sentence] | None = None) -> Span:
         """The answer span a scored sentence gives: the sentence, with its antecedent when it points back."""

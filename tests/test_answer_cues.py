@@ -323,3 +323,30 @@ def test_a_possessive_still_holds_the_name():
     assert contains_answer("while Microsoft’s initial $1 billion investment", ["Microsoft"])
     assert contains_answer("Acme's CEO", ["Acme"]) and contains_answer("Acme's CEO", ["Acme's CEO"])
     assert not contains_answer("Acmes are birds", ["Acme"])
+
+
+@pytest.mark.parametrize("text, code", [
+    ("except Exception:", True), ("x = f(y);", True), ("$ make install", True),
+    ("import numpy as np", False),  # no code ending: could be prose in a list
+    ("def main():", True), ("#include <zlib.h>", False),
+    ("Exceptions are fast when none is raised.", False), ("Use the except clause:", False),
+])
+def test_a_line_of_code_is_told_from_prose(text, code):
+    from retriever.cues import is_code_line
+
+    assert is_code_line(text) is code
+
+
+def test_lead_in_and_code_line_checks_and_switching_checks_off():
+    from retriever.cues import CHECKS
+
+    assert unmet("What is Debian?", "Debian GNU/Linux is:", "", _weight, set()) == ["is a lead-in"]
+    assert unmet("How fast are exceptions?", "except Exception:", "", _weight, set()) == [
+        "is a lead-in", "is a line of code"]
+    assert unmet("How fast are exceptions?", "except Exception:", "", _weight, set(),
+                 off=("lead_in", "code_line")) == []
+    assert set(CHECKS) >= {"names", "answer_type", "lead_in", "code_line"}
+    every = tuple(CHECKS)
+    assert unmet("How much did Acme pay?", "Nothing was said.", "", _weight, set(), off=every) == []
+    assert unmet("How much did Acme pay?", "Nothing was said.", "", _weight, set(), off=every[1:]) == [
+        "does not name acme"]

@@ -145,3 +145,40 @@ def test_abstention_is_reported_apart_for_off_topic_and_on_topic_questions():
     m = summarize(outcomes)
     assert m["abstain_offtopic"] == 1.0 and m["abstain_ontopic"] == 0.5 and m["abstain_recall"] == 2 / 3
     assert per_question(outcomes, "abstain_ontopic") == [1.0, 0.0]
+
+
+def test_ablation_switches_each_check_alone(three_corpora, capsys):
+    args = ["--corpora", "--ablate", "--index-root", str(three_corpora / "idx")]
+    assert eval_main(args) == 0
+    out = capsys.readouterr().out
+    assert "| without names |" in out and "| with lead_in |" in out and "| every check |" in out  # all off
+    assert "| as shipped |" in out
+
+
+def test_span_settings_are_checked_by_name(three_corpora, capsys):
+    with pytest.raises(SystemExit, match="SpanConfig has no field 'nope'"):
+        eval_main(["--corpora", "--index-root", str(three_corpora / "idx"), "--span", "nope=1"])
+
+
+def test_probe_threshold_is_the_quantile_of_off_topic_confidences(tiny_corpus, tmp_path, fake_encoder):
+    from dataclasses import replace
+
+    from indexer.build import build_index
+    from retriever.pipeline import Retriever
+    from retriever.probes import PROBES, probe_threshold
+
+    assert probe_threshold([0.1, 0.2, 0.3, 0.4], 0.75) == pytest.approx(0.3, abs=1e-5)
+    assert probe_threshold([0.1, 0.2, 0.3, 0.4], 1.0) == pytest.approx(0.4, abs=1e-5)
+    assert probe_threshold([], 0.9) == 0.0 and len(PROBES) >= 30
+    build_index(tiny_corpus, tmp_path / "idx", encoder=fake_encoder, progress=False)
+    r = Retriever.open(tmp_path / "idx", encoder=fake_encoder)
+    assert r.probe_threshold() == 0.0  # off by default
+    gated = r.with_config(span=replace(r.config.span, probe_quantile=1.0, abstain_below=0.0))
+    ungated = r.with_config(span=replace(r.config.span, abstain_below=0.0))
+    confs = [0.0 if (a := ungated.ask(q, k=1).answer) is None else a.score for q in PROBES]
+    assert gated.probe_threshold() == pytest.approx(max(confs), abs=1e-5)
+    # no probe is answered above the gate, and an answer more sure than every probe still is
+    assert all(gated.ask(q, k=1).answer is None for q in PROBES)
+    best = ungated.ask("How long do cats sleep?").answer
+    if best.score > max(confs):
+        assert gated.ask("How long do cats sleep?").answer is not None
