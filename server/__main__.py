@@ -25,6 +25,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--index-dir", metavar="DIR", default=None,
                    help=f"index to serve (default: $QUARRY_INDEX_DIR or {default_index_dir()})")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--allowed-host", metavar="NAME", action="append", default=None,
+                   help="also answer requests whose Host header names NAME (repeatable); a loopback server "
+                        "answers only to localhost, 127.0.0.1 and [::1] by default (against DNS rebinding)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     p.add_argument("--model", metavar="PATH", default=None,
                    help="sentence-transformers model folder (default: the packaged all-MiniLM-L6-v2)")
@@ -71,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     from server.settings import Settings
 
     settings = Settings.from_env(index_dir=args.index_dir, host=args.host, port=args.port, model=args.model,
+                                 allowed_hosts=args.allowed_host,
                                  cross_encoder=args.cross_encoder, reader=args.reader,
                                  reader_abstain=args.reader_abstain, max_batch=args.max_batch,
                                  batch_wait_ms=args.batch_wait_ms, encoders=encoders,

@@ -22,6 +22,7 @@ from server import api, errors, workers
 from server.deps import open_retriever
 from server.limits import BodyLimit
 from server.live import LiveIndex
+from server.security import Guard, allowed_hosts
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -68,8 +69,10 @@ def create_app(settings: Settings | None = None,
     app.include_router(api.public)
     app.include_router(api.protected)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(Guard, hosts=allowed_hosts(settings.host, settings.allowed_hosts))  # outermost: first
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_api_route("/", lambda: FileResponse(STATIC / "index.html"), include_in_schema=False)
+    app.add_api_route("/", lambda: FileResponse(STATIC / "index.html"), methods=["GET", "HEAD"],
+                      include_in_schema=False)
     return app
 
 

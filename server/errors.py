@@ -30,10 +30,13 @@ def validation_message(errors: list[dict]) -> tuple[int, str]:
             parts.append(f"the body must be a JSON object like {_EXAMPLE}")
         elif e.get("type") in ("model_attributes_type", "dict_type") and not loc:
             parts.append(f"the body must be a JSON object like {_EXAMPLE} (with Content-Type: application/json)")
+        elif e.get("type") == "string_too_short" and loc[-1:] == ["question"]:
+            parts.append("question: the question is empty")
         elif e.get("type") == "extra_forbidden":
             parts.append(f"unknown field {where!r} (the fields are question and k)")
         else:
-            parts.append(f"{where}: {e.get('msg', 'invalid')}" if where else str(e.get("msg", "invalid")))
+            msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")  # pydantic's wording for a ValueError
+            parts.append(f"{where}: {msg}" if where else msg)
     return 422, "; ".join(parts) or "invalid request"
 
 

@@ -19,6 +19,7 @@ class Settings:
 
     index_dir: Path = field(default_factory=default_index_dir)
     host: str = "127.0.0.1"
+    allowed_hosts: tuple[str, ...] = ()  # Host names accepted besides the bound ones (server/security.py)
     port: int = 8000
     model: str | None = None  # sentence-transformers folder; None: $QUARRY_MODEL or the packaged MiniLM
     cross_encoder: str | None = None  # optional cross-encoder folder re-scoring answer sentences (retriever/cross.py)
@@ -46,6 +47,8 @@ class Settings:
                         "reader": os.environ.get(READER_ENV) or None,
                         "reader_abstain": env_flag(READER_ABSTAIN_ENV)}
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if "allowed_hosts" in values:
+            values["allowed_hosts"] = tuple(values["allowed_hosts"])
         if "index_dir" in values:
             values["index_dir"] = Path(values["index_dir"]).expanduser()
         return cls(**values)
@@ -54,5 +57,6 @@ class Settings:
         """The settings as JSON values, without the API key (``from_env`` reads it from the environment)."""
         values = asdict(self)
         values["index_dir"] = str(self.index_dir)
+        values["allowed_hosts"] = list(self.allowed_hosts)
         del values["api_key"]
         return values

@@ -29,7 +29,7 @@ def make_client(retriever: Retriever, **settings) -> TestClient:
     app = create_app(Settings(index_dir="/nonexistent", warm_up=False, **settings),
                      load=lambda s: pytest.fail("the lifespan must not run here"))
     app.dependency_overrides[get_retriever] = lambda: retriever
-    return TestClient(app)
+    return TestClient(app, base_url="http://127.0.0.1")
 
 
 @pytest.fixture
@@ -240,7 +240,7 @@ def test_lifespan_loads_once_and_serves(tiny_corpus, tmp_path):
         return Retriever.open(settings.index_dir, encoder=FakeEncoder())
 
     app = create_app(Settings(index_dir=index_dir), load=load)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         assert client.get("/health").status_code == 200
         for _ in range(3):
             assert client.post("/ask", json={"question": "How many moons does Mars have?"}).json()["answer"]["text"] \
