@@ -32,6 +32,8 @@ class ChunkerSettings:
     max_sentence_chars: int | None = None
     strategy: str = "sentences"  # sentences | fixed
     overlap_chars: int = 0  # "fixed" only
+    # a sentence may run over the lines of a hard-wrapped paragraph (indexer.sentences.wraps_into)
+    join_wrapped: bool = True
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -55,7 +57,7 @@ def sentences_of(text: str, source: str, settings: ChunkerSettings) -> list[Sent
     """The sentences of a document, ids numbered from 0 within the document."""
     lines = LineIndex(text)
     out = []
-    for i, (start, end) in enumerate(split_sentences(text, settings.max_sentence_chars)):
+    for i, (start, end) in enumerate(split_sentences(text, settings.max_sentence_chars, settings.join_wrapped)):
         first, last = lines.lines(start, end)
         out.append(Sentence(text[start:end], source, start, end, first, last, id=i))
     return out
@@ -215,7 +217,7 @@ def _safe_cut(text: str, settings: ChunkerSettings) -> int:
     brk = max(text.rfind("\n"), text.rfind("\r", 0, len(text) - 1))  # never between \r and \n
     if brk >= 0:
         return brk + 1
-    spans = split_sentences(text, settings.max_sentence_chars)
+    spans = split_sentences(text, settings.max_sentence_chars, settings.join_wrapped)
     return spans[-1][0] if len(spans) > 1 else 0
 
 

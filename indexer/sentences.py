@@ -1,8 +1,10 @@
 """Sentence splitting with exact offsets: lines first, then Bling Fire inside each line.
 
-A line break always ends a sentence (table rows, headings and list items stay whole); inside a
-line, Bling Fire's sentence breaker finds the boundaries. Pieces are trimmed of white space and
-a sentence longer than ``max_chars`` is cut at word boundaries, so every piece fits a chunk.
+A line break ends a sentence (table rows, headings and list items stay whole), except inside a
+hard-wrapped paragraph when ``join_wrapped`` is set (:func:`wraps_into`: prose broken at 72 or 80
+columns, as plain-text manuals, FAQs and RFCs are); inside a line, or such a paragraph, Bling
+Fire's sentence breaker finds the boundaries. Pieces are trimmed of white space and a sentence
+longer than ``max_chars`` is cut at word boundaries, so every piece fits a chunk.
 """
 
 from __future__ import annotations
@@ -34,6 +36,49 @@ def _lines(text: str) -> Iterator[tuple[int, int]]:
         yield pos, m.start()
         pos = m.end()
     yield pos, len(text)
+
+
+_BLOCK_START = re.compile(r"^(?:[#|>=*+•-]|\d{1,3}[.)]\s|[A-Za-z][.)]\s)")
+
+
+# a line broken by a wrap fills most of a 60-100 column line: shorter ones end a list entry or a
+# title, longer ones are whole paragraphs written one a line (nothing is wrapped there)
+WRAP_WIDTH = (45, 100)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def wraps_into(a: str, b: str) -> bool:
+    """Whether line ``a`` runs on into line ``b`` as one hard-wrapped paragraph: ``a`` fills a wrapped
+    line (``WRAP_WIDTH`` characters), both hold text at the same indentation (a code block or a
+    quotation is indented otherwise), ``b`` opens no list item, heading, table row or quotation, and
+    ``a`` is no table row or heading and leads into nothing (ends in no colon).
+
+    >>> wraps_into("  Note that a Z_BUF_ERROR is not fatal--another call to deflate() or", "  inflate() works.")
+    True
+    >>> wraps_into("Install it:", "    make install")
+    False
+    """
+    sa, sb = a.strip(), b.strip()
+    if not sa or not sb or _indent(a) != _indent(b) or not WRAP_WIDTH[0] <= len(a.rstrip()) <= WRAP_WIDTH[1]:
+        return False
+    return not (sa.startswith(("|", "#")) or sa.endswith(":") or _BLOCK_START.match(sb))
+
+
+def _units(text: str, join_wrapped: bool) -> Iterator[tuple[int, int]]:
+    """The lines of ``text``, or with ``join_wrapped`` its runs of lines that wrap into each other."""
+    run = None
+    for a, b in _lines(text):
+        if run is not None and join_wrapped and wraps_into(text[run[2]:run[1]], text[a:b]):
+            run = (run[0], b, a)
+            continue
+        if run is not None:
+            yield run[0], run[1]
+        run = (a, b, a)  # start, end, start of the last line
+    if run is not None:
+        yield run[0], run[1]
 
 
 def _blingfire_spans(line: str) -> list[tuple[int, int]]:
@@ -68,15 +113,16 @@ def _cut(text: str, start: int, end: int, max_chars: int) -> Iterator[tuple[int,
         yield start, end
 
 
-def split_sentences(text: str, max_chars: int = 10_000) -> list[tuple[int, int]]:
-    """Sentence spans ``(start, end)`` of ``text``, in order, trimmed, none longer than ``max_chars``.
+def split_sentences(text: str, max_chars: int = 10_000, join_wrapped: bool = False) -> list[tuple[int, int]]:
+    """Sentence spans ``(start, end)`` of ``text``, in order, trimmed, none longer than ``max_chars``;
+    with ``join_wrapped``, a sentence may run over the lines of a hard-wrapped paragraph.
 
     Every non-space character of ``text`` lies in exactly one span.
     """
     if max_chars < 1:
         raise ValueError("max_chars must be positive")
     spans: list[tuple[int, int]] = []
-    for line_start, line_end in _lines(text):
+    for line_start, line_end in _units(text, join_wrapped):
         s, e = trim(text, line_start, line_end)
         if s == e:
             continue

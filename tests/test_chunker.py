@@ -42,7 +42,7 @@ def test_line_numbers_with_crlf_and_cr():
     text = "one\r\ntwo\rthree\nfour"
     lines = LineIndex(text)
     assert [lines.line_of(text.index(w)) for w in ("one", "two", "three", "four")] == [1, 2, 3, 4]
-    sentences, chunks = chunk_text(text, "x.txt", ChunkerSettings(max_chars=100))
+    sentences, chunks = chunk_text(text, "x.txt", ChunkerSettings(max_chars=100, join_wrapped=False))
     assert [(s.text, s.start_line, s.end_line) for s in sentences] == [
         ("one", 1, 1), ("two", 2, 2), ("three", 3, 3), ("four", 4, 4)]
     assert (chunks[0].start_line, chunks[0].end_line) == (1, 4)
@@ -180,3 +180,26 @@ def test_fixed_chunk_invariants(text, size, overlap):
     assert_visible_text_covered(text, chunks)
     for a, b in zip(chunks, chunks[1:]):
         assert a.start_char < b.start_char
+
+
+def test_a_hard_wrapped_paragraph_is_read_as_sentences_not_lines():
+    text = ("    Before the call, make sure that avail_in and avail_out are not zero. A Z_BUF_ERROR\n"
+            "    may in fact be unavoidable depending on how the functions are used, so see\n"
+            "    the manual.\n\n    Install it with the usual steps, which are the following ones:\n"
+            "        make install\n# Title of a section that is long enough to be wrapped\nNext line.\n"
+            "Short line one\nShort line two\n| a |\n| b |\n"
+            + "A paragraph written on one line, as long as a paragraph is, well past any wrap column width"
+            + " and ending.\nThe next paragraph.\n")
+    spans = [text[a:b] for a, b in split_sentences(text, join_wrapped=True)]
+    assert spans == [
+        "Before the call, make sure that avail_in and avail_out are not zero.",
+        "A Z_BUF_ERROR\n    may in fact be unavoidable depending on how the functions are used, so see"
+        "\n    the manual.",
+        "Install it with the usual steps, which are the following ones:", "make install",
+        "# Title of a section that is long enough to be wrapped", "Next line.", "Short line one", "Short line two",
+        "| a |", "| b |", text.splitlines()[-2], "The next paragraph."]
+    by_line = [text[a:b] for a, b in split_sentences(text)]  # without join_wrapped: a line ends a sentence
+    assert by_line[1:3] == ["A Z_BUF_ERROR",
+                            "may in fact be unavoidable depending on how the functions are used, so see"]
+    sentences, _ = chunk_text(text, "x.txt", ChunkerSettings(max_chars=300))
+    assert (sentences[1].start_line, sentences[1].end_line) == (1, 3)

@@ -25,7 +25,7 @@ def test_build_writes_a_self_describing_index(tiny_corpus, tmp_path, fake_encode
     assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["model"] == {"name": "fake-bow", "fingerprint": "fake-bow-256", "dim": 256}
     assert manifest["chunker"] == {"max_chars": 600, "overlap_sentences": 1, "max_sentence_chars": 400,
-                                   "strategy": "sentences", "overlap_chars": 0}
+                                   "strategy": "sentences", "overlap_chars": 0, "join_wrapped": True}
     assert [d["source"] for d in manifest["documents"]] == sorted(TINY)
     for d in manifest["documents"]:
         data = (tiny_corpus / d["source"]).read_bytes()
