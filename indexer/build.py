@@ -1,7 +1,7 @@
 """Building and incrementally updating an index: scan, diff against the manifest, stream, embed, swap.
 
 Memory stays bounded whatever the corpus or file size: documents are read in blocks
-(:class:`indexer.reader.TextStream`), chunked as they stream (:func:`indexer.chunker.chunk_stream`),
+(:class:`indexer.stream.TextStream`), chunked as they stream (:func:`indexer.chunker.chunk_stream`),
 embedded in flushes of about ``flush_texts`` texts and written to the new index dir as they go;
 unchanged documents are copied from the previous index without being read or embedded again.
 """
@@ -23,10 +23,10 @@ from indexer.errors import FileSkipped, IndexDirError, SourceError
 from indexer.fsutil import recover_dir, sweep, writer_lock
 from indexer.onnx_export import attach_query_encoder, export_is_current
 from indexer.progress import Progress, ProgressInfo
-from indexer.reader import TextStream, scan_file
 from indexer.schema import Chunk, Sentence
 from indexer.sources import Skipped, SourceFile, find_files, read_document, skip_reason
 from indexer.store import FAISS, IndexStore
+from indexer.stream import TextStream, scan_file
 from indexer.vectors import MAX_DEAD_SHARE, PreviousFaiss, VectorSettings, build_faiss
 from indexer.writer import IndexWriter
 
@@ -106,6 +106,7 @@ def build_index(
     on_progress: Callable[[ProgressInfo], None] | None = None,
     flush_texts: int = EMBED_FLUSH_TEXTS,
     onnx: bool = True,
+    follow_links: bool = False,
 ) -> BuildReport:
     """Build ``index_dir`` from the documents in ``source_dir``, or update it incrementally.
 
@@ -115,6 +116,7 @@ def build_index(
     ETA) on a TTY; ``on_progress`` is called with a :class:`ProgressInfo` after every stretch.
     ``vectors`` chooses the FAISS index (exact up to a size threshold, then HNSW or IVF).
     ``onnx``: also store an ONNX export of the encoder for torch-free queries (indexer.onnx_export).
+    ``follow_links``: also index file symlinks that lead out of ``source_dir`` (skipped by default).
     """
     t0 = time.perf_counter()
     source_dir, index_dir = Path(source_dir), Path(index_dir)
@@ -125,7 +127,7 @@ def build_index(
     with writer_lock(index_dir):
         recover_dir(index_dir)
         sweep(index_dir)  # killed runs' temporary folders, replaced indexes no reader uses any more
-        files, report.skipped = find_files(source_dir)
+        files, report.skipped = find_files(source_dir, follow_links=follow_links)
         old, report.full_rebuild_reason = _open_previous(index_dir, encoder, settings, rebuild)
         old_docs = {d["source"]: d for d in old.manifest["documents"]} if old else {}
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from indexer.offline import set_offline
 from indexer.paths import default_index_dir
@@ -35,6 +36,10 @@ def parser() -> argparse.ArgumentParser:
                    help="print the indexed text of SOURCE (a path as cited, e.g. docs/report.pdf) and exit")
     p.add_argument("--chars", metavar="START:END", default=None,
                    help="with --show-text: print only text[START:END] (the offsets of a citation)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an index that was built from another folder")
+    p.add_argument("--follow-links", action="store_true",
+                   help="index file symlinks that lead out of the source folder (skipped by default)")
     p.add_argument("--no-onnx", action="store_true",
                    help="do not store an ONNX export of the model in the index (then `ask` loads torch)")
     v = p.add_argument_group("vector index", "exact search for small corpora, approximate (HNSW or IVF) above a size")
@@ -92,11 +97,16 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --batch-size must be at least 1", file=sys.stderr)
         return 2
     index_dir = args.index_dir or default_index_dir()
+    other = built_from_elsewhere(args.source_dir, index_dir)
+    if other is not None and not args.force:
+        print(f"error: {index_dir} was built from {other}, not {Path(args.source_dir).resolve()}; "
+              f"--force replaces it with an index of {args.source_dir}", file=sys.stderr)
+        return 1
     try:
         report = build_index(args.source_dir, index_dir, encoder=SentenceTransformerEncoder(args.model),
-                             settings=settings, rebuild=args.rebuild,
+                             settings=settings, rebuild=args.rebuild or other is not None,
                              progress=False if args.quiet else None, batch_size=args.batch_size,
-                             vectors=vectors, onnx=not args.no_onnx)
+                             vectors=vectors, onnx=not args.no_onnx, follow_links=args.follow_links)
     except QuarryError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -109,6 +119,21 @@ def main(argv: list[str] | None = None) -> int:
     for n in report.notes:
         print(f"  note {n.source}: {n.reason}")
     return 0
+
+
+def built_from_elsewhere(source_dir: str, index_dir: str) -> str | None:
+    """The folder an existing index at ``index_dir`` was built from, when it is not ``source_dir``."""
+    from indexer.errors import QuarryError
+    from indexer.fsutil import live_dir
+    from indexer.store import read_manifest
+
+    try:
+        built = read_manifest(live_dir(Path(index_dir))).get("source_dir")
+    except (QuarryError, OSError, AttributeError):
+        return None  # no index yet, or one the build reports on
+    if not isinstance(built, str) or Path(built) == Path(source_dir).resolve():
+        return None
+    return built
 
 
 def show_text(source: str, index_dir: str, chars: str | None = None) -> int:

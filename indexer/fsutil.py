@@ -10,6 +10,7 @@ import fcntl
 import logging
 import os
 import shutil
+import stat
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -195,3 +196,25 @@ def writer_lock(index_dir: Path):
         yield
     finally:
         os.close(fd)
+
+
+def open_regular(path: Path):
+    """Open ``path`` for reading as a binary file object, refusing anything but a regular file.
+
+    The file is opened with O_NONBLOCK (a file swapped for a FIFO after the scan does not hang
+    the open) and checked on the descriptor itself (fstat), so what is read is what was checked.
+    A non-regular file raises OSError (so it is skipped like an unreadable file).
+    """
+    fh = open(path, "rb", opener=_open_nonblocking)  # noqa: SIM115 (returned to the caller)
+    try:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a pipe, socket or device)", str(path))
+        os.set_blocking(fh.fileno(), True)
+        return fh
+    except BaseException:
+        fh.close()
+        raise
+
+
+def _open_nonblocking(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))

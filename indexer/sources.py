@@ -13,6 +13,7 @@ from pathlib import Path
 
 from indexer.errors import FileSkipped, SourceError
 from indexer.formats import EXTENSIONS, Region, extract, supported
+from indexer.fsutil import open_regular
 
 log = logging.getLogger(__name__)
 
@@ -51,39 +52,49 @@ class Skipped:
     reason: str
 
 
-def find_files(root: Path) -> tuple[list[SourceFile], list[Skipped]]:
+def find_files(root: Path, follow_links: bool = False) -> tuple[list[SourceFile], list[Skipped]]:
     """The indexable files under ``root``, sorted by relative path, and the files passed over.
 
     Directory symlinks are not followed (no loops, nothing outside the folder) and are listed as
-    skipped, as are symlink loops, broken links, special files and unsupported extensions. Hidden
-    files and folders (a name starting with ".") are ignored without a mention.
+    skipped, as are symlink loops, broken links, special files, unsupported extensions, names
+    that are not valid UTF-8 and file symlinks that lead out of the folder (unless
+    ``follow_links``). Hidden files and folders (a name starting with ".") are ignored without a
+    mention. The walk is iterative: any depth of nested folders is fine.
     """
     root = Path(root)
     if not root.exists():
         raise SourceError(f"source folder not found: {root}")
     if not root.is_dir():
         raise SourceError(f"not a folder: {root}")
+    real_root = root.resolve()
     found: list[SourceFile] = []
     skipped: list[Skipped] = []
-
-    def on_error(err: OSError) -> None:
-        skipped.append(Skipped(_rel(root, Path(err.filename or root)), f"cannot list: {err.strerror}"))
-
-    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):
-        keep = []
-        for d in sorted(dirnames):
-            if d.startswith("."):
-                continue
-            if os.path.islink(os.path.join(dirpath, d)):
-                skipped.append(Skipped(_rel(root, Path(dirpath) / d), "directory symlink, not followed"))
-            else:
-                keep.append(d)
-        dirnames[:] = keep
-        for name in filenames:
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as err:
+            skipped.append(Skipped(_rel(root, folder), f"cannot list: {err.strerror or err}"))
+            continue
+        for entry in entries:
+            name = entry.name
             if name.startswith("."):
                 continue
-            path = Path(dirpath) / name
+            path = Path(entry.path)
+            if not _utf8(name):
+                skipped.append(Skipped(_printable(_rel(root, path)), "file name is not valid UTF-8"))
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(path)
+                continue
+            if entry.is_symlink() and os.path.isdir(path):
+                skipped.append(Skipped(_rel(root, path), "directory symlink, not followed"))
+                continue
             reason = _not_indexable(path)
+            if reason is None and not follow_links and entry.is_symlink() and not _inside(path, real_root):
+                reason = "symlink to outside the folder, not followed (--follow-links follows it)"
             if reason:
                 skipped.append(Skipped(_rel(root, path), reason))
             else:
@@ -91,6 +102,28 @@ def find_files(root: Path) -> tuple[list[SourceFile], list[Skipped]]:
     found.sort(key=lambda f: f.source)
     skipped.sort(key=lambda s: s.source)
     return found, skipped
+
+
+def _utf8(name: str) -> bool:
+    """Whether a file name (decoded by Python with surrogateescape) is valid UTF-8."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(name: str) -> str:
+    """A name with its undecodable bytes written as \\xNN, safe to print and store."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def _inside(path: Path, real_root: Path) -> bool:
+    """Whether ``path`` resolves to somewhere inside ``real_root``."""
+    try:
+        return Path(os.path.realpath(path)).is_relative_to(real_root)
+    except OSError:
+        return False
 
 
 def _not_indexable(path: Path) -> str | None:
@@ -121,7 +154,8 @@ def _rel(root: Path, path: Path) -> str:
 
 def read_bytes(f: SourceFile) -> tuple[bytes, str]:
     """The file's bytes and their sha256."""
-    data = f.path.read_bytes()
+    with open_regular(f.path) as fh:
+        data = fh.read()
     return data, hashlib.sha256(data).hexdigest()
 
 

@@ -167,8 +167,8 @@ def test_files_vanishing_mid_run(tiny_corpus, tmp_path, monkeypatch):
     (tiny_corpus / "gone.txt").write_text("Found by the scan, gone before it is hashed.")
     real_find, real_open = build.find_files, build._open_document
 
-    def find_then_delete(root):  # these disappear between the scan and hashing
-        found = real_find(root)
+    def find_then_delete(root, **kwargs):  # these disappear between the scan and hashing
+        found = real_find(root, **kwargs)
         (tiny_corpus / "gone.txt").unlink()
         (tiny_corpus / "money.txt").unlink()
         return found

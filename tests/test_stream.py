@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from indexer.build import build_index
 from indexer.chunker import ChunkerSettings, chunk_stream, chunk_text
 from indexer.errors import SourceError
-from indexer.reader import TextStream
 from indexer.sources import SourceFile
 from indexer.store import MANIFEST, IndexStore
+from indexer.stream import TextStream
 from retriever.index import Index
 from retriever.pipeline import Retriever
 from tests.conftest import FakeEncoder, assert_visible_text_covered, write_corpus
@@ -137,7 +137,7 @@ def _peak_traced(corpus, index_dir) -> int:
 def test_a_large_file_is_indexed_in_memory_that_does_not_grow_with_it(tmp_path, monkeypatch):
     # small windows and read blocks, so that a few MB show what 50 MB would with the defaults
     monkeypatch.setattr("indexer.chunker.STREAM_WINDOW", 1 << 15)
-    monkeypatch.setattr("indexer.reader.READ_BLOCK", 1 << 15)
+    monkeypatch.setattr("indexer.stream.READ_BLOCK", 1 << 15)
     build_index(write_corpus(tmp_path / "warm", {"a.txt": "Warm up."}), tmp_path / "idx-warm",
                 encoder=ConstantEncoder(), progress=False)  # imports and caches do not count
     small = write_corpus(tmp_path / "small", {"big.txt": _big_text(1)})

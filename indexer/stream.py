@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterator
 
 from indexer.errors import FileSkipped
+from indexer.fsutil import open_regular
 from indexer.sources import SourceFile
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class TextStream:
 
     def __iter__(self) -> Iterator[str]:
         decoder = codecs.getincrementaldecoder(self.encoding)("strict")
-        with open(self.file.path, "rb") as fh:
+        with open_regular(self.file.path) as fh:
             while True:
                 data = fh.read(self.block)
                 if self.consumed < SNIFF and b"\x00" in data[:SNIFF - self.consumed]:
@@ -80,7 +81,7 @@ def scan_file(path, block: int | None = None) -> tuple[str, bool]:
     size = block or READ_BLOCK
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     ok, first = True, True
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         for data in iter(lambda: fh.read(size), b""):
             h.update(data)
             if first:
