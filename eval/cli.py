@@ -23,7 +23,8 @@ FLOORS = (
     ("hit1", "hit@1", "min"), ("hit5", "hit@5", "min"), ("mrr", "mrr@10", "min"),
     ("accuracy", "accuracy", "min"), ("em", "em", "min"), ("f1", "f1", "min"),
     ("abstain-precision", "abstain_precision", "min"), ("abstain-recall", "abstain_recall", "min"),
-    ("false-abstention", "false_abstention", "max"), ("p50-ms", "p50_ms", "max"), ("p95-ms", "p95_ms", "max"),
+    ("false-abstention", "false_abstention", "max"), ("abstain-offtopic", "abstain_offtopic", "min"),
+    ("abstain-ontopic", "abstain_ontopic", "min"), ("p50-ms", "p50_ms", "max"), ("p95-ms", "p95_ms", "max"),
 )
 
 
