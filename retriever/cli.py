@@ -138,7 +138,8 @@ def render(result, color: bool = False, width: int = 100) -> str:
             out.append("Closest passages, for reference:")
     else:
         out.append(bold(f"Answer (confidence {a.score:.2f}):"))
-        out.extend(textwrap.wrap(a.text, width, initial_indent="  ", subsequent_indent="  "))
+        # a sentence of a hard-wrapped paragraph runs over lines: shown as one run of words
+        out.extend(textwrap.wrap(" ".join(a.text.split()), width, initial_indent="  ", subsequent_indent="  "))
         out.append(f"  -- {_cite(a)}  [chars {a.start_char}-{a.end_char}]")
         out.append("")
         out.append("Passages:")
