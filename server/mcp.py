@@ -17,10 +17,14 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from indexer.offline import set_offline
 from indexer.paths import default_index_dir
+from retriever.pipeline import MAX_K, MAX_QUESTION_CHARS
+from server.schemas import AskResponse, DocumentsResponse  # the tools' output schemas: the HTTP API's
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +54,11 @@ def create(live) -> Any:
     from mcp.server.mcpserver.exceptions import ToolError
 
     from indexer.errors import QueryError
+    from retriever.commands import version
 
-    app = MCPServer(name="quarry", instructions="Cited, extractive answers from the user's indexed documents. "
-                                                "Quote answer.text and cite source and lines.")
+    app = MCPServer(name="quarry", version=version(),
+                    instructions="Cited, extractive answers from the user's indexed documents. "
+                                 "Quote answer.text and cite its source and lines.")
 
     async def current():
         if live.changed():  # a rebuild was swapped in: switch to it (a failure keeps the old one)
@@ -60,7 +66,10 @@ def create(live) -> Any:
         return live.acquire()
 
     @app.tool(name="ask", description=ASK_DOC, structured_output=True)
-    async def ask(question: str, k: int = 5) -> dict[str, Any]:
+    async def ask(question: Annotated[str, Field(description=f"the question, up to {MAX_QUESTION_CHARS} characters")],
+                  k: Annotated[int, Field(description=f"passages to return, 1 to {MAX_K}")] = 5) -> AskResponse:
+        # returned as the retriever's dict (the text content is exactly POST /ask's body); the SDK checks it
+        # against AskResponse, the HTTP API's schema, for the structured content
         served = await current()
         try:
             result = await anyio.to_thread.run_sync(served.retriever.ask, question, k)
@@ -71,7 +80,7 @@ def create(live) -> Any:
         return result.to_dict()
 
     @app.tool(name="documents", description=DOCUMENTS_DOC, structured_output=True)
-    async def documents() -> dict[str, Any]:
+    async def documents() -> DocumentsResponse:
         served = await current()
         try:
             return {"documents": served.retriever.index.store.documents()}
