@@ -118,8 +118,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.debounce < 1:
             print("error: --debounce must be at least 1", file=sys.stderr)
             return 2
-        return watch_and_index(args.source_dir, index_dir, SentenceTransformerEncoder(args.model),
-                               debounce_ms=args.debounce, build_options=options,
+        try:
+            encoder = SentenceTransformerEncoder(args.model)
+        except QuarryError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        return watch_and_index(args.source_dir, index_dir, encoder, debounce_ms=args.debounce, build_options=options,
                                first_options={"rebuild": args.rebuild or other is not None})
     try:
         report = build_index(args.source_dir, index_dir, encoder=SentenceTransformerEncoder(args.model),
