@@ -4,12 +4,14 @@ Changes are gathered (debounced) by watchfiles, so saving ten files is one updat
 the usual incremental build (only changed files re-embedded, the new index swapped in atomically),
 and a running server switches to it by itself (server/live.py). The index folder, its temporary
 siblings and its lock are never watched, even inside the source folder. A build that fails (say,
-every file was deleted) is reported and the previous index stays; watching goes on.
+every file was deleted) is reported and the previous index stays; watching goes on. Ctrl-C or
+SIGTERM stops it (exit status 0); an update it interrupts leaves the previous index in place.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -54,6 +56,7 @@ def watch_and_index(source_dir: str | Path, index_dir: str | Path, encoder, debo
 
     out = out or sys.stdout
     options = dict(build_options or {})
+    previous = _stop_on_sigterm()
 
     def update(extra: dict) -> bool:
         try:
@@ -74,7 +77,22 @@ def watch_and_index(source_dir: str | Path, index_dir: str | Path, encoder, debo
             update({})
     except KeyboardInterrupt:
         print("stopped watching; the index holds the last completed update", file=out, flush=True)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _stop_on_sigterm():
+    """SIGTERM (a service manager, ``kill``) stops watching as Ctrl-C does: an update under way is abandoned
+    and the previous index stays. Returns the handler it replaced (None off the main thread: none set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, stop)
 
 
 def show_report(report, out=None) -> None:

@@ -50,7 +50,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     set_offline()  # before any library reads it
-    args = parser().parse_intermixed_args(argv)  # flags may come between the question's words
+    argv = sys.argv[1:] if argv is None else argv
+    # flags may come between the question's words; after `--` every word is the question's
+    args = parser().parse_args(argv) if "--" in argv else parser().parse_intermixed_args(argv)
     args.question = " ".join(args.question)  # `ask Who is the CEO of Anthropic`: one question
     from indexer.errors import QuarryError, QueryError
 

@@ -7,7 +7,6 @@ or web framework.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import sys
 
@@ -67,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"quarry {version()}")
         return 0
     if argv[0] not in COMMANDS:
+        import difflib
+
         close = difflib.get_close_matches(argv[0], COMMANDS, n=1)
         hint = f" (did you mean `quarry {close[0]}`?)" if close else ""
         print(f"quarry: unknown command {argv[0]!r}{hint}; commands: {', '.join(COMMANDS)}. "

@@ -75,6 +75,12 @@ def test_ask_joins_unquoted_words(monkeypatch, capsys):
     assert json.loads(capsys.readouterr().out)["question"] == "Who is the CEO of Anthropic"
     assert ask_cli.main(["What is a cat?"]) == 0  # one quoted argument still works
     assert seen[-1] == ("What is a cat?", 5)
+    assert ask_cli.main(["-k", "2", "--", "what", "does", "--json", "do"]) == 0  # after --: all words
+    assert seen[-1] == ("what does --json do", 2)
+    assert ask_cli.main(["-5", "means", "what"]) == 0
+    assert seen[-1] == ("-5 means what", 5)
+    assert ask_cli.main(["What is a cat?"]) == 0
+    assert seen[-1] == ("What is a cat?", 5)
     assert ask_cli.main(["  ", " "]) == 2
     assert "the question is empty" in capsys.readouterr().err
 

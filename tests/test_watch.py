@@ -1,4 +1,4 @@
-"""Watch mode: a change in the watched folder leads to an updated index; Ctrl-C stops it cleanly."""
+"""Watch mode: a change in the watched folder leads to an updated index; Ctrl-C (or SIGTERM) stops it cleanly."""
 
 from __future__ import annotations
 
@@ -89,7 +89,8 @@ def test_the_index_own_files_are_not_changes(tmp_path):
     assert not keep(Change.modified, str(tmp_path / "docs" / ".git" / "index"))  # watchfiles' default filter
 
 
-def test_ctrl_c_stops_watching_cleanly(tiny_corpus, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_stops_watching_cleanly(sig, tiny_corpus, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "tests.fake_cli", "index", str(tiny_corpus), "--index-dir",
                              str(tmp_path / "idx"), "--watch"], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -100,7 +101,7 @@ def test_ctrl_c_stops_watching_cleanly(tiny_corpus, tmp_path):
             if line.startswith("watching"):
                 break
         assert lines and lines[0].startswith(f"index updated: {tmp_path / 'idx'}: {len(TINY)} added"), lines
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         rest, _ = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
