@@ -89,3 +89,25 @@ def test_mcp_without_an_index_exits_with_one_line(tmp_path):
     assert out.returncode == 1
     assert out.stdout == ""  # stdout is the protocol's: nothing else is ever written there
     assert out.stderr.startswith(f"error: cannot serve {tmp_path / 'nope'}: no index at")
+
+
+@pytest.mark.model
+def test_quarry_mcp_with_the_real_model(seeds_index):
+    """`quarry mcp` as a client starts it: the index's ONNX export embeds the question."""
+    from mcp.client.session import ClientSession
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    async def run():
+        params = StdioServerParameters(command=sys.executable, cwd=str(ROOT),
+                                       args=["-m", "retriever.commands", "mcp", "--index-dir", str(seeds_index)])
+        with anyio.fail_after(240):
+            async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+                init = await session.initialize()
+                return init, await session.call_tool("ask", {"question": "How much will big tech spend on AI "
+                                                                         "data centers this year?", "k": 3})
+
+    init, asked = anyio.run(run)
+    assert init.server_info.name == "quarry"
+    answer = asked.structured_content["answer"]
+    assert "$800 billion" in answer["text"] and answer["source"].startswith("000_")
+    assert len(asked.structured_content["passages"]) == 3

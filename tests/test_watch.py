@@ -111,3 +111,24 @@ def test_ctrl_c_stops_watching_cleanly(sig, tiny_corpus, tmp_path):
     assert "stopped watching; the index holds the last completed update" in rest
     assert "Traceback" not in rest
     assert set(_sources(tmp_path / "idx")) == set(TINY)
+
+
+def test_index_cli_watch_flag_runs_watch_mode(tiny_corpus, tmp_path, monkeypatch):
+    """`python -m indexer DIR --watch` (and `quarry index DIR --watch`) hand the build's options to the watcher."""
+    import indexer.watch
+    from retriever.commands import main
+
+    seen = {}
+
+    def fake_watch(source_dir, index_dir, encoder, debounce_ms, build_options, first_options):
+        seen.update(source=source_dir, index=index_dir, debounce=debounce_ms, options=build_options,
+                    first=first_options)
+        return 0
+
+    monkeypatch.setattr(indexer.watch, "watch_and_index", fake_watch)
+    idx = str(tmp_path / "idx")
+    assert main(["index", str(tiny_corpus), "--index-dir", idx, "--watch", "--debounce", "250", "-q",
+                 "--rebuild"]) == 0
+    assert seen["source"] == str(tiny_corpus) and str(seen["index"]) == idx and seen["debounce"] == 250
+    assert seen["options"]["progress"] is False and seen["first"] == {"rebuild": True}
+    assert main(["index", str(tiny_corpus), "--index-dir", idx, "--watch", "--debounce", "0"]) == 2
