@@ -4,6 +4,9 @@ Re-running on the same folder is incremental: unchanged files are skipped, chang
 re-indexed and deleted files are dropped. The new index replaces the old one atomically.
 Files that cannot be indexed (binary, undecodable, empty, unsupported) are listed with a reason.
 
+`--watch` keeps the index up to date: after the first build, every change in the folder is
+indexed (changes are gathered for --debounce milliseconds), until Ctrl-C.
+
 `--show-text SOURCE` prints the exact text that offsets into SOURCE index: the file as decoded
 for .txt/.md, the extracted text for .html/.pdf/.docx, so any citation can be checked.
 """
@@ -52,6 +55,11 @@ def parser() -> argparse.ArgumentParser:
                    help=f"HNSW candidate list when searching: recall vs speed (default {_default('ef_search')})")
     v.add_argument("--nprobe", type=int, default=None, metavar="N",
                    help=f"IVF cells visited per query (default {_default('nprobe')})")
+    p.add_argument("--watch", action="store_true",
+                   help="after indexing, keep watching SOURCE_DIR and update the index on every change, "
+                        "until Ctrl-C (a running server switches to each update)")
+    p.add_argument("--debounce", type=int, default=1000, metavar="MS",
+                   help="with --watch: gather changes for up to MS milliseconds into one update (default 1000)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, only the summary")
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     return p
@@ -102,11 +110,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {index_dir} was built from {other}, not {Path(args.source_dir).resolve()}; "
               f"--force replaces it with an index of {args.source_dir}", file=sys.stderr)
         return 1
+    options = dict(settings=settings, progress=False if args.quiet else None, batch_size=args.batch_size,
+                   vectors=vectors, onnx=not args.no_onnx, follow_links=args.follow_links)
+    if args.watch:
+        from indexer.watch import watch_and_index
+
+        if args.debounce < 1:
+            print("error: --debounce must be at least 1", file=sys.stderr)
+            return 2
+        try:
+            encoder = SentenceTransformerEncoder(args.model)
+        except QuarryError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        return watch_and_index(args.source_dir, index_dir, encoder, debounce_ms=args.debounce, build_options=options,
+                               first_options={"rebuild": args.rebuild or other is not None})
     try:
         report = build_index(args.source_dir, index_dir, encoder=SentenceTransformerEncoder(args.model),
-                             settings=settings, rebuild=args.rebuild or other is not None,
-                             progress=False if args.quiet else None, batch_size=args.batch_size,
-                             vectors=vectors, onnx=not args.no_onnx, follow_links=args.follow_links)
+                             rebuild=args.rebuild or other is not None, **options)
     except QuarryError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -21,11 +21,19 @@ from indexer.offline import set_offline
 from indexer.paths import default_index_dir, default_seeds_dir
 from retriever.plugin import READER_ABSTAIN_ENV, READER_ENV, add_model_arguments, env_flag
 
+EXAMPLES = """\
+examples:
+  ask Who is the CEO of Anthropic
+  ask "What did the company spend on data centers?" -k 3
+  ask --json --index-dir /tmp/notes-index When is the meeting
+"""
+
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ask", description=__doc__,
+    p = argparse.ArgumentParser(prog="ask", description=__doc__, epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("question", metavar="QUESTION", help="the question, in quotes")
+    p.add_argument("question", metavar="QUESTION", nargs="+",
+                   help="the question; its words are joined, so quotes are optional")
     p.add_argument("-k", type=int, default=5, help="number of passages (1-50, default 5)")
     p.add_argument("--json", action="store_true", help="print the JSON response (same as POST /ask)")
     p.add_argument("--index-dir", metavar="DIR", default=None,
@@ -42,7 +50,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     set_offline()  # before any library reads it
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # flags may come between the question's words; after `--` every word is the question's
+    args = parser().parse_args(argv) if "--" in argv else parser().parse_intermixed_args(argv)
+    args.question = " ".join(args.question)  # `ask Who is the CEO of Anthropic`: one question
     from indexer.errors import QuarryError, QueryError
 
     if not 1 <= args.k <= 50:

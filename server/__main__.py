@@ -1,7 +1,8 @@
 """Serve an index over HTTP: POST /ask, GET /health, GET /documents, GET /context, the page at /, /docs.
 
-The index is opened (and checked) before the port is bound: a missing or broken index stops the
-server with one line and exit status 1. When the index is rebuilt (python -m indexer), the server
+The port is checked first (one in use stops the server at once, naming it), then the index is
+opened (and checked) before the port is bound: a missing or broken index stops the server with
+one line and exit status 1. When the index is rebuilt (python -m indexer), the server
 switches to the new one once it is complete, with no failed request (--watch, POST /admin/reload).
 Set QUARRY_API_KEY to require an X-API-Key header on /ask, /documents, /context and /admin/reload
 (the page, /health and /docs stay open).
@@ -83,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.reader_abstain and not settings.reader:
         print("error: --reader-abstain needs a reader (--reader DIR or $QUARRY_READER)", file=sys.stderr)
         return 2
+    if (busy := port_problem(settings.host, settings.port)) is not None:  # before minutes of loading
+        print(f"error: {busy}", file=sys.stderr)
+        return 1
     set_model_threads(args.threads)
     if args.workers > 1:
         from server.workers import check_index, serve_workers
@@ -103,6 +107,35 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return serve(settings, retriever, args.log_level)
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on ``host:port`` (None when it can), found by binding it a moment.
+
+    Binds as uvicorn does (SO_REUSEADDR: a port another server listens on is refused, one in TIME_WAIT
+    is not), then lets go. Port 0 (any free port) always works."""
+    import errno
+    import socket
+
+    if port == 0:
+        return None
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as e:
+        return f"cannot listen on {host}: {e.strerror}"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                return (f"port {port} is already in use on {host} (another server?): stop it, "
+                        f"or pick another port with --port N (--port 0 picks a free one)")
+            if e.errno == errno.EACCES:
+                return f"no permission to listen on port {port} (ports below 1024 need privileges): use --port N"
+            return f"cannot listen on {host} port {port}: {e.strerror}"
+    return None
 
 
 def setup_logging(level: str) -> None:

@@ -1,11 +1,14 @@
 """The real server and indexer entry points as separate processes, with the fake encoder (no model).
 
     python -m tests.fake_cli server --index-dir DIR [python -m server options]
-    python -m tests.fake_cli index SOURCE_DIR --index-dir DIR [--rebuild] [--dim N]
+    python -m tests.fake_cli index SOURCE_DIR --index-dir DIR [--rebuild] [--dim N] [--watch]
+    python -m tests.fake_cli mcp --index-dir DIR [python -m server.mcp options]
 
 ``server`` runs ``server.__main__.serve`` (uvicorn, discovery file, rebuild watch) exactly as
 ``python -m server`` does, only opening indexes with the fake encoder; ``index`` runs
-``build_index`` as ``python -m indexer`` does. Tests use them to rebuild under a live server.
+``build_index`` as ``python -m indexer`` does (``--watch``: and keeps the index up to date, as
+``python -m indexer --watch`` does); ``mcp`` runs ``server.mcp.main`` (the stdio MCP server).
+Tests use them to rebuild under a live server.
 """
 
 from __future__ import annotations
@@ -48,13 +51,26 @@ def index(argv: list[str]) -> int:
     p.add_argument("--index-dir", required=True)
     p.add_argument("--rebuild", action="store_true")
     p.add_argument("--dim", type=int, default=256, help="another dimension: an index the server cannot use")
+    p.add_argument("--watch", action="store_true")
+    p.add_argument("--debounce", type=int, default=200)
     args = p.parse_args(argv)
+    if args.watch:
+        from indexer.watch import watch_and_index
+
+        return watch_and_index(args.source_dir, args.index_dir, FakeEncoder(args.dim), debounce_ms=args.debounce,
+                               build_options={"progress": False})
     report = build_index(args.source_dir, args.index_dir, encoder=FakeEncoder(args.dim), rebuild=args.rebuild,
                          progress=False)
     print(report.summary(), flush=True)
     return 0
 
 
+def mcp(argv: list[str]) -> int:
+    from server.mcp import main
+
+    return main(argv, load=fake_loader)
+
+
 if __name__ == "__main__":
     command, rest = sys.argv[1], sys.argv[2:]
-    sys.exit({"server": serve, "index": index}[command](rest))
+    sys.exit({"server": serve, "index": index, "mcp": mcp}[command](rest))
