@@ -330,4 +330,5 @@ class Retriever:
         s = self.answer_span(best)
         where = next(i for i, p in enumerate(passages) if p.chunk_id == best.chunk.id)
         return Answer(s.text, s.source, s.start_char, s.end_char, s.start_line, s.end_line,
-                      page=s.page, section=s.section, score=round(float(conf), 6), passage=where)
+                      page=s.page, section=s.section, score=round(float(conf), 6), passage=where,
+                      low_confidence=bool(conf < self.config.low_confidence))
