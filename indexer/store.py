@@ -76,7 +76,7 @@ CREATE VIRTUAL TABLE chunks_fts USING fts5(
 
 
 TITLE_READ = 4000  # characters of a document searched for its title
-TITLE_CHARS = 120  # a longer title is cut there
+TITLE_CHARS = 80  # a longer title (a first line that is a paragraph) is cut there
 _ATX = re.compile(r"^ {0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _RULE = re.compile(r"^\s*(?:[-=_*|:+ ]{3,}|```.*|~~~.*)\s*$")  # front-matter fences, rules, table separators
 

@@ -79,7 +79,7 @@ class DocumentOut(BaseModel):
     size: int = Field(description="bytes")
     sha256: str
     chunks: int
-    title: str | None = Field(None, description="its first Markdown heading, else its first line (cut to 120 "
+    title: str | None = Field(None, description="its first Markdown heading, else its first line (cut to 80 "
                                                 "characters); null: no text")
 
 

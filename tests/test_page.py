@@ -224,6 +224,9 @@ def test_markdown_tables_are_drawn_as_tables(browser, tiny_corpus, tmp_path):
         marked = table.find_elements(By.CSS_SELECTOR, "tr.answer-row")
         assert [m.find_elements(By.TAG_NAME, "td")[0].text for m in marked] == ["Heron <b>bold</b>"]
         assert table.find_elements(By.CSS_SELECTOR, "tr.answer-row mark.answer")
+        # the answer sentence, a table row, is shown as its cells
+        cells = browser.find_elements(By.CSS_SELECTOR, "#answer-sentence .cell")
+        assert [c.text for c in cells] == ["Heron <b>bold</b>", "2023", "Bird & Co"]
         # the text around the table is still there, verbatim
         context = browser.find_element(By.ID, "answer-context").text
         assert "The table lists releases by year." in context and "Later models are not listed." in context

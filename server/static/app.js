@@ -281,7 +281,15 @@ function renderAnswer(a, passages) {
     ? `Low-confidence answer (${a.score.toFixed(2)}): answers this unsure were more often wrong than right. ` +
       "Check it against its passage."
     : "";
-  $("answer-sentence").textContent = oneLine(a.text);
+  const sentence = $("answer-sentence");
+  sentence.textContent = "";
+  if (/^\s*\|.*\|\s*$/.test(a.text) && !/[\r\n]/.test(a.text.trim())) {  // a table row: its cells
+    splitCells(a.text).forEach((c) => {
+      sentence.append(Object.assign(document.createElement("span"), { className: "cell", textContent: c.text }));
+    });
+  } else {
+    sentence.textContent = oneLine(a.text);
+  }
   $("answer-cite").textContent = cite(a);
   const doc = $("answer-doc");
   doc.dataset.source = a.source;
