@@ -67,6 +67,8 @@ class Answer(Span):
 
     score: float = 0.0
     passage: int = 0  # index into Result.passages of the passage holding the span
+    # the confidence is under RetrieverConfig.low_confidence: shown as a low-confidence answer
+    low_confidence: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

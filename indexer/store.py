@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -72,6 +73,36 @@ CREATE TABLE chunks(
 CREATE VIRTUAL TABLE chunks_fts USING fts5(
     text, content='chunks', content_rowid='id', tokenize='porter unicode61');
 """
+
+
+TITLE_READ = 4000  # characters of a document searched for its title
+TITLE_CHARS = 80  # a longer title (a first line that is a paragraph) is cut there
+_ATX = re.compile(r"^ {0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+_RULE = re.compile(r"^\s*(?:[-=_*|:+ ]{3,}|```.*|~~~.*)\s*$")  # front-matter fences, rules, table separators
+
+
+def document_title(text: str) -> str | None:
+    """A document's title: its first Markdown heading (``# Title``) in ``text`` (its first few thousand
+    characters), else its first line with words in it, cut to ``TITLE_CHARS``; None when it has none.
+
+    >>> document_title("---\\nlayout: post\\n---\\n# Getting started #\\nText.")
+    'Getting started'
+    >>> document_title("\\n\\n  Cats sleep for sixteen hours a day.\\nA cat purrs.")
+    'Cats sleep for sixteen hours a day.'
+    """
+    lines = text.splitlines()
+    for line in lines:
+        m = _ATX.match(line)
+        if m and m.group(1).strip():
+            return _cut(m.group(1).strip())
+    for line in lines:
+        if line.strip() and not _RULE.match(line):
+            return _cut(" ".join(line.split()))
+    return None
+
+
+def _cut(title: str) -> str:
+    return title if len(title) <= TITLE_CHARS else title[:TITLE_CHARS - 1].rstrip() + "\u2026"
 
 
 def file_sha256(path: Path) -> str:
@@ -263,6 +294,15 @@ class IndexStore:
         if vecs is None:
             vecs = self._chunk_vectors = np.load(self.file(CHUNK_VECTORS), mmap_mode="r", allow_pickle=False)
         return vecs
+
+    def title(self, source: str) -> str | None:
+        """The document's title (:func:`document_title` of its first characters; kept once read), or
+        None when it is not indexed or has no text."""
+        titles = self.__dict__.setdefault("_titles", {})
+        if source not in titles:
+            head = self.document_slice(source, 0, TITLE_READ)
+            titles[source] = None if head is None else document_title(head)
+        return titles[source]
 
     def document_text(self, source: str) -> str | None:
         """The exact text that offsets into ``source`` index (None when it is not indexed).

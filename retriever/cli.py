@@ -148,7 +148,10 @@ def render(result, color: bool = False, width: int = 100) -> str:
         if result.passages:
             out.append("Closest passages, for reference:")
     else:
-        out.append(bold(f"Answer (confidence {a.score:.2f}):"))
+        if getattr(a, "low_confidence", False):  # docs/confidence.md: more often wrong than right
+            out.append(bold(f"Low-confidence answer ({a.score:.2f}; check it against the passages):"))
+        else:
+            out.append(bold(f"Answer (confidence {a.score:.2f}):"))
         # a sentence of a hard-wrapped paragraph runs over lines: shown as one run of words
         out.extend(textwrap.wrap(" ".join(a.text.split()), width, initial_indent="  ", subsequent_indent="  "))
         out.append(f"  -- {_cite(a)}  [chars {a.start_char}-{a.end_char}]")

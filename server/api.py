@@ -69,9 +69,17 @@ async def reload(request: Request, live: LiveIndex = Depends(get_live)) -> dict:
     return {"reloaded": outcome.reloaded, "version": outcome.version, "previous": outcome.previous}
 
 
-@protected.get("/documents", response_model=DocumentsResponse, summary="The indexed documents")
-def documents(retriever: Retriever = Depends(get_retriever)) -> dict:
-    return {"documents": retriever.index.store.documents()}
+@protected.get("/documents", response_model=DocumentsResponse,
+               summary="The indexed documents (or those named by source), with their titles")
+def documents(source: list[str] | None = Query(None, description="only these documents (repeatable); "
+                                                                 "an unknown one is left out"),
+              retriever: Retriever = Depends(get_retriever)) -> dict:
+    store = retriever.index.store
+    docs = store.documents()
+    if source is not None:
+        wanted = set(source)
+        docs = [d for d in docs if d["source"] in wanted]
+    return {"documents": [{**d, "title": store.title(d["source"])} for d in docs]}
 
 
 @protected.get("/context", response_model=ContextResponse,

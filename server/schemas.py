@@ -57,6 +57,9 @@ class PassageOut(SpanOut):
 class AnswerOut(SpanOut):
     score: float = Field(description="confidence in [0, 1]")
     passage: int = Field(description="index into passages of the passage holding the answer")
+    low_confidence: bool = Field(False, description="the confidence is below the threshold under which answers "
+                                                    "were measured wrong more often than right "
+                                                    "(docs/confidence.md): show it as a low-confidence answer")
 
 
 class AskResponse(BaseModel):
@@ -76,6 +79,8 @@ class DocumentOut(BaseModel):
     size: int = Field(description="bytes")
     sha256: str
     chunks: int
+    title: str | None = Field(None, description="its first Markdown heading, else its first line (cut to 80 "
+                                                "characters); null: no text")
 
 
 class DocumentsResponse(BaseModel):
