@@ -280,3 +280,17 @@ def test_no_cache_when_it_is_off(tiny_corpus, tmp_path, real_encoder, monkeypatc
     manifest = json.loads((tmp_path / "a" / MANIFEST).read_text())
     assert manifest["query_encoder"]["status"] == "ok" and "cache" not in manifest["query_encoder"]
     assert isinstance(open_query_encoder(Index(tmp_path / "a")), OnnxEncoder)
+
+
+def test_indexing_embeds_with_the_cached_export(tiny_corpus, tmp_path, real_encoder):
+    report = build_index(tiny_corpus, tmp_path / "a", encoder=real_encoder, progress=False)
+    assert report.embedder == "onnx" and "embedded by onnx" in report.summary()
+    torch_report = build_index(tiny_corpus, tmp_path / "t", encoder=real_encoder, progress=False, embedder="torch")
+    assert torch_report.embedder == "torch"
+    from indexer.store import IndexStore
+
+    a, t = IndexStore(tmp_path / "a"), IndexStore(tmp_path / "t")
+    cos = np.sum(np.asarray(a.sentence_vectors) * np.asarray(t.sentence_vectors), axis=1)
+    assert cos.min() >= 0.999  # the export's vectors are torch's
+    off = build_index(tiny_corpus, tmp_path / "n", encoder=real_encoder, progress=False, onnx=False)
+    assert off.embedder == "torch"
