@@ -4,8 +4,8 @@
 
 * indexing: a full build of the corpus (``build_index(..., rebuild=True, onnx=False)``), timed, against
   ``SentenceTransformer.encode`` alone on exactly the texts the indexer embeds: every distinct
-  chunk and sentence text (the indexer embeds both; the sentence vectors drive answer picking),
-  read back from the index it built, in the same order and batch size. The ratio is
+  sentence text (single pass: chunk vectors are pooled from their sentences', not embedded; with
+  ``onnx=False`` torch embeds), read back from the index it built, in the same order and batch size. The ratio is
   bare time / indexer time (1.0: the indexer adds nothing to the encoding; goal >= 0.9); the ONNX
   export a default build adds (once per index, whatever the corpus size) is timed apart;
 * warm query latency: ``Retriever.ask`` in process, p50/p95 over the gold questions (goal p50 <= 15 ms),
@@ -42,14 +42,14 @@ def _best_of(repeat: int, fn) -> float:
 
 
 def embedded_texts(index_dir: Path) -> list[str]:
-    """The distinct texts the indexer embedded, in its order (per document: chunks, then sentences)."""
+    """The distinct texts the indexer embedded, in its order (per document: its sentences)."""
     from indexer.store import IndexStore
 
     store = IndexStore(index_dir)
     seen: dict[str, None] = {}
     for d in store.documents():
         rec = store.load_document(d["source"])
-        for item in (*rec.chunks, *rec.sentences):
+        for item in rec.sentences:
             seen.setdefault(item.text, None)
     store.close()
     return list(seen)

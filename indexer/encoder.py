@@ -125,8 +125,9 @@ def fingerprint_dir(path: Path, suffixes: tuple[str, ...] | None = None) -> str:
 class SentenceTransformerEncoder:
     """A sentence-transformers model from a local folder, loaded on first use, on the CPU."""
 
-    def __init__(self, path: str | os.PathLike | None = None, device: str = "cpu"):
+    def __init__(self, path: str | os.PathLike | None = None, device: str = "cpu", threads: int | None = None):
         self.path = Path(path).expanduser() if path else default_model_path()
+        self.threads = threads  # torch's intra-op threads when the model loads (None: torch's default)
         if not (self.path / "config.json").is_file() and not (self.path / "modules.json").is_file():
             raise ModelError(f"not a sentence-transformers model folder: {self.path}")
         self.device = device
@@ -160,6 +161,11 @@ class SentenceTransformerEncoder:
                     set_offline()
                     try:
                         from sentence_transformers import SentenceTransformer
+
+                        if self.threads:
+                            import torch
+
+                            torch.set_num_threads(self.threads)
 
                         self._model = SentenceTransformer(
                             str(self.path), device=self.device, local_files_only=True

@@ -3,17 +3,27 @@
 The export lands in ``INDEX_DIR/encoder/`` (layout in :mod:`indexer.onnx_encoder`), inside the
 temporary folder of a build, so it is covered by the manifest's checksums and swapped in atomically
 with the rest of the index. It is checked before it is kept: the exported model must embed a set of
-probe texts as the torch model does (cosine >= ``MIN_COSINE``). An update with the same model reuses
-the previous export (hard links, no torch work); a model that cannot be exported leaves the index
-intact and ``ask`` on the torch path, with a warning.
+probe texts as the torch model does (cosine >= ``MIN_COSINE``). A model that cannot be exported
+leaves the index intact and ``ask`` on the torch path, with a warning.
+
+One export per model: exports are kept in a cache, ``$QUARRY_ONNX_CACHE`` (``off`` for none), by
+default ``~/.cache/quarry/onnx/<fingerprint>-v<version>/``, each written in a temporary folder and
+renamed into place with a ``checksums.json`` (sha256 and size of each file) written last. An index
+gets hard links to the cached files when they share a file system (a copy otherwise), so twenty
+indexes of one model hold one 90 MB export on disk; the index stays self-contained: its manifest
+lists and checksums the files like any others and records the export's ``checksums`` digest. A
+cache entry is checked against its checksums before each use; a damaged one is removed and made
+again. Without a cache, an update with the same model re-uses the previous index's export.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import shutil
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -22,14 +32,16 @@ import numpy as np
 
 from indexer.encoder import SentenceTransformerEncoder
 from indexer.errors import ExportError, QuarryError
-from indexer.hashcache import cached_sha256
+from indexer.hashcache import cached_sha256, file_sha256
 from indexer.offline import set_offline
 from indexer.onnx_encoder import EXPORT_FORMAT, EXPORT_VERSION, POOLING_MODES, SETTINGS, OnnxEncoder, read_settings
+from indexer.paths import cache_dir
 
 log = logging.getLogger(__name__)
 
 EXPORT_DIR = "encoder"
 ONNX_FILE = "model.onnx"
+CHECKSUMS = "checksums.json"  # in a cache entry only, written last: the entry is complete and intact
 TOKENIZER_FILE = "tokenizer.json"
 MIN_COSINE = 0.999
 OPSET = 17
@@ -61,9 +73,11 @@ def export_is_current(manifest: dict[str, Any], encoder: object) -> bool:
 def attach_query_encoder(encoder: object, index_tmp: Path, previous: Path | None = None) -> dict[str, Any] | None:
     """Put the ONNX export of ``encoder`` into ``index_tmp/encoder/`` and return the manifest entry.
 
-    Re-uses the export of the index at ``previous`` when it is for the same model fingerprint. If
-    exporting fails, nothing is left in ``index_tmp`` and the entry records the failure. ``None``:
-    the encoder is not exportable (a test fake, another implementation).
+    Links the cached export of this model (made now if missing or damaged, from ``previous``'s
+    export when that is intact and for the same model); without a cache (``QUARRY_ONNX_CACHE=off``,
+    or one that cannot be written) re-uses the export of the index at ``previous`` or exports into
+    the index. If exporting fails, nothing is left in ``index_tmp`` and the entry records the
+    failure. ``None``: the encoder is not exportable (a test fake, another implementation).
     """
     if not can_export(encoder):
         return None
@@ -71,10 +85,21 @@ def attach_query_encoder(encoder: object, index_tmp: Path, previous: Path | None
     dest = Path(index_tmp) / EXPORT_DIR
     entry = {"status": "ok", "format": "onnx", "path": EXPORT_DIR, "version": EXPORT_VERSION,
              "model_fingerprint": fingerprint, "quantized": False}
-    if previous is not None and _reuse(Path(previous), dest, fingerprint):
-        log.info("re-using the ONNX export of %s", previous)
-        return entry
+    root = export_cache_root()
     try:
+        cached = None
+        if root is not None:
+            try:
+                cached = cached_export(encoder, root, previous)
+            except OSError as e:  # the cache cannot be written: an export of the index's own, as without one
+                log.warning("cannot use the ONNX export cache %s (%s); exporting into the index", root, e)
+                shutil.rmtree(dest, ignore_errors=True)
+        if cached is not None:
+            entry["cache"] = {"checksums": _digest(cached), "files": _place(cached, dest)}
+            return entry
+        if previous is not None and _reuse(Path(previous), dest, fingerprint):
+            log.info("re-using the ONNX export of %s", previous)
+            return entry
         export_encoder(encoder, dest)
     except Exception as e:  # any failure: keep the index, queries use torch
         shutil.rmtree(dest, ignore_errors=True)
@@ -83,6 +108,117 @@ def attach_query_encoder(encoder: object, index_tmp: Path, previous: Path | None
                     "slower. Rebuild with --rebuild to try again.", reason)
         return {"status": "failed", "version": EXPORT_VERSION, "model_fingerprint": fingerprint, "error": reason}
     return entry
+
+
+def index_time_encoder(encoder: object, previous: Path | None = None, threads: int | None = None) -> OnnxEncoder | None:
+    """The cached ONNX export of ``encoder`` (made now if need be), loaded, to embed an index with.
+
+    Its vectors are the torch model's to cosine >= ``MIN_COSINE`` (checked when it was exported) and
+    it needs about half the CPU time of torch on MiniLM, without importing torch at all once the
+    export is cached. None (embed with ``encoder`` itself) if the model cannot be exported, the cache
+    is off, or anything fails.
+    """
+    if not can_export(encoder) or (root := export_cache_root()) is None:
+        return None
+    try:
+        exported = OnnxEncoder(cached_export(encoder, root, previous), threads=threads).load()
+        if exported.fingerprint != encoder.fingerprint or exported.dim != encoder.dim:
+            raise ExportError("the cached export is of another model")
+        return exported
+    except Exception as e:  # any failure: torch embeds, as it always could
+        log.warning("embedding with torch: the ONNX export cannot be used (%s)", str(e).strip()[:300] or e)
+        return None
+
+
+def export_cache_root() -> Path | None:
+    """Where exports are cached: ``$QUARRY_ONNX_CACHE``, else ``~/.cache/quarry/onnx``; None if ``off``."""
+    env = os.environ.get("QUARRY_ONNX_CACHE")
+    if env is not None and env.strip().lower() in ("off", "0", "none", "no"):
+        return None
+    return Path(env).expanduser() if env else cache_dir() / "onnx"
+
+
+def cache_entry(root: Path, fingerprint: str) -> Path:
+    """The cache folder of the export of the model with ``fingerprint``."""
+    return Path(root) / f"{fingerprint.split(':')[-1]}-v{EXPORT_VERSION}"
+
+
+def check_cache_entry(folder: Path, fingerprint: str) -> bool:
+    """Whether the cache entry ``folder`` is complete, intact (its checksums) and for ``fingerprint``."""
+    try:
+        sums = json.loads((folder / CHECKSUMS).read_text(encoding="utf-8"))
+        names = sorted(p.name for p in folder.iterdir() if p.name != CHECKSUMS)
+        if sorted(sums) != names or SETTINGS not in sums:
+            return False
+        for name, want in sums.items():
+            path = folder / name
+            if path.stat().st_size != want["size"] or cached_sha256(path) != want["sha256"]:
+                return False
+        return read_settings(folder)["model"]["fingerprint"] == fingerprint
+    except (OSError, KeyError, TypeError, ValueError, QuarryError):
+        return False
+
+
+def cached_export(encoder: SentenceTransformerEncoder, root: Path, previous: Path | None = None) -> Path:
+    """The cache entry of ``encoder``'s export, made now if it is missing or damaged: from the
+    intact export of the index at ``previous`` if it has one for this model, else by exporting."""
+    fingerprint = encoder.fingerprint
+    folder = cache_entry(root, fingerprint)
+    if folder.is_dir():
+        if check_cache_entry(folder, fingerprint):
+            log.info("using the cached ONNX export %s", folder)
+            return folder
+        log.warning("the cached ONNX export %s is damaged or incomplete: exporting again", folder)
+        _discard(folder)
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    try:
+        made = tmp / EXPORT_DIR
+        if previous is None or not _reuse(Path(previous), made, fingerprint):
+            export_encoder(encoder, made)
+        sums = {p.name: {"size": p.stat().st_size, "sha256": file_sha256(p)} for p in made.iterdir()}
+        (made / CHECKSUMS).write_text(json.dumps(sums, indent=1, sort_keys=True), encoding="utf-8")
+        for p in made.iterdir():
+            with open(p, "rb") as fh:
+                os.fsync(fh.fileno())
+        try:
+            os.rename(made, folder)  # atomic; fails if another build put one there first
+        except OSError:
+            if not check_cache_entry(folder, fingerprint):
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def _discard(folder: Path) -> None:
+    """Move a damaged cache entry aside, then delete it (an index linked to its files keeps them)."""
+    aside = folder.with_name(f".bad-{folder.name}-{os.getpid()}")
+    try:
+        os.rename(folder, aside)
+    except OSError:
+        aside = folder
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def _digest(folder: Path) -> str:
+    """Identifies a cache entry's contents: the sha256 of its checksums file."""
+    return "sha256:" + hashlib.sha256((folder / CHECKSUMS).read_bytes()).hexdigest()
+
+
+def _place(cached: Path, dest: Path) -> str:
+    """Hard-link the cache entry's files into ``dest`` (copy them across file systems); say which."""
+    dest.mkdir(parents=True)
+    how = "hardlink"
+    for src in sorted(cached.iterdir()):
+        if src.name == CHECKSUMS:
+            continue
+        try:
+            os.link(src, dest / src.name)  # cache and index files are never written in place
+        except OSError:
+            shutil.copy2(src, dest / src.name)
+            how = "copy"
+    return how
 
 
 def _reuse(previous: Path, dest: Path, fingerprint: str) -> bool:

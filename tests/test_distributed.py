@@ -52,3 +52,26 @@ def test_ray_data_with_the_packaged_model(local_ray, real_encoder):
     ray_enc = RayEncoder(local_encoder(), actors=1)
     assert ray_enc.fingerprint == real_encoder.fingerprint
     np.testing.assert_allclose(ray_enc.encode(texts), real_encoder.encode(texts), atol=1e-5)
+
+
+class _CountingRay(RayEncoder):
+    """A RayEncoder that remembers what it was asked to embed."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.seen: list[str] = []
+
+    def encode(self, texts, batch_size: int = 64):
+        self.seen.extend(texts)
+        return super().encode(texts, batch_size)
+
+
+def test_the_ray_path_embeds_each_sentence_once(local_ray, tiny_corpus, tmp_path):
+    """Single pass on Ray too: the actors get the distinct sentences, chunk vectors are pooled here."""
+    ray_enc = _CountingRay(FakeEncoder, actors=1)
+    build_index(tiny_corpus, tmp_path / "ray", encoder=ray_enc, progress=False)
+    store = IndexStore(tmp_path / "ray")
+    chunks = store.chunks(list(range(store.n_chunks))).values()
+    sentences = {s.text for c in chunks for s in store.sentences_of(c)}
+    assert sorted(ray_enc.seen) == sorted(sentences)
+    assert not {c.text for c in chunks if len(store.sentences_of(c)) > 1} & set(ray_enc.seen)

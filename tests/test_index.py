@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from indexer.build import build_index
+from indexer.build import build_index, pool_sentences
 from indexer.errors import IndexCorrupt, IndexIncompatible, IndexNotFound, SourceError
 from indexer.store import CHUNK_VECTORS, DB, FAISS, FORMAT_VERSION, MANIFEST, IndexStore
 from retriever.index import Index
@@ -51,10 +51,14 @@ def test_store_round_trip(tiny_corpus, tmp_path, fake_encoder):
     assert (money.start_char, money.end_char, money.start_line, money.end_line) == (0, 77, 1, 2)
     assert [s.text for s in store.sentences_of(money)] == [
         "The company spent $800 billion on data centers in 2026.", "Revenue grew slowly."]
-    # vectors round-trip: stored vectors are those the encoder gives for the same text
+    # vectors round-trip: sentence vectors are those the encoder gives for the same text, the chunk's
+    # vector is pooled from its sentences' (single pass: the chunk text itself is not embedded)
     rec = store.load_document("money.txt")
-    np.testing.assert_allclose(rec.chunk_vectors, fake_encoder.encode([money.text]), atol=1e-6)
-    np.testing.assert_allclose(rec.sentence_vectors, fake_encoder.encode([s.text for s in rec.sentences]), atol=1e-6)
+    sent = fake_encoder.encode([s.text for s in rec.sentences])
+    np.testing.assert_allclose(rec.sentence_vectors, sent, atol=1e-6)
+    np.testing.assert_allclose(rec.chunk_vectors[0], pool_sentences(sent, [len(s.text) for s in rec.sentences]),
+                               atol=1e-6)
+    assert float(rec.chunk_vectors[0] @ fake_encoder.encode([money.text])[0]) < 0.999  # not the chunk's own
     assert store.document_text("space.txt") == TINY["space.txt"]
     assert {d["source"]: d["chunks"] for d in store.documents()} == {k: 1 for k in TINY}
 

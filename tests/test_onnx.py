@@ -127,7 +127,10 @@ def test_update_reuses_the_export_and_failures_keep_the_index(tiny_corpus, tiny_
     assert (tiny_index / "encoder" / "model.onnx.data").stat().st_ino == inode  # linked, not re-made
     assert isinstance(open_query_encoder(Index(tiny_index)), OnnxEncoder)
 
-    # --rebuild exports again; if that fails, the index is still written and asks go to torch
+    # --rebuild with no cached export exports again; if that fails, the index is still written and
+    # asks go to torch
+    shutil.rmtree(onnx_export.export_cache_root())
+
     def broken(*args, **kwargs):
         raise RuntimeError("exporter exploded")
 
@@ -198,3 +201,96 @@ def test_an_explicit_model_must_be_the_index_model(tiny_index, tmp_path, monkeyp
         Retriever(index, encoder)
     monkeypatch.setenv("QUARRY_MODEL", os.fspath(other))
     assert isinstance(open_query_encoder(index), SentenceTransformerEncoder)
+
+
+def _counting_exports(monkeypatch) -> list:
+    import indexer.onnx_export as onnx_export
+
+    calls = []
+    real = onnx_export.export_encoder
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(onnx_export, "export_encoder", counted)
+    return calls
+
+
+def test_one_cached_export_per_model_linked_into_each_index(tiny_corpus, tmp_path, real_encoder, monkeypatch):
+    from indexer.onnx_export import CHECKSUMS, cache_entry, export_cache_root
+
+    calls = _counting_exports(monkeypatch)
+    build_index(tiny_corpus, tmp_path / "a", encoder=real_encoder, progress=False)
+    build_index(tiny_corpus, tmp_path / "b", encoder=real_encoder, progress=False, rebuild=True)
+    assert len(calls) == 1  # the second index of the same model made no export
+    cached = cache_entry(export_cache_root(), real_encoder.fingerprint)
+    assert cached.parent == tmp_path / "cache" / "quarry" / "onnx"
+    assert sorted(p.name for p in cached.iterdir()) == [CHECKSUMS, "encoder.json", "model.onnx", "model.onnx.data",
+                                                       "tokenizer.json"]
+    entries = []
+    for name in ("a", "b"):
+        data = tmp_path / name / "encoder" / "model.onnx.data"
+        assert data.stat().st_ino == (cached / "model.onnx.data").stat().st_ino  # one copy on disk
+        manifest = json.loads((tmp_path / name / MANIFEST).read_text())
+        entries.append(manifest["query_encoder"])
+        assert "encoder/model.onnx.data" in manifest["files"]  # the index still checksums its files
+        assert isinstance(open_query_encoder(Index(tmp_path / name)), OnnxEncoder)
+    assert entries[0] == entries[1]
+    assert entries[0]["cache"]["files"] == "hardlink"
+    assert entries[0]["cache"]["checksums"].startswith("sha256:")
+    assert entries[0]["model_fingerprint"] == real_encoder.fingerprint
+
+
+def test_a_damaged_or_incomplete_cache_entry_is_made_again(tiny_corpus, tmp_path, real_encoder, monkeypatch):
+    from indexer.onnx_export import CHECKSUMS, cache_entry, check_cache_entry, export_cache_root
+
+    calls = _counting_exports(monkeypatch)
+    build_index(tiny_corpus, tmp_path / "a", encoder=real_encoder, progress=False, onnx=True)
+    cached = cache_entry(export_cache_root(), real_encoder.fingerprint)
+    assert check_cache_entry(cached, real_encoder.fingerprint)
+    tok = cached / "tokenizer.json"
+    tok.unlink()  # a new file, not the index's inode: the index "a" keeps its intact copy
+    tok.write_text("{}")
+    assert not check_cache_entry(cached, real_encoder.fingerprint)
+    build_index(tiny_corpus, tmp_path / "b", encoder=real_encoder, progress=False)
+    assert len(calls) == 2  # detected and exported again
+    assert check_cache_entry(cached, real_encoder.fingerprint)
+    assert isinstance(open_query_encoder(Index(tmp_path / "b")), OnnxEncoder)
+    assert isinstance(open_query_encoder(Index(tmp_path / "a")), OnnxEncoder)
+    # an entry without its checksums (a killed export) is not used either
+    (cached / CHECKSUMS).unlink()
+    build_index(tiny_corpus, tmp_path / "c", encoder=real_encoder, progress=False)
+    assert len(calls) == 3 and check_cache_entry(cached, real_encoder.fingerprint)
+    assert not [p for p in cached.parent.iterdir() if p.name.startswith(".")]  # no temporary folders left
+    # damage in place reaches the indexes sharing the file: their checksums catch it
+    data = cached / "model.onnx.data"
+    with open(data, "r+b") as fh:
+        byte = fh.read(1)
+        fh.seek(0)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(IndexCorrupt):
+        Index(tmp_path / "c")
+
+
+def test_no_cache_when_it_is_off(tiny_corpus, tmp_path, real_encoder, monkeypatch):
+    monkeypatch.setenv("QUARRY_ONNX_CACHE", "off")
+    build_index(tiny_corpus, tmp_path / "a", encoder=real_encoder, progress=False)
+    assert not (tmp_path / "cache" / "quarry" / "onnx").exists()
+    manifest = json.loads((tmp_path / "a" / MANIFEST).read_text())
+    assert manifest["query_encoder"]["status"] == "ok" and "cache" not in manifest["query_encoder"]
+    assert isinstance(open_query_encoder(Index(tmp_path / "a")), OnnxEncoder)
+
+
+def test_indexing_embeds_with_the_cached_export(tiny_corpus, tmp_path, real_encoder):
+    report = build_index(tiny_corpus, tmp_path / "a", encoder=real_encoder, progress=False)
+    assert report.embedder == "onnx" and "embedded by onnx" in report.summary()
+    torch_report = build_index(tiny_corpus, tmp_path / "t", encoder=real_encoder, progress=False, embedder="torch")
+    assert torch_report.embedder == "torch"
+    from indexer.store import IndexStore
+
+    a, t = IndexStore(tmp_path / "a"), IndexStore(tmp_path / "t")
+    cos = np.sum(np.asarray(a.sentence_vectors) * np.asarray(t.sentence_vectors), axis=1)
+    assert cos.min() >= 0.999  # the export's vectors are torch's
+    off = build_index(tiny_corpus, tmp_path / "n", encoder=real_encoder, progress=False, onnx=False)
+    assert off.embedder == "torch"
