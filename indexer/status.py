@@ -1,0 +1,116 @@
+"""What an index holds and what its last build could not read well: `python -m indexer --status [DIR]`.
+
+Lists the folder the index was built from, its counts, the files skipped at the last build that
+wrote it and why, and the files that were not UTF-8 with how they were decoded (a guessed
+encoding with its confidence, so a user can set ``--encoding`` when the guess is wrong). It reads
+only the manifest: nothing is opened for writing and no model is loaded. ``status(index_dir)``
+returns the text (``quarry status`` calls it); ``main(argv)`` is the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from indexer.paths import default_index_dir
+
+LIST_LIMIT = 50  # files listed per section; past it, a count
+
+
+def _describe(rec: dict[str, Any]) -> str:
+    codec = rec.get("codec", "?")
+    how = rec.get("how")
+    if how == "guessed":
+        conf = rec.get("confidence")
+        extra = [f"confidence {conf:.2f}" if isinstance(conf, (int, float)) else None, rec.get("language")]
+        inside = ", ".join(x for x in extra if x)
+        return f"{codec}, a guess" + (f" ({inside})" if inside else "")
+    return codec + {"bom": " (byte-order mark)", "declared": " (declared by the file)",
+                    "given": " (--encoding)"}.get(how or "", "")
+
+
+def _section(title: str, rows: list[str], limit: int = LIST_LIMIT) -> list[str]:
+    out = [f"{title} ({len(rows)}):"]
+    out += [f"  {r}" for r in rows[:limit]]
+    if len(rows) > limit:
+        out.append(f"  ... and {len(rows) - limit} more")
+    return out
+
+
+def report(manifest: dict[str, Any], index_dir: Path) -> str:
+    """The status text of an index from its manifest."""
+    docs = [d for d in manifest.get("documents") or [] if isinstance(d, dict)]
+    counts = manifest.get("counts") or {}
+    model = (manifest.get("model") or {}).get("name", "?")
+    faiss = (manifest.get("faiss") or {}).get("type", "?")
+    lines = [
+        f"index: {index_dir}",
+        f"built from: {manifest.get('source_dir', '(not recorded)')}",
+        f"updated: {manifest.get('updated_at', '(not recorded)')}",
+        f"documents: {counts.get('documents', len(docs))}, chunks: {counts.get('chunks', '?')}, "
+        f"sentences: {counts.get('sentences', '?')}; model {model}; vector index {faiss}",
+    ]
+    decoding = manifest.get("decoding")
+    if isinstance(decoding, dict) and decoding.get("encoding"):
+        lines.append(f"--encoding: {decoding['encoding']} (for files that are not UTF-8)")
+    encoded = [(d.get("source", "?"), d["encoding"]) for d in docs if isinstance(d.get("encoding"), dict)]
+    guessed = sorted((s, r) for s, r in encoded if r.get("how") == "guessed")
+    other = sorted((s, r) for s, r in encoded if r.get("how") != "guessed")
+    if decoding is None:
+        lines.append("encodings: not recorded (built by an older quarry; the next run re-reads files that "
+                     "are not UTF-8 and records them)")
+    else:
+        if guessed:
+            lines += _section("decoded by a guessed encoding (check them; --encoding NAME sets it)",
+                              [f"{s}: {_describe(r)}" for s, r in guessed])
+        if other:
+            lines += _section("not UTF-8, decoded by a known encoding", [f"{s}: {_describe(r)}" for s, r in other])
+        if not encoded:
+            lines.append("encodings: every document is UTF-8")
+    skipped = manifest.get("skipped")
+    if skipped is None:
+        lines.append("skipped: not recorded (built by an older quarry; re-run the indexer to see them)")
+    elif skipped:
+        lines += _section("skipped at the last build that wrote the index",
+                          [f"{s.get('source', '?')}: {s.get('reason', '?')}" for s in skipped if isinstance(s, dict)])
+    else:
+        lines.append("skipped: none")
+    return "\n".join(lines)
+
+
+def status(index_dir: str | Path | None = None) -> str:
+    """The status text of the index at ``index_dir`` (default: the default index); raises
+    :class:`indexer.errors.QuarryError` (IndexNotFound, IndexCorrupt, ...) when there is none."""
+    from indexer.fsutil import live_dir
+    from indexer.store import read_manifest
+
+    index_dir = Path(index_dir) if index_dir else default_index_dir()
+    return report(read_manifest(live_dir(index_dir)), index_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m indexer.status [INDEX_DIR]``: print the status; 1 (with the reason) when there is no index."""
+    p = argparse.ArgumentParser(prog="python -m indexer --status", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("index_dir", metavar="INDEX_DIR", nargs="?", default=None,
+                   help=f"the index (default: $QUARRY_INDEX_DIR or {default_index_dir()})")
+    args = p.parse_args(argv)
+    return print_status(args.index_dir)
+
+
+def print_status(index_dir: str | Path | None) -> int:
+    from indexer.errors import QuarryError
+
+    try:
+        text = status(index_dir)
+    except QuarryError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
