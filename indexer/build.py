@@ -269,8 +269,8 @@ def _guessed(documents: list[dict]) -> dict[str, dict]:
 
 def _load_model(encoder: Encoder, phases: Phases) -> None:
     """Load a lazily loaded model now, as its own phase (it can take many seconds)."""
-    if isinstance(encoder, SentenceTransformerEncoder):
-        phases(f"loading the embedding model ({encoder.name})")
+    if isinstance(getattr(type(encoder), "model", None), property) and getattr(encoder, "_model", 0) is None:
+        phases(f"loading the embedding model ({getattr(encoder, 'name', '?')})")
         encoder.model  # noqa: B018 - the property loads it
 
 
