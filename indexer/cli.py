@@ -147,8 +147,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  note {n.source}: {n.reason}")
     earlier = [s for s in report.guessed if s not in noted]  # decoded by a guess at an earlier run
     if earlier:
-        print(f"  note: {len(earlier)} more file(s) were decoded by a guessed encoding at an earlier run "
-              f"(python -m indexer --status {index_dir} lists them; --encoding NAME sets it)")
+        print(f"  note: {len(earlier)} {'file was' if len(earlier) == 1 else 'files were'} decoded by a guessed "
+              f"encoding at an earlier run (python -m indexer --status {index_dir} lists them; --encoding NAME "
+              f"sets it)")
     return 0
 
 

@@ -24,9 +24,7 @@ def _describe(rec: dict[str, Any]) -> str:
     how = rec.get("how")
     if how == "guessed":
         conf = rec.get("confidence")
-        extra = [f"confidence {conf:.2f}" if isinstance(conf, (int, float)) else None, rec.get("language")]
-        inside = ", ".join(x for x in extra if x)
-        return f"{codec}, a guess" + (f" ({inside})" if inside else "")
+        return f"{codec}, a guess" + (f" (confidence {conf:.2f})" if isinstance(conf, (int, float)) else "")
     return codec + {"bom": " (byte-order mark)", "declared": " (declared by the file)",
                     "given": " (--encoding)"}.get(how or "", "")
 

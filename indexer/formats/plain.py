@@ -64,9 +64,7 @@ class Decoded:
         out: dict = {"codec": self.codec, "how": self.how}
         if self.confidence is not None:
             out["confidence"] = self.confidence
-        if self.language:
-            out["language"] = self.language
-        return out
+        return out  # (not the language: charset-normalizer's is often wrong for short texts)
 
 
 def decode_text(source: str, data: bytes, declared: str | None = None,
