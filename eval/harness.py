@@ -194,7 +194,7 @@ def run(configs: Sequence[EvalConfig], questions: Sequence[GoldQuestion], corpus
 
     opened: dict[ChunkerSettings, Retriever] = {}  # its encoder embeds the questions
     runs = []
-    for c in configs:
+    for n, c in enumerate(configs, 1):
         if c.chunker not in opened:
             index_dir = index_for(c.chunker, corpus, index_root, encoder)
             questions_by = encoder if query_encoder == "torch" else onnx_encoder(Index(index_dir))
@@ -207,7 +207,7 @@ def run(configs: Sequence[EvalConfig], questions: Sequence[GoldQuestion], corpus
             answerer = open_peer(c.peer, opened[c.chunker].index, opened[c.chunker].encoder)
         else:
             answerer = opened[c.chunker].with_config(**c.changes)
-        records = evaluate(answerer, questions, k=k, progress=c.name)
+        records = evaluate(answerer, questions, k=k, progress=f"{c.name} ({n}/{len(configs)})")
         runs.append(ConfigRun(c, records, summarize([r.outcome for r in records])))
     for r in opened.values():
         r.index.close()
