@@ -106,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     from eval.gold import GoldError, answer_problems, load_gold
     from eval.harness import (
         CONFIGS,
+        DEFAULT_CONFIG,
+        LEGEND,
         PEER_CONFIGS,
         comparison_table,
         comparisons,
@@ -167,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
           + (f", sentences scored by the reader {args.reader}" if args.reader else "")
           + (", abstaining where it finds no answer" if args.reader_abstain else "") + "\n")
     print(markdown_table(runs))
+    print("\n" + LEGEND)
+    if any(r.config.name == DEFAULT_CONFIG for r in runs):
+        print(f"\n(default): the configuration `ask` and the server use ({DEFAULT_CONFIG})")
     primary = next((r for r in runs if r.config.name == args.floors_on), None)
     if args.by_kind and primary is not None:
         print(f"\n{primary.config.name} by kind of question:\n")

@@ -130,21 +130,36 @@ def short_text(question: str, answer) -> str:
 
 
 def evaluate(retriever, questions: Sequence[GoldQuestion], k: int = K, warmup: bool = True,
-             qvecs=None) -> list[Record]:
+             qvecs=None, progress: str | None = None) -> list[Record]:
     """Ask every question through ``retriever.ask`` (timed, after one untimed warm-up) and judge it.
 
     ``qvecs`` (question vectors computed beforehand) saves re-embedding in tuning loops; the
-    latency then leaves the embedding out.
+    latency then leaves the embedding out. ``progress``: a label for a tqdm bar of the questions
+    on stderr (shown on a terminal only; None: no bar). The bar is updated between timed calls.
     """
     if warmup and questions:
         retriever.ask(questions[0].question, k=k)
     answers = retriever.config.answer
     records = []
-    for i, q in enumerate(questions):
-        t0 = time.perf_counter()
-        result = retriever.ask(q.question, k=k, qvec=None if qvecs is None else qvecs[i])
-        seconds = time.perf_counter() - t0
-        records.append(Record(q, result, judge(q, result, answers, seconds)))
+    bar = None
+    if progress is not None:
+        import sys
+
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(questions), desc=progress, unit="q", file=sys.stderr, leave=False,
+                   disable=None, dynamic_ncols=True)
+    try:
+        for i, q in enumerate(questions):
+            t0 = time.perf_counter()
+            result = retriever.ask(q.question, k=k, qvec=None if qvecs is None else qvecs[i])
+            seconds = time.perf_counter() - t0
+            records.append(Record(q, result, judge(q, result, answers, seconds)))
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
     return records
 
 
@@ -152,10 +167,13 @@ def index_for(settings: ChunkerSettings, corpus: str | os.PathLike, root: str | 
               encoder: Encoder) -> Path:
     """An index of ``corpus`` cut with ``settings`` under ``root``: built once, then updated incrementally."""
     from indexer.build import build_index
+    from indexer.progress import Phases
 
     key = hashlib.sha256(json.dumps(settings.to_dict(), sort_keys=True).encode()).hexdigest()[:10]
     index_dir = Path(root) / f"{settings.strategy}-{settings.max_chars}-{key}"
-    build_index(corpus, index_dir, encoder=encoder, settings=settings, progress=False)
+    phases = Phases(None)  # on a terminal: a line as each indexing step starts
+    phases(f"index of {corpus} for {settings.strategy} chunks of {settings.max_chars} characters: {index_dir}")
+    build_index(corpus, index_dir, encoder=encoder, settings=settings, progress=False, phases=phases)
     return index_dir
 
 
@@ -176,7 +194,7 @@ def run(configs: Sequence[EvalConfig], questions: Sequence[GoldQuestion], corpus
 
     opened: dict[ChunkerSettings, Retriever] = {}  # its encoder embeds the questions
     runs = []
-    for c in configs:
+    for n, c in enumerate(configs, 1):
         if c.chunker not in opened:
             index_dir = index_for(c.chunker, corpus, index_root, encoder)
             questions_by = encoder if query_encoder == "torch" else onnx_encoder(Index(index_dir))
@@ -189,7 +207,7 @@ def run(configs: Sequence[EvalConfig], questions: Sequence[GoldQuestion], corpus
             answerer = open_peer(c.peer, opened[c.chunker].index, opened[c.chunker].encoder)
         else:
             answerer = opened[c.chunker].with_config(**c.changes)
-        records = evaluate(answerer, questions, k=k)
+        records = evaluate(answerer, questions, k=k, progress=f"{c.name} ({n}/{len(configs)})")
         runs.append(ConfigRun(c, records, summarize([r.outcome for r in records])))
     for r in opened.values():
         r.index.close()
@@ -205,9 +223,29 @@ COLUMNS = (  # (metric key, column title, format)
 )
 
 
-def markdown_table(runs: Sequence[ConfigRun]) -> str:
-    """One markdown table: a row per configuration, a column per metric ("–" where it does not apply)."""
-    return table("config", [(r.config.name, r.metrics) for r in runs])
+DEFAULT_MARK = " (default)"  # after the name of the configuration `ask` and the server use
+
+# What each column of the table means, printed under it (`python -m eval`) and in docs/eval.md.
+LEGEND = """\
+hit@1, hit@5: share of answerable questions with a relevant passage first / in the top 5 (a passage from
+  the gold file holding an accepted answer, or overlapping a gold range by 20 characters)
+MRR@10: mean reciprocal rank of the first relevant passage in the top 10 (0 when none)
+answer acc: share of answerable questions whose answer span is from the gold file, holds an accepted
+  answer (or lies in a gold range) and is at most 300 characters; an abstention counts as wrong
+EM, F1: SQuAD exact match and token F1 of the short answer against the accepted answers
+abstain P: of the questions abstained on, the share that were unanswerable
+abstain R: of the unanswerable questions, the share abstained on (off-topic / on-topic: the same over
+  off-topic questions / unanswerable questions on the folder's topic)
+false abstain: of the answerable questions, the share abstained on (lower is better)
+p50 ms, p95 ms: median and 95th percentile latency of one `ask`, in milliseconds
+–: does not apply (a configuration that returns passages and picks no answer)"""
+
+
+def markdown_table(runs: Sequence[ConfigRun], default: str | None = DEFAULT_CONFIG) -> str:
+    """One markdown table: a row per configuration, a column per metric ("–" where it does not apply);
+    the ``default`` configuration's name is followed by "(default)"."""
+    return table("config", [(r.config.name + (DEFAULT_MARK if r.config.name == default else ""), r.metrics)
+                            for r in runs])
 
 
 def by_kind(run_: ConfigRun) -> dict[str, dict[str, float | None]]:

@@ -77,7 +77,7 @@ def run_corpora(args: argparse.Namespace, check_floors) -> int:
     shipped = []
     for p in parts:
         say(f"{p.corpus.name}: answering with the shipped settings ...")
-        records = evaluate(p.retriever, p.questions, k=args.k)
+        records = evaluate(p.retriever, p.questions, k=args.k, progress=p.corpus.name)
         shipped.append(ConfigRun(default, records, summarize([r.outcome for r in records])))
     say("leave-one-corpus-out: fitting on the others, answering the one left out ...")
     folds = leave_one_out(parts)

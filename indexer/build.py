@@ -24,7 +24,7 @@ from indexer.encoder import Encoder, SentenceTransformerEncoder
 from indexer.errors import FileSkipped, IndexDirError, SourceError
 from indexer.fsutil import recover_dir, sweep, writer_lock
 from indexer.onnx_export import attach_query_encoder, can_export, export_is_current, index_time_encoder
-from indexer.progress import Progress, ProgressInfo
+from indexer.progress import Phases, Progress, ProgressInfo
 from indexer.schema import Chunk, Sentence
 from indexer.sources import Skipped, SourceFile, find_files, read_document, skip_reason
 from indexer.store import FAISS, IndexStore
@@ -35,6 +35,10 @@ from indexer.writer import IndexWriter
 log = logging.getLogger(__name__)
 
 EMBED_FLUSH_TEXTS = 1024  # embed pending texts once this many wait
+LIST_LIMIT = 20  # files named per kind (added, changed, removed) in the summary; past it, a count
+# How text files that are not UTF-8 are decoded; a change re-reads them (manifest "decoding").
+GUESSER = 2  # 2: cp1252 preferred over a near-equal guess for Western-European text
+TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".html", ".htm")
 
 
 @dataclass
@@ -58,6 +62,8 @@ class BuildReport:
     index_type: str | None = None  # flat | hnsw | ivf
     embedder: str | None = None  # what embedded the new texts: onnx | torch (| another encoder's name)
     note: str | None = None
+    # every indexed document decoded by a guessed encoding: source -> manifest record (codec, confidence)
+    guessed: dict[str, dict] = field(default_factory=dict)
 
     def summary(self) -> str:
         head = "index updated" if self.written else "index already up to date"
@@ -76,6 +82,10 @@ class BuildReport:
             line += f"\nfull rebuild: {self.full_rebuild_reason}"
         if self.note:
             line += f"\n{self.note}"
+        for kind, names in (("added", self.added), ("changed", self.changed), ("removed", self.removed)):
+            line += "".join(f"\n  {kind} {name}" for name in names[:LIST_LIMIT])
+            if len(names) > LIST_LIMIT:
+                line += f"\n  ... and {len(names) - LIST_LIMIT} more {kind}"
         return line
 
 
@@ -116,6 +126,8 @@ def build_index(
     follow_links: bool = False,
     embedder: str = "onnx",
     threads: int | None = None,
+    encoding: str | None = None,
+    phases: Phases | None = None,
 ) -> BuildReport:
     """Build ``index_dir`` from the documents in ``source_dir``, or update it incrementally.
 
@@ -130,10 +142,19 @@ def build_index(
     (:func:`indexer.onnx_export.index_time_encoder`: same vectors to cosine >= 0.999, about half the
     CPU time, no torch import once cached), else with ``encoder`` itself (``"torch"``, or if the
     export cannot be had). ``threads``: intra-op threads of the ONNX session (None: one per core).
+    ``encoding``: the codec of text files that are not UTF-8 (default: guessed, and the guess and its
+    confidence kept in the manifest). ``phases`` is told as each step starts (default: a line on
+    stderr per step when ``progress`` is not False and stderr is a terminal).
     """
     if embedder not in ("onnx", "torch"):
         raise ValueError("embedder must be onnx or torch")
     t0 = time.perf_counter()
+    if encoding is not None:
+        from indexer.formats.plain import known_codec
+
+        encoding = known_codec(encoding)  # ValueError for a name Python does not know
+    phases = phases or Phases(None if progress is None else progress)
+    decoding = {"guesser": GUESSER, "encoding": encoding}
     source_dir, index_dir = Path(source_dir), Path(index_dir)
     encoder = encoder or SentenceTransformerEncoder()
     settings = settings or ChunkerSettings()
@@ -142,6 +163,7 @@ def build_index(
     with writer_lock(index_dir):
         recover_dir(index_dir)
         sweep(index_dir)  # killed runs' temporary folders, replaced indexes no reader uses any more
+        phases(f"scanning {source_dir}")
         files, report.skipped = find_files(source_dir, follow_links=follow_links)
         old, report.full_rebuild_reason = _open_previous(index_dir, encoder, settings, rebuild)
         old_docs = {d["source"]: d for d in old.manifest["documents"]} if old else {}
@@ -149,6 +171,7 @@ def build_index(
         plan: list[tuple[SourceFile, str]] = []
         # plain UTF-8 text files, read in bounded memory (sentence chunks only: "fixed" windows are a baseline)
         streamable: set[str] = set()
+        not_utf8: set[str] = set()  # text files read by a guessed or given encoding
         for f in files:
             try:
                 sha, plain = scan_file(f.path)
@@ -156,17 +179,23 @@ def build_index(
                 _unreadable(f, e, old_docs, plan, report)
                 continue
             plan.append((f, sha))
+            if not plain and f.path.suffix.lower() in TEXT_SUFFIXES:
+                not_utf8.add(f.source)
             if plain and f.path.suffix.lower() in STREAMED and settings.strategy == "sentences":
                 streamable.add(f.source)
         current = {f.source for f, _ in plan}
         report.removed = sorted(s for s in old_docs if s not in current)
         keep: list[SourceFile] = []
         todo: list[SourceFile] = []
+        redecode = old is not None and old.manifest.get("decoding") != decoding
+        redecoded = 0
         for f, sha in plan:
             prev = old_docs.get(f.source)
             if prev is not None and prev["sha256"] == sha:
-                keep.append(f)
-                continue
+                if not (redecode and f.source in not_utf8):
+                    keep.append(f)
+                    continue
+                redecoded += 1  # same bytes, another way to decode them: read again
             (report.added if prev is None else report.changed).append(f.source)
             todo.append(f)
         same_vectors = old is not None and old.manifest.get("faiss", {}).get("settings") == vectors.to_dict()
@@ -176,6 +205,7 @@ def build_index(
             report.documents = len(old_docs)
             report.chunks, report.sentences = old.manifest["counts"]["chunks"], old.manifest["counts"]["sentences"]
             report.index_type = old.manifest.get("faiss", {}).get("type")
+            report.guessed = _guessed(old.manifest["documents"])
             report.seconds = time.perf_counter() - t0
             return report
         if not plan and not old_docs:
@@ -183,9 +213,14 @@ def build_index(
                               + (f" ({len(report.skipped)} skipped)" if report.skipped else ""))
         if old is not None and not (todo or report.removed) and not same_vectors:
             report.note = "vector index settings changed: the FAISS index was rebuilt (nothing re-embedded)"
+        if redecoded:
+            report.note = (f"{redecoded} file(s) that are not UTF-8 read again: "
+                           + ("--encoding changed" if (old.manifest.get("decoding") or {}).get("encoding") != encoding
+                              else "a newer encoding guesser"))
 
         embed: Encoder = encoder
         if todo and onnx and embedder == "onnx":
+            phases(f"loading the embedding model ({encoder.name}, its ONNX export)")
             embed = index_time_encoder(encoder, index_dir if old is not None else None, threads) or encoder
         report.embedder = "onnx" if embed is not encoder else "torch" if can_export(encoder) else encoder.name
         writer = IndexWriter(index_dir, encoder.dim)
@@ -196,16 +231,31 @@ def build_index(
                 else:
                     report.changed.append(f.source)
                     todo.append(f)
+            decoded: dict[str, dict | None] = {}  # how each document read now was decoded
+            if todo:
+                phases(f"reading and embedding {len(todo)} file(s), {_human(_sizes(todo))}"
+                       + (f" ({len(keep)} unchanged, copied)" if keep else ""))
+                _load_model(embed, phases)
             _write_new(todo, streamable, old, old_docs, embed, settings, writer, report,
-                       Progress(_sizes(todo), progress, on_progress), batch_size, flush_texts)
+                       Progress(_sizes(todo), progress, on_progress, phases=phases), batch_size, flush_texts,
+                       encoding=encoding, decoded=decoded, phases=phases)
+            for d in writer.documents:  # additive: a reader that does not know "encoding" ignores it
+                rec = decoded[d["source"]] if d["source"] in decoded else old_docs.get(d["source"], {}).get("encoding")
+                if rec:
+                    d["encoding"] = rec
+            report.guessed = _guessed(writer.documents)
             manifest = {
                 "model": {"name": encoder.name, "fingerprint": encoder.fingerprint, "dim": encoder.dim},
                 "chunker": settings.to_dict(),
                 "embedding": EMBEDDING,
                 "source_dir": str(source_dir.resolve()),
+                "decoding": decoding,
+                "skipped": [{"source": sk.source, "reason": sk.reason} for sk in report.skipped],
                 "updated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             }
             previous = index_dir if index_dir.exists() and not rebuild else None
+            if onnx and can_export(encoder):
+                phases("exporting the query encoder to ONNX (or re-using the previous export)")
             if onnx and (entry := attach_query_encoder(encoder, writer.tmp, previous)) is not None:
                 manifest["query_encoder"] = entry  # the torch-free query encoder, beside its vectors
             old_faiss = None
@@ -215,6 +265,7 @@ def build_index(
                                           writer.moved)
             if old is not None:
                 old.close()
+            phases("writing the vector index and checksums")
             manifest = writer.commit(manifest, functools.partial(build_faiss, settings=vectors, previous=old_faiss))
         except BaseException:
             writer.abort()
@@ -229,6 +280,27 @@ def build_index(
         report.documents, report.chunks, report.sentences = writer.n_docs, writer.n_chunks, writer.n_sentences
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _guessed(documents: list[dict]) -> dict[str, dict]:
+    """The documents of a manifest whose encoding was guessed, and their records."""
+    return {d["source"]: d["encoding"] for d in documents
+            if isinstance(d.get("encoding"), dict) and d["encoding"].get("how") == "guessed"}
+
+
+def _load_model(encoder: Encoder, phases: Phases) -> None:
+    """Load a lazily loaded model now, as its own phase (it can take many seconds)."""
+    if isinstance(getattr(type(encoder), "model", None), property) and getattr(encoder, "_model", 0) is None:
+        phases(f"loading the embedding model ({getattr(encoder, 'name', '?')})")
+        encoder.model  # noqa: B018 - the property loads it
+
+
+def _human(n: int) -> str:
+    """A byte count for people: 812 B, 19.4 KB, 3.2 MB, 1.1 GB."""
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} B"
 
 
 def _sizes(files: list[SourceFile]) -> int:
@@ -340,20 +412,20 @@ STREAMED = (".txt", ".text")  # formats read as a stream when the file is plain 
 class _WholeDocument:
     """A document extracted whole (other formats, other encodings), shaped like a TextStream."""
 
-    def __init__(self, f: SourceFile):
-        self.doc = read_document(f)
+    def __init__(self, f: SourceFile, encoding: str | None = None):
+        self.doc = read_document(f, encoding)
         self.sha256, self.size = self.doc.sha256, self.doc.size
         self.consumed = self.size
 
 
-def _open_document(f: SourceFile, settings: ChunkerSettings, stream: bool):
+def _open_document(f: SourceFile, settings: ChunkerSettings, stream: bool, encoding: str | None = None):
     """A document's reader (``consumed``, then ``sha256`` and ``size``) and its spans, a stretch at a time.
 
     Plain UTF-8 text streams, whatever its size; other formats and encodings are read and
     extracted whole (:func:`indexer.sources.read_document`) and give one batch, cut into regions.
     """
     if not stream:
-        whole = _WholeDocument(f)
+        whole = _WholeDocument(f, encoding)
         doc = whole.doc
         return whole, iter([ChunkBatch(0, doc.text, *chunk_regions(doc.text, doc.source, doc.regions, settings))])
     reader = TextStream(f)
@@ -373,7 +445,7 @@ def _nonblank(reader: TextStream, batches: Iterator[ChunkBatch], source: str) ->
 
 
 def _write_new(todo, streamable, old, old_docs, encoder, settings, writer, report, progress, batch_size,
-               flush_texts) -> None:
+               flush_texts, encoding=None, decoded=None, phases=None) -> None:
     """Read, chunk, embed and write the added and changed documents, one stretch at a time."""
     embedder = _Embedder(encoder, writer, batch_size, flush_texts, report, pool=settings.strategy == "sentences")
     try:
@@ -382,8 +454,11 @@ def _write_new(todo, streamable, old, old_docs, encoder, settings, writer, repor
             embedder.mark()
             counted = 0
             try:
-                stream, batches = _open_document(f, settings, f.source in streamable)
-                note = getattr(getattr(stream, "doc", None), "note", None)
+                stream, batches = _open_document(f, settings, f.source in streamable, encoding)
+                doc = getattr(stream, "doc", None)
+                note = getattr(doc, "note", None)
+                if decoded is not None:
+                    decoded[f.source] = getattr(doc, "encoding", None)
                 if note:
                     report.notes.append(Skipped(f.source, note))
                 for batch in batches:
@@ -393,12 +468,17 @@ def _write_new(todo, streamable, old, old_docs, encoder, settings, writer, repor
                     progress.update(stream.consumed - counted, chunks=len(batch.chunks))
                     counted = stream.consumed
             except (OSError, SourceError) as e:
+                if decoded is not None:
+                    decoded.pop(f.source, None)  # if its previous version is kept, so is its record
                 embedder.drop_document()
                 writer.discard()
                 progress.update(max(_sizes([f]) - counted, 0))
                 _keep_previous(f, e, old, old_docs, embedder, writer, report)
                 continue
             writer.end(stream.sha256, stream.size)
+        pending = len(getattr(embedder, "chunks", ())) + len(getattr(embedder, "sentences", ()))
+        if phases is not None and pending:
+            phases(f"embedding the last {pending} texts")
         embedder.flush()
     finally:
         progress.close()

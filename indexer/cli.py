@@ -9,6 +9,10 @@ indexed (changes are gathered for --debounce milliseconds), until Ctrl-C.
 
 `--show-text SOURCE` prints the exact text that offsets into SOURCE index: the file as decoded
 for .txt/.md, the extracted text for .html/.pdf/.docx, so any citation can be checked.
+
+Text files that are not UTF-8 are decoded by a guessed encoding (cp1252 preferred for
+Western-European text), recorded with its confidence; `--encoding NAME` sets it instead.
+`--status [INDEX_DIR]` shows an index: its folder, counts, files skipped and encodings guessed.
 """
 
 from __future__ import annotations
@@ -43,6 +47,12 @@ def parser() -> argparse.ArgumentParser:
                    help="replace an index that was built from another folder")
     p.add_argument("--follow-links", action="store_true",
                    help="index file symlinks that lead out of the source folder (skipped by default)")
+    p.add_argument("--encoding", metavar="NAME", default=None,
+                   help="codec of the text files that are not UTF-8 (e.g. cp1252, latin-1, cp1250); "
+                        "default: guessed per file")
+    p.add_argument("--status", action="store_true",
+                   help="show the index (SOURCE_DIR is then the index folder, or use --index-dir): its "
+                        "folder, counts, files skipped and encodings guessed, and exit")
     p.add_argument("--no-onnx", action="store_true",
                    help="do not store an ONNX export of the model in the index (then `ask` loads torch, "
                         "and torch embeds)")
@@ -81,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     set_offline()  # before any library reads it
     p = parser()
     args = p.parse_args(argv)
+    if args.status:
+        from indexer.status import print_status
+
+        return print_status(args.source_dir or args.index_dir or default_index_dir())
     if args.show_text is not None:
         return show_text(args.show_text, args.index_dir or default_index_dir(), args.chars)
     if args.source_dir is None:
@@ -113,15 +127,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads is not None and args.threads < 1:
         print("error: --threads must be at least 1", file=sys.stderr)
         return 2
+    if args.encoding is not None:
+        from indexer.formats.plain import known_codec
+
+        try:
+            known_codec(args.encoding)
+        except ValueError as e:
+            print(f"error: --encoding: {e}", file=sys.stderr)
+            return 2
     index_dir = args.index_dir or default_index_dir()
     other = built_from_elsewhere(args.source_dir, index_dir)
     if other is not None and not args.force:
         print(f"error: {index_dir} was built from {other}, not {Path(args.source_dir).resolve()}; "
               f"--force replaces it with an index of {args.source_dir}", file=sys.stderr)
         return 1
+    from indexer.progress import Phases
+
+    phases = Phases(False if args.quiet else None)  # on a terminal, as the bar; with -v, in the log too
     options = dict(settings=settings, progress=False if args.quiet else None, batch_size=args.batch_size,
                    vectors=vectors, onnx=not args.no_onnx, follow_links=args.follow_links,
-                   embedder=args.embedder, threads=args.threads)
+                   embedder=args.embedder, threads=args.threads, encoding=args.encoding, phases=phases)
     if args.watch:
         from indexer.watch import watch_and_index
 
@@ -148,8 +173,14 @@ def main(argv: list[str] | None = None) -> int:
     print(report.summary())
     for s in report.skipped:
         print(f"  skipped {s.source}: {s.reason}")
+    noted = {n.source for n in report.notes}
     for n in report.notes:
         print(f"  note {n.source}: {n.reason}")
+    earlier = [s for s in report.guessed if s not in noted]  # decoded by a guess at an earlier run
+    if earlier:
+        print(f"  note: {len(earlier)} {'file was' if len(earlier) == 1 else 'files were'} decoded by a guessed "
+              f"encoding at an earlier run (python -m indexer --status {index_dir} lists them; --encoding NAME "
+              f"sets it)")
     return 0
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 log = logging.getLogger(__name__)
 
 LOG_EVERY_S = 30.0  # seconds between progress lines in the log
+LINE_EVERY_S = 10.0  # seconds between progress lines on stderr when there is no bar (not a terminal)
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ class Progress:
     """
 
     def __init__(self, total_bytes: int, show: bool | None = None,
-                 callback: Callable[[ProgressInfo], None] | None = None, desc: str = "indexing"):
+                 callback: Callable[[ProgressInfo], None] | None = None, desc: str = "indexing",
+                 phases: Phases | None = None):
         from tqdm.auto import tqdm
 
         self.total = total_bytes
@@ -48,7 +50,9 @@ class Progress:
                          disable=(None if show is None else not show), leave=False, dynamic_ncols=True)
         self._t0 = time.perf_counter()
         self._first: tuple[float, int] | None = None  # time and bytes at the first update
-        self._last_log = self._t0
+        self._last_log = self._last_line = self._t0
+        # without a bar (stderr not a terminal), ``phases`` gets a progress line now and then
+        self.phases = phases if phases is not None and phases.show and self._bar.disable else None
 
     def update(self, nbytes: int, chunks: int = 0, texts: int = 0) -> None:
         now = time.perf_counter()
@@ -65,6 +69,11 @@ class Progress:
             log.info("indexed %.1f of %.1f MB (%.0f%%), %d chunks, %.0f s elapsed, ETA %s",
                      info.done_bytes / 1e6, info.total_bytes / 1e6, 100 * info.fraction, info.chunks,
                      info.elapsed_s, "?" if info.eta_s is None else f"{info.eta_s:.0f} s")
+        if self.phases is not None and now - self._last_line >= LINE_EVERY_S:
+            self._last_line = now
+            self.phases(f"  {info.done_bytes / 1e6:.1f} of {info.total_bytes / 1e6:.1f} MB read and embedded "
+                        f"({100 * info.fraction:.0f}%), {info.chunks} chunks, ETA "
+                        + ("?" if info.eta_s is None else f"{info.eta_s:.0f} s"))
         if self.callback is not None:
             self.callback(info)
 
@@ -81,3 +90,31 @@ class Progress:
 
     def close(self) -> None:
         self._bar.close()
+
+
+class Phases:
+    """One line on stderr as each phase of a run starts ("loading the embedding model", "writing
+    the index"), stamped with the seconds since the run began, so a long step is never silent.
+
+    ``show``: True prints, False does not, None prints when stderr is a terminal.
+    """
+
+    def __init__(self, show: bool | None = None, stream=None):
+        import sys
+
+        self.stream = stream if stream is not None else sys.stderr
+        if show is None:
+            show = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.show = show
+        self._t0 = time.perf_counter()
+        self.seen: list[str] = []
+
+    def __call__(self, message: str) -> None:
+        self.seen.append(message)
+        log.info("%s", message)
+        if self.show:
+            from tqdm import tqdm
+
+            # tqdm.write keeps an open bar intact below the line
+            tqdm.write(f"[{time.perf_counter() - self._t0:6.1f} s] {message}", file=self.stream)
+            self.stream.flush()

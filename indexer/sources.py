@@ -33,7 +33,8 @@ class Document:
     """A decoded document: ``text`` is what every offset indexes.
 
     ``regions`` cut the text into pages and sections (empty: none); ``note`` is something the
-    summary should say (e.g. "not UTF-8: decoded as cp1252").
+    summary should say (e.g. "not UTF-8: decoded as cp1252"); ``encoding`` how a text file that
+    is not UTF-8 was decoded (:attr:`indexer.formats.Extracted.encoding`).
     """
 
     source: str
@@ -42,6 +43,7 @@ class Document:
     text: str
     regions: tuple[Region, ...] = ()
     note: str | None = None
+    encoding: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -159,18 +161,18 @@ def read_bytes(f: SourceFile) -> tuple[bytes, str]:
     return data, hashlib.sha256(data).hexdigest()
 
 
-def read_document(f: SourceFile) -> Document:
-    """Read, decode or extract one file.
+def read_document(f: SourceFile, encoding: str | None = None) -> Document:
+    """Read, decode or extract one file (``encoding``: for text files that are not UTF-8, instead of a guess).
 
     Raises ``OSError`` when the file cannot be read and ``FileSkipped`` when it holds nothing to
     index (binary, undecodable, empty, damaged, or its format's library is not installed);
     ``skip_reason`` turns either into the summary's words.
     """
     data, digest = read_bytes(f)
-    out = extract(f.source, data)
+    out = extract(f.source, data, encoding)
     if out.note:
         log.info("%s: %s", f.source, out.note)
-    return Document(f.source, digest, len(data), out.text, out.regions, out.note)
+    return Document(f.source, digest, len(data), out.text, out.regions, out.note, out.encoding)
 
 
 def decode(f: SourceFile, data: bytes) -> str:

@@ -1,8 +1,11 @@
-"""``quarry status [DIR]``: what an index holds, read from its manifest (no model, no vectors loaded).
+"""What an index holds and what its last build could not read well: `quarry status [DIR]`
+(or `python -m indexer --status [DIR]`).
 
-Shows the folder it was built from, its files, chunks and sentences, the model, the vector index,
-whether questions are embedded without torch (an ONNX export), when it was last built, its size
-on disk, and the files the last build skipped or decoded with a guess when the index records them.
+Lists the folder the index was built from, its counts, the files skipped at the last build that
+wrote it and why, and the files that were not UTF-8 with how they were decoded (a guessed
+encoding with its confidence, so a user can set ``--encoding`` when the guess is wrong). It reads
+only the manifest: nothing is opened for writing and no model is loaded. ``status(index_dir)``
+returns the text (``quarry status`` calls it); ``main(argv)`` is the command line.
 """
 
 from __future__ import annotations
@@ -15,101 +18,148 @@ from typing import Any
 
 from indexer.paths import default_index_dir
 
-EXAMPLES = """\
-examples:
-  quarry status
-  quarry status /tmp/notes-index --json
-"""
+LIST_LIMIT = 50  # files listed per section; past it, a count
+
+
+def _describe(rec: dict[str, Any]) -> str:
+    codec = rec.get("codec", "?")
+    how = rec.get("how")
+    if how == "guessed":
+        conf = rec.get("confidence")
+        return f"{codec}, a guess" + (f" (confidence {conf:.2f})" if isinstance(conf, (int, float)) else "")
+    return codec + {"bom": " (byte-order mark)", "declared": " (declared by the file)",
+                    "given": " (--encoding)"}.get(how or "", "")
+
+
+def _section(title: str, rows: list[str], limit: int = LIST_LIMIT) -> list[str]:
+    out = [f"{title} ({len(rows)}):"]
+    out += [f"  {r}" for r in rows[:limit]]
+    if len(rows) > limit:
+        out.append(f"  ... and {len(rows) - limit} more")
+    return out
+
+
+def report(manifest: dict[str, Any], index_dir: Path) -> str:
+    """The status text of an index from its manifest."""
+    docs = [d for d in manifest.get("documents") or [] if isinstance(d, dict)]
+    counts = manifest.get("counts") or {}
+    model = (manifest.get("model") or {}).get("name", "?")
+    faiss = (manifest.get("faiss") or {}).get("type", "?")
+    lines = [
+        f"index: {index_dir}",
+        f"built from: {manifest.get('source_dir', '(not recorded)')}",
+        f"updated: {manifest.get('updated_at', '(not recorded)')}",
+        f"documents: {counts.get('documents', len(docs))}, chunks: {counts.get('chunks', '?')}, "
+        f"sentences: {counts.get('sentences', '?')}; model {model}; vector index {faiss}",
+        "questions embedded with " + ("the index's ONNX export (no torch)" if manifest.get("query_encoder")
+                                      else "torch (no ONNX export stored)"),
+        f"size on disk: {_human(_bytes_on_disk(index_dir))}",
+    ]
+    decoding = manifest.get("decoding")
+    if isinstance(decoding, dict) and decoding.get("encoding"):
+        lines.append(f"--encoding: {decoding['encoding']} (for files that are not UTF-8)")
+    encoded = [(d.get("source", "?"), d["encoding"]) for d in docs if isinstance(d.get("encoding"), dict)]
+    guessed = sorted((s, r) for s, r in encoded if r.get("how") == "guessed")
+    other = sorted((s, r) for s, r in encoded if r.get("how") != "guessed")
+    if decoding is None:
+        lines.append("encodings: not recorded (built by an older quarry; the next run re-reads files that "
+                     "are not UTF-8 and records them)")
+    else:
+        if guessed:
+            lines += _section("decoded by a guessed encoding (check them; --encoding NAME sets it)",
+                              [f"{s}: {_describe(r)}" for s, r in guessed])
+        if other:
+            lines += _section("not UTF-8, decoded by a known encoding", [f"{s}: {_describe(r)}" for s, r in other])
+        if not encoded:
+            lines.append("encodings: every document is UTF-8")
+    skipped = manifest.get("skipped")
+    if skipped is None:
+        lines.append("skipped: not recorded (built by an older quarry; re-run the indexer to see them)")
+    elif skipped:
+        lines += _section("skipped at the last build that wrote the index",
+                          [f"{s.get('source', '?')}: {s.get('reason', '?')}" for s in skipped if isinstance(s, dict)])
+    else:
+        lines.append("skipped: none")
+    return "\n".join(lines)
+
+
+def _bytes_on_disk(index_dir: Path) -> int:
+    from indexer.fsutil import live_dir
+
+    try:
+        live = live_dir(index_dir)
+        return sum(p.stat().st_size for p in live.rglob("*") if p.is_file() and not p.is_symlink())
+    except OSError:
+        return 0
+
+
+def _human(n: int) -> str:
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} B"
+
+
+def summary(index_dir: str | Path | None = None) -> dict[str, Any]:
+    """The same facts as :func:`status`, as a dict (``quarry status --json``)."""
+    from indexer.fsutil import live_dir
+    from indexer.store import read_manifest
+
+    index_dir = Path(index_dir) if index_dir else default_index_dir()
+    m = read_manifest(live_dir(index_dir))
+    docs = [d for d in m.get("documents") or [] if isinstance(d, dict)]
+    counts = m.get("counts") or {}
+    return {
+        "index_dir": str(index_dir), "source_dir": m.get("source_dir"), "updated_at": m.get("updated_at"),
+        "documents": counts.get("documents", len(docs)), "chunks": counts.get("chunks"),
+        "sentences": counts.get("sentences"), "model": (m.get("model") or {}).get("name"),
+        "dim": (m.get("model") or {}).get("dim"), "vector_index": (m.get("faiss") or {}).get("type"),
+        "query_encoder": "onnx" if m.get("query_encoder") else "torch",
+        "bytes_on_disk": _bytes_on_disk(index_dir),
+        "encodings": {d["source"]: d["encoding"] for d in docs if isinstance(d.get("encoding"), dict)},
+        "skipped": m.get("skipped"),
+    }
+
+
+def status(index_dir: str | Path | None = None) -> str:
+    """The status text of the index at ``index_dir`` (default: the default index); raises
+    :class:`indexer.errors.QuarryError` (IndexNotFound, IndexCorrupt, ...) when there is none."""
+    from indexer.fsutil import live_dir
+    from indexer.store import read_manifest
+
+    index_dir = Path(index_dir) if index_dir else default_index_dir()
+    return report(read_manifest(live_dir(index_dir)), index_dir)
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="quarry status", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=EXAMPLES)
-    p.add_argument("index", metavar="DIR", nargs="?", default=None,
-                   help="the index (same as --index-dir)")
+                                epilog="examples:\n  quarry status\n  quarry status /tmp/notes-index --json\n")
+    p.add_argument("index", metavar="DIR", nargs="?", default=None, help="the index (same as --index-dir)")
     p.add_argument("--index-dir", metavar="DIR", default=None,
                    help=f"the index (default: $QUARRY_INDEX_DIR or {default_index_dir()})")
     p.add_argument("--json", action="store_true", help="print the status as JSON")
     return p
 
 
-def status(index_dir: str | Path) -> dict[str, Any]:
-    """The state of the index at ``index_dir``; raises QuarryError when there is none or it is unreadable."""
-    from indexer.fsutil import live_dir
-    from indexer.store import read_manifest
-
-    index_dir = Path(index_dir)
-    live = live_dir(index_dir)
-    m = read_manifest(live)
-    docs = m.get("documents", [])
-    counts = m.get("counts", {})
-    out: dict[str, Any] = {
-        "index_dir": str(index_dir),
-        "source_dir": m.get("source_dir"),
-        "documents": len(docs),
-        "chunks": counts.get("chunks"),
-        "sentences": counts.get("sentences"),
-        "model": (m.get("model") or {}).get("name"),
-        "dim": (m.get("model") or {}).get("dim"),
-        "vector_index": (m.get("faiss") or {}).get("type"),
-        "query_encoder": "onnx" if m.get("query_encoder") else "torch",
-        "updated_at": m.get("updated_at"),
-        "bytes_on_disk": sum(p.stat().st_size for p in live.rglob("*") if p.is_file() and not p.is_symlink()),
-    }
-    for key in ("skipped", "notes", "guessed"):  # recorded by newer builds; listed as they are
-        if key in m:
-            out[key] = m[key]
-    return out
-
-
-def render(s: dict[str, Any]) -> str:
-    """The status for a person, one fact a line."""
-    lines = [
-        f"index:      {s['index_dir']}",
-        f"folder:     {s['source_dir'] or '(not recorded)'}",
-        f"files:      {s['documents']}  ({s['chunks']} chunks, {s['sentences']} sentences)",
-        f"model:      {s['model']} ({s['dim']} dimensions); questions embedded with "
-        + ("its ONNX export (no torch)" if s["query_encoder"] == "onnx" else "torch (no ONNX export stored)"),
-        f"vectors:    {s['vector_index']}",
-        f"built:      {s['updated_at']}",
-        f"size:       {_size(s['bytes_on_disk'])}",
-    ]
-    for key in ("skipped", "notes", "guessed"):
-        entries = s.get(key)
-        if entries is None:
-            continue
-        lines.append(f"{key}:{' ' * (11 - len(key))}{len(entries)}")
-        for e in entries:
-            if isinstance(e, dict):
-                lines.append(f"  {e.get('source', '?')}: {e.get('reason', '')}")
-            else:
-                lines.append(f"  {e}")
-    return "\n".join(lines)
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n} B"
-
-
 def main(argv: list[str] | None = None) -> int:
+    """``quarry status [DIR]``: print the status; 1 (with the reason) when there is no index."""
     args = parser().parse_args(argv)
     if args.index and args.index_dir and Path(args.index) != Path(args.index_dir):
         print("error: give the index once: DIR or --index-dir DIR", file=sys.stderr)
         return 2
-    index_dir = args.index or args.index_dir or default_index_dir()
+    return print_status(args.index or args.index_dir, as_json=args.json)
+
+
+def print_status(index_dir: str | Path | None, as_json: bool = False) -> int:
     from indexer.errors import QuarryError
 
     try:
-        s = status(index_dir)
+        text = json.dumps(summary(index_dir), ensure_ascii=False, indent=2) if as_json else status(index_dir)
     except QuarryError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    print(json.dumps(s, ensure_ascii=False, indent=2) if args.json else render(s))
+    print(text)
     return 0
 
 

@@ -89,10 +89,10 @@ def test_status_of_an_index(tiny_corpus, tmp_path, capsys):
     idx = tiny_index(tiny_corpus, tmp_path / "idx")
     assert main(["status", str(idx)]) == 0
     out = capsys.readouterr().out
-    assert f"index:      {idx}\n" in out
-    assert f"folder:     {tiny_corpus.resolve()}\n" in out
-    assert f"files:      {len(TINY)}  (" in out
-    assert "model:      fake-bow (256 dimensions); questions embedded with torch" in out
+    assert f"index: {idx}\n" in out
+    assert f"built from: {tiny_corpus.resolve()}\n" in out
+    assert f"documents: {len(TINY)}, chunks: " in out and "model fake-bow" in out
+    assert "questions embedded with torch" in out
     assert main(["status", "--index-dir", str(idx), "--json"]) == 0
     s = json.loads(capsys.readouterr().out)
     assert s["documents"] == len(TINY) and s["source_dir"] == str(tiny_corpus.resolve())

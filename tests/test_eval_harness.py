@@ -10,7 +10,7 @@ import pytest
 
 from eval.cli import main as eval_main
 from eval.gold import DEFAULT_GOLD, GoldError, answer_problems, load_gold
-from eval.harness import CONFIGS, ConfigRun, markdown_table
+from eval.harness import COLUMNS, CONFIGS, DEFAULT_CONFIG, LEGEND, ConfigRun, evaluate, markdown_table
 from indexer.text import STOPWORDS, words
 from tests.conftest import SEEDS, TINY
 
@@ -90,6 +90,12 @@ def test_eval_cli_prints_one_table_and_json(tiny_eval, tmp_path, capsys):
     table = [ln for ln in out.splitlines() if ln.startswith("|")]
     assert len(table) == 2 + len(CONFIGS)  # header, rule, one row per configuration
     assert table[0].startswith("| config | hit@1 | hit@5 | MRR@10 | answer acc | EM | F1 |")
+    # the default configuration's row is marked, and a legend of the metrics follows the table
+    marked = [ln for ln in table if "(default)" in ln]
+    assert len(marked) == 1 and marked[0].startswith(f"| {DEFAULT_CONFIG} (default) |")
+    assert LEGEND in out and out.index(LEGEND) > out.index(table[-1])
+    for _, title, _ in COLUMNS:  # every column is explained
+        assert title.split()[0] in LEGEND
     body = json.loads(out_json.read_text())
     assert [c["name"] for c in body["configs"]] == [c.name for c in CONFIGS]
     default = body["configs"][-1]
@@ -337,3 +343,27 @@ def test_comparison_pairs_the_same_questions():
     assert table[2].endswith("| – | +0.000 [+0.000, +0.000] |")  # abstain R: none; false abstain: level
     with pytest.raises(ValueError):
         compare(base, runs_of(0, [True] * 30, ids=[f"x{i}" for i in range(30)]))
+
+
+def test_evaluate_shows_a_bar_of_the_questions(tiny_corpus, tmp_path, fake_encoder, monkeypatch):
+    """A tqdm bar on stderr while the questions run (tqdm shows it on a terminal: forced here)."""
+    import io
+
+    from eval.gold import parse_line
+    from indexer.build import build_index
+    from retriever.pipeline import Retriever
+
+    build_index(tiny_corpus, tmp_path / "idx", encoder=fake_encoder, progress=False)
+    questions = [parse_line(json.dumps(r), "gold") for r in TINY_GOLD]
+    err = io.StringIO()
+    err.isatty = lambda: True
+    monkeypatch.setattr("sys.stderr", err)
+    r = Retriever.open(tmp_path / "idx", encoder=fake_encoder)
+    records = evaluate(r, questions, progress="dense")
+    assert len(records) == len(TINY_GOLD)
+    assert "dense:" in err.getvalue() and f"/{len(TINY_GOLD)} [" in err.getvalue()  # (refreshed at tqdm's pace)
+    quiet = io.StringIO()
+    monkeypatch.setattr("sys.stderr", quiet)
+    evaluate(r, questions)  # no label: no bar
+    r.index.close()
+    assert quiet.getvalue() == ""

@@ -20,9 +20,10 @@ def supported(name: str) -> bool:
     return PurePosixPath(name).suffix.lower() in READERS
 
 
-def extract(source: str, data: bytes) -> Extracted:
+def extract(source: str, data: bytes, encoding: str | None = None) -> Extracted:
     """The text and regions of the file ``source`` (its name picks the reader) holding ``data``.
 
+    ``encoding`` decodes text files (.txt, .md, .html) that are not UTF-8 instead of a guess.
     Raises ``FileSkipped`` with a short reason when the file cannot be indexed.
     """
     from indexer.formats.registry import reader
@@ -32,7 +33,9 @@ def extract(source: str, data: bytes) -> Extracted:
         raise FileSkipped(source, f"unsupported extension {ext or '(none)'}")
     if not data:
         raise FileSkipped(source, "empty file")
-    out = reader(ext).extract(source, data)
+    mod = reader(ext)
+    out = (mod.extract(source, data, encoding=encoding) if encoding and getattr(mod, "TAKES_ENCODING", False)
+           else mod.extract(source, data))
     if not out.text.strip():
         raise FileSkipped(source, "no text (only white space)")
     return out

@@ -7,7 +7,7 @@ import re
 
 from indexer.errors import FileSkipped
 from indexer.formats.layout import Extracted, Heading, clean_extracted, clean_title, section_regions
-from indexer.formats.plain import decode_text, encoding_note
+from indexer.formats.plain import decode_bytes, encoding_note
 
 # Elements whose content a reader never sees.
 INVISIBLE = frozenset("""
@@ -133,11 +133,15 @@ def visible_text(html: str) -> tuple[str, list[Heading]]:
     return "".join(w.parts), heads
 
 
-def extract(source: str, data: bytes) -> Extracted:
+TAKES_ENCODING = True  # extract() takes the user's --encoding
+
+
+def extract(source: str, data: bytes, encoding: str | None = None) -> Extracted:
     from bs4.dammit import EncodingDetector
 
     declared = EncodingDetector.find_declared_encoding(data, is_html=True, search_entire_document=False)
-    html, codec = decode_text(source, data, declared=declared)
+    decoded = decode_bytes(source, data, declared=declared, encoding=encoding)
+    html = decoded.text
     try:
         text, heads = visible_text(html)
     except Exception as e:  # noqa: BLE001 - html.parser is lenient; anything it still rejects is damage
@@ -146,4 +150,4 @@ def extract(source: str, data: bytes) -> Extracted:
     text = clean_extracted(text)
     if not text.strip():
         raise FileSkipped(source, "no visible text")
-    return Extracted(text, section_regions(text, heads), encoding_note(codec))
+    return Extracted(text, section_regions(text, heads), encoding_note(decoded), decoded.record())

@@ -27,12 +27,15 @@ class Extracted:
     ``text`` is what every offset indexes: the decoded file itself for text formats (.txt, .md),
     the extracted text for the others (PDF, DOCX, HTML). ``regions`` cover ``text`` in order with
     no gaps (empty: the whole text is one region with no page and no section); ``note`` says
-    something the user should know (e.g. the file was not UTF-8 and how it was decoded).
+    something the user should know (e.g. the file was not UTF-8 and how it was decoded);
+    ``encoding`` is how a text file that was not UTF-8 was decoded (codec, how it was chosen,
+    confidence of a guess: :meth:`indexer.formats.plain.Decoded.record`), kept in the manifest.
     """
 
     text: str
     regions: tuple[Region, ...] = ()
     note: str | None = None
+    encoding: dict | None = None
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from indexer.formats.layout import Extracted, Heading, clean_title, section_regions
-from indexer.formats.plain import decode_text, encoding_note
+from indexer.formats.plain import decode_bytes, encoding_note
 from indexer.text import LineIndex
 
 # YAML front matter (Jekyll, Hugo, MkDocs): not Markdown, and its closing "---" would make the
@@ -44,6 +44,9 @@ def headings(text: str) -> list[Heading]:
     return out
 
 
-def extract(source: str, data: bytes) -> Extracted:
-    text, codec = decode_text(source, data)
-    return Extracted(text, section_regions(text, headings(text)), encoding_note(codec))
+TAKES_ENCODING = True  # extract() takes the user's --encoding
+
+
+def extract(source: str, data: bytes, encoding: str | None = None) -> Extracted:
+    d = decode_bytes(source, data, encoding=encoding)
+    return Extracted(d.text, section_regions(d.text, headings(d.text)), encoding_note(d), d.record())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+from dataclasses import dataclass
 
 from indexer.errors import FileSkipped
 from indexer.formats.layout import Extracted
@@ -27,20 +28,69 @@ def _codec(name: str | None) -> str | None:
         return None
 
 
-def decode_text(source: str, data: bytes, declared: str | None = None) -> tuple[str, str]:
-    """The text of ``data`` and the codec that decoded it, or ``FileSkipped`` saying why not.
+def known_codec(name: str) -> str:
+    """The canonical name of a codec a user named (``--encoding``), or ValueError saying it is unknown."""
+    codec = _codec(name)
+    if codec is None:
+        raise ValueError(f"unknown encoding {name!r} (Python codec names: cp1252, latin-1, cp1250, "
+                         f"cp1251, utf-16, ...)")
+    try:
+        codecs.getincrementaldecoder(codec)
+        b"x".decode(codec)
+    except (LookupError, TypeError, UnicodeDecodeError):
+        raise ValueError(f"{name!r} is not a text encoding") from None
+    return codec
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A file's text and how it was decoded.
+
+    ``how``: "utf-8", "bom" (a UTF-16/32 byte-order mark), "declared" (e.g. an HTML ``<meta
+    charset>``), "given" (``--encoding``) or "guessed" (charset-normalizer, with ``confidence``
+    from 0 to 1 and the ``language`` it saw).
+    """
+
+    text: str
+    codec: str
+    how: str = "utf-8"
+    confidence: float | None = None
+    language: str | None = None
+
+    def record(self) -> dict | None:
+        """What the manifest keeps about the decoding (None for UTF-8)."""
+        if self.codec in _UTF8_NAMES:
+            return None
+        out: dict = {"codec": self.codec, "how": self.how}
+        if self.confidence is not None:
+            out["confidence"] = self.confidence
+        return out  # (not the language: charset-normalizer's is often wrong for short texts)
+
+
+def decode_text(source: str, data: bytes, declared: str | None = None,
+                encoding: str | None = None) -> tuple[str, str]:
+    """The text of ``data`` and the codec that decoded it, or ``FileSkipped`` saying why not
+    (:func:`decode_bytes` also says how the codec was chosen)."""
+    d = decode_bytes(source, data, declared, encoding)
+    return d.text, d.codec
+
+
+def decode_bytes(source: str, data: bytes, declared: str | None = None,
+                 encoding: str | None = None) -> Decoded:
+    """The text of ``data`` and how it was decoded, or ``FileSkipped`` saying why not.
 
     In order: a UTF-16/32 byte-order mark; NUL bytes mean a binary file; the encoding the file
     declares (``declared``, e.g. an HTML ``<meta charset>``); UTF-8 (a UTF-8 BOM is kept as
-    U+FEFF, so offsets stay those of the file); else the encoding charset-normalizer detects.
-    Decoding is always strict: a file is never silently mangled.
+    U+FEFF, so offsets stay those of the file); else ``encoding`` when the user gave one, else
+    the encoding :func:`indexer.formats.encoding.guess` finds. Decoding is always strict: a file
+    is never silently mangled.
     """
     if not data:
         raise FileSkipped(source, "empty file")
     for bom, codec in _BOMS:
         if data.startswith(bom):
             try:
-                return data.decode(codec), codec
+                return Decoded(data.decode(codec), codec, "bom")
             except UnicodeDecodeError as e:
                 raise FileSkipped(source, f"starts with a {codec} byte-order mark but byte {e.start} "
                                           f"is not {codec}") from None
@@ -49,21 +99,28 @@ def decode_text(source: str, data: bytes, declared: str | None = None) -> tuple[
     declared = _codec(declared)
     if declared and declared not in ("utf-8", "ascii"):
         try:
-            return data.decode(declared), declared
+            return Decoded(data.decode(declared), declared, "declared")
         except UnicodeDecodeError:
             log.info("%s: declares %s but does not decode with it", source, declared)
     try:
-        return data.decode("utf-8"), "utf-8"
+        return Decoded(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError as e:
         bad = e.start
+    if encoding:
+        codec = known_codec(encoding)
+        try:
+            return Decoded(data.decode(codec), codec, "given")
+        except UnicodeDecodeError as e:
+            raise FileSkipped(source, f"not UTF-8 (byte {bad}) and not {codec} (--encoding) at byte "
+                                      f"{e.start}") from None
     return _detect(source, data, bad)
 
 
-def _detect(source: str, data: bytes, bad: int) -> tuple[str, str]:
-    import charset_normalizer
+def _detect(source: str, data: bytes, bad: int) -> Decoded:
+    from indexer.formats.encoding import guess
 
-    best = charset_normalizer.from_bytes(data).best()
-    codec = _codec(best.encoding) if best is not None else None
+    g = guess(data)
+    codec = _codec(g.codec) if g is not None else None
     if codec is None:
         raise FileSkipped(source, f"not UTF-8 (byte {bad}) and no text encoding fits: binary or damaged")
     try:
@@ -71,15 +128,26 @@ def _detect(source: str, data: bytes, bad: int) -> tuple[str, str]:
     except UnicodeDecodeError as e:
         raise FileSkipped(source, f"not UTF-8 (byte {bad}); looks like {codec} but byte {e.start} "
                                   f"is not {codec}") from None
-    log.info("%s: not UTF-8, decoded as %s", source, codec)
-    return text, codec
+    log.info("%s: not UTF-8, decoded as %s (a guess, confidence %.2f)", source, codec, g.confidence)
+    return Decoded(text, codec, "guessed", g.confidence, g.language)
 
 
-def encoding_note(codec: str) -> str | None:
+def encoding_note(codec: str | Decoded) -> str | None:
     """What the summary says about a file that was not UTF-8 (None when it was)."""
-    return None if codec in _UTF8_NAMES else f"not UTF-8: decoded as {codec}"
+    d = codec if isinstance(codec, Decoded) else Decoded("", codec)
+    if d.codec in _UTF8_NAMES:
+        return None
+    note = f"not UTF-8: decoded as {d.codec}"
+    if d.how == "guessed":
+        note += f" (a guess, confidence {d.confidence:.2f}; --encoding NAME sets it)"
+    elif d.how == "given":
+        note += " (--encoding)"
+    return note
 
 
-def extract(source: str, data: bytes) -> Extracted:
-    text, codec = decode_text(source, data)
-    return Extracted(text, (), encoding_note(codec))
+TAKES_ENCODING = True  # extract() takes the user's --encoding
+
+
+def extract(source: str, data: bytes, encoding: str | None = None) -> Extracted:
+    d = decode_bytes(source, data, encoding=encoding)
+    return Extracted(d.text, (), encoding_note(d), d.record())
