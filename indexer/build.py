@@ -219,7 +219,7 @@ def build_index(
                               else "a newer encoding guesser"))
 
         embed: Encoder = encoder
-        if todo and onnx and embedder == "onnx":
+        if todo and onnx and embedder == "onnx" and can_export(encoder):
             phases(f"loading the embedding model ({encoder.name}, its ONNX export)")
             embed = index_time_encoder(encoder, index_dir if old is not None else None, threads) or encoder
         report.embedder = "onnx" if embed is not encoder else "torch" if can_export(encoder) else encoder.name

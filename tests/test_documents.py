@@ -31,7 +31,7 @@ def mixed(tmp_path, monkeypatch):
     assert report.added == ["guide.md", "notes.txt", "page.html", "papers/moon.pdf", "report.docx"]
     assert report.skipped == []
     for where in ("indexer.encoder", "retriever.query_encoder"):  # the CLIs' torch encoder, wherever looked up
-        monkeypatch.setattr(f"{where}.SentenceTransformerEncoder", lambda model=None: FakeEncoder())
+        monkeypatch.setattr(f"{where}.SentenceTransformerEncoder", lambda model=None, **kw: FakeEncoder())
     return root, index_dir
 
 

@@ -130,7 +130,7 @@ def test_status_of_an_index_built_before_the_records(tmp_path):
 
 
 def test_encoding_option_rereads_and_records(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("indexer.encoder.SentenceTransformerEncoder", lambda model=None: FakeEncoder())
+    monkeypatch.setattr("indexer.encoder.SentenceTransformerEncoder", lambda model=None, **kw: FakeEncoder())
     root, idx = _corpus(tmp_path / "src"), tmp_path / "idx"
     assert index_main([str(root), "--index-dir", str(idx), "-q"]) == 0
     out = capsys.readouterr().out

@@ -99,7 +99,7 @@ def test_follow_links_flag(tmp_path, monkeypatch, capsys):
     root = _folder(tmp_path)
     (tmp_path / "outside.txt").write_text("Walruses have tusks.\n")
     (root / "out.txt").symlink_to(tmp_path / "outside.txt")
-    monkeypatch.setattr("indexer.encoder.SentenceTransformerEncoder", lambda model=None: FakeEncoder())
+    monkeypatch.setattr("indexer.encoder.SentenceTransformerEncoder", lambda model=None, **kw: FakeEncoder())
     idx = tmp_path / "idx"
     assert index_main([str(root), "--index-dir", str(idx), "-q", "--no-onnx"]) == 0
     assert f"  skipped out.txt: {OUT}\n" in capsys.readouterr().out
@@ -114,7 +114,7 @@ def test_index_of_another_folder_is_not_replaced_without_force(tmp_path, monkeyp
     other = tmp_path / "other"
     other.mkdir()
     (other / "b.txt").write_text("Seals live in the sea.\n")
-    monkeypatch.setattr("indexer.encoder.SentenceTransformerEncoder", lambda model=None: FakeEncoder())
+    monkeypatch.setattr("indexer.encoder.SentenceTransformerEncoder", lambda model=None, **kw: FakeEncoder())
     idx = tmp_path / "idx"
     assert index_main([str(first), "--index-dir", str(idx), "-q", "--no-onnx"]) == 0
     capsys.readouterr()

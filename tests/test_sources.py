@@ -106,7 +106,7 @@ def test_build_skips_bad_files_and_reports_each(tmp_path, capsys, monkeypatch):
     assert f"{len(ODD_SKIPPED)} skipped" in report.summary()
 
     # the command line prints one line per skipped file, with its reason (fake encoder: no model)
-    monkeypatch.setattr("indexer.encoder.SentenceTransformerEncoder", lambda model=None: FakeEncoder())
+    monkeypatch.setattr("indexer.encoder.SentenceTransformerEncoder", lambda model=None, **kw: FakeEncoder())
     (root / "fr.txt").write_bytes((FRENCH * 2).encode("cp1252"))  # something to do on the next run
     assert index_main([str(root), "--index-dir", str(index_dir), "-q"]) == 0
     out = capsys.readouterr().out
