@@ -86,8 +86,9 @@ def bench_indexing(corpus: Path, work: Path, encoder, repeat: int, batch_size: i
 def bench_queries(index_dir: Path, encoder, questions: list[str], rounds: int) -> dict:
     """Warm ``ask`` latency with ``encoder`` (None: the default, the index's ONNX export)."""
     from retriever.pipeline import Retriever
+    from retriever.settings import RetrieverSettings
 
-    retriever = Retriever.open(index_dir, encoder=encoder)
+    retriever = Retriever.open(settings=RetrieverSettings(index_dir=index_dir), encoder=encoder)
     for q in questions[:5]:
         retriever.ask(q, k=5)  # warm-up: first calls pay for lazy set-up
     total, embed = [], []

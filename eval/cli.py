@@ -118,10 +118,11 @@ def main(argv: list[str] | None = None) -> int:
         to_json,
     )
     from indexer.encoder import SentenceTransformerEncoder
-    from indexer.errors import QuarryError
+    from indexer.errors import QuarryError, QueryError, SettingsError
     from indexer.paths import cache_dir, default_seeds_dir
     from retriever.cross import open_cross_encoder
     from retriever.reader import open_reader
+    from retriever.settings import RetrieverSettings, check_k
 
     corpus = Path(args.corpus) if args.corpus else default_seeds_dir()
     names = (args.config or [c.name for c in CONFIGS]) + ([c.name for c in PEER_CONFIGS] if args.peers else [])
@@ -134,11 +135,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --compare compares {args.floors_on!r} (--floors-on) with the other configurations run, "
               f"so it needs that one and at least one other (running: {', '.join(names)})", file=sys.stderr)
         return 2
-    if args.reader_abstain and not args.reader:
-        print("error: --reader-abstain needs --reader DIR", file=sys.stderr)
-        return 2
-    if not 1 <= args.k <= 50:
-        print("error: -k must be from 1 to 50", file=sys.stderr)
+    try:  # the options that do not go together, said before any index is built
+        RetrieverSettings(reader=args.reader, reader_abstain=args.reader_abstain)
+        check_k(args.k)
+    except (SettingsError, QueryError) as e:
+        print(f"error: {e}", file=sys.stderr)
         return 2
     if args.corpora is not None:
         from eval.multi import run_corpora

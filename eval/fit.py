@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from eval.metrics import answer_correct
+from retriever.pipeline import answer_span, scored_sentences
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> tuple[np.ndarray, float]:
@@ -73,8 +74,8 @@ def candidate_table(retriever, questions, qvecs) -> tuple[np.ndarray, np.ndarray
     """Features and labels of every candidate sentence, and the question index of each row."""
     rows, labels, owner = [], [], []
     for i, q in enumerate(questions):
-        for s in retriever.scored_sentences(q.question, qvec=qvecs[i]):
-            span = retriever.answer_span(s)
+        for s in scored_sentences(retriever, q.question, qvec=qvecs[i]):
+            span = answer_span(retriever, s)
             rows.append(s.features)
             labels.append(float(q.answerable and answer_correct(span.text, span.source, q.source, q.answers,
                                                                 where=(span.start_char, span.end_char),

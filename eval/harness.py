@@ -81,13 +81,6 @@ PEER_CONFIGS: tuple[EvalConfig, ...] = (
 )
 
 
-def config_named(name: str) -> EvalConfig:
-    for c in (*CONFIGS, *PEER_CONFIGS):
-        if c.name == name:
-            return c
-    raise KeyError(f"no configuration {name!r}; known: {', '.join(c.name for c in (*CONFIGS, *PEER_CONFIGS))}")
-
-
 @dataclass(frozen=True)
 class Record:
     """One question put to one configuration: what came back, and how it was judged."""
@@ -188,17 +181,17 @@ def run(configs: Sequence[EvalConfig], questions: Sequence[GoldQuestion], corpus
     ``cross_encoder`` (optional, :mod:`retriever.cross`) re-scores quarry's candidate sentences, and
     ``reader`` (optional, :mod:`retriever.reader`) scores them by the answer spans it reads (and,
     ``reader_abstain``, abstains where it finds no answer)."""
-    from retriever.index import Index
     from retriever.pipeline import Retriever, RetrieverConfig
-    from retriever.query_encoder import onnx_encoder
+    from retriever.settings import RetrieverSettings
 
     opened: dict[ChunkerSettings, Retriever] = {}  # its encoder embeds the questions
     runs = []
     for n, c in enumerate(configs, 1):
         if c.chunker not in opened:
             index_dir = index_for(c.chunker, corpus, index_root, encoder)
-            questions_by = encoder if query_encoder == "torch" else onnx_encoder(Index(index_dir))
-            opened[c.chunker] = Retriever.open(index_dir, encoder=questions_by,
+            # the shell's QUARRY_* variables are not read: the figures depend on the arguments alone
+            settings = RetrieverSettings(index_dir=index_dir, query_encoder=query_encoder)
+            opened[c.chunker] = Retriever.open(settings=settings, encoder=encoder if query_encoder == "torch" else None,
                                                config=RetrieverConfig(reader_abstain=reader_abstain),
                                                cross_encoder=cross_encoder, reader=reader)
         if c.peer:

@@ -25,7 +25,7 @@ from eval.metrics import summarize
 from indexer.encoder import Encoder
 from retriever.answer import FEATURES, SpanConfig
 
-RANK_DROP = ("passage",)  # features left out of the ranking model (as eval.tune's default)
+RANK_DROP: tuple[str, ...] = ()  # features left out of the ranking model (as eval.tune's default)
 ANSWERABILITY_DROP = ("type", "topical")  # and of the answerability model (topical drives the off-topic gate)
 MAX_FALSE_ABSTENTION = 0.05  # the threshold abstains on as many as it can within this false-abstention rate
 
@@ -48,10 +48,11 @@ def prepare(corpus: Corpus, index_root: str | os.PathLike, encoder: Encoder, spl
     """Index ``corpus`` (cached under ``index_root/NAME``), open it with the default configuration
     (plus ``retriever_changes``) and collect its candidate table."""
     from retriever.pipeline import Retriever
+    from retriever.settings import RetrieverSettings
 
     default = next(c for c in CONFIGS if c.name == DEFAULT_CONFIG)
     index_dir = index_for(default.chunker, corpus.documents, Path(index_root) / corpus.name, encoder)
-    retriever = Retriever.open(index_dir, encoder=encoder)
+    retriever = Retriever.open(settings=RetrieverSettings(index_dir=index_dir), encoder=encoder)
     if retriever_changes:
         retriever = retriever.with_config(**retriever_changes)
     questions = load_gold(corpus.gold, split)

@@ -35,7 +35,8 @@ import os
 
 from indexer.errors import QuarryError
 from indexer.schema import Passage, Result
-from retriever.pipeline import RetrieverConfig, check_question
+from retriever.pipeline import RetrieverConfig
+from retriever.settings import check_question
 
 PEERS = ("bm25s", "haystack-bm25", "haystack-hybrid", "txtai-bm25", "txtai-hybrid", "llamaindex-bm25",
          "llamaindex-hybrid")

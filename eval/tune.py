@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-chars", type=int, default=None, help="chunk size to tune on (default: the default)")
     p.add_argument("--overlap", type=int, default=None, help="sentence overlap to tune on")
     p.add_argument("--drop", action="append", default=None, choices=FEATURES,
-                   help="leave a feature out (repeatable; default: passage, which cross-validated worse on dev)")
+                   help="leave a feature out (repeatable)")
     p.add_argument("--window", type=int, default=None,
                    help="context sentences each side for entity coverage (default: the whole passage)")
     p.add_argument("--l2", type=float, default=0.05, help="L2 penalty of the ranking model")
@@ -62,13 +62,14 @@ def main(argv: list[str] | None = None) -> int:
                    help="what the answerability model predicts: the top span is right, or the question answerable")
     p.add_argument("--grid", action="store_true", help="also grid-search the retrieval settings")
     args = p.parse_args(argv)
-    args.drop = ["passage"] if args.drop is None else args.drop
+    args.drop = [] if args.drop is None else args.drop
     args.a_drop = ["type", "topical"] if args.a_drop is None else args.a_drop
 
     from indexer.chunker import ChunkerSettings
     from indexer.encoder import SentenceTransformerEncoder
     from indexer.paths import cache_dir, default_seeds_dir
-    from retriever.pipeline import Retriever
+    from retriever.pipeline import Retriever, scored_sentences
+    from retriever.settings import RetrieverSettings
 
     encoder = SentenceTransformerEncoder()
     base = ChunkerSettings()
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     corpus = Path(args.corpus) if args.corpus else default_seeds_dir()
     index_dir = index_for(settings, corpus, Path(args.index_root) if args.index_root else cache_dir() / "eval",
                           encoder)
-    retriever = Retriever.open(index_dir, encoder=encoder)
+    retriever = Retriever.open(settings=RetrieverSettings(index_dir=index_dir), encoder=encoder)
     if args.window is not None:
         retriever = retriever.with_config(span=replace(retriever.config.span, window=args.window))
     questions = load_gold(args.gold, args.split)
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     tuned = retriever.with_config(span=span)
     confs = []
     for i, q in enumerate(questions):
-        scored = tuned.scored_sentences(q.question, qvec=qvecs[i])
+        scored = scored_sentences(tuned, q.question, qvec=qvecs[i])
         confs.append(confidence(scored[0], span) if scored else 0.0)
     threshold = choose_threshold(confs, [q.answerable for q in questions], args.max_false_abstention)
     span = replace(span, abstain_below=threshold)

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from eval.scale_bench import MemorySampler, rss_mb
+from eval.measure import MemorySampler, rss_mb
 from indexer.vectors import MAX_DEAD_SHARE
 
 log = logging.getLogger(__name__)

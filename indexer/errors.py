@@ -57,6 +57,10 @@ class IndexLocked(IndexDirError):
     """Another indexer is writing this index right now."""
 
 
+class SettingsError(QuarryError):
+    """An option of the retriever is not acceptable (a reader's abstention asked for without a reader)."""
+
+
 class QueryError(QuarryError):
     """The question or its options are not acceptable (empty, too long, k out of range)."""
 

@@ -7,7 +7,6 @@ import hashlib
 import logging
 import os
 import stat
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -192,11 +191,3 @@ def skip_reason(e: OSError | SourceError) -> str:
         return f"cannot read: {e.strerror or e}"
     return str(e)
 
-
-def iter_documents(files: list[SourceFile]) -> Iterator[Document | Skipped]:
-    """Read each file; unreadable or unindexable files come back as ``Skipped``."""
-    for f in files:
-        try:
-            yield read_document(f)
-        except (OSError, SourceError) as e:
-            yield Skipped(f.source, skip_reason(e))

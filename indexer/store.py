@@ -360,13 +360,3 @@ class IndexStore:
         lease, self._lease = getattr(self, "_lease", None), None
         if lease is not None:
             lease.release()
-
-
-def __getattr__(name: str):
-    # The writer moved to indexer.writer (which imports this module, hence the lazy lookup);
-    # ``from indexer.store import IndexWriter`` keeps working for code written before the move.
-    if name in ("IndexWriter", "NpyAppender"):
-        from indexer import writer
-
-        return getattr(writer, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,7 +5,6 @@ A sentence's score is a weighted sum of features, each in [0, 1]:
 * dense: cosine between the question and the sentence (vectors stored at index time);
 * lexical: the IDF-weighted share of the question's content terms that the sentence contains
   (terms the corpus has never seen count against it, which is what makes abstention work);
-* passage: how highly the passage holding the sentence was retrieved (1 / its rank);
 * type: whether the sentence holds what the question asks for (an amount, a date, a new name);
 * novelty: the share of the sentence's content terms that the question does not use (a heading
   that merely echoes the question, "Podcast Appearances", answers nothing);
@@ -43,7 +42,7 @@ from indexer.schema import Chunk, Sentence
 from indexer.text import stem, term_set, terms
 from retriever.cues import entity_coverage, question_type, type_match
 
-FEATURES = ("dense", "lexical", "passage", "type", "entities", "novelty", "topical", "context")
+FEATURES = ("dense", "lexical", "type", "entities", "novelty", "topical", "context")
 COMMON_IDF = math.log(2)  # BM25 IDF of a term found in about half the passages
 
 
@@ -54,7 +53,6 @@ class SpanConfig:
     # fitted on the dev split of eval/gold/seeds.jsonl by `python -m eval.tune` (see eval/tune.py)
     w_dense: float = 0.5647
     w_lexical: float = 0.6707
-    w_passage: float = 0.0
     w_type: float = 0.0374
     w_entities: float = 0.0052
     w_novelty: float = -0.394
@@ -63,7 +61,6 @@ class SpanConfig:
     # confidence = sigmoid(a_bias + sum of a_f * feature f)
     a_dense: float = 4.6471
     a_lexical: float = 4.8907
-    a_passage: float = 0.0
     a_type: float = 0.0
     a_entities: float = 2.1004
     a_novelty: float = 0.326
@@ -100,14 +97,6 @@ class ScoredSentence:
     score: float
     features: tuple[float, ...]  # in the order of FEATURES
 
-    @property
-    def dense(self) -> float:
-        return self.features[0]
-
-    @property
-    def lexical(self) -> float:
-        return self.features[1]
-
 
 def lexical_coverage(q_terms: list[str], idf: dict[str, float], text: str) -> float:
     """IDF-weighted share of the question's distinct terms that occur in ``text``."""
@@ -143,7 +132,7 @@ def sigmoid(x: float) -> float:
 def score_sentences(
     question: str,
     qvec: np.ndarray,
-    passages: list[tuple[Chunk, float]],
+    passages: list[Chunk],
     sentences: dict[int, list[Sentence]],
     sentence_vectors: dict[int, np.ndarray],
     idf: dict[str, float],
@@ -151,7 +140,7 @@ def score_sentences(
     topical: float = 0.0,
 ) -> list[ScoredSentence]:
     """Every sentence of ``passages`` scored, best first; a sentence in several passages counts once
-    (with its best passage). ``passages`` carry a retrieval score in [0, 1] (1 / rank); ``idf``
+    (with the passage where it scores best). ``passages`` are best first; ``idf``
     holds the IDF of the question's stemmed terms (unknown terms: the largest); ``topical`` is the
     question's cosine with the closest passage of the corpus."""
     q_terms = terms(question)
@@ -161,7 +150,7 @@ def score_sentences(
     weight = entity_weight(idf)
     weights = config.weights()
     best: dict[int, ScoredSentence] = {}
-    for chunk, passage_score in passages:
+    for chunk in passages:
         ss = sentences.get(chunk.id, [])
         cos = [max(0.0, float(np.dot(qvec, sentence_vectors[x.id]))) for x in ss]
         for i, s in enumerate(ss):
@@ -172,7 +161,6 @@ def score_sentences(
             f = (
                 cos[i],
                 lexical_coverage(q_terms, idf, s.text),
-                passage_score,
                 type_match(qtype, s.text, question),
                 entity_coverage(question, window, weight),
                 novelty(q_set, s.text),

@@ -19,7 +19,7 @@ import textwrap
 
 from indexer.offline import set_offline
 from indexer.paths import default_index_dir, default_seeds_dir
-from retriever.plugin import READER_ABSTAIN_ENV, READER_ENV, add_model_arguments, env_flag
+from retriever.plugin import add_model_arguments
 
 EXAMPLES = """\
 examples:
@@ -54,19 +54,23 @@ def main(argv: list[str] | None = None) -> int:
     # flags may come between the question's words; after `--` every word is the question's
     args = parser().parse_args(argv) if "--" in argv else parser().parse_intermixed_args(argv)
     args.question = " ".join(args.question)  # `ask Who is the CEO of Anthropic`: one question
-    from indexer.errors import QuarryError, QueryError
+    from indexer.errors import QuarryError, QueryError, SettingsError
+    from retriever.settings import RetrieverSettings, check_question
 
-    if not 1 <= args.k <= 50:
-        print("error: -k must be from 1 to 50", file=sys.stderr)
+    try:  # the question, -k and the options that do not go together, before anything is opened
+        check_question(args.question, args.k)
+        settings = RetrieverSettings.from_env(index_dir=args.index_dir, model=args.model,
+                                              query_encoder="torch" if args.torch else None,
+                                              cross_encoder=args.cross_encoder, reader=args.reader,
+                                              reader_abstain=args.reader_abstain)
+    except (QueryError, SettingsError) as e:
+        print(f"error: {e}", file=sys.stderr)
         return 2
-    if not args.question.strip():
-        print("error: the question is empty", file=sys.stderr)
-        return 2
-    if args.reader_abstain and not (args.reader or os.environ.get(READER_ENV)):
-        print(f"error: --reader-abstain needs a reader (--reader DIR or ${READER_ENV})", file=sys.stderr)
-        return 2
+    except QuarryError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     try:
-        result = _ask(args)
+        result = _ask(args, settings)
     except QueryError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -92,23 +96,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _ask(args):
+def _ask(args, settings):
     """The Result, or the JSON body of a running server's answer."""
-    index_dir = args.index_dir or default_index_dir()
-    from retriever import cross, reader
-
+    index_dir = settings.index_dir
     # a running server answers unless this question wants another model than the server may have
-    wants_cross = args.cross_encoder or os.environ.get(cross.ENV)
-    wants_reader = args.reader or os.environ.get(reader.ENV)
-    if not (args.no_server or args.torch or args.model or wants_cross or wants_reader) and os.path.exists(index_dir):
+    wants_models = settings.cross_encoder or settings.reader
+    if not (args.no_server or args.torch or args.model or wants_models) and os.path.exists(index_dir):
         from retriever.remote import ask_server
 
         body = ask_server(index_dir, args.question, args.k)
         if body is not None:
             return body
-    from retriever.index import Index
-    from retriever.pipeline import Retriever, RetrieverConfig
-    from retriever.query_encoder import open_query_encoder
+    from retriever.pipeline import Retriever
 
     if args.index_dir is None and not os.path.exists(index_dir):
         from indexer.build import build_index
@@ -118,11 +117,7 @@ def _ask(args):
         print(f"No index yet: indexing {seeds} into {index_dir} (once) ...", file=sys.stderr)
         report = build_index(seeds, index_dir, encoder=SentenceTransformerEncoder(args.model))
         print(report.summary(), file=sys.stderr)
-    index = Index(index_dir)
-    encoder = open_query_encoder(index, model=args.model, prefer="torch" if args.torch else None)
-    config = RetrieverConfig(reader_abstain=bool(args.reader_abstain or env_flag(READER_ABSTAIN_ENV)))
-    return Retriever(index, encoder, config, cross_encoder=cross.open_cross_encoder(wants_cross),
-                     reader=reader.open_reader(wants_reader)).ask(args.question, k=args.k)
+    return Retriever.open(settings=settings).ask(args.question, k=args.k)
 
 
 def _cite(span) -> str:

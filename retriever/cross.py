@@ -19,7 +19,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from indexer.errors import ModelError
-from retriever.plugin import CROSS_ENCODER_ENV, LocalModel, open_model
+from retriever.plugin import LocalModel, open_model
+from retriever.settings import CROSS_ENCODER_ENV
 
 ENV = CROSS_ENCODER_ENV
 MAX_LENGTH = 256  # tokens of question + sentence pair; longer pairs are truncated

@@ -5,14 +5,14 @@ from __future__ import annotations
 import copy
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
 
 from indexer.encoder import Encoder
-from indexer.errors import QueryError
+from indexer.errors import SettingsError
 from indexer.schema import Answer, Chunk, Passage, Result, Sentence, Span
 from indexer.sentences import paragraph
 from indexer.text import stem, terms
@@ -29,6 +29,10 @@ from retriever.cues import known_names, unmet
 from retriever.fusion import rrf, score_fusion
 from retriever.index import Index
 from retriever.reader import Reading
+from retriever.settings import MAX_K, MAX_QUESTION_CHARS, READER_ENV, RetrieverSettings, check_question
+
+__all__ = ["MAX_K", "MAX_QUESTION_CHARS", "Retriever", "RetrieverConfig", "RetrieverSettings", "answer_span",
+           "check_question", "problems", "scored_sentences"]
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +54,6 @@ class SpanReader(Protocol):
         ranges), and the probability of "no answer"."""
         ...
 
-MAX_QUESTION_CHARS = 1000
-MAX_K = 50
 PARAGRAPH_REACH = 2000  # characters each side of an answer span searched for the rest of its paragraph
 MODES = ("lexical", "dense", "hybrid")
 
@@ -93,17 +95,6 @@ class RetrieverConfig:
             raise ValueError("reader_weight and reader_passages must be at least 0")
 
 
-def check_question(question: str, k: int) -> str:
-    """The question stripped, or a QueryError naming what is wrong with it or with ``k``."""
-    if not isinstance(question, str) or not question.strip():
-        raise QueryError("the question is empty")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise QueryError(f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}")
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
-        raise QueryError(f"k must be an integer from 1 to {MAX_K}")
-    return question.strip()
-
-
 class Retriever:
     """Answers questions from one index. Thread-safe; load once, ask many times."""
 
@@ -117,16 +108,56 @@ class Retriever:
         self.reader = reader  # optional: scores them by the answer spans it reads in them (retriever.reader)
 
     @classmethod
-    def open(cls, index_dir: str | os.PathLike, encoder: Encoder | None = None,
-             config: RetrieverConfig | None = None, verify: bool = True,
-             cross_encoder: CrossScorer | None = None, reader: SpanReader | None = None) -> Retriever:
-        """Open ``index_dir`` (checked) with ``encoder`` (default: the index's verified ONNX export of its
-        model, else the torch model; see :func:`retriever.query_encoder.open_query_encoder`)."""
-        index = Index(index_dir, verify=verify)
+    def open(cls, index_dir: str | os.PathLike | None = None, encoder: Encoder | None = None,
+             config: RetrieverConfig | None = None, *, settings: RetrieverSettings | None = None,
+             cross_encoder: CrossScorer | str | os.PathLike | None = None,
+             reader: SpanReader | str | os.PathLike | None = None,
+             wrap_encoder: Callable[[Encoder], Encoder] | None = None, **options) -> Retriever:
+        """The one way to build a Retriever: open ``index_dir`` (checked), choose and check the question
+        encoder, the configuration, the optional cross-encoder and reader.
+
+        ``settings`` (a :class:`~retriever.settings.RetrieverSettings`) says it all; else it is made by
+        ``RetrieverSettings.from_env(index_dir=..., **options)``: ``$QUARRY_INDEX_DIR``,
+        ``$QUARRY_ENCODER``, ``$QUARRY_CROSS_ENCODER``, ``$QUARRY_READER``, ``$QUARRY_READER_ABSTAIN``,
+        then the options given (``query_encoder``, ``model``, ``threads``, ``reader_abstain``,
+        ``verify``). ``encoder``: an Encoder to embed questions with instead (its fingerprint is
+        checked); default: the index's verified ONNX export of its model, else the torch model (see
+        :func:`retriever.query_encoder.open_query_encoder`). ``cross_encoder`` and ``reader``: a
+        model folder (loaded here, once per process) or a loaded scorer. ``wrap_encoder``: applied to
+        the chosen encoder (the server's batching). Raises :class:`~indexer.errors.QuarryError`
+        subclasses: a missing, corrupt or incompatible index, a model that cannot be used, options
+        that do not go together (:class:`~indexer.errors.SettingsError`)."""
+        paths = {name: os.fspath(value) for name, value in (("cross_encoder", cross_encoder), ("reader", reader))
+                 if isinstance(value, (str, os.PathLike))}
+        loaded_reader = reader is not None and "reader" not in paths
+        if settings is None:
+            abstain = options.pop("reader_abstain", None) if loaded_reader else None
+            settings = RetrieverSettings.from_env(index_dir=index_dir, **paths, **options)
+            if abstain:  # a loaded reader is not in the settings: its abstention goes to the config
+                config = replace(config or RetrieverConfig(), reader_abstain=True)
+        elif index_dir is not None or paths or options:
+            raise TypeError("give either settings or index_dir and options, not both")
+        if settings.reader_abstain:
+            config = replace(config or RetrieverConfig(), reader_abstain=True)
+        config = config or RetrieverConfig()
+        if config.reader_abstain and not (loaded_reader or settings.reader):
+            raise SettingsError(f"--reader-abstain needs a reader (--reader DIR or ${READER_ENV})")
+        index = Index(settings.index_dir, verify=settings.verify)
         if encoder is None:
             from retriever.query_encoder import open_query_encoder
 
-            encoder = open_query_encoder(index)
+            encoder = open_query_encoder(index, model=settings.model, prefer=settings.query_encoder,
+                                         threads=settings.threads)
+        if wrap_encoder is not None:
+            encoder = wrap_encoder(encoder)
+        if cross_encoder is None or "cross_encoder" in paths:
+            from retriever.cross import open_cross_encoder
+
+            cross_encoder = open_cross_encoder(settings.cross_encoder)
+        if reader is None or "reader" in paths:
+            from retriever.reader import open_reader
+
+            reader = open_reader(settings.reader)
         return cls(index, encoder, config, cross_encoder, reader)
 
     def with_config(self, **changes) -> Retriever:
@@ -194,24 +225,6 @@ class Retriever:
             cache[key] = probe_threshold(confs, span.probe_quantile)
         return cache[key]
 
-    def scored_sentences(self, question: str, k: int = 5, qvec: np.ndarray | None = None) -> list[ScoredSentence]:
-        """Every sentence competing for the answer, with its features and score, best first (for tuning)."""
-        question = check_question(question, k)
-        if qvec is None:
-            qvec = self.embed(question)
-        fused, topical = self._candidates(question, qvec)
-        fused = fused[: max(k, self.config.span_passages)]
-        if not fused:
-            return []
-        return self._score_sentences(question, qvec, self._chunks(fused), topical)[1]
-
-    def best_sentence(self, question: str, k: int = 5):
-        """The best-scoring sentence and its confidence, without abstaining (for tuning)."""
-        scored = self.scored_sentences(question, k)
-        if not scored:
-            return None, 0.0
-        return scored[0], confidence(scored[0], self.config.span)
-
     def _chunks(self, top: list[tuple[int, float]]) -> list[tuple[Chunk, float]]:
         """The chunks of (id, score) candidates, best first, each with its score relative to the best."""
         chunks = self.index.store.chunks([cid for cid, _ in top])
@@ -247,8 +260,7 @@ class Retriever:
         ids = sorted({s.id for ss in sentences.values() for s in ss})
         vecs = dict(zip(ids, self.index.sentence_vectors(ids))) if ids else {}
         idf = self.index.idf(terms(question))
-        by_rank = [(c, 1.0 / rank) for rank, (c, _) in enumerate(ranked, 1)]
-        scored = score_sentences(question, qvec, by_rank, sentences, vecs, idf, cfg.span, topical)
+        scored = score_sentences(question, qvec, [c for c, _ in ranked], sentences, vecs, idf, cfg.span, topical)
         if self.cross_encoder is not None and cfg.cross_weight and cfg.cross_sentences > 0 and scored:
             scored = self._cross_scored(question, scored, sentences)
         if self.reader is not None and (cfg.reader_weight or cfg.reader_abstain) and cfg.reader_passages > 0 and scored:
@@ -263,7 +275,7 @@ class Retriever:
         for s in scored:
             if best_per_chunk and s.chunk.id in done:
                 continue
-            if not self.problems(question, s, idf, sentences[s.chunk.id], known):
+            if not problems(self, question, s, idf, sentences[s.chunk.id], known):
                 passed.append(s)
                 done.add(s.chunk.id)
         return scored, passed
@@ -296,44 +308,62 @@ class Retriever:
         out.sort(key=lambda s: -s.score)
         return out, reading
 
-    def problems(self, question: str, scored: ScoredSentence, idf: dict[str, float],
-                 chunk_sentences: list[Sentence] | None = None, known: frozenset[str] | None = None) -> list[str]:
-        """Why the answer span of ``scored`` cannot answer ``question`` (empty: nothing visibly missing).
-        ``known``: names the retrieved passages use (default: those of the span's own passage)."""
-        span = self.answer_span(scored, chunk_sentences)
-        c = scored.chunk
-        # the span's paragraph in its document, not only in its chunk (a table's header may be in the
-        # chunk before), read from a window around it
-        start = max(0, span.start_char - PARAGRAPH_REACH)
-        around = self.index.store.document_slice(c.source, start, span.end_char + PARAGRAPH_REACH)
-        if not around:
-            around, start = c.text, c.start_char
-        a, b = paragraph(around, span.start_char - start, span.end_char - start)
-        never_seen = self.index.unseen_idf
-        unknown = {t for t, v in idf.items() if v >= never_seen - 1e-9}
-        asked = entity_weight(idf)
-
-        def weight(word: str) -> float:  # a name of the question, or one of the span (looked up)
-            t = stem(word)
-            return asked(word) if t in idf else max(0.0, self.index.idf([t])[t] - COMMON_IDF)
-
-        return unmet(question, span.text, around[a:b], weight, unknown,
-                     known_names(c.text) if known is None else known, off=self.config.span.checks_off)
-
-    def answer_span(self, best: ScoredSentence, chunk_sentences: list[Sentence] | None = None) -> Span:
-        """The answer span a scored sentence gives: the sentence, with its antecedent when it points back."""
-        if chunk_sentences is None:
-            chunk_sentences = self.index.store.sentences_of(best.chunk)
-        parts = answer_sentences(best, chunk_sentences, self.config.span)
-        first, last = parts[0], parts[-1]
-        c = best.chunk
-        text = c.text[first.start_char - c.start_char:last.end_char - c.start_char]
-        return Span(text, c.source, first.start_char, last.end_char, first.start_line, last.end_line,
-                    page=first.page, section=first.section)
-
     def _answer(self, best: ScoredSentence, conf: float, passages: tuple[Passage, ...]) -> Answer:
-        s = self.answer_span(best)
+        s = answer_span(self, best)
         where = next(i for i, p in enumerate(passages) if p.chunk_id == best.chunk.id)
         return Answer(s.text, s.source, s.start_char, s.end_char, s.start_line, s.end_line,
                       page=s.page, section=s.section, score=round(float(conf), 6), passage=where,
                       low_confidence=bool(conf < self.config.low_confidence))
+
+
+def scored_sentences(retriever: Retriever, question: str, k: int = 5,
+                     qvec: np.ndarray | None = None) -> list[ScoredSentence]:
+    """Every sentence competing for the answer of ``question``, with its features and score, best first,
+    before the answer checks (for tuning: eval.fit, eval.tune)."""
+    question = check_question(question, k)
+    if qvec is None:
+        qvec = retriever.embed(question)
+    fused, topical = retriever._candidates(question, qvec)
+    fused = fused[: max(k, retriever.config.span_passages)]
+    if not fused:
+        return []
+    return retriever._score_sentences(question, qvec, retriever._chunks(fused), topical)[1]
+
+
+# Tuning internals (eval.fit, eval.tune, tests): what the retriever does with one candidate sentence.
+
+def problems(retriever: Retriever, question: str, scored: ScoredSentence, idf: dict[str, float],
+             chunk_sentences: list[Sentence] | None = None, known: frozenset[str] | None = None) -> list[str]:
+    """Why the answer span of ``scored`` cannot answer ``question`` (empty: nothing visibly missing).
+    ``known``: names the retrieved passages use (default: those of the span's own passage)."""
+    span = answer_span(retriever, scored, chunk_sentences)
+    c = scored.chunk
+    # the span's paragraph in its document, not only in its chunk (a table's header may be in the
+    # chunk before), read from a window around it
+    start = max(0, span.start_char - PARAGRAPH_REACH)
+    around = retriever.index.store.document_slice(c.source, start, span.end_char + PARAGRAPH_REACH)
+    if not around:
+        around, start = c.text, c.start_char
+    a, b = paragraph(around, span.start_char - start, span.end_char - start)
+    never_seen = retriever.index.unseen_idf
+    unknown = {t for t, v in idf.items() if v >= never_seen - 1e-9}
+    asked = entity_weight(idf)
+
+    def weight(word: str) -> float:  # a name of the question, or one of the span (looked up)
+        t = stem(word)
+        return asked(word) if t in idf else max(0.0, retriever.index.idf([t])[t] - COMMON_IDF)
+
+    return unmet(question, span.text, around[a:b], weight, unknown,
+                 known_names(c.text) if known is None else known, off=retriever.config.span.checks_off)
+
+
+def answer_span(retriever: Retriever, best: ScoredSentence, chunk_sentences: list[Sentence] | None = None) -> Span:
+    """The answer span a scored sentence gives: the sentence, with its antecedent when it points back."""
+    if chunk_sentences is None:
+        chunk_sentences = retriever.index.store.sentences_of(best.chunk)
+    parts = answer_sentences(best, chunk_sentences, retriever.config.span)
+    first, last = parts[0], parts[-1]
+    c = best.chunk
+    text = c.text[first.start_char - c.start_char:last.end_char - c.start_char]
+    return Span(text, c.source, first.start_char, last.end_char, first.start_line, last.end_line,
+                page=first.page, section=first.section)

@@ -11,10 +11,7 @@ from pathlib import Path
 
 from indexer.errors import ModelError
 from indexer.offline import set_offline
-
-CROSS_ENCODER_ENV = "QUARRY_CROSS_ENCODER"
-READER_ENV = "QUARRY_READER"
-READER_ABSTAIN_ENV = "QUARRY_READER_ABSTAIN"
+from retriever.settings import CROSS_ENCODER_ENV, READER_ABSTAIN_ENV, READER_ENV
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
@@ -28,11 +25,6 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reader-abstain", action="store_true", default=None,
                    help="also abstain when the reader finds no span more probable than 'no answer' "
                         f"(a SQuAD 2.0 reader; default: ${READER_ABSTAIN_ENV}=1, else off)")
-
-
-def env_flag(name: str) -> bool:
-    """A yes/no environment variable: 1, true, yes or on (any case) is yes; unset or anything else, no."""
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def check_model_folder(path: Path, what: str, head: str, described: str) -> None:

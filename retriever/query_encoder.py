@@ -23,22 +23,13 @@ import numpy as np
 from indexer.encoder import Encoder, SentenceTransformerEncoder, fingerprint_dir
 from indexer.errors import ModelError
 from retriever.index import Index
+from retriever.settings import explicit_model, query_encoder_choice
 
 log = logging.getLogger(__name__)
 
-ENCODER_ENV = "QUARRY_ENCODER"
-CHOICES = ("auto", "onnx", "torch")
 MIN_COSINE = 0.999
 PROBE_SENTENCES = 3
 PROBE_CHARS = (20, 300)  # sentences of a useful, cheap length
-
-
-def encoder_choice(prefer: str | None = None) -> str:
-    """``prefer``, else ``$QUARRY_ENCODER``, else ``auto``; checked."""
-    choice = (prefer or os.environ.get(ENCODER_ENV) or "auto").strip().lower()
-    if choice not in CHOICES:
-        raise ModelError(f"{ENCODER_ENV} must be one of {', '.join(CHOICES)}, not {choice!r}")
-    return choice
 
 
 def open_query_encoder(index: Index, model: str | os.PathLike | None = None, prefer: str | None = None,
@@ -47,7 +38,7 @@ def open_query_encoder(index: Index, model: str | os.PathLike | None = None, pre
     preferred or the export is missing or unusable (then the torch model ``model``, default
     ``$QUARRY_MODEL`` or the packaged one; the retriever still checks its fingerprint).
     ``threads``: intra-op threads of the ONNX runtime (None: its default, every core)."""
-    choice = encoder_choice(prefer)
+    choice = query_encoder_choice(prefer)
     if choice != "torch":
         try:
             return onnx_encoder(index, model, threads)
@@ -75,7 +66,7 @@ def onnx_encoder(index: Index, model: str | os.PathLike | None = None, threads: 
     if entry.get("status") != "ok":
         raise ModelError(f"{index.path} has no ONNX export of its model"
                          + (f" (export failed: {entry['error']})" if entry.get("error") else ""))
-    explicit = model or os.environ.get("QUARRY_MODEL")
+    explicit = model or explicit_model()
     if explicit and fingerprint_dir(Path(explicit).expanduser()) != want.get("fingerprint"):
         raise ModelError(f"the model asked for ({explicit}) is not the one {index.path} was built with")
     rel = entry.get("path")

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer.errors import ModelError
-from retriever.plugin import READER_ABSTAIN_ENV, READER_ENV, LocalModel, open_model
+from retriever.plugin import LocalModel, open_model
+from retriever.settings import READER_ABSTAIN_ENV, READER_ENV
 
 ENV = READER_ENV
 ABSTAIN_ENV = READER_ABSTAIN_ENV

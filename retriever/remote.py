@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from indexer.paths import server_file
+from retriever.settings import api_key
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def ask_server(index_dir: str | os.PathLike, question: str, k: int, timeout: flo
 
     parts = urlsplit(info["url"])
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    key = os.environ.get("QUARRY_API_KEY")
+    key = api_key()
     if key:
         headers["X-API-Key"] = key
     elif info.get("api_key") is True:

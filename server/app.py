@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None,
 def worker_app() -> FastAPI:
     """The app of one worker process of ``python -m server --workers N``: the settings, log level and
     index loader come from the environment the supervisor set (server/workers.py)."""
-    from server.__main__ import set_model_threads, setup_logging
+    from server.runtime import set_model_threads, setup_logging
     from server.workers import WORKER_ENV, loader
 
     spec = json.loads(os.environ[WORKER_ENV])

@@ -10,11 +10,7 @@ from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
 
 from retriever.batching import BatchingEncoder
-from retriever.cross import open_cross_encoder
-from retriever.index import Index
-from retriever.pipeline import Retriever, RetrieverConfig
-from retriever.query_encoder import open_query_encoder
-from retriever.reader import open_reader
+from retriever.pipeline import Retriever
 from server.live import LiveIndex
 from server.settings import Settings
 
@@ -30,13 +26,11 @@ def open_retriever(settings: Settings) -> Retriever:
 
     Raises :class:`~indexer.errors.QuarryError` subclasses (missing, corrupt or incompatible index).
     """
-    index = Index(settings.index_dir)
     # the index's verified ONNX export (no torch) unless $QUARRY_ENCODER=torch or it is unusable;
     # always wrapped: the wrapper also bounds how many threads use the model at once (to ``encoders``)
-    model = open_query_encoder(index, model=settings.model, threads=settings.threads)
-    encoder = BatchingEncoder(model, settings.max_batch, settings.batch_wait_ms, workers=settings.encoders)
-    return Retriever(index, encoder, RetrieverConfig(reader_abstain=settings.reader_abstain),
-                     cross_encoder=open_cross_encoder(settings.cross_encoder), reader=open_reader(settings.reader))
+    return Retriever.open(settings=settings.retriever_settings(),
+                          wrap_encoder=lambda model: BatchingEncoder(model, settings.max_batch, settings.batch_wait_ms,
+                                                                     workers=settings.encoders))
 
 
 async def get_settings(request: Request) -> Settings:

@@ -6,7 +6,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from retriever.pipeline import MAX_K, MAX_QUESTION_CHARS
+from retriever.settings import MAX_K, MAX_QUESTION_CHARS
 
 # A character that is not white space to Python (str.strip), JSON Schema (ECMA-262 \s) or Rust's regex:
 # a question must hold one. Spelled out, so that the schema, its fuzzers and the server agree on "blank".

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from indexer.paths import default_index_dir
-from retriever.cross import ENV as CROSS_ENCODER_ENV
-from retriever.plugin import env_flag
-from retriever.reader import ABSTAIN_ENV as READER_ABSTAIN_ENV
-from retriever.reader import ENV as READER_ENV
+from retriever.settings import RetrieverSettings, api_key, explicit_model, model_env_values, query_encoder_choice
 
 
 @dataclass(frozen=True)
@@ -41,17 +37,21 @@ class Settings:
     def from_env(cls, **overrides) -> Settings:
         """Defaults, then ``QUARRY_INDEX_DIR`` / ``QUARRY_API_KEY`` / ``QUARRY_MODEL`` /
         ``QUARRY_CROSS_ENCODER`` / ``QUARRY_READER`` / ``QUARRY_READER_ABSTAIN``, then ``overrides``."""
-        values: dict = {"api_key": os.environ.get("QUARRY_API_KEY") or None,
-                        "model": os.environ.get("QUARRY_MODEL") or None,
-                        "cross_encoder": os.environ.get(CROSS_ENCODER_ENV) or None,
-                        "reader": os.environ.get(READER_ENV) or None,
-                        "reader_abstain": env_flag(READER_ABSTAIN_ENV)}
+        values: dict = {"api_key": api_key(), "model": explicit_model(), "reader_abstain": False,
+                        **model_env_values()}
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "allowed_hosts" in values:
             values["allowed_hosts"] = tuple(values["allowed_hosts"])
         if "index_dir" in values:
             values["index_dir"] = Path(values["index_dir"]).expanduser()
         return cls(**values)
+
+    def retriever_settings(self) -> RetrieverSettings:
+        """What :meth:`retriever.pipeline.Retriever.open` needs of these settings ($QUARRY_ENCODER
+        chooses the question encoder, as for ``ask``)."""
+        return RetrieverSettings(index_dir=self.index_dir, query_encoder=query_encoder_choice(), model=self.model,
+                                 threads=self.threads, cross_encoder=self.cross_encoder, reader=self.reader,
+                                 reader_abstain=self.reader_abstain)
 
     def to_dict(self) -> dict:
         """The settings as JSON values, without the API key (``from_env`` reads it from the environment)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,15 +43,27 @@ class FakeEncoder:
         return out
 
 
+def library_variables() -> frozenset[str]:
+    """Every QUARRY_* name the library's packages mention (the tests' own knobs, such as
+    QUARRY_FUZZ_EXAMPLES or QUARRY_SCREENSHOTS, are not among them and pass through)."""
+    names: set[str] = set()
+    for package in ("indexer", "retriever", "server", "eval"):
+        for path in (ROOT / package).rglob("*.py"):
+            names.update(re.findall(r"QUARRY_[A-Z_]+", path.read_text(encoding="utf-8")))
+    return frozenset(names)
+
+
+LIBRARY_VARIABLES = library_variables()
+
+
 @pytest.fixture(autouse=True)
 def isolated_paths(tmp_path, monkeypatch):
-    """Every default path (cache, default index) points into the test's own tmp_path."""
+    """Every default path (cache, default index) points into the test's own tmp_path, and no QUARRY_*
+    variable the library reads (a model, a reader, an API key) leaks in from the shell running the tests."""
+    for name in LIBRARY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("QUARRY_INDEX_DIR", str(tmp_path / "default-index"))
-    monkeypatch.delenv("QUARRY_MODEL", raising=False)
-    monkeypatch.delenv("QUARRY_API_KEY", raising=False)
-    monkeypatch.delenv("QUARRY_ENCODER", raising=False)
-    monkeypatch.delenv("QUARRY_CROSS_ENCODER", raising=False)
 
 
 @pytest.fixture

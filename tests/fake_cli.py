@@ -19,6 +19,7 @@ import sys
 from indexer.build import build_index
 from indexer.errors import QuarryError
 from server import __main__ as server_main
+from server.runtime import setup_logging
 from server.settings import Settings
 from server.workers import check_index, serve_workers
 from tests.conftest import FakeEncoder
@@ -29,7 +30,7 @@ FAKE_LOADER = "tests.serving:fake_loader"
 
 def serve(argv: list[str]) -> int:
     args = server_main.parser().parse_args(argv)
-    server_main.setup_logging(args.log_level)
+    setup_logging(args.log_level)
     settings = Settings.from_env(index_dir=args.index_dir, host=args.host, port=args.port, max_batch=args.max_batch,
                                  access_log=not args.no_access_log, watch_seconds=args.watch)
     if args.workers > 1:

@@ -73,6 +73,7 @@ def test_corpora_are_the_seeds_and_each_folder_with_a_gold_file(three_corpora):
         select(["nope"], found)
 
 
+@pytest.mark.slow
 def test_corpora_cli_prints_each_corpus_and_leave_one_out(three_corpora, capsys):
     out_json = three_corpora / "out.json"
     args = ["--corpora", "--index-root", str(three_corpora / "idx"), "--json", str(out_json)]
@@ -147,6 +148,7 @@ def test_abstention_is_reported_apart_for_off_topic_and_on_topic_questions():
     assert per_question(outcomes, "abstain_ontopic") == [1.0, 0.0]
 
 
+@pytest.mark.slow
 def test_ablation_switches_each_check_alone(three_corpora, capsys):
     args = ["--corpora", "--ablate", "--index-root", str(three_corpora / "idx")]
     assert eval_main(args) == 0

@@ -7,6 +7,7 @@ import pytest
 
 from indexer.errors import ModelError
 from retriever.cross import CrossEncoderScorer, open_cross_encoder
+from retriever.pipeline import scored_sentences
 from server.settings import Settings
 
 QUESTION = "How much will big tech spend on AI data centers this year?"
@@ -27,7 +28,7 @@ class Prefers:
 @pytest.mark.model
 def test_the_cross_encoder_reorders_answer_sentences(seeds_retriever):
     plain = seeds_retriever.ask(QUESTION)
-    candidates = seeds_retriever.scored_sentences(QUESTION)
+    candidates = scored_sentences(seeds_retriever, QUESTION)
     assert plain.answer is not None and len(candidates) > 1
     # the best candidate the plain scorer ranks below the answer
     other = next(s for s in candidates[1:] if not (s.sentence.start_char >= plain.answer.start_char
@@ -66,6 +67,7 @@ def test_with_config_keeps_the_cross_encoder(seeds_retriever):
     assert r.with_config(rrf_k=60.0).cross_encoder is r.cross_encoder
 
 
+@pytest.mark.slow
 def test_a_folder_that_is_no_cross_encoder_is_a_clear_error(tmp_path):
     with pytest.raises(ModelError, match="not a cross-encoder model folder"):
         CrossEncoderScorer(tmp_path)

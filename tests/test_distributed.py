@@ -17,6 +17,8 @@ pytest.importorskip("ray.data", reason="Ray Data is not installed (pip install -
 
 from indexer.distributed import RayEncoder, local_encoder  # noqa: E402
 
+pytestmark = pytest.mark.slow  # processes, servers or clusters of their own: seconds each
+
 
 @pytest.fixture(scope="module")
 def local_ray():

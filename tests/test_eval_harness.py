@@ -15,6 +15,12 @@ from indexer.text import STOPWORDS, words
 from tests.conftest import SEEDS, TINY
 
 
+def needs_peers(*modules: str) -> None:
+    """Skip the test unless the peers extra (pip install -e '.[peers]') provides these modules."""
+    for name in modules:
+        pytest.importorskip(name, reason=f"{name} is in the peers extra: pip install -e '.[peers]'")
+
+
 def test_seeds_gold_file_is_sound():
     questions = load_gold(DEFAULT_GOLD)
     assert len(questions) >= 80
@@ -156,6 +162,7 @@ def test_eval_floors_exit_nonzero_when_missed(tiny_eval, capsys):
 
 
 def test_peers_answer_side_by_side_on_the_same_chunks(tiny_eval, tmp_path, capsys):
+    needs_peers("bm25s", "Stemmer", "haystack", "txtai")
     out_json = tmp_path / "out.json"
     assert eval_main([*tiny_eval, "--split", "all", "--config", "lexical", "--peers", "--json", str(out_json)]) == 0
     rows = {ln.split("|")[1].strip() for ln in capsys.readouterr().out.splitlines() if ln.startswith("| ")}
@@ -171,6 +178,7 @@ def test_peers_answer_side_by_side_on_the_same_chunks(tiny_eval, tmp_path, capsy
 
 
 def test_a_peer_answers_with_verbatim_passages_and_nothing_for_unknown_words(tiny_corpus, tmp_path, fake_encoder):
+    needs_peers("bm25s", "Stemmer")
     from eval.peers import Bm25sPeer
     from indexer.build import build_index
     from retriever.index import Index
@@ -186,6 +194,7 @@ def test_a_peer_answers_with_verbatim_passages_and_nothing_for_unknown_words(tin
 
 
 def test_haystack_txtai_and_llamaindex_peers_rank_the_same_chunks(tiny_corpus, tmp_path, fake_encoder):
+    needs_peers("haystack", "txtai", "llama_index.core", "llama_index.retrievers.bm25")
     from eval.peers import open_peer
     from indexer.build import build_index
     from retriever.index import Index
@@ -275,6 +284,7 @@ def test_ranker_fit_prefers_the_feature_that_marks_the_right_candidate():
 
 def test_llamaindex_hybrid_keeps_chunks_with_the_same_text_apart():
     """LlamaIndex's fusion tells results apart by a hash of text and metadata, not by id."""
+    needs_peers("llama_index.core", "llama_index.retrievers.bm25")
     from types import SimpleNamespace
 
     import numpy as np

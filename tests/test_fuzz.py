@@ -10,15 +10,17 @@ import os
 from collections import Counter
 
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, settings
 
-from server.app import create_app
-from server.settings import Settings
-from tests.serving import live_server, tiny_index
+schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is in the dev extra: pip install -e '.[dev]'")
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+from server.app import create_app  # noqa: E402
+from server.settings import Settings  # noqa: E402
+from tests.serving import live_server, tiny_index  # noqa: E402
 
 MAX_EXAMPLES = int(os.environ.get("QUARRY_FUZZ_EXAMPLES", 50))  # per operation: in CI, well under a minute
 KEY = "fuzz-key"
+pytestmark = pytest.mark.slow
 CASES: Counter = Counter()  # cases run per operation (printed with -s)
 
 # The schema comes from the app itself (nothing is loaded to build it); requests go to a live server.

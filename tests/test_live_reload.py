@@ -173,6 +173,7 @@ def test_a_request_in_flight_finishes_on_the_index_it_started_on(tiny_corpus, tm
         assert not opened[1].index.store._closed
 
 
+@pytest.mark.slow
 def test_rebuild_under_a_server_process_fails_no_request(tmp_path):
     """A server process, clients asking without pause, and an indexer process rebuilding (fake encoder)."""
     corpus = write_corpus(tmp_path / "corpus", TINY)

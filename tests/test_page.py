@@ -16,10 +16,10 @@ CHROMIUM = os.environ.get("QUARRY_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("QUARRY_CHROMEDRIVER", shutil.which("chromedriver") or "/usr/bin/chromedriver")
 
 # Skipped only where Chromium is absent, and never in CI (.ci/run installs it): there it must run.
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not (Path(CHROMIUM).is_file() and Path(CHROMEDRIVER).is_file()) and not os.environ.get("CI"),
     reason=f"needs Chromium at {CHROMIUM} and chromedriver at {CHROMEDRIVER} "
-           "(Debian: apt-get install chromium chromium-driver; .ci/run installs them)")
+           "(Debian: apt-get install chromium chromium-driver; .ci/run installs them)")]
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from indexer.errors import ModelError
+from retriever.pipeline import scored_sentences
 from retriever.reader import ReaderScorer, Reading, open_reader, span_probabilities
 from server.settings import Settings
 
@@ -63,7 +64,7 @@ class Prefers:
 @pytest.mark.model
 def test_the_reader_reorders_answer_sentences(seeds_retriever):
     plain = seeds_retriever.ask(QUESTION)
-    candidates = seeds_retriever.scored_sentences(QUESTION)
+    candidates = scored_sentences(seeds_retriever, QUESTION)
     assert plain.answer is not None and len(candidates) > 1
     other = next(s for s in candidates[1:] if not (s.sentence.start_char >= plain.answer.start_char
                                                    and s.sentence.end_char <= plain.answer.end_char))
@@ -98,7 +99,7 @@ def test_the_reader_reorders_answer_sentences(seeds_retriever):
 @pytest.mark.model
 def test_a_reader_that_finds_no_answer_makes_quarry_abstain_when_asked_to(seeds_retriever):
     plain = seeds_retriever.ask(QUESTION)
-    sentence = seeds_retriever.scored_sentences(QUESTION)[0].sentence.text
+    sentence = scored_sentences(seeds_retriever, QUESTION)[0].sentence.text
     assert plain.answer is not None
     for p, no_answer, abstains in ((0.3, 0.6, True), (0.6, 0.3, False), (0.0, 1.0, True)):
         r = seeds_retriever.with_config(reader_abstain=True)
@@ -114,7 +115,7 @@ def test_a_reader_that_finds_no_answer_makes_quarry_abstain_when_asked_to(seeds_
     r = seeds_retriever.with_config(reader_abstain=True, reader_weight=0.0)
     r.reader = Prefers(sentence, 0.3, 0.6)
     assert r.ask(QUESTION).answer is None and len(r.reader.calls) == 1
-    assert r.scored_sentences(QUESTION) == []
+    assert scored_sentences(r, QUESTION) == []
 
 
 def test_a_reading_weighs_the_best_span_against_no_answer():
@@ -257,7 +258,7 @@ def test_ask_and_eval_with_a_missing_reader_say_so(seeds_index, tmp_path, capsys
     assert ask_main(["--index-dir", str(seeds_index), "--reader-abstain", QUESTION]) == 2
     assert "--reader-abstain needs a reader" in capsys.readouterr().err
     assert eval_main(["--split", "test", "--config", "hybrid", "--reader-abstain"]) == 2
-    assert "--reader-abstain needs --reader" in capsys.readouterr().err
+    assert "--reader-abstain needs a reader" in capsys.readouterr().err
     from server.__main__ import main as server_main
 
     assert server_main(["--index-dir", str(seeds_index), "--reader-abstain"]) == 2

@@ -73,7 +73,7 @@ def index_dir(tiny_corpus, tmp_path, fake_encoder, monkeypatch):
     """A tiny index; in process, questions are embedded by the fake encoder."""
     path = tmp_path / "idx"
     build_index(tiny_corpus, path, encoder=fake_encoder, progress=False)
-    monkeypatch.setattr(query_encoder, "open_query_encoder", lambda index, model=None, prefer=None: FakeEncoder())
+    monkeypatch.setattr(query_encoder, "open_query_encoder", lambda index, **options: FakeEncoder())
     return path
 
 

@@ -7,7 +7,7 @@ import pytest
 from indexer.build import build_index
 from indexer.errors import QueryError
 from retriever.fusion import minmax, rrf, score_fusion
-from retriever.pipeline import Retriever, RetrieverConfig
+from retriever.pipeline import Retriever, RetrieverConfig, problems, scored_sentences
 from tests.conftest import TINY
 
 
@@ -103,9 +103,10 @@ def test_a_table_row_is_checked_against_its_header_in_an_earlier_chunk(tmp_path,
     assert "Purpose" not in chunk.text  # the header is in another chunk
     question = "What is the purpose of the Acme and Globex deal in the table?"
     unchecked = retriever.with_config(span=replace(retriever.config.span, verify=False))
-    scored = next(s for s in unchecked.scored_sentences(question, k=10) if s.sentence.text == row)
+    scored = next(s for s in scored_sentences(unchecked, question, k=10) if s.sentence.text == row)
     idf = retriever.index.idf(terms(question))
-    assert retriever.problems(question, scored, idf) == []
-    assert "does not mention market share" in retriever.problems(
-        "What is the market share of Acme in the table?", scored, retriever.index.idf(terms("market share Acme")))
+    assert problems(retriever, question, scored, idf) == []
+    assert "does not mention market share" in problems(
+        retriever, "What is the market share of Acme in the table?", scored,
+        retriever.index.idf(terms("market share Acme")))
     assert retriever.ask(question, k=3).answer.text == row

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from eval.soak import kinds, soak
 from tests.serving import server_process, tiny_index
+
+pytestmark = pytest.mark.slow  # processes, servers or clusters of their own: seconds each
 
 
 def test_short_soak_has_no_server_error(tiny_corpus, tmp_path):

@@ -134,6 +134,7 @@ def _peak_traced(corpus, index_dir) -> int:
         tracemalloc.stop()
 
 
+@pytest.mark.slow
 def test_a_large_file_is_indexed_in_memory_that_does_not_grow_with_it(tmp_path, monkeypatch):
     # small windows and read blocks, so that a few MB show what 50 MB would with the defaults
     monkeypatch.setattr("indexer.chunker.STREAM_WINDOW", 1 << 15)
@@ -172,6 +173,7 @@ def test_progress_reports_bytes_and_an_eta(tmp_path):
     assert seen[-1].chunks == json.loads((tmp_path / "idx" / MANIFEST).read_text())["counts"]["chunks"]
 
 
+@pytest.mark.slow
 def test_a_file_that_breaks_mid_stream_is_dropped_whole_or_kept_as_before(tmp_path, monkeypatch):
     good = _big_text(2.5, seed=1)
     corpus = write_corpus(tmp_path / "c", {"big.txt": good, "small.txt": "Penguins live in Antarctica."})

@@ -12,11 +12,14 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from indexer.build import build_index
 from indexer.paths import server_file
 from tests.conftest import ROOT, FakeEncoder
 from tests.serving import server_process, tiny_index
+
+pytestmark = pytest.mark.slow  # processes, servers or clusters of their own: seconds each
 
 
 def workers_of(pid: int) -> list[int]:
