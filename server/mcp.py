@@ -32,7 +32,8 @@ ASK_DOC = ("Answer a question from the user's indexed documents, extractively: r
            "sentence (or null when the documents do not answer it) and the top k passages. Every span is "
            "a verbatim slice of a file: cite it as source:start_line-end_line. answer.score is a confidence "
            "in [0, 1].")
-DOCUMENTS_DOC = "List the indexed documents: source (the path cited), size in bytes, sha256 and number of chunks."
+DOCUMENTS_DOC = ("List the indexed documents: source (the path cited), title (first heading or line), size in "
+                 "bytes, sha256 and number of chunks.")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -83,7 +84,8 @@ def create(live) -> Any:
     async def documents() -> DocumentsResponse:
         served = await current()
         try:
-            return {"documents": served.retriever.index.store.documents()}
+            store = served.retriever.index.store
+            return {"documents": [{**d, "title": store.title(d["source"])} for d in store.documents()]}
         finally:
             live.release(served)
 

@@ -65,7 +65,7 @@ def test_subcommand_usage_error_is_an_exit_status(capsys):
 def test_ask_joins_unquoted_words(monkeypatch, capsys):
     seen = []
 
-    def fake_ask(args):
+    def fake_ask(args, settings=None):
         seen.append((args.question, args.k))
         return Result(args.question, None, ())
 

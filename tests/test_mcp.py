@@ -61,7 +61,9 @@ def test_mcp_tools_answer_with_the_http_contract(tiny_corpus, tmp_path):
 
     assert empty.is_error and "the question is empty" in empty.content[0].text
     assert bad_k.is_error and "k must be an integer from 1 to 50" in bad_k.content[0].text
-    assert docs.structured_content == {"documents": retriever.index.store.documents()}
+    store = retriever.index.store  # what GET /documents returns: each document with its title
+    assert docs.structured_content == {"documents": [{**d, "title": store.title(d["source"])}
+                                                     for d in store.documents()]}
     assert sorted(d["source"] for d in docs.structured_content["documents"]) == sorted(TINY)
     retriever.index.close()
 
