@@ -33,3 +33,36 @@ def test_health_shows_the_index_path_to_the_key_holder_only(retriever):  # noqa:
     body = client.get("/health", headers={"X-API-Key": "s3cret"}).json()
     assert body["index_dir"] == "/nonexistent"
     assert "at /nonexistent: cannot read /nonexistent/chunks.faiss" in body["reload_error"]
+
+
+# -- `ask` prints no terminal escape sequence or control character from a document
+
+def test_ask_output_strips_escape_sequences_and_control_characters(tmp_path, capsys):
+    import json
+
+    from indexer.build import build_index
+    from retriever.cli import main
+    from tests.conftest import FakeEncoder, write_corpus
+
+    nasty = ("Owls hunt at night\x1b[2J\x1b]0;pwned\x07 and sleep\x1b[31m by day\x9b1m.\x01\x07\x08\x7f"
+             " Bats\u202e hang upside down.\r\nMoles dig tunnels.\tReally.\n")
+    src = write_corpus(tmp_path / "src", {"owls.txt": nasty, "evil\x1b[1mname\x07.txt": "Owls hoot loudly at dusk.\n"})
+    idx = tmp_path / "idx"
+    build_index(src, idx, encoder=FakeEncoder(), progress=False, onnx=False)
+    import retriever.query_encoder as qe
+
+    real = qe.open_query_encoder
+    qe.open_query_encoder = lambda index, **k: FakeEncoder()
+    try:
+        assert main(["When do owls hunt and sleep?", "--index-dir", str(idx), "--no-server", "-k", "2"]) == 0
+        shown = capsys.readouterr().out
+        assert main(["When do owls hunt and sleep?", "--index-dir", str(idx), "--no-server", "--json"]) == 0
+        body = json.loads(capsys.readouterr().out)
+    finally:
+        qe.open_query_encoder = real
+    bad = [c for c in shown if (ord(c) < 32 and c not in "\n\t") or 0x7f <= ord(c) <= 0x9f or c == "\u202e"]
+    assert bad == [], repr(shown)
+    assert "Owls hunt at night and sleep by day." in " ".join(shown.split()) and "pwned" not in shown
+    assert "evil[1m" not in shown and "evilname.txt" in shown
+    # --json keeps the verbatim text (JSON escapes the controls)
+    assert any("\x1b[2J" in p["text"] for p in body["passages"])
