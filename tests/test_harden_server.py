@@ -66,3 +66,136 @@ def test_ask_output_strips_escape_sequences_and_control_characters(tmp_path, cap
     assert "evil[1m" not in shown and "evilname.txt" in shown
     # --json keeps the verbatim text (JSON escapes the controls)
     assert any("\x1b[2J" in p["text"] for p in body["passages"])
+
+
+# -- HTTP availability: header cap, header deadline, connection cap (a real uvicorn server)
+
+import socket  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@contextmanager
+def _capped_server(tmp_path, **limits):
+    import uvicorn
+
+    from server.app import create_app
+    from server.protocol import uvicorn_options
+    from server.settings import Settings
+    from tests.conftest import TINY, write_corpus
+    from tests.serving import fake_loader, tiny_index
+
+    index_dir = tiny_index(write_corpus(tmp_path / "src", TINY), tmp_path / "idx")
+    settings = Settings(index_dir=index_dir, warm_up=False, access_log=False, watch_seconds=0, **limits)
+    options = uvicorn_options(settings)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, load=fake_loader), host="127.0.0.1", port=0,
+                                           log_level="warning", access_log=False, **options))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the test server did not start"
+        time.sleep(0.02)
+    try:
+        yield server.servers[0].sockets[0].getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def _request(port: int, raw: bytes, timeout: float = 10) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        try:
+            s.sendall(raw)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        return _read_all(s)
+
+
+def _read_all(s: socket.socket) -> bytes:
+    out = b""
+    try:
+        while chunk := s.recv(65536):
+            out += chunk
+    except (ConnectionResetError, TimeoutError):
+        pass
+    return out
+
+
+HEALTH = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+
+
+def test_huge_or_too_many_headers_get_431(tmp_path):
+    with _capped_server(tmp_path, max_header_bytes=4096, max_headers=20) as port:
+        assert _request(port, HEALTH + b"\r\n").startswith(b"HTTP/1.1 200")
+        big = HEALTH + b"X-Big: " + b"a" * 1_000_000 + b"\r\n\r\n"
+        assert _request(port, big).startswith(b"HTTP/1.1 431"), "a 1 MB header is refused"
+        many = HEALTH + b"".join(b"X-%d: 1\r\n" % i for i in range(30)) + b"\r\n"
+        assert _request(port, many).startswith(b"HTTP/1.1 431")
+        ok = HEALTH + b"".join(b"X-%d: 1\r\n" % i for i in range(10)) + b"\r\n"
+        assert _request(port, ok).startswith(b"HTTP/1.1 200")  # under both caps
+        # keep-alive: the second request's headers are capped too
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            first = s.recv(65536)
+            assert first.startswith(b"HTTP/1.1 200")
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n")
+            assert b"431" in _read_all(s)[:20]
+
+
+def test_slow_and_idle_connections_are_closed(tmp_path):
+    with _capped_server(tmp_path, header_timeout_seconds=1.0, keep_alive_seconds=1.0) as port:
+        idle = socket.create_connection(("127.0.0.1", port), timeout=10)
+        slow = socket.create_connection(("127.0.0.1", port), timeout=10)
+        t0 = time.monotonic()
+        slow.sendall(b"GET /health HTTP/1.1\r\n")
+        got = b""
+        for _ in range(40):  # one header byte every 0.1 s: every byte would re-arm a keep-alive timer
+            try:
+                slow.sendall(b"X")
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            slow.settimeout(0.1)
+            try:
+                got += slow.recv(1024)
+                if got:
+                    break
+            except TimeoutError:
+                pass
+        slow.settimeout(10)
+        got += _read_all(slow)
+        assert got.startswith(b"HTTP/1.1 408"), got[:60]
+        assert time.monotonic() - t0 < 3
+        assert _read_all(idle) == b"" and time.monotonic() - t0 < 3  # closed by the server, no answer
+        idle.close()
+        slow.close()
+        assert _request(port, HEALTH + b"\r\n").startswith(b"HTTP/1.1 200")
+
+
+def test_connections_over_the_cap_get_503_until_idle_ones_time_out(tmp_path):
+    with _capped_server(tmp_path, max_connections=4, header_timeout_seconds=1.5) as port:
+        held = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(4)]
+        time.sleep(0.2)
+        assert _request(port, HEALTH + b"\r\n").startswith(b"HTTP/1.1 503")
+        time.sleep(2.0)  # the idle ones pass their header deadline and are closed
+        assert _request(port, HEALTH + b"\r\n").startswith(b"HTTP/1.1 200")
+        for s in held:
+            s.close()
+
+
+def test_without_httptools_h11_caps_the_headers(tmp_path, monkeypatch):
+    import server.protocol as protocol
+    from server.settings import Settings
+
+    monkeypatch.setattr(protocol, "HttpToolsProtocol", None)
+    options = protocol.uvicorn_options(Settings())
+    assert options["http"] == "h11" and options["h11_max_incomplete_event_size"] == 32_768
+    with _capped_server(tmp_path, max_header_bytes=4096) as port:
+        status = _request(port, HEALTH + b"X-Big: " + b"a" * 1_000_000 + b"\r\n\r\n")[:12]
+        assert status in (b"HTTP/1.1 400", b"HTTP/1.1 431"), status
+
+
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
