@@ -8,6 +8,8 @@ connection that sends nothing at all is never timed out. :class:`CappedHttpTools
 
 - **a header cap**: more than ``max_header_bytes`` bytes (request line and headers) or more than
   ``max_headers`` header lines before the end of the headers -> ``431`` and the connection closes;
+- **a connection cap**: a connection opened while ``limit_concurrency`` are open gets ``503`` and is
+  closed at once (uvicorn alone answers it 503 only once its headers are in, holding it meanwhile);
 - **a header deadline**: the whole request line and headers must arrive within
   ``header_timeout`` seconds of the connection opening (or of the previous response): an idle or
   slow-header connection is closed, whatever it trickles in. The body is bounded by
@@ -79,6 +81,9 @@ if HttpToolsProtocol is not None:
             self._limits = _limits_now()
             super().connection_made(transport)
             self._await_headers()
+            if self.limit_concurrency and len(self.connections) > self.limit_concurrency:
+                # over the cap: answered and closed now, so held connections never pile up file descriptors
+                self._refuse(503, "Service Unavailable", "too many connections: try again shortly")
 
         def _await_headers(self) -> None:
             """A new request may start: count its header bytes and give it ``self._limits[2]`` seconds."""
