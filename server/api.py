@@ -43,7 +43,7 @@ _ERRORS = {400: {"model": Problem, "description": "the body is not JSON"},
 
 @public.get("/health", response_model=HealthResponse, summary="200 once the index is loaded; which build is served")
 async def health(request: Request, retriever: Retriever = Depends(get_retriever),
-                 settings: Settings = Depends(get_settings)) -> dict:
+                 settings: Settings = Depends(get_settings)) -> JSONResponse:
     live = getattr(request.app.state, "live", None)
     manifest = retriever.index.manifest
     # where the index lives on disk is for the key holder only (none configured: for nobody)
@@ -51,14 +51,18 @@ async def health(request: Request, retriever: Retriever = Depends(get_retriever)
     reload_error = live.reload_error if live is not None else None
     if reload_error and not trusted:
         reload_error = hide_paths(reload_error, settings.index_dir)
-    return {"index_dir": str(os.path.abspath(settings.index_dir)) if trusted else None,
+    body = HealthResponse(**{
+            "index_dir": str(os.path.abspath(settings.index_dir)) if trusted else None,
             "status": "ok", "documents": len(manifest.get("documents", ())),
             "chunks": retriever.index.n_chunks, "model": retriever.encoder.name,
             "cross_encoder": getattr(retriever.cross_encoder, "name", None),
             "reader": getattr(retriever.reader, "name", None),
             "reader_abstain": retriever.reader is not None and retriever.config.reader_abstain,
             "version": index_version(retriever), "updated_at": manifest.get("updated_at"),
-            "reload_error": reload_error, "pid": os.getpid()}
+            "reload_error": reload_error, "pid": os.getpid()}).model_dump()
+    if not trusted:
+        del body["index_dir"]  # omitted, not null: nothing says where the index lives
+    return JSONResponse(body)
 
 
 @protected.post("/ask", response_model=AskResponse, responses=_ERRORS,
