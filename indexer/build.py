@@ -160,6 +160,9 @@ def build_index(
     settings = settings or ChunkerSettings()
     vectors = vectors or VectorSettings()
     report = BuildReport(index_dir)
+    # lock, update and swap the folder itself: through a symlinked path too, one writer at a time, and
+    # the link stays a link (to the new index)
+    index_dir = Path(os.path.realpath(index_dir))
     with writer_lock(index_dir):
         recover_dir(index_dir)
         sweep(index_dir)  # killed runs' temporary folders, replaced indexes no reader uses any more
@@ -262,7 +265,7 @@ def build_index(
             if old is not None and same_vectors and old.manifest.get("faiss", {}).get("type") in ("hnsw", "ivf"):
                 # it is updated: the kept documents' chunks are in it (they moved to writer.moved)
                 old_faiss = PreviousFaiss(index_dir / FAISS, old.manifest["faiss"], old.manifest["counts"]["chunks"],
-                                          writer.moved)
+                                          writer.moved, files=old.manifest["files"])
             if old is not None:
                 old.close()
             phases("writing the vector index and checksums")

@@ -182,8 +182,11 @@ def live_dir(target: Path) -> Path:
 
 @contextmanager
 def writer_lock(index_dir: Path):
-    """Hold an exclusive lock for writing ``index_dir``; fail at once if another writer has it."""
-    index_dir = Path(index_dir)
+    """Hold an exclusive lock for writing ``index_dir``; fail at once if another writer has it.
+
+    The lock is taken on the resolved path (symlinks followed): one folder, one lock, however it is named.
+    """
+    shown, index_dir = index_dir, Path(os.path.realpath(index_dir))
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     lock_path = index_dir.parent / f".{index_dir.name}.lock"
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -191,7 +194,8 @@ def writer_lock(index_dir: Path):
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise IndexLocked(f"another indexer is updating {index_dir}", index_dir,
+            raise IndexLocked(f"another indexer is updating {shown}"
+                              + (f" ({index_dir})" if Path(shown) != index_dir else ""), index_dir,
                               "Wait for it to finish, then run again") from None
         yield
     finally:

@@ -35,6 +35,7 @@ EXPORT_FORMAT = "quarry-onnx-encoder"
 EXPORT_VERSION = 1
 SETTINGS = "encoder.json"
 POOLING_MODES = ("mean", "cls", "max", "mean_sqrt_len_tokens")
+FILE_KEYS = ("onnx", "tokenizer")  # the settings that name a file of the export
 
 
 def read_settings(folder: str | os.PathLike) -> dict[str, Any]:
@@ -48,6 +49,11 @@ def read_settings(folder: str | os.PathLike) -> dict[str, Any]:
         raise ModelError(f"{path}: not a {EXPORT_FORMAT} version {EXPORT_VERSION} export")
     if settings.get("pooling") not in POOLING_MODES:
         raise ModelError(f"{path}: unsupported pooling {settings.get('pooling')!r}")
+    for key in FILE_KEYS:  # files of the export itself: a plain name in its folder, nothing else
+        name = settings.get(key)
+        if not isinstance(name, str) or not name or "/" in name or "\\" in name or name.startswith("."):
+            raise ModelError(f"{path}: {key} must name a file in {Path(folder)} (a plain file name), "
+                             f"not {name!r}")
     return settings
 
 

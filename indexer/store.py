@@ -37,6 +37,7 @@ import numpy as np
 from indexer.errors import IndexClosed, IndexCorrupt, IndexIncompatible, IndexNotFound, rebuild_hint
 from indexer.fsutil import ReadLease, live_dir
 from indexer.hashcache import cached_sha256
+from indexer.manifest import contained, validate_manifest
 from indexer.schema import Chunk, Sentence
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ class DocumentRecord:
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any]:
-    """The manifest of an index, checked for its format version."""
+    """The manifest of an index, checked for its format version and its schema (field types)."""
     index_dir = Path(index_dir)
     path = index_dir / MANIFEST
     if not index_dir.exists():
@@ -137,40 +138,67 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
     if not path.is_file():
         raise IndexCorrupt(f"{index_dir} is not a quarry index (no {MANIFEST})", index_dir, rebuild_hint(index_dir))
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        version = manifest["format_version"]
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise IndexCorrupt(f"{path} is unreadable ({e.__class__.__name__})", index_dir,
-                           rebuild_hint(index_dir)) from None
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise unreadable(path, e, index_dir) from None
+    try:
+        manifest = json.loads(text)
+    except ValueError as e:
+        raise IndexCorrupt(f"{path} is not valid JSON ({e})", index_dir, rebuild_hint(index_dir)) from None
+    if not isinstance(manifest, dict) or "format_version" not in manifest:
+        raise IndexCorrupt(f"{path} is not a quarry manifest (no format_version)", index_dir,
+                           rebuild_hint(index_dir))
+    version = manifest["format_version"]
+    if type(version) is not int:
+        raise IndexCorrupt(f"{path}: field 'format_version' is wrong: {version!r} is a "
+                           f"{type(version).__name__}, not a whole number", index_dir, rebuild_hint(index_dir))
     if version != FORMAT_VERSION:
         raise IndexIncompatible(
             f"{index_dir} has index format {version}, this quarry reads format {FORMAT_VERSION}",
             index_dir, rebuild_hint(index_dir))
-    return manifest
+    return validate_manifest(manifest, path, index_dir)
+
+
+def unreadable(path: Path, e: OSError, index_dir: Path) -> IndexCorrupt:
+    """The error for an index file the operating system will not let quarry read."""
+    why = (e.strerror or e.__class__.__name__).lower()
+    if isinstance(e, PermissionError):
+        return IndexCorrupt(f"cannot read {path} ({why})", index_dir,
+                            "Give the user running quarry read access to the index folder and its files "
+                            f"(e.g. chmod -R u+rX {index_dir}), or rebuild it as that user")
+    return IndexCorrupt(f"cannot read {path} ({why})", index_dir, rebuild_hint(index_dir))
 
 
 def verify_files(index_dir: Path, manifest: dict[str, Any], checksums: bool = True) -> None:
     """Check that every data file is there with the size (and sha256) the manifest records.
 
-    Digests come from :func:`indexer.hashcache.cached_sha256`: a file untouched since it was last
-    verified (same inode, size, mtime and ctime) is not read again.
+    Every name the manifest lists must stay inside the index folder (no absolute path, no ``..``,
+    no link out: :func:`indexer.manifest.contained`). Digests come from
+    :func:`indexer.hashcache.cached_sha256`: a file untouched since it was last verified (same
+    inode, size, mtime and ctime) is not read again.
     """
     files = manifest.get("files") or {}
     for name in (*DATA_FILES, *(n for n in files if n not in DATA_FILES)):
-        if name.startswith("/") or ".." in name.split("/"):
-            raise IndexCorrupt(f"{index_dir}: the manifest names a file outside the index ({name!r})",
-                               index_dir, rebuild_hint(index_dir))
-        path = Path(index_dir) / name
         want = files.get(name)
-        if want is None or not path.is_file():
-            raise IndexCorrupt(f"{path} is missing", index_dir, rebuild_hint(index_dir))
-        size = path.stat().st_size
-        if size != want["size"]:
-            raise IndexCorrupt(f"{path} is {size} bytes, the manifest says {want['size']} (truncated?)",
+        if want is None:
+            raise IndexCorrupt(f"{Path(index_dir) / name} is missing (the manifest does not list it)",
                                index_dir, rebuild_hint(index_dir))
-        if checksums and cached_sha256(path) != want["sha256"]:
-            raise IndexCorrupt(f"{path} does not match its checksum (modified or damaged)",
-                               index_dir, rebuild_hint(index_dir))
+        path = contained(Path(index_dir), name, files, Path(index_dir), "the manifest's file list")
+        try:
+            if not path.is_file():
+                raise IndexCorrupt(f"{path} is missing", index_dir, rebuild_hint(index_dir))
+            size = path.stat().st_size
+            if size != want["size"]:
+                raise IndexCorrupt(f"{path} is {size} bytes, the manifest says {want['size']} (truncated?)",
+                                   index_dir, rebuild_hint(index_dir))
+            if checksums and cached_sha256(path) != want["sha256"]:
+                raise IndexCorrupt(f"{path} does not match its checksum (modified or damaged)",
+                                   index_dir, rebuild_hint(index_dir))
+            if not checksums:
+                with open(path, "rb"):  # readable (a checksum, when verified, has read it)
+                    pass
+        except OSError as e:
+            raise unreadable(path, e, index_dir) from None
 
 
 class IndexStore:
@@ -207,6 +235,8 @@ class IndexStore:
         try:
             self.sentence_vectors = np.load(self.path / SENTENCE_VECTORS, mmap_mode="r", allow_pickle=False)
             self.db.execute("SELECT count(*) FROM chunks").fetchone()
+        except PermissionError as e:
+            raise unreadable(Path(e.filename or self.path), e, self.path) from None
         except (OSError, ValueError, sqlite3.DatabaseError) as e:
             raise IndexCorrupt(f"{self.path} cannot be read ({e})", self.path, rebuild_hint(self.path)) from None
 

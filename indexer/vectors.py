@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from indexer.errors import IndexCorrupt
+
 if TYPE_CHECKING:  # numpy and faiss load when an index is built or read, not for --help
     import numpy as np
 
@@ -90,6 +92,7 @@ class PreviousFaiss:
     info: dict[str, Any]  # its manifest entry
     n_chunks: int  # its chunk count
     moved: list[tuple[int, int, int]]  # (its first chunk id, chunk count, new first chunk id) per kept document
+    files: dict[str, Any] | None = None  # its manifest's checksummed files (the ids file must be one)
 
 
 def build_faiss(vectors: np.ndarray, path: Path, settings: VectorSettings | None = None,
@@ -140,6 +143,15 @@ def build_faiss(vectors: np.ndarray, path: Path, settings: VectorSettings | None
     return info
 
 
+def _ids_path(previous: PreviousFaiss) -> Path:
+    """The previous index's ids file, once it is a checksummed file inside that index."""
+    from indexer.manifest import contained
+
+    root = previous.path.parent
+    files = previous.files if previous.files is not None else {previous.info["ids"]: None}
+    return contained(root, previous.info["ids"], files, root, "faiss.ids")
+
+
 def _update_in_place(vectors: np.ndarray, settings: VectorSettings, kind: str, previous: PreviousFaiss):
     """The previous HNSW or IVF index with the new chunks' vectors added, and its position -> chunk id
     map; None when it cannot be reused (another kind or settings, unreadable, too many tombstones)."""
@@ -151,9 +163,9 @@ def _update_in_place(vectors: np.ndarray, settings: VectorSettings, kind: str, p
         return None
     try:
         index = faiss.read_index(str(previous.path))  # into memory: it is added to
-        old_labels = (np.load(previous.path.parent / info["ids"], allow_pickle=False) if info.get("ids")
+        old_labels = (np.load(_ids_path(previous), allow_pickle=False) if info.get("ids")
                       else np.arange(index.ntotal, dtype=np.int64))
-    except (RuntimeError, OSError, ValueError) as e:
+    except (RuntimeError, OSError, ValueError, IndexCorrupt) as e:
         log.warning("cannot reuse the previous %s index (%s): building a new one", kind, str(e).strip()[:200])
         return None
     n = len(vectors)

@@ -89,7 +89,7 @@ class IndexWriter:
     """
 
     def __init__(self, index_dir: Path, dim: int):
-        self.index_dir = Path(index_dir)
+        self.index_dir = Path(os.path.realpath(index_dir))  # the folder swapped, never a link to it
         self.dim = dim
         self.index_dir.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = self.index_dir.parent / f".{self.index_dir.name}.tmp-{os.getpid()}"

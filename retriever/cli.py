@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import textwrap
 
@@ -120,14 +121,28 @@ def _ask(args, settings):
     return Retriever.open(settings=settings).ask(args.question, k=args.k)
 
 
+# terminal escape sequences (CSI, OSC, DCS/PM/APC/SOS, two-byte ESC, 8-bit CSI), then the other control
+# characters: C0 but tab and newline, DEL, C1, and the bidirectional overrides that reorder what is shown
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"
+                      r"|\x1b[ -/]*[0-~]?|\x9b[0-?]*[ -/]*[@-~]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print to a terminal: escape sequences and control characters (but newline and
+    tab) removed, CR and CRLF line ends made newlines. Only for display: ``--json`` stays verbatim."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROLS.sub("", _ESCAPES.sub("", text))
+
+
 def _cite(span) -> str:
     """``file:lines``, then the page (PDF) and the section (the heading trail) when there are any."""
     lines = f"{span.start_line}" if span.start_line == span.end_line else f"{span.start_line}-{span.end_line}"
-    where = f"{span.source}:{lines}"
+    where = f"{printable(span.source)}:{lines}"
     if getattr(span, "page", None) is not None:
         where += f", page {span.page}"
     if getattr(span, "section", None):
-        where += f", section \"{span.section}\""
+        where += f", section \"{printable(span.section)}\""
     return where
 
 
@@ -148,16 +163,17 @@ def render(result, color: bool = False, width: int = 100) -> str:
         else:
             out.append(bold(f"Answer (confidence {a.score:.2f}):"))
         # a sentence of a hard-wrapped paragraph runs over lines: shown as one run of words
-        out.extend(textwrap.wrap(" ".join(a.text.split()), width, initial_indent="  ", subsequent_indent="  "))
+        out.extend(textwrap.wrap(" ".join(printable(a.text).split()), width,
+                                 initial_indent="  ", subsequent_indent="  "))
         out.append(f"  -- {_cite(a)}  [chars {a.start_char}-{a.end_char}]")
         out.append("")
         out.append("Passages:")
     for i, p in enumerate(result.passages, 1):
         out.append(bold(f"[{i}] {_cite(p)}") + dim(f"  chars {p.start_char}-{p.end_char}, score {p.score:.4f}"))
-        text = p.text
+        text = printable(p.text)
         if a is not None and a.source == p.source and p.start_char <= a.start_char and a.end_char <= p.end_char:
-            i0, i1 = a.start_char - p.start_char, a.end_char - p.start_char
-            text = text[:i0] + hi(text[i0:i1]) + text[i1:]
+            i0, i1 = a.start_char - p.start_char, a.end_char - p.start_char  # cleaned piece by piece
+            text = printable(p.text[:i0]) + hi(printable(p.text[i0:i1])) + printable(p.text[i1:])
         for para in text.splitlines():
             out.extend(textwrap.wrap(para, width, initial_indent="    ", subsequent_indent="    ") or [""])
     return "\n".join(out)

@@ -12,6 +12,7 @@ import numpy as np
 
 from indexer.encoder import Encoder
 from indexer.errors import IndexCorrupt, IndexIncompatible, rebuild_hint
+from indexer.manifest import contained
 from indexer.store import FAISS, IndexStore
 from indexer.text import fts_query
 from indexer.vectors import PositionMap, read_faiss, search_params
@@ -34,7 +35,9 @@ class Index:
         self.faiss = _read_faiss(self.store.file(FAISS), mmap, shown=self.path / FAISS)
         info = self.manifest.get("faiss", {})
         # an HNSW index updated in place: its positions -> chunk ids (-1: removed; see indexer.vectors)
-        self._positions = PositionMap.read(self.store.file(info["ids"])) if info.get("ids") else None
+        self._positions = PositionMap.read(
+            contained(self.store.file(""), info["ids"], self.manifest["files"], self.path, "faiss.ids")
+        ) if info.get("ids") else None
         held = self.faiss.ntotal if self._positions is None else self._positions.live
         if (held != self.store.n_chunks or self.faiss.d != self.store.dim
                 or (self._positions is not None and len(self._positions.labels) != self.faiss.ntotal)):

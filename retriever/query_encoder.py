@@ -22,6 +22,7 @@ import numpy as np
 
 from indexer.encoder import Encoder, SentenceTransformerEncoder, fingerprint_dir
 from indexer.errors import ModelError
+from indexer.manifest import contained
 from retriever.index import Index
 from retriever.settings import explicit_model, query_encoder_choice
 
@@ -58,7 +59,7 @@ class _Unusable(ModelError):
 
 def onnx_encoder(index: Index, model: str | os.PathLike | None = None, threads: int | None = None):
     """The index's ONNX export as a loaded, verified encoder; ModelError saying why not."""
-    from indexer.onnx_encoder import OnnxEncoder
+    from indexer.onnx_encoder import FILE_KEYS, OnnxEncoder
 
     manifest = index.manifest
     entry = manifest.get("query_encoder") or {}
@@ -79,7 +80,11 @@ def onnx_encoder(index: Index, model: str | os.PathLike | None = None, threads: 
         if unlisted or f"{rel}/encoder.json" not in listed:
             raise _Unusable(f"the ONNX export in {shown} is not covered by the manifest's checksums "
                             f"({', '.join(unlisted) or 'encoder.json'})")
+        contained(index.store.file(""), f"{rel}/encoder.json", listed, index.path, "the ONNX export")
         encoder = OnnxEncoder(folder, threads=threads)
+        for key in FILE_KEYS:  # inside the index (no link out) and checksummed, or the index is refused
+            contained(index.store.file(""), f"{rel}/{encoder.settings[key]}", listed, index.path,
+                      f"{rel}/encoder.json's {key}")
         if (encoder.fingerprint != want.get("fingerprint") or entry.get("model_fingerprint") != want.get("fingerprint")
                 or encoder.dim != want.get("dim")):
             raise _Unusable(f"the ONNX export in {shown} is of another model than the index's")

@@ -48,6 +48,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--watch", type=float, default=2.0, metavar="SECONDS",
                    help="check the index for a rebuild this often and switch to it (default 2; 0: only on "
                         "POST /admin/reload)")
+    p.add_argument("--max-header-bytes", type=int, default=32_768, metavar="N",
+                   help="request line and headers over N bytes get 431 (default 32768)")
+    p.add_argument("--max-headers", type=int, default=100, metavar="N",
+                   help="requests with over N header lines get 431 (default 100)")
+    p.add_argument("--max-connections", type=int, default=512, metavar="N",
+                   help="open connections at most; more get 503 (default 512; 0: no cap)")
+    p.add_argument("--header-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="close a connection whose request line and headers take longer (default 10)")
+    p.add_argument("--keep-alive", type=float, default=5.0, metavar="SECONDS",
+                   help="close an idle keep-alive connection after this (default 5)")
     p.add_argument("--no-access-log", action="store_true", help="do not log every request")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     return p
@@ -65,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.watch < 0:
         print("error: --watch must be at least 0", file=sys.stderr)
         return 2
+    if args.max_header_bytes < 1024 or args.max_headers < 8 or args.max_connections < 0 \
+            or args.header_timeout <= 0 or args.keep_alive <= 0:
+        print("error: --max-header-bytes must be at least 1024, --max-headers at least 8, --max-connections "
+              "at least 0, --header-timeout and --keep-alive above 0", file=sys.stderr)
+        return 2
     if args.max_batch < 1 or args.batch_wait_ms < 0:
         print("error: --max-batch must be at least 1 and --batch-wait-ms at least 0", file=sys.stderr)
         return 2
@@ -81,7 +96,10 @@ def main(argv: list[str] | None = None) -> int:
                                  reader_abstain=args.reader_abstain, max_batch=args.max_batch,
                                  batch_wait_ms=args.batch_wait_ms, encoders=encoders,
                                  threads=args.threads,
-                                 access_log=not args.no_access_log, watch_seconds=args.watch)
+                                 access_log=not args.no_access_log, watch_seconds=args.watch,
+                                 max_header_bytes=args.max_header_bytes, max_headers=args.max_headers,
+                                 max_connections=args.max_connections, header_timeout_seconds=args.header_timeout,
+                                 keep_alive_seconds=args.keep_alive)
     if args.reader_abstain and not settings.reader:
         print("error: --reader-abstain needs a reader (--reader DIR or $QUARRY_READER)", file=sys.stderr)
         return 2
@@ -147,6 +165,7 @@ def serve(settings, retriever, log_level: str = "info", load=None) -> int:
     from server import discovery
     from server.app import create_app
     from server.deps import open_retriever
+    from server.protocol import raise_open_files, uvicorn_options
 
     first = [retriever]
 
@@ -169,7 +188,9 @@ def serve(settings, retriever, log_level: str = "info", load=None) -> int:
 
     app = create_app(settings, load=load_index)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=log_level,
-                            access_log=settings.access_log, timeout_graceful_shutdown=5)
+                            access_log=settings.access_log, timeout_graceful_shutdown=5,
+                            **uvicorn_options(settings))  # header, connection and timeout caps
+    raise_open_files(settings.max_connections)
     try:
         Server(config).run()
     except KeyboardInterrupt:

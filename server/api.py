@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from retriever.pipeline import Retriever
 from server.context import context_bounds
-from server.deps import get_live, get_retriever, get_settings, require_api_key
+from server.deps import API_KEY_HEADER, get_live, get_retriever, get_settings, key_matches, require_api_key
 from server.live import LiveIndex, index_version
 from server.schemas import (
     AskRequest,
@@ -23,6 +23,15 @@ from server.schemas import (
 )
 from server.settings import Settings
 
+
+def hide_paths(message: str, index_dir) -> str:
+    """``message`` with the index folder's path (as given and resolved) replaced by ``INDEX_DIR``."""
+    for path in sorted({str(index_dir), os.path.abspath(index_dir), os.path.realpath(index_dir)}, key=len,
+                       reverse=True):
+        message = message.replace(path, "INDEX_DIR")
+    return message
+
+
 public = APIRouter()
 protected = APIRouter(dependencies=[Depends(require_api_key)],
                       responses={401: {"model": Problem, "description": "QUARRY_API_KEY is set and X-API-Key is not"}})
@@ -33,16 +42,27 @@ _ERRORS = {400: {"model": Problem, "description": "the body is not JSON"},
 
 
 @public.get("/health", response_model=HealthResponse, summary="200 once the index is loaded; which build is served")
-async def health(request: Request, retriever: Retriever = Depends(get_retriever)) -> dict:
+async def health(request: Request, retriever: Retriever = Depends(get_retriever),
+                 settings: Settings = Depends(get_settings)) -> JSONResponse:
     live = getattr(request.app.state, "live", None)
     manifest = retriever.index.manifest
-    return {"status": "ok", "documents": len(manifest.get("documents", ())),
+    # where the index lives on disk is for the key holder only (none configured: for nobody)
+    trusted = bool(settings.api_key) and key_matches(request.headers.get(API_KEY_HEADER), settings.api_key)
+    reload_error = live.reload_error if live is not None else None
+    if reload_error and not trusted:
+        reload_error = hide_paths(reload_error, settings.index_dir)
+    body = HealthResponse(**{
+            "index_dir": str(os.path.abspath(settings.index_dir)) if trusted else None,
+            "status": "ok", "documents": len(manifest.get("documents", ())),
             "chunks": retriever.index.n_chunks, "model": retriever.encoder.name,
             "cross_encoder": getattr(retriever.cross_encoder, "name", None),
             "reader": getattr(retriever.reader, "name", None),
             "reader_abstain": retriever.reader is not None and retriever.config.reader_abstain,
             "version": index_version(retriever), "updated_at": manifest.get("updated_at"),
-            "reload_error": live.reload_error if live is not None else None, "pid": os.getpid()}
+            "reload_error": reload_error, "pid": os.getpid()}).model_dump()
+    if not trusted:
+        del body["index_dir"]  # omitted, not null: nothing says where the index lives
+    return JSONResponse(body)
 
 
 @protected.post("/ask", response_model=AskResponse, responses=_ERRORS,

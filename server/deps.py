@@ -56,6 +56,11 @@ async def get_live(request: Request) -> LiveIndex:
     return live
 
 
+def key_matches(key: str | None, expected: str) -> bool:
+    """Whether ``key`` is the API key (compared in constant time)."""
+    return bool(key) and hmac.compare_digest(key.encode(), expected.encode())
+
+
 async def require_api_key(key: str | None = Security(_api_key), settings: Settings = Depends(get_settings)) -> None:
     """401 unless the server has no key, or the request's ``X-API-Key`` header matches it."""
     expected = settings.api_key
@@ -64,6 +69,6 @@ async def require_api_key(key: str | None = Security(_api_key), settings: Settin
     if not key:
         raise HTTPException(401, f"this server needs an API key: send it in the {API_KEY_HEADER} header",
                             headers={"WWW-Authenticate": API_KEY_HEADER})
-    if not hmac.compare_digest(key.encode(), expected.encode()):
+    if not key_matches(key, expected):
         raise HTTPException(401, f"the {API_KEY_HEADER} header does not match this server's API key",
                             headers={"WWW-Authenticate": API_KEY_HEADER})

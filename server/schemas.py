@@ -89,6 +89,8 @@ class DocumentsResponse(BaseModel):
 
 class HealthResponse(BaseModel):
     status: str = Field(examples=["ok"])
+    index_dir: str | None = Field(None, description="the absolute path of the served index: only in the answer "
+                                                    "to a request with the API key, when one is configured")
     documents: int
     chunks: int
     model: str

@@ -32,6 +32,12 @@ class Settings:
     warm_up: bool = True  # ask one question at startup so the first request is not slow
     access_log: bool = True
     watch_seconds: float = 2.0  # how often the index's manifest is checked for a rebuild (0: never)
+    # against hostile clients (server/protocol.py): header cap, connection cap, slow or idle clients
+    max_header_bytes: int = 32_768  # request line + headers; more -> 431 (browsers send under 8 KiB)
+    max_headers: int = 100  # header lines; more -> 431
+    max_connections: int = 512  # open connections (and requests in progress); more -> 503 (0: no cap)
+    header_timeout_seconds: float = 10.0  # the request line and headers must arrive within this -> else closed
+    keep_alive_seconds: float = 5.0  # an idle keep-alive connection is closed after this
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:

@@ -131,11 +131,14 @@ def serve_workers(settings, workers: int, log_level: str = "info", load: str = O
     from uvicorn.supervisors import Multiprocess
     from uvicorn.supervisors.multiprocess import Process
 
+    from server.protocol import raise_open_files, uvicorn_options
+
     os.environ[WORKER_ENV] = json.dumps({"settings": settings.to_dict(), "log_level": log_level, "load": load,
                                          "supervisor": os.getpid()})
     config = uvicorn.Config("server.app:worker_app", factory=True, host=settings.host, port=settings.port,
                             workers=workers, log_level=log_level, access_log=settings.access_log,
-                            timeout_graceful_shutdown=5)
+                            timeout_graceful_shutdown=5, **uvicorn_options(settings))  # server/protocol.py
+    raise_open_files(settings.max_connections)
     try:
         sockets = listen(settings.host, settings.port, workers, config.backlog)
     except OSError as e:
