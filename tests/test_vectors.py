@@ -132,7 +132,7 @@ def test_incremental_update_across_the_flat_to_hnsw_switch(tmp_path):
     enc.texts_encoded = 0
     report = build_index(corpus, index_dir, encoder=enc, progress=False, vectors=vs)
     assert report.index_type == "hnsw" and len(report.added) == 6 and len(report.unchanged) == 8
-    assert enc.texts_encoded == 6 * 3  # only the new documents: one chunk and its two sentences each
+    assert enc.texts_encoded == 6 * 2  # only the new documents: their two sentences each (chunks pooled)
     after = IndexStore(index_dir).load_document("doc003.txt")
     np.testing.assert_array_equal(after.chunk_vectors, before.chunk_vectors)
     assert after.chunks == before.chunks and after.text == before.text
