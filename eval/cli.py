@@ -66,6 +66,9 @@ def parser() -> argparse.ArgumentParser:
                         "e.g. probe_quantile=0.95 or checks_off='[\"names\"]'")
     p.add_argument("--ablate", action="store_true",
                    help="with --corpora: also leave-one-corpus-out with each answer check switched off alone")
+    p.add_argument("--fit-all", action="store_true",
+                   help="with --corpora: also fit the answer scorer on every corpus named (their --split "
+                        "questions) and print it as SpanConfig fields: how the shipped weights are made")
     p.add_argument("-k", type=int, default=K, help=f"passages per question (default {K})")
     p.add_argument("--json", metavar="PATH", default=None, help="also write the figures (and per question) as JSON")
     p.add_argument("--failures", action="store_true", help="list the questions the --floors-on config got wrong")

@@ -113,8 +113,20 @@ def run_corpora(args: argparse.Namespace, check_floors) -> int:
             cells = [f"{m['accuracy']:.3f} / {m['false_abstention']:.3f} / {m['abstain_recall']:.3f}" for m in ms]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         print("\n".join(lines))
+    fitted = None
+    if getattr(args, "fit_all", False):
+        from dataclasses import asdict
+
+        from eval.loco import fit_span
+
+        say(f"fitting the answer scorer on all {len(parts)} corpora ({args.split} questions) ...")
+        fitted = fit_span(parts, parts[0].retriever.config.span)
+        print(f"\nThe answer scorer fitted on every corpus ({args.split} questions), as SpanConfig fields:\n")
+        for k, v in asdict(fitted).items():
+            if k.startswith(("w_", "a_")) or k in ("abstain_below", "min_topical"):
+                print(f"    {k}: float = {round(v, 4)}")
     if args.json:
-        out = {"split": args.split, "corpora": [
+        out = {"split": args.split, "fitted_on_all": vars(fitted) if fitted else None, "corpora": [
             {"name": p.corpus.name, "documents": str(p.corpus.documents), "gold": str(p.corpus.gold),
              "bytes": p.corpus.size, "shipped": r.metrics, "loco": f.run.metrics,
              "loco_span": {k: v for k, v in vars(f.span).items()}}
