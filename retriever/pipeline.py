@@ -77,10 +77,9 @@ class RetrieverConfig:
     reader_passages: int = 8  # the best this many passages are read by it
     reader_abstain: bool = False  # also abstain when it finds no span more probable than "no answer" (SQuAD 2.0)
     # an answer below this confidence is flagged low_confidence (ask, the page): measured with
-    # `python -m eval.confidence --corpora seeds faq --split dev --loco` (docs/confidence.md): with the
-    # shipped settings, P(right | confidence) (isotonic fit) crosses 0.5 at 0.52 on the seeds dev split;
-    # below 0.5, 15 of 46 seeds dev answers are right (0.33) against 141 of 173 above (0.82); on the faq
-    # corpus 2 of 5 (0.40) against 14 of 20 (0.70). Re-measure when the answer scorer is refitted.
+    # `python -m eval.confidence --corpora all --split dev --threshold 0.5` (docs/confidence.md) for the
+    # scorer fitted on six corpora: on every corpus, answers under 0.5 are right less often than not
+    # (0.11-0.45 of them). Re-measure when the answer scorer is refitted.
     low_confidence: float = 0.5
     span: SpanConfig = field(default_factory=SpanConfig)
 
