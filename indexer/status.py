@@ -53,7 +53,9 @@ def report(manifest: dict[str, Any], index_dir: Path) -> str:
         f"sentences: {counts.get('sentences', '?')}; model {model}; vector index {faiss}",
         "questions embedded with " + ("the index's ONNX export (no torch)" if manifest.get("query_encoder")
                                       else "torch (no ONNX export stored)"),
-        f"size on disk: {_human(_bytes_on_disk(index_dir))}",
+        f"size on disk: {_human(_bytes_on_disk(index_dir))}"
+        + (f" ({_human(shared)} of it hard links shared with other indexes of the model: the ONNX export cache)"
+           if (shared := _bytes_on_disk(index_dir, shared_only=True)) else ""),
     ]
     decoding = manifest.get("decoding")
     if isinstance(decoding, dict) and decoding.get("encoding"):
@@ -83,12 +85,14 @@ def report(manifest: dict[str, Any], index_dir: Path) -> str:
     return "\n".join(lines)
 
 
-def _bytes_on_disk(index_dir: Path) -> int:
+def _bytes_on_disk(index_dir: Path, shared_only: bool = False) -> int:
+    """Bytes of the index's files (``shared_only``: of those with other hard links, e.g. the export cache's)."""
     from indexer.fsutil import live_dir
 
     try:
         live = live_dir(index_dir)
-        return sum(p.stat().st_size for p in live.rglob("*") if p.is_file() and not p.is_symlink())
+        stats = [p.stat() for p in live.rglob("*") if p.is_file() and not p.is_symlink()]
+        return sum(st.st_size for st in stats if st.st_nlink > 1 or not shared_only)
     except OSError:
         return 0
 
