@@ -92,6 +92,8 @@ def _stop_on_sigterm():
     def stop(signum, frame):
         raise KeyboardInterrupt
 
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started in the background by a shell: SIGINT
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # still stops watching, as documented
     return signal.signal(signal.SIGTERM, stop)
 
 

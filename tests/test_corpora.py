@@ -153,7 +153,8 @@ def test_ablation_switches_each_check_alone(three_corpora, capsys):
     args = ["--corpora", "--ablate", "--index-root", str(three_corpora / "idx")]
     assert eval_main(args) == 0
     out = capsys.readouterr().out
-    assert "| without names |" in out and "| with lead_in |" in out and "| every check |" in out  # all off
+    assert "| with names |" in out and "| without answer_type |" in out and "| with lead_in |" in out
+    assert "| every check |" in out  # all off
     assert "| as shipped |" in out
 
 

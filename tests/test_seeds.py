@@ -119,7 +119,9 @@ def test_ask_checks_only_what_it_needs_and_answers_as_if_it_checked_everything(s
     lazy = [r.ask(q, k=10).to_dict() for q in questions]
     checks = []
     everything = Retriever._score_sentences
-    problems = Retriever.problems
+    import retriever.pipeline as pipeline
+
+    problems = pipeline.problems
 
     def count(self, *a, **kw):
         checks.append(1)
@@ -127,7 +129,7 @@ def test_ask_checks_only_what_it_needs_and_answers_as_if_it_checked_everything(s
 
     monkeypatch.setattr(Retriever, "_score_sentences",
                         lambda self, *a, best_per_chunk=False, **kw: everything(self, *a, **kw))
-    monkeypatch.setattr(Retriever, "problems", count)
+    monkeypatch.setattr(pipeline, "problems", count)
     full = [r.ask(q, k=10).to_dict() for q in questions]
     assert lazy == full
     n_full = len(checks)
@@ -149,7 +151,7 @@ def test_the_rerank_ignores_the_answer_checks(seeds_index, real_encoder, monkeyp
     r = Retriever.open(seeds_index, encoder=real_encoder)
     unchecked = r.with_config(span=replace(r.config.span, verify=False))
     plain = r.with_config(rerank=False)
-    monkeypatch.setattr(Retriever, "problems", lambda self, *a, **kw: ["fails"])
+    monkeypatch.setattr("retriever.pipeline.problems", lambda retriever, *a, **kw: ["fails"])
     moved = 0
     for q in load_gold(split="dev")[:40]:
         got = r.ask(q.question, k=5)
