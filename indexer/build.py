@@ -22,7 +22,7 @@ import numpy as np
 from indexer.chunker import ChunkBatch, ChunkerSettings, chunk_regions, chunk_stream
 from indexer.encoder import Encoder, SentenceTransformerEncoder
 from indexer.errors import FileSkipped, IndexDirError, SourceError
-from indexer.fsutil import recover_dir, sweep, writer_lock
+from indexer.fsutil import human_bytes, recover_dir, sweep, writer_lock
 from indexer.onnx_export import attach_query_encoder, can_export, export_is_current, index_time_encoder
 from indexer.progress import Phases, Progress, ProgressInfo
 from indexer.schema import Chunk, Sentence
@@ -236,7 +236,7 @@ def build_index(
                     todo.append(f)
             decoded: dict[str, dict | None] = {}  # how each document read now was decoded
             if todo:
-                phases(f"reading and embedding {len(todo)} file(s), {_human(_sizes(todo))}"
+                phases(f"reading and embedding {len(todo)} file(s), {human_bytes(_sizes(todo))}"
                        + (f" ({len(keep)} unchanged, copied)" if keep else ""))
                 _load_model(embed, phases)
             _write_new(todo, streamable, old, old_docs, embed, settings, writer, report,
@@ -296,14 +296,6 @@ def _load_model(encoder: Encoder, phases: Phases) -> None:
     if isinstance(getattr(type(encoder), "model", None), property) and getattr(encoder, "_model", 0) is None:
         phases(f"loading the embedding model ({getattr(encoder, 'name', '?')})")
         encoder.model  # noqa: B018 - the property loads it
-
-
-def _human(n: int) -> str:
-    """A byte count for people: 812 B, 19.4 KB, 3.2 MB, 1.1 GB."""
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n} B"
 
 
 def _sizes(files: list[SourceFile]) -> int:

@@ -222,3 +222,11 @@ def open_regular(path: Path):
 
 def _open_nonblocking(path: str, flags: int) -> int:
     return os.open(path, flags | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+
+
+def human_bytes(n: int) -> str:
+    """A byte count for people: 812 B, 19.4 KB, 3.2 MB, 1.1 GB."""
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} B"

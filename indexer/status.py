@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from indexer.fsutil import human_bytes
 from indexer.paths import default_index_dir
 
 LIST_LIMIT = 50  # files listed per section; past it, a count
@@ -41,6 +42,7 @@ def _section(title: str, rows: list[str], limit: int = LIST_LIMIT) -> list[str]:
 
 def report(manifest: dict[str, Any], index_dir: Path) -> str:
     """The status text of an index from its manifest."""
+    total, shared = _bytes_on_disk(index_dir)
     docs = [d for d in manifest.get("documents") or [] if isinstance(d, dict)]
     counts = manifest.get("counts") or {}
     model = (manifest.get("model") or {}).get("name", "?")
@@ -53,9 +55,9 @@ def report(manifest: dict[str, Any], index_dir: Path) -> str:
         f"sentences: {counts.get('sentences', '?')}; model {model}; vector index {faiss}",
         "questions embedded with " + ("the index's ONNX export (no torch)" if manifest.get("query_encoder")
                                       else "torch (no ONNX export stored)"),
-        f"size on disk: {_human(_bytes_on_disk(index_dir))}"
-        + (f" ({_human(shared)} of it hard links shared with other indexes of the model: the ONNX export cache)"
-           if (shared := _bytes_on_disk(index_dir, shared_only=True)) else ""),
+        f"size on disk: {human_bytes(total)}"
+        + (f" ({human_bytes(shared)} of it hard links shared with other indexes of the model: the ONNX export cache)"
+           if shared else ""),
     ]
     decoding = manifest.get("decoding")
     if isinstance(decoding, dict) and decoding.get("encoding"):
@@ -85,23 +87,16 @@ def report(manifest: dict[str, Any], index_dir: Path) -> str:
     return "\n".join(lines)
 
 
-def _bytes_on_disk(index_dir: Path, shared_only: bool = False) -> int:
-    """Bytes of the index's files (``shared_only``: of those with other hard links, e.g. the export cache's)."""
+def _bytes_on_disk(index_dir: Path) -> tuple[int, int]:
+    """Bytes of the index's files, and of those among them with other hard links (the export cache's)."""
     from indexer.fsutil import live_dir
 
     try:
         live = live_dir(index_dir)
         stats = [p.stat() for p in live.rglob("*") if p.is_file() and not p.is_symlink()]
-        return sum(st.st_size for st in stats if st.st_nlink > 1 or not shared_only)
     except OSError:
-        return 0
-
-
-def _human(n: int) -> str:
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n} B"
+        return 0, 0
+    return sum(st.st_size for st in stats), sum(st.st_size for st in stats if st.st_nlink > 1)
 
 
 def summary(index_dir: str | Path | None = None) -> dict[str, Any]:
@@ -119,7 +114,7 @@ def summary(index_dir: str | Path | None = None) -> dict[str, Any]:
         "sentences": counts.get("sentences"), "model": (m.get("model") or {}).get("name"),
         "dim": (m.get("model") or {}).get("dim"), "vector_index": (m.get("faiss") or {}).get("type"),
         "query_encoder": "onnx" if m.get("query_encoder") else "torch",
-        "bytes_on_disk": _bytes_on_disk(index_dir),
+        "bytes_on_disk": _bytes_on_disk(index_dir)[0],
         "encodings": {d["source"]: d["encoding"] for d in docs if isinstance(d.get("encoding"), dict)},
         "skipped": m.get("skipped"),
     }
