@@ -1,10 +1,10 @@
 """sha256 of files, remembered on disk by each file's identity so that opening an index stays fast.
 
-A file's identity is its device, inode, size, mtime and ctime. Every write to a file changes its
-ctime, which no user can set, so a remembered digest is only reused for bytes that have not been
-touched since they were hashed. As git does for its index, a file changed less than
-``RACY_SECONDS`` before it was hashed is not remembered: a coarse file-system clock could
-otherwise give a later write the same timestamps.
+A file's identity is its device, inode, size, mtime and ctime (not its name: hard links share
+one). Every write to a file changes its ctime, which no user can set, so a remembered digest is
+only reused for bytes that have not been touched since they were hashed. As git does for its
+index, a file changed less than ``RACY_SECONDS`` before it was hashed is not remembered: a coarse
+file-system clock could otherwise give a later write the same timestamps.
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ def file_sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def _identity(path: Path, st: os.stat_result) -> str:
-    return f"{path.resolve()}|{st.st_dev}|{st.st_ino}|{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}"
+def _identity(st: os.stat_result) -> str:
+    """The file itself, not a name of it: every hard link to the same bytes shares one entry."""
+    return f"{st.st_dev}|{st.st_ino}|{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}"
 
 
 def _cache_file() -> Path:
@@ -53,7 +54,7 @@ def cached_sha256(path: str | os.PathLike) -> str:
     """The sha256 of a file's bytes, reused from an earlier call while the file is untouched."""
     path = Path(path)
     st = path.stat()
-    key = _identity(path, st)
+    key = _identity(st)
     with _LOCK:
         if key in _MEMORY:
             return _MEMORY[key]
@@ -70,6 +71,23 @@ def cached_sha256(path: str | os.PathLike) -> str:
     stored[key] = digest
     _save(stored)
     return digest
+
+
+def remember_link(path: str | os.PathLike, digest: str) -> None:
+    """Remember ``digest`` for the file at ``path``, a hard link just made to a file whose bytes were
+    verified to have that digest a moment before.
+
+    Making a link changes the file's ctime, so without this the next :func:`cached_sha256` of any of
+    its names reads it all again (the ONNX export an index shares with the export cache: about 90 MB,
+    hashed at every update). The bytes are the verified ones: a link changes no byte, and the files
+    quarry links (cache entries, index files) are never written in place.
+    """
+    key = _identity(Path(path).stat())
+    with _LOCK:
+        _MEMORY[key] = digest
+    stored = _load()
+    stored[key] = digest
+    _save(stored)
 
 
 def _save(stored: dict[str, str]) -> None:

@@ -32,7 +32,7 @@ import numpy as np
 
 from indexer.encoder import SentenceTransformerEncoder
 from indexer.errors import ExportError, QuarryError
-from indexer.hashcache import cached_sha256, file_sha256
+from indexer.hashcache import cached_sha256, file_sha256, remember_link
 from indexer.offline import set_offline
 from indexer.onnx_encoder import EXPORT_FORMAT, EXPORT_VERSION, POOLING_MODES, SETTINGS, OnnxEncoder, read_settings
 from indexer.paths import cache_dir
@@ -210,11 +210,13 @@ def _place(cached: Path, dest: Path) -> str:
     """Hard-link the cache entry's files into ``dest`` (copy them across file systems); say which."""
     dest.mkdir(parents=True)
     how = "hardlink"
+    sums = json.loads((cached / CHECKSUMS).read_text(encoding="utf-8"))  # verified by check_cache_entry
     for src in sorted(cached.iterdir()):
         if src.name == CHECKSUMS:
             continue
         try:
             os.link(src, dest / src.name)  # cache and index files are never written in place
+            remember_link(dest / src.name, sums[src.name]["sha256"])
         except OSError:
             shutil.copy2(src, dest / src.name)
             how = "copy"

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from indexer.fsutil import fsync_dir, replace_dir
+from indexer.hashcache import cached_sha256
 from indexer.schema import Chunk, Sentence
 from indexer.store import (
     CHUNK_VECTORS,
@@ -26,7 +27,6 @@ from indexer.store import (
     SENTENCE_VECTORS,
     DocumentRecord,
     IndexStore,
-    file_sha256,
 )
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,13 @@ _REMAP = {
     "chunks": {"id": "id + :dc", "doc_id": ":doc",
                "first_sentence": "first_sentence + :ds", "last_sentence": "last_sentence + :ds"},
     "texts": {"doc_id": ":doc"},
+}
+# Which rows of the previous index are the document's: sentences and chunks by their id range (the
+# primary key: no scan of the table per document), texts by the (doc_id, start_char) primary key.
+_ROWS = {
+    "sentences": "id >= :s0 AND id < :s0 + :ns",
+    "chunks": "id >= :c0 AND id < :c0 + :nc",
+    "texts": "doc_id = :old",
 }
 
 
@@ -105,6 +112,7 @@ class IndexWriter:
         self.moved: list[tuple[int, int, int]] = []  # per copied document: old first chunk, count, new first chunk
         self._doc: dict[str, Any] | None = None  # the document being written
         self._attached: Path | None = None
+        self._cols: dict[str, list[str]] = {}
 
     # -- one document, a stretch at a time
 
@@ -194,13 +202,14 @@ class IndexWriter:
         old_id, sha, size, c0, nc, s0, ns = row
         self._attach(old.path / DB)
         doc_id = self.n_docs
-        params = {"doc": doc_id, "old": old_id, "dc": self.n_chunks - c0, "ds": self.n_sentences - s0}
+        params = {"doc": doc_id, "old": old_id, "dc": self.n_chunks - c0, "ds": self.n_sentences - s0,
+                  "c0": c0, "nc": nc, "s0": s0, "ns": ns}
         for table, remap in _REMAP.items():
-            cols = [r[1] for r in self.db.execute(f"PRAGMA main.table_info({table})")]
+            cols = self._columns(table)
             self.db.execute(f"INSERT INTO main.{table} ({', '.join(cols)}) SELECT "
-                            f"{', '.join(remap.get(c, c) for c in cols)} FROM old.{table} WHERE doc_id = :old",
+                            f"{', '.join(remap.get(c, c) for c in cols)} FROM old.{table} WHERE {_ROWS[table]}",
                             params)
-        cols = [r[1] for r in self.db.execute("PRAGMA main.table_info(documents)")]
+        cols = self._columns("documents")
         remap = {"id": ":doc", "first_chunk": ":c0", "first_sentence": ":s0"}
         self.db.execute(f"INSERT INTO main.documents ({', '.join(cols)}) SELECT "
                         f"{', '.join(remap.get(c, c) for c in cols)} FROM old.documents WHERE id = :old",
@@ -215,6 +224,12 @@ class IndexWriter:
         self.n_sentences += ns
         self._finish(source, sha, size, first_chunk, nc)
         return True
+
+    def _columns(self, table: str) -> list[str]:
+        """The columns of one of the new index's tables (asked of SQLite once)."""
+        if table not in self._cols:
+            self._cols[table] = [r[1] for r in self.db.execute(f"PRAGMA main.table_info({table})")]
+        return self._cols[table]
 
     def _current(self) -> dict[str, Any]:
         if self._doc is None:
@@ -274,7 +289,9 @@ class IndexWriter:
             path = self.tmp / name
             with open(path, "rb+") as fh:
                 os.fsync(fh.fileno())
-            manifest["files"][name] = {"size": path.stat().st_size, "sha256": file_sha256(path)}
+            # cached: a file linked in by a build hook (the ONNX export) is not read again; the rest were
+            # just written, too recently for their digest to be remembered, so they are hashed now
+            manifest["files"][name] = {"size": path.stat().st_size, "sha256": cached_sha256(path)}
         tmp_manifest = self.tmp / MANIFEST
         tmp_manifest.write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
         with open(tmp_manifest, "rb+") as fh:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
 import indexer.hashcache as hashcache
 from indexer.build import build_index
 from indexer.errors import IndexCorrupt
-from indexer.hashcache import cached_sha256, file_sha256
+from indexer.hashcache import cached_sha256, file_sha256, remember_link
 from indexer.store import MANIFEST
 from indexer.writer import IndexWriter
 from retriever.index import Index
@@ -46,6 +47,30 @@ def test_an_untouched_file_is_hashed_once_and_a_write_is_seen(tmp_path, counted,
     f.write_bytes(b"abcd")
     assert cached_sha256(f) == file_sha256(f) != first
     assert len(counted) == 2
+
+
+def test_hard_links_share_one_remembered_digest(tmp_path, counted, monkeypatch):
+    monkeypatch.setattr(hashcache, "RACY_SECONDS", -1.0)
+    a, b = tmp_path / "a.bin", tmp_path / "b.bin"
+    a.write_bytes(b"abc")
+    os.link(a, b)
+    digest = cached_sha256(a)
+    assert cached_sha256(b) == digest and len(counted) == 1  # the same file by another name
+
+
+def test_a_new_link_is_hashed_again_unless_remembered(tmp_path, counted, monkeypatch):
+    monkeypatch.setattr(hashcache, "RACY_SECONDS", -1.0)
+    a = tmp_path / "a.bin"
+    a.write_bytes(b"abc")
+    digest = cached_sha256(a)
+    os.link(a, tmp_path / "b.bin")  # changes the file's ctime: its identity
+    assert cached_sha256(a) == digest and len(counted) == 2
+    os.link(a, tmp_path / "c.bin")
+    remember_link(tmp_path / "c.bin", digest)  # what a build does after linking verified bytes
+    hashcache._MEMORY.clear()  # a later process
+    assert cached_sha256(a) == cached_sha256(tmp_path / "b.bin") == digest and len(counted) == 2
+    a.write_bytes(b"abcd")  # in place: a new ctime, so the remembered digest is not used
+    assert cached_sha256(tmp_path / "c.bin") == file_sha256(a) != digest
 
 
 def test_files_a_build_hook_adds_are_checksummed(tiny_corpus, tmp_path, fake_encoder, monkeypatch):
