@@ -1,1 +1,1 @@
-"""Evaluation: gold question sets, metrics, the configuration comparison table, benchmarks."""
+"""Evaluation: gold question sets, metrics, the configuration comparison table; benchmarks in ``eval.bench``."""

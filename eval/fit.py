@@ -1,6 +1,6 @@
 """Fitting the answer scorer: ranking weights, answerability model, abstention threshold.
 
-Shared by ``python -m eval.tune`` (one corpus, printed for a person) and the leave-one-corpus-out
+Shared by ``python -m eval.bench.tune`` (one corpus, printed for a person) and the leave-one-corpus-out
 benchmark (``eval.loco``: fitted on some corpora, scored on another).
 """
 

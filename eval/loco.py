@@ -25,7 +25,7 @@ from eval.metrics import summarize
 from indexer.encoder import Encoder
 from retriever.answer import FEATURES, SpanConfig
 
-RANK_DROP: tuple[str, ...] = ()  # features left out of the ranking model (as eval.tune's default)
+RANK_DROP: tuple[str, ...] = ()  # features left out of the ranking model (as eval.bench.tune's default)
 ANSWERABILITY_DROP = ("type", "topical")  # and of the answerability model (topical drives the off-topic gate)
 MAX_FALSE_ABSTENTION = 0.05  # the threshold abstains on as many as it can within this false-abstention rate
 

@@ -24,7 +24,7 @@ as a conditional logit: per question, a softmax over its candidates). The answer
 ``a_*`` and ``a_bias`` give the best candidate's confidence, a logistic regression of whether it
 is right; below ``abstain_below`` the retriever abstains (``answer = None``), and it always does
 when the question is off-topic (``topical`` below ``min_topical``). All are fitted on the dev
-split of the gold questions by ``python -m eval.tune``.
+split of the gold questions by ``python -m eval.bench.tune``.
 
 The answer span is the best sentence, extended by the sentence before it when it opens by
 pointing back ("These systems ...", "He described ...") and both fit ``max_answer_chars``.

@@ -64,7 +64,7 @@ class RetrieverConfig:
 
     mode: str = "hybrid"  # lexical | dense | hybrid
     fusion: str = "rrf"  # rrf | score
-    rrf_k: float = 30.0  # rrf_k, dense_weight, rerank_weight: tuned on the dev split (python -m eval.tune --grid)
+    rrf_k: float = 30.0  # rrf_k, dense_weight, rerank_weight: tuned on the dev split (python -m eval.bench.tune --grid)
     dense_weight: float = 0.7  # relative to lexical (1.0) in the fusion
     candidates: int = 50  # taken from each retriever before fusion
     span_passages: int = 8  # passages whose sentences compete for the answer
@@ -318,7 +318,7 @@ class Retriever:
 def scored_sentences(retriever: Retriever, question: str, k: int = 5,
                      qvec: np.ndarray | None = None) -> list[ScoredSentence]:
     """Every sentence competing for the answer of ``question``, with its features and score, best first,
-    before the answer checks (for tuning: eval.fit, eval.tune)."""
+    before the answer checks (for tuning: eval.fit, eval.bench.tune)."""
     question = check_question(question, k)
     if qvec is None:
         qvec = retriever.embed(question)
@@ -329,7 +329,7 @@ def scored_sentences(retriever: Retriever, question: str, k: int = 5,
     return retriever._score_sentences(question, qvec, retriever._chunks(fused), topical)[1]
 
 
-# Tuning internals (eval.fit, eval.tune, tests): what the retriever does with one candidate sentence.
+# Tuning internals (eval.fit, eval.bench.tune, tests): what the retriever does with one candidate sentence.
 
 def problems(retriever: Retriever, question: str, scored: ScoredSentence, idf: dict[str, float],
              chunk_sentences: list[Sentence] | None = None, known: frozenset[str] | None = None) -> list[str]:

@@ -231,7 +231,7 @@ def test_markdown_table_marks_missing_metrics():
 
 
 def test_bench_compares_on_exactly_the_texts_the_indexer_embeds(tiny_corpus, tmp_path, fake_encoder):
-    from eval.bench import embedded_texts
+    from eval.bench.perf import embedded_texts
     from indexer.build import build_index
     from indexer.chunker import chunk_text
 

@@ -68,6 +68,7 @@ def test_the_graph_sees_function_level_imports():
     graph = import_graph()
     assert "server.workers" in graph["server.app"]  # imported inside worker_app()
     assert "indexer.store" in graph["indexer.writer"]
+    assert "eval.bench.load" in graph["eval.bench.soak"]  # subpackages too
 
 
 def test_no_import_cycles():

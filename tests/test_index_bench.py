@@ -1,10 +1,10 @@
-"""eval/index_bench.py's folders and child measurement (the timings themselves are not tested)."""
+"""eval/bench/index.py's folders and child measurement (the timings themselves are not tested)."""
 
 from __future__ import annotations
 
 import sys
 
-from eval.index_bench import _popen_wait4, make_compare_folder, make_many_files
+from eval.bench.index import _popen_wait4, make_compare_folder, make_many_files
 
 
 def test_folders_are_made_mechanically(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
 import shlex
 from pathlib import Path
@@ -93,6 +94,30 @@ def test_every_flag_shown_in_the_readme_is_accepted():
                 checked += 1
                 break
     assert checked >= 8, "the README's command lines were not found"
+
+
+def _module_commands() -> set[str]:
+    """Every ``python -m MODULE`` of this project's packages that the README or a doc shows."""
+    pattern = r"python -m ((?:" + "|".join(PACKAGES) + r")(?:\.[a-z_]+)*)\b"
+    return {m for text in (README, *DOCS.values()) for m in re.findall(pattern, text)}
+
+
+def test_the_module_commands_in_readme_and_docs_find_their_module():
+    assert "eval.bench.perf" in _module_commands()  # the pattern sees dotted names
+    stale = []
+    for name in sorted(_module_commands()):
+        try:
+            spec = importlib.util.find_spec(name)
+            if spec is not None and spec.submodule_search_locations is not None:
+                spec = importlib.util.find_spec(name + ".__main__")
+        except ModuleNotFoundError:  # a parent package that does not exist
+            spec = None
+        origin = Path(spec.origin) if spec is not None and spec.origin else None
+        # a module of this checkout (an editable install of another checkout would find its own), runnable
+        if origin is None or not origin.is_relative_to(ROOT) or not (
+                origin.name == "__main__.py" or '__name__ == "__main__"' in origin.read_text(encoding="utf-8")):
+            stale.append(name)
+    assert not stale, f"README or docs show `python -m` of modules that do not run: {stale}"
 
 
 @pytest.mark.parametrize("name", sorted(re.findall(r"\]\((docs/[\w.-]+\.md)\)", README)))

@@ -113,8 +113,8 @@ def test_real_server_process_answers_a_seeds_question(seeds_index):
 
 
 @pytest.mark.parametrize("client", ["raw", "httpx"])
-def test_load_bench_clients_count_requests_and_errors(tiny_corpus, tmp_path, client):
-    from eval.load_bench import percentile, run_level
+def test_load_benchmark_clients_count_requests_and_errors(tiny_corpus, tmp_path, client):
+    from eval.bench.load import percentile, run_level
 
     assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 50) == 3.0 and percentile([1.0, 2.0], 99) == 2.0
     settings = Settings(index_dir=tiny_index(tiny_corpus, tmp_path / "idx"), api_key="k")

@@ -1,4 +1,4 @@
-"""A short soak (eval/soak.py) against a server process on loopback: mixed valid and invalid requests, no 5xx."""
+"""A short soak (eval/bench/soak.py) against a server process on loopback: mixed valid and invalid requests, no 5xx."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from eval.soak import kinds, soak
+from eval.bench.soak import kinds, soak
 from tests.serving import server_process, tiny_index
 
 pytestmark = pytest.mark.slow  # processes, servers or clusters of their own: seconds each
@@ -35,7 +35,7 @@ def test_made_up_words_do_not_grow_a_cache(tiny_corpus, tmp_path):
     """What the soak's random-word questions look for: nothing kept per distinct word that was asked."""
     import random
 
-    from eval.soak import random_words
+    from eval.bench.soak import random_words
     from retriever.pipeline import Retriever
     from tests.conftest import FakeEncoder
 

@@ -1,12 +1,12 @@
 """Scale benchmarks: a real corpus with the packaged model, one huge file's memory, the vector search layer.
 
-    python -m eval.scale_bench corpus /usr/share/doc/python3.11/html/_sources/library
-    python -m eval.scale_bench bigfile --sizes 5,10,25,50
-    python -m eval.scale_bench search --sizes 10000,100000,1000000
+    python -m eval.bench.scale corpus /usr/share/doc/python3.11/html/_sources/library
+    python -m eval.bench.scale bigfile --sizes 5,10,25,50
+    python -m eval.bench.scale search --sizes 10000,100000,1000000
 
 Every figure is printed (and written as JSON with ``--json PATH``); timings depend on the machine
 and its load, so rerun this rather than trusting old numbers. ``search`` lives in
-:mod:`eval.vector_bench`.
+:mod:`eval.bench.vector`.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def bench_bigfile(sizes: list[float], encoder: str, workdir: Path, pythonpath: s
             env["PYTHONPATH"] = pythonpath
         # this file is loaded by path, so that --pythonpath decides where ``indexer`` comes from
         code = ("import importlib.util, json, sys; "
-                f"spec = importlib.util.spec_from_file_location('scale_bench', {str(Path(__file__).resolve())!r}); "
+                f"spec = importlib.util.spec_from_file_location('scale', {str(Path(__file__).resolve())!r}); "
                 "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); "
                 "print(json.dumps(m._bigfile_child(*sys.argv[1:])))")
         out = subprocess.run([sys.executable, "-c", code, str(src / "big.txt"), str(workdir / f"idx-{mb:g}"), encoder],
@@ -205,7 +205,7 @@ def bench_corpus(source: Path, index_dir: Path, batch_size: int) -> dict[str, An
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m eval.scale_bench", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m eval.bench.scale", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("corpus", help="index a real folder with the packaged model")
@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="hash: a fast stand-in, measures the pipeline alone (default); model: the real model")
     b.add_argument("--workdir", type=Path, default=None)
     b.add_argument("--pythonpath", default=None, help="run the indexer of another checkout (a baseline)")
-    s = sub.add_parser("search", help="the vector search layer on synthetic vectors (see eval.vector_bench)")
+    s = sub.add_parser("search", help="the vector search layer on synthetic vectors (see eval.bench.vector)")
     s.add_argument("rest", nargs=argparse.REMAINDER)
     for sp in (c, b):
         sp.add_argument("--json", type=Path, default=None, help="also write the figures here")
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if args.cmd == "search":
-        from eval.vector_bench import main as vector_main
+        from eval.bench.vector import main as vector_main
 
         return vector_main(args.rest)
     if args.cmd == "corpus":

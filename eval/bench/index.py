@@ -1,9 +1,9 @@
 """Indexing speed: quarry against txtai's hybrid index, an incremental update, 1 vs 2 threads.
 
-    python -m eval.index_bench                      # everything, median of 3
-    python -m eval.index_bench compare --runs 3     # quarry vs txtai on the same ~250 KB folder
-    python -m eval.index_bench update               # one changed file in a 1,000-file folder
-    python -m eval.index_bench threads              # quarry with 1 and 2 embedding threads
+    python -m eval.bench.index                      # everything, median of 3
+    python -m eval.bench.index compare --runs 3     # quarry vs txtai on the same ~250 KB folder
+    python -m eval.bench.index update               # one changed file in a 1,000-file folder
+    python -m eval.bench.index threads              # quarry with 1 and 2 embedding threads
 
 Every tool runs as a whole process (``python -m indexer`` for quarry; for txtai a process that
 chunks the files with quarry's chunker, so both embed the same text, and builds
@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOC_SOURCE = Path("/usr/share/doc/git/RelNotes")
 
 _TXTAI = r"""
@@ -173,7 +173,7 @@ def threads(work: Path, folder: Path | None, runs: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m eval.index_bench", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m eval.bench.index", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("what", nargs="?", choices=("all", "compare", "update", "threads"), default="all")
     p.add_argument("--runs", type=int, default=3, help="runs per tool; the median is printed (default 3)")

@@ -1,6 +1,6 @@
 """Indexing and query benchmark: indexer throughput against bare encoding, query latency, memory.
 
-``python -m eval.bench`` prints:
+``python -m eval.bench.perf`` prints:
 
 * indexing: a full build of the corpus (``build_index(..., rebuild=True, onnx=False)``), timed, against
   ``SentenceTransformer.encode`` alone on exactly the texts the indexer embeds: every distinct
@@ -144,7 +144,7 @@ def bench_cold_ask(index_dir: Path, question: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m eval.bench", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m eval.bench.perf", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--corpus", default=None, help="folder to index (default: seeds/)")
     p.add_argument("--gold", default=None, help="questions for the latency run (default: the seeds gold file)")

@@ -1,6 +1,6 @@
 """How fast `ask` starts: cold `ask "question"` wall time and question-embedding latency, ONNX vs torch.
 
-    python -m eval.ask_bench [--index-dir DIR] [--runs 5]
+    python -m eval.bench.ask [--index-dir DIR] [--runs 5]
 
 Without --index-dir, the seeds are indexed into a temporary folder first (with the ONNX export).
 Each cold run is a new process (`python -m retriever --no-server --index-dir DIR QUESTION`), as a
@@ -82,7 +82,7 @@ def summary(times: list[float]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m eval.ask_bench", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m eval.bench.ask", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--index-dir", type=Path, default=None, help="an index with its ONNX export (default: seeds)")
     p.add_argument("--runs", type=int, default=5, help="timed cold runs per path (default 5)")

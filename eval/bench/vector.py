@@ -1,7 +1,7 @@
 """The vector search layer alone: exact vs HNSW vs IVF on synthetic (or real) unit vectors.
 
-    python -m eval.vector_bench --sizes 10000,100000,1000000
-    python -m eval.vector_bench --real bench-out/corpus-index/sentence_vectors.npy --sizes 100000
+    python -m eval.bench.vector --sizes 10000,100000,1000000
+    python -m eval.bench.vector --real bench-out/corpus-index/sentence_vectors.npy --sizes 100000
 
 For each size and index kind: build time and memory, file size, open time and resident memory
 with and without memory-mapping, single-query latency (p50/p95) and recall@10 against exact
@@ -231,7 +231,7 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m eval.vector_bench", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m eval.bench.vector", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default="10000,100000,1000000")
     p.add_argument("--dim", type=int, default=384)

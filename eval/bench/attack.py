@@ -1,6 +1,6 @@
 """Two availability attacks on a running quarry server, measured (issue 20).
 
-    python -m eval.attack_bench [--repo DIR] [--flood-mb 256] [--flood-requests 4] [--idle 2000]
+    python -m eval.bench.attack [--repo DIR] [--flood-mb 256] [--flood-requests 4] [--idle 2000]
 
 It builds a tiny index (the fake encoder: this measures HTTP, not retrieval), starts the server from
 ``--repo`` (default: this checkout; pass an older checkout to measure it the same way) as
@@ -31,7 +31,7 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _rss(pid: int) -> tuple[float, float]:
@@ -108,7 +108,7 @@ def start_server(repo: Path, index_dir: Path, env: dict, nofile: int | None = No
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m eval.attack_bench", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m eval.bench.attack", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--repo", type=Path, default=ROOT, help="checkout whose server is attacked (default: this one)")
     p.add_argument("--flood-mb", type=int, default=256, help="MB of header per flooding request (default 256)")

@@ -5,9 +5,9 @@ or measures a running one given with ``--url``. Each of C clients sends question
 its own keep-alive connection for ``--duration`` seconds; latency is per request, throughput is
 completed requests over wall time. Figures depend on the machine and on what else runs on it: print them, never assert.
 
-    python -m eval.load_bench                      # seeds index, concurrency 1, 8, 32, one worker a CPU
-    python -m eval.load_bench --workers 1          # one server process
-    python -m eval.load_bench --url http://127.0.0.1:8000 --concurrency 1 32 --duration 0 --requests 500
+    python -m eval.bench.load                      # seeds index, concurrency 1, 8, 32, one worker a CPU
+    python -m eval.bench.load --workers 1          # one server process
+    python -m eval.bench.load --url http://127.0.0.1:8000 --concurrency 1 32 --duration 0 --requests 500
 """
 
 from __future__ import annotations
@@ -232,7 +232,7 @@ def start_server(index_dir: Path, extra: list[str]) -> tuple[subprocess.Popen, s
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m eval.load_bench", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m eval.bench.load", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--url", help="a running server (default: start one on the seeds index)")
     p.add_argument("--index-dir", help="index to serve when starting the server (default: the seeds)")

@@ -8,8 +8,8 @@ a 5xx, a dropped connection or an unexpected status is a failure (exit status 1)
 resident memory (RSS, from /proc) is sampled every second: start (after a warm-up minute, whose
 requests are judged the same way), end, max.
 
-    python -m eval.soak                         # seeds index, real model, 60 s at concurrency 16
-    python -m eval.soak --seconds 10 --url http://127.0.0.1:8000 --pid 1234
+    python -m eval.bench.soak                   # seeds index, real model, 60 s at concurrency 16
+    python -m eval.bench.soak --seconds 10 --url http://127.0.0.1:8000 --pid 1234
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from eval.load_bench import percentile, process_tree, read_response, seeds_index, start_server
+from eval.bench.load import percentile, process_tree, read_response, seeds_index, start_server
 
 QUESTIONS = [
     "How much will big tech spend on AI data centers this year?", "Who is the CEO of Anthropic?",
@@ -230,7 +230,7 @@ def _rss_summary(samples: list[tuple[float, float]]) -> dict | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m eval.soak", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m eval.bench.soak", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--url", help="a running server (default: start python -m server on the seeds index)")
     p.add_argument("--pid", type=int, help="with --url: the server's process id, to sample its memory")

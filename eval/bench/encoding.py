@@ -2,7 +2,7 @@
 
 Each sentence is encoded as a file would be (Latin-1/cp1252 Western, cp1250 Central European,
 cp1251 Cyrillic), once and repeated five times, and decoded back; it counts when the text comes
-back exactly. `python -m eval.encoding_bench` prints both counts and every miss. The "tuned" set
+back exactly. `python -m eval.bench.encoding` prints both counts and every miss. The "tuned" set
 is the one the Western preference was written against; the "held-out" set was written after (its
 first run missed its Catalan line, 27/30: Catalan common words were then added, so it is not
 fully held out any more).

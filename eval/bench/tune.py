@@ -1,6 +1,6 @@
 """Fit the answer scorer on the dev split: ranking weights, answerability model, abstention threshold.
 
-``python -m eval.tune`` collects every candidate sentence the retriever scores for each dev
+``python -m eval.bench.tune`` collects every candidate sentence the retriever scores for each dev
 question (``Retriever.scored_sentences``) and labels it: the answer span it gives
 (``Retriever.answer_span``) is from the right file, holds an accepted answer and has at most 300
 characters. Then it fits
@@ -38,7 +38,7 @@ from retriever.answer import FEATURES, confidence
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m eval.tune", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m eval.bench.tune", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--gold", default=str(DEFAULT_GOLD))
     p.add_argument("--split", default="dev", choices=("dev", "test", "all"))
