@@ -67,7 +67,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_the_graph_sees_function_level_imports():
     graph = import_graph()
     assert "server.workers" in graph["server.app"]  # imported inside worker_app()
-    assert "indexer.store" in graph["indexer.writer"]
+    assert "indexer.indexdir.store" in graph["indexer.indexdir.writer"]
     assert "eval.bench.load" in graph["eval.bench.soak"]  # subpackages too
 
 
