@@ -22,15 +22,15 @@ import numpy as np
 from indexer.chunker import ChunkBatch, ChunkerSettings, chunk_regions, chunk_stream
 from indexer.encoder import Encoder, SentenceTransformerEncoder
 from indexer.errors import FileSkipped, IndexDirError, SourceError
-from indexer.fsutil import human_bytes, recover_dir, sweep, writer_lock
+from indexer.indexdir import FAISS, IndexStore
+from indexer.indexdir.fsutil import human_bytes, recover_dir, sweep, writer_lock
+from indexer.indexdir.vectors import MAX_DEAD_SHARE, PreviousFaiss, VectorSettings, build_faiss
+from indexer.indexdir.writer import IndexWriter
 from indexer.onnx_export import attach_query_encoder, can_export, export_is_current, index_time_encoder
 from indexer.progress import Phases, Progress, ProgressInfo
 from indexer.schema import Chunk, Sentence
 from indexer.sources import Skipped, SourceFile, find_files, read_document, skip_reason
-from indexer.store import FAISS, IndexStore
 from indexer.stream import TextStream, scan_file
-from indexer.vectors import MAX_DEAD_SHARE, PreviousFaiss, VectorSettings, build_faiss
-from indexer.writer import IndexWriter
 
 log = logging.getLogger(__name__)
 

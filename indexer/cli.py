@@ -82,7 +82,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _default(name: str):
-    from indexer.vectors import VectorSettings
+    from indexer.indexdir.vectors import VectorSettings
 
     return getattr(VectorSettings, name)
 
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     from indexer.chunker import ChunkerSettings
     from indexer.encoder import SentenceTransformerEncoder
     from indexer.errors import QuarryError
-    from indexer.vectors import VectorSettings
+    from indexer.indexdir.vectors import VectorSettings
 
     try:
         defaults = ChunkerSettings()
@@ -187,8 +187,7 @@ def main(argv: list[str] | None = None) -> int:
 def built_from_elsewhere(source_dir: str, index_dir: str) -> str | None:
     """The folder an existing index at ``index_dir`` was built from, when it is not ``source_dir``."""
     from indexer.errors import QuarryError
-    from indexer.fsutil import live_dir
-    from indexer.store import read_manifest
+    from indexer.indexdir import live_dir, read_manifest
 
     try:
         built = read_manifest(live_dir(Path(index_dir))).get("source_dir")
@@ -202,7 +201,7 @@ def built_from_elsewhere(source_dir: str, index_dir: str) -> str | None:
 def show_text(source: str, index_dir: str, chars: str | None = None) -> int:
     """Write the indexed text of ``source`` (or its slice ``START:END``) to stdout as UTF-8, unchanged."""
     from indexer.errors import QuarryError
-    from indexer.store import IndexStore
+    from indexer.indexdir import IndexStore
 
     try:
         store = IndexStore(index_dir, verify=False)

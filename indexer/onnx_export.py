@@ -225,7 +225,7 @@ def _place(cached: Path, dest: Path) -> str:
 
 def _reuse(previous: Path, dest: Path, fingerprint: str) -> bool:
     """Hard-link (or copy) the previous index's export into ``dest`` if it is intact and for this model."""
-    from indexer.store import read_manifest
+    from indexer.indexdir import read_manifest
 
     try:
         manifest = read_manifest(previous)

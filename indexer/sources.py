@@ -12,7 +12,7 @@ from pathlib import Path
 
 from indexer.errors import FileSkipped, SourceError
 from indexer.formats import EXTENSIONS, Region, extract, supported
-from indexer.fsutil import open_regular
+from indexer.indexdir.fsutil import open_regular
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from indexer.fsutil import human_bytes
+from indexer.indexdir.fsutil import human_bytes
 from indexer.paths import default_index_dir
 
 LIST_LIMIT = 50  # files listed per section; past it, a count
@@ -89,7 +89,7 @@ def report(manifest: dict[str, Any], index_dir: Path) -> str:
 
 def _bytes_on_disk(index_dir: Path) -> tuple[int, int]:
     """Bytes of the index's files, and of those among them with other hard links (the export cache's)."""
-    from indexer.fsutil import live_dir
+    from indexer.indexdir import live_dir
 
     try:
         live = live_dir(index_dir)
@@ -101,8 +101,7 @@ def _bytes_on_disk(index_dir: Path) -> tuple[int, int]:
 
 def summary(index_dir: str | Path | None = None) -> dict[str, Any]:
     """The same facts as :func:`status`, as a dict (``quarry status --json``)."""
-    from indexer.fsutil import live_dir
-    from indexer.store import read_manifest
+    from indexer.indexdir import live_dir, read_manifest
 
     index_dir = Path(index_dir) if index_dir else default_index_dir()
     m = read_manifest(live_dir(index_dir))
@@ -123,8 +122,7 @@ def summary(index_dir: str | Path | None = None) -> dict[str, Any]:
 def status(index_dir: str | Path | None = None) -> str:
     """The status text of the index at ``index_dir`` (default: the default index); raises
     :class:`indexer.errors.QuarryError` (IndexNotFound, IndexCorrupt, ...) when there is none."""
-    from indexer.fsutil import live_dir
-    from indexer.store import read_manifest
+    from indexer.indexdir import live_dir, read_manifest
 
     index_dir = Path(index_dir) if index_dir else default_index_dir()
     return report(read_manifest(live_dir(index_dir)), index_dir)

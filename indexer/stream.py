@@ -8,7 +8,7 @@ import logging
 from collections.abc import Iterator
 
 from indexer.errors import FileSkipped
-from indexer.fsutil import open_regular
+from indexer.indexdir.fsutil import open_regular
 from indexer.sources import SourceFile
 
 log = logging.getLogger(__name__)

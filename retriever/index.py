@@ -12,10 +12,8 @@ import numpy as np
 
 from indexer.encoder import Encoder
 from indexer.errors import IndexCorrupt, IndexIncompatible, rebuild_hint
-from indexer.manifest import contained
-from indexer.store import FAISS, IndexStore
+from indexer.indexdir import FAISS, IndexStore, PositionMap, contained, read_faiss, search_params
 from indexer.text import fts_query
-from indexer.vectors import PositionMap, read_faiss, search_params
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +32,7 @@ class Index:
         self.manifest = self.store.manifest
         self.faiss = _read_faiss(self.store.file(FAISS), mmap, shown=self.path / FAISS)
         info = self.manifest.get("faiss", {})
-        # an HNSW index updated in place: its positions -> chunk ids (-1: removed; see indexer.vectors)
+        # an HNSW index updated in place: its positions -> chunk ids (-1: removed; see indexer.indexdir.vectors)
         self._positions = PositionMap.read(
             contained(self.store.file(""), info["ids"], self.manifest["files"], self.path, "faiss.ids")
         ) if info.get("ids") else None

@@ -22,7 +22,7 @@ import numpy as np
 
 from indexer.encoder import Encoder, SentenceTransformerEncoder, fingerprint_dir
 from indexer.errors import ModelError
-from indexer.manifest import contained
+from indexer.indexdir import contained
 from retriever.index import Index
 from retriever.settings import explicit_model, query_encoder_choice
 

@@ -23,8 +23,7 @@ from pathlib import Path
 from fastapi.concurrency import run_in_threadpool
 
 from indexer.errors import QuarryError
-from indexer.fsutil import live_dir
-from indexer.store import MANIFEST
+from indexer.indexdir import MANIFEST, live_dir
 from retriever.pipeline import Retriever
 from server.settings import Settings
 

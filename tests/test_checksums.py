@@ -11,8 +11,8 @@ import indexer.hashcache as hashcache
 from indexer.build import build_index
 from indexer.errors import IndexCorrupt
 from indexer.hashcache import cached_sha256, file_sha256, remember_link
-from indexer.store import MANIFEST
-from indexer.writer import IndexWriter
+from indexer.indexdir.store import MANIFEST
+from indexer.indexdir.writer import IndexWriter
 from retriever.index import Index
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from eval.confidence import crossing, isotonic, split_at
+from indexer.indexdir.store import document_title
 from indexer.schema import Answer, Passage, Result
-from indexer.store import document_title
 from retriever.cli import render
 from retriever.pipeline import Retriever, RetrieverConfig
 from retriever.remote import result_from_dict

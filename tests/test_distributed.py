@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from indexer.build import build_index
-from indexer.store import MANIFEST, IndexStore
+from indexer.indexdir.store import MANIFEST, IndexStore
 from retriever.pipeline import Retriever
 from tests.conftest import TINY, FakeEncoder
 

@@ -8,7 +8,7 @@ import pytest
 
 from indexer.build import build_index
 from indexer.cli import main as index_main
-from indexer.store import IndexStore
+from indexer.indexdir.store import IndexStore
 from retriever.cli import main as ask_main
 from retriever.cli import render
 from retriever.pipeline import Retriever

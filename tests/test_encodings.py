@@ -12,10 +12,10 @@ from indexer.build import LIST_LIMIT, build_index
 from indexer.cli import main as index_main
 from indexer.formats.encoding import guess, western_plausible
 from indexer.formats.plain import decode_bytes, decode_text
+from indexer.indexdir.store import IndexStore
 from indexer.progress import Phases
 from indexer.status import main as status_main
 from indexer.status import status
-from indexer.store import IndexStore
 from tests.conftest import TINY, FakeEncoder, write_corpus
 
 # Known sentences and the encodings their files are written in: each must decode back exactly.

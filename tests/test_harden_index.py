@@ -15,9 +15,9 @@ import pytest
 
 from indexer.build import build_index
 from indexer.errors import IndexCorrupt, IndexIncompatible, IndexLocked, ModelError
-from indexer.fsutil import writer_lock
 from indexer.hashcache import file_sha256
-from indexer.store import MANIFEST, IndexStore
+from indexer.indexdir.fsutil import writer_lock
+from indexer.indexdir.store import MANIFEST, IndexStore
 from retriever.index import Index
 from retriever.query_encoder import onnx_encoder
 from tests.conftest import ROOT, TINY, FakeEncoder, write_corpus

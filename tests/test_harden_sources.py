@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from indexer.build import build_index
+from indexer.indexdir.store import IndexStore
 from indexer.sources import find_files
-from indexer.store import IndexStore
 from tests.conftest import FakeEncoder
 
 OUT = "symlink to outside the folder, not followed (--follow-links follows it)"

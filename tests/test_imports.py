@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,9 +69,31 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_the_graph_sees_function_level_imports():
     graph = import_graph()
     assert "server.workers" in graph["server.app"]  # imported inside worker_app()
-    assert "indexer.store" in graph["indexer.writer"]
+    assert "indexer.indexdir.store" in graph["indexer.indexdir.writer"]
     assert "eval.bench.load" in graph["eval.bench.soak"]  # subpackages too
 
 
 def test_no_import_cycles():
     assert cycles(import_graph()) == []
+
+
+def test_the_index_dir_names_are_those_of_their_modules():
+    import importlib
+
+    import indexer.indexdir as indexdir
+
+    for name in indexdir.__all__:
+        home = importlib.import_module(f"indexer.indexdir.{indexdir._HOME[name]}")
+        assert getattr(indexdir, name) is getattr(home, name), name
+    assert sorted(indexdir._HOME) == sorted(indexdir.__all__)
+    moved = ("store", "writer", "vectors", "fsutil", "manifest")
+    assert not [m for m in moved if (ROOT / "indexer" / f"{m}.py").exists()]  # no shim left at the old paths
+
+
+def test_the_index_dir_package_loads_its_modules_on_use():
+    code = ("import sys, indexer.indexdir.fsutil, indexer.status\n"
+            "heavy = [m for m in ('numpy', 'pydantic', 'indexer.indexdir.store') if m in sys.modules]\n"
+            "assert not heavy, heavy\n"
+            "from indexer.indexdir import IndexStore\n"
+            "assert 'numpy' in sys.modules and IndexStore.__module__ == 'indexer.indexdir.store'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

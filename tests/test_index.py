@@ -9,7 +9,7 @@ import pytest
 
 from indexer.build import build_index, pool_sentences
 from indexer.errors import IndexCorrupt, IndexIncompatible, IndexNotFound, SourceError
-from indexer.store import CHUNK_VECTORS, DB, FAISS, FORMAT_VERSION, MANIFEST, IndexStore
+from indexer.indexdir.store import CHUNK_VECTORS, DB, FAISS, FORMAT_VERSION, MANIFEST, IndexStore
 from retriever.index import Index
 from retriever.pipeline import Retriever
 from tests.conftest import TINY, FakeEncoder

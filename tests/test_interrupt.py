@@ -22,8 +22,8 @@ DRIVER = textwrap.dedent("""
     import os, sys, time
     sys.path.insert(0, {root!r})
     import indexer.build as build
-    import indexer.fsutil as fsutil
-    import indexer.writer as store  # the writer swaps the folder in
+    import indexer.indexdir.fsutil as fsutil
+    import indexer.indexdir.writer as store  # the writer swaps the folder in
     from tests.conftest import FakeEncoder
 
     source, index_dir, point = sys.argv[1:4]

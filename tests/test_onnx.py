@@ -15,8 +15,8 @@ import pytest
 from indexer.build import build_index
 from indexer.encoder import SentenceTransformerEncoder, default_model_path
 from indexer.errors import IndexCorrupt, IndexIncompatible, ModelError
+from indexer.indexdir.store import MANIFEST
 from indexer.onnx_encoder import OnnxEncoder
-from indexer.store import MANIFEST
 from retriever.index import Index
 from retriever.pipeline import Retriever
 from retriever.query_encoder import onnx_encoder, open_query_encoder, verify_against_index
@@ -287,7 +287,7 @@ def test_indexing_embeds_with_the_cached_export(tiny_corpus, tmp_path, real_enco
     assert report.embedder == "onnx" and "embedded by onnx" in report.summary()
     torch_report = build_index(tiny_corpus, tmp_path / "t", encoder=real_encoder, progress=False, embedder="torch")
     assert torch_report.embedder == "torch"
-    from indexer.store import IndexStore
+    from indexer.indexdir.store import IndexStore
 
     a, t = IndexStore(tmp_path / "a"), IndexStore(tmp_path / "t")
     cos = np.sum(np.asarray(a.sentence_vectors) * np.asarray(t.sentence_vectors), axis=1)

@@ -9,7 +9,7 @@ import numpy as np
 import indexer.chunker
 from indexer.build import EMBEDDING, build_index, pool_sentences
 from indexer.chunker import ChunkerSettings
-from indexer.store import MANIFEST, IndexStore
+from indexer.indexdir.store import MANIFEST, IndexStore
 from tests.conftest import FakeEncoder, write_corpus
 
 LONG = " ".join(f"Sentence number {i} talks about topic {i % 7} and word{i}." for i in range(120)) + "\n"

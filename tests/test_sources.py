@@ -14,8 +14,8 @@ from indexer.build import build_index
 from indexer.cli import main as index_main
 from indexer.errors import FileSkipped
 from indexer.formats.plain import decode_text
+from indexer.indexdir.store import IndexStore
 from indexer.sources import SourceFile, find_files, read_document
-from indexer.store import IndexStore
 from tests.conftest import TINY, FakeEncoder, write_corpus
 
 FRENCH = "Il était une fois une forêt où vivait un élève très curieux.\n"

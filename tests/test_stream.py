@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from indexer.build import build_index
 from indexer.chunker import ChunkerSettings, chunk_stream, chunk_text
 from indexer.errors import SourceError
+from indexer.indexdir.store import MANIFEST, IndexStore
 from indexer.sources import SourceFile
-from indexer.store import MANIFEST, IndexStore
 from indexer.stream import TextStream
 from retriever.index import Index
 from retriever.pipeline import Retriever

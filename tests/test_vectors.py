@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from indexer.build import build_index
-from indexer.store import MANIFEST, IndexStore
-from indexer.vectors import VectorSettings, build_faiss, read_faiss, search_params
+from indexer.indexdir.store import MANIFEST, IndexStore
+from indexer.indexdir.vectors import VectorSettings, build_faiss, read_faiss, search_params
 from retriever.index import Index
 from retriever.pipeline import Retriever
 from tests.conftest import TINY, FakeEncoder, write_corpus

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.fsutil import live_dir
-from indexer.store import read_manifest
+from indexer.indexdir.fsutil import live_dir
+from indexer.indexdir.store import read_manifest
 from indexer.watch import index_paths_filter, watch_and_index
 from tests.conftest import ROOT, TINY, FakeEncoder
 

@@ -43,7 +43,7 @@ def _best_of(repeat: int, fn) -> float:
 
 def embedded_texts(index_dir: Path) -> list[str]:
     """The distinct texts the indexer embedded, in its order (per document: its sentences)."""
-    from indexer.store import IndexStore
+    from indexer.indexdir import IndexStore
 
     store = IndexStore(index_dir)
     seen: dict[str, None] = {}

@@ -6,7 +6,7 @@
 For each size and index kind: build time and memory, file size, open time and resident memory
 with and without memory-mapping, single-query latency (p50/p95) and recall@10 against exact
 search, over a sweep of efSearch (HNSW) and nprobe (IVF). The indexes are built and read with
-quarry's own code (:mod:`indexer.vectors`), so the figures are those of the product.
+quarry's own code (:mod:`indexer.indexdir.vectors`), so the figures are those of the product.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from eval.measure import MemorySampler, rss_mb
-from indexer.vectors import MAX_DEAD_SHARE
+from indexer.indexdir.vectors import MAX_DEAD_SHARE
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def bench_size(base: np.ndarray, queries: np.ndarray, kinds: list[str], ef_value
                nprobe_values: list[int], workdir: Path, k: int = 10, search_threads: int = 1) -> list[dict[str, Any]]:
     import faiss
 
-    from indexer.vectors import VectorSettings, build_faiss, read_faiss, search_params
+    from indexer.indexdir.vectors import VectorSettings, build_faiss, read_faiss, search_params
 
     n = len(base)
     build_threads = faiss.omp_get_max_threads()
@@ -151,7 +151,7 @@ def bench_update(base: np.ndarray, queries: np.ndarray, kind: str, share: float,
     after the kept ones. Times the full build and the in-place update; recall@10 of the updated index."""
     import faiss
 
-    from indexer.vectors import (
+    from indexer.indexdir.vectors import (
         FAISS_IDS,
         PositionMap,
         PreviousFaiss,

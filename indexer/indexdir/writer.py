@@ -13,10 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from indexer.fsutil import fsync_dir, replace_dir
 from indexer.hashcache import cached_sha256
-from indexer.schema import Chunk, Sentence
-from indexer.store import (
+from indexer.indexdir.fsutil import fsync_dir, replace_dir
+from indexer.indexdir.store import (
     CHUNK_VECTORS,
     DATA_FILES,
     DB,
@@ -28,6 +27,7 @@ from indexer.store import (
     DocumentRecord,
     IndexStore,
 )
+from indexer.schema import Chunk, Sentence
 
 log = logging.getLogger(__name__)
 

@@ -145,7 +145,7 @@ def build_faiss(vectors: np.ndarray, path: Path, settings: VectorSettings | None
 
 def _ids_path(previous: PreviousFaiss) -> Path:
     """The previous index's ids file, once it is a checksummed file inside that index."""
-    from indexer.manifest import contained
+    from indexer.indexdir.manifest import contained
 
     root = previous.path.parent
     files = previous.files if previous.files is not None else {previous.info["ids"]: None}

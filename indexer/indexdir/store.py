@@ -1,22 +1,6 @@
-"""The index directory: its files, how they are written (atomically) and opened (checked).
+"""The index directory's files and schema, and opening one checked (:class:`IndexStore`).
 
-Layout of an index dir::
-
-    manifest.json         format version, model, chunker settings, documents, file checksums
-    chunks.sqlite         documents (their text in pieces), sentences, chunks (with their page
-                          and section), FTS5 over chunks
-    chunks.faiss          FAISS index over chunk vectors (ids = chunk ids): exact, or HNSW/IVF
-    chunks.faiss.ids.npy  only for an HNSW/IVF index updated in place: chunk id of each of its vectors
-                          (-1: a removed one; see indexer.vectors)
-    chunk_vectors.npy     float32 chunk vectors, row = chunk id
-    sentence_vectors.npy  float32 sentence vectors, row = sentence id
-    encoder/              optional: the ONNX export of the embedding model (see indexer.onnx_export)
-
-Every file is written into a temporary sibling folder which then replaces the old one in a
-single atomic rename; readers never see a half-written index. Documents are written a stretch
-at a time (text pieces, spans, vectors) by :mod:`indexer.writer`, so a huge document never has
-to be held in memory, and a document left unchanged by an update is copied from the previous
-index without re-embedding.
+The layout of an index dir, and how it is written atomically, is in :mod:`indexer.indexdir`.
 """
 
 from __future__ import annotations
@@ -35,9 +19,9 @@ from typing import Any
 import numpy as np
 
 from indexer.errors import IndexClosed, IndexCorrupt, IndexIncompatible, IndexNotFound, rebuild_hint
-from indexer.fsutil import ReadLease, live_dir
 from indexer.hashcache import cached_sha256
-from indexer.manifest import contained, validate_manifest
+from indexer.indexdir.fsutil import ReadLease, live_dir
+from indexer.indexdir.manifest import contained, validate_manifest
 from indexer.schema import Chunk, Sentence
 
 log = logging.getLogger(__name__)
@@ -173,7 +157,7 @@ def verify_files(index_dir: Path, manifest: dict[str, Any], checksums: bool = Tr
     """Check that every data file is there with the size (and sha256) the manifest records.
 
     Every name the manifest lists must stay inside the index folder (no absolute path, no ``..``,
-    no link out: :func:`indexer.manifest.contained`). Digests come from
+    no link out: :func:`indexer.indexdir.manifest.contained`). Digests come from
     :func:`indexer.hashcache.cached_sha256`: a file untouched since it was last verified (same
     inode, size, mtime and ctime) is not read again.
     """
@@ -204,7 +188,7 @@ def verify_files(index_dir: Path, manifest: dict[str, Any], checksums: bool = Tr
 class IndexStore:
     """Read-only access to an index dir's chunk store and vectors (FAISS is opened by the retriever).
 
-    It holds a read lease on the folder it opened (:class:`~indexer.fsutil.ReadLease`) until
+    It holds a read lease on the folder it opened (:class:`~indexer.indexdir.fsutil.ReadLease`) until
     :meth:`close`: an update that replaces the index meanwhile leaves this folder on disk, and every
     file read later (a new thread's SQLite connection, ``file(name)``) still comes from it.
     """
