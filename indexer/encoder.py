@@ -14,13 +14,16 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
 from indexer.errors import ModelError
 from indexer.offline import set_offline
 from indexer.paths import cache_dir
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +36,11 @@ class Encoder(Protocol):
     """Turns texts into L2-normalised float32 vectors of a fixed dimension."""
 
     name: str
-    dim: int
+
+    @property
+    def dim(self) -> int:
+        """The length of each vector (read-only: an attribute or a property)."""
+        ...
 
     @property
     def fingerprint(self) -> str:
@@ -132,7 +139,7 @@ class SentenceTransformerEncoder:
             raise ModelError(f"not a sentence-transformers model folder: {self.path}")
         self.device = device
         self.name = model_name(self.path)
-        self._model = None
+        self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
         self._dim: int | None = None
 
@@ -143,7 +150,11 @@ class SentenceTransformerEncoder:
     @property
     def dim(self) -> int:
         if self._dim is None:
-            self._dim = self._dim_from_files() or int(self.model.get_embedding_dimension())
+            dim = self._dim_from_files() or self.model.get_embedding_dimension()
+            if dim is None:  # sentence-transformers: "if it's not known"
+                raise ModelError(f"the embedding model at {self.path} does not say how long its vectors are "
+                                 f"(no 1_Pooling/config.json, and no module of it tells)")
+            self._dim = int(dim)
         return self._dim
 
     def _dim_from_files(self) -> int | None:
@@ -154,7 +165,7 @@ class SentenceTransformerEncoder:
             return None
 
     @property
-    def model(self):
+    def model(self) -> SentenceTransformer:
         if self._model is None:
             with self._lock:
                 if self._model is None:
