@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -190,7 +191,8 @@ def build_index(
         report.removed = sorted(s for s in old_docs if s not in current)
         keep: list[SourceFile] = []
         todo: list[SourceFile] = []
-        redecode = old is not None and old.manifest.get("decoding") != decoding
+        old_decoding = old.manifest.get("decoding") if old is not None else None
+        redecode = old is not None and old_decoding != decoding
         redecoded = 0
         for f, sha in plan:
             prev = old_docs.get(f.source)
@@ -218,7 +220,7 @@ def build_index(
             report.note = "vector index settings changed: the FAISS index was rebuilt (nothing re-embedded)"
         if redecoded:
             report.note = (f"{redecoded} file(s) that are not UTF-8 read again: "
-                           + ("--encoding changed" if (old.manifest.get("decoding") or {}).get("encoding") != encoding
+                           + ("--encoding changed" if (old_decoding or {}).get("encoding") != encoding
                               else "a newer encoding guesser"))
 
         embed: Encoder = encoder
@@ -229,6 +231,7 @@ def build_index(
         writer = IndexWriter(index_dir, encoder.dim)
         try:
             for f in keep:  # unchanged: copied from the previous index, nothing read or embedded
+                assert old is not None  # only documents of the previous index are kept
                 if writer.copy(old, f.source):
                     report.unchanged.append(f.source)
                 else:
@@ -247,7 +250,7 @@ def build_index(
                 if rec:
                     d["encoding"] = rec
             report.guessed = _guessed(writer.documents)
-            manifest = {
+            manifest: dict[str, Any] = {
                 "model": {"name": encoder.name, "fingerprint": encoder.fingerprint, "dim": encoder.dim},
                 "chunker": settings.to_dict(),
                 "embedding": EMBEDDING,
@@ -293,9 +296,10 @@ def _guessed(documents: list[dict]) -> dict[str, dict]:
 
 def _load_model(encoder: Encoder, phases: Phases) -> None:
     """Load a lazily loaded model now, as its own phase (it can take many seconds)."""
-    if isinstance(getattr(type(encoder), "model", None), property) and getattr(encoder, "_model", 0) is None:
+    model = getattr(type(encoder), "model", None)
+    if isinstance(model, property) and getattr(encoder, "_model", 0) is None:
         phases(f"loading the embedding model ({getattr(encoder, 'name', '?')})")
-        encoder.model  # noqa: B018 - the property loads it
+        model.__get__(encoder)  # the property loads it
 
 
 def _sizes(files: list[SourceFile]) -> int:
@@ -479,7 +483,7 @@ def _write_new(todo, streamable, old, old_docs, encoder, settings, writer, repor
         progress.close()
 
 
-def _keep_previous(f: SourceFile, error: Exception, old, old_docs, embedder: _Embedder,
+def _keep_previous(f: SourceFile, error: OSError | SourceError, old, old_docs, embedder: _Embedder,
                    writer: IndexWriter, report: BuildReport) -> None:
     """A file that cannot be read now is skipped; if it was indexed before, that version is kept."""
     reason = skip_reason(error)

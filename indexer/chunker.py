@@ -41,13 +41,18 @@ class ChunkerSettings:
         if not 0 <= self.overlap_chars < self.max_chars // 2 + 1:
             raise ValueError("overlap_chars must be in 0..max_chars/2")
         if self.max_sentence_chars is None:
-            object.__setattr__(self, "max_sentence_chars", min(400, self.max_chars))
+            object.__setattr__(self, "max_sentence_chars", self.sentence_chars)
         if self.max_chars < 20:
             raise ValueError("max_chars must be at least 20")
         if not 0 <= self.overlap_sentences < 20:
             raise ValueError("overlap_sentences must be in 0..19")
-        if not 1 <= self.max_sentence_chars <= self.max_chars:
+        if not 1 <= self.sentence_chars <= self.max_chars:
             raise ValueError("max_sentence_chars must be in 1..max_chars")
+
+    @property
+    def sentence_chars(self) -> int:
+        """The longest sentence kept whole: ``max_sentence_chars``, by default min(400, max_chars)."""
+        return self.max_sentence_chars if self.max_sentence_chars is not None else min(400, self.max_chars)
 
     def to_dict(self) -> dict[str, int | str]:
         return asdict(self)
@@ -57,7 +62,7 @@ def sentences_of(text: str, source: str, settings: ChunkerSettings) -> list[Sent
     """The sentences of a document, ids numbered from 0 within the document."""
     lines = LineIndex(text)
     out = []
-    for i, (start, end) in enumerate(split_sentences(text, settings.max_sentence_chars, settings.join_wrapped)):
+    for i, (start, end) in enumerate(split_sentences(text, settings.sentence_chars, settings.join_wrapped)):
         first, last = lines.lines(start, end)
         out.append(Sentence(text[start:end], source, start, end, first, last, id=i))
     return out
@@ -217,7 +222,7 @@ def _safe_cut(text: str, settings: ChunkerSettings) -> int:
     brk = max(text.rfind("\n"), text.rfind("\r", 0, len(text) - 1))  # never between \r and \n
     if brk >= 0:
         return brk + 1
-    spans = split_sentences(text, settings.max_sentence_chars, settings.join_wrapped)
+    spans = split_sentences(text, settings.sentence_chars, settings.join_wrapped)
     return spans[-1][0] if len(spans) > 1 else 0
 
 

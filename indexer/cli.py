@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def built_from_elsewhere(source_dir: str, index_dir: str) -> str | None:
+def built_from_elsewhere(source_dir: str, index_dir: str | Path) -> str | None:
     """The folder an existing index at ``index_dir`` was built from, when it is not ``source_dir``."""
     from indexer.errors import QuarryError
     from indexer.indexdir import live_dir, read_manifest
@@ -198,7 +198,7 @@ def built_from_elsewhere(source_dir: str, index_dir: str) -> str | None:
     return built
 
 
-def show_text(source: str, index_dir: str, chars: str | None = None) -> int:
+def show_text(source: str, index_dir: str | Path, chars: str | None = None) -> int:
     """Write the indexed text of ``source`` (or its slice ``START:END``) to stdout as UTF-8, unchanged."""
     from indexer.errors import QuarryError
     from indexer.indexdir import IndexStore

@@ -22,12 +22,16 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from indexer.errors import ModelError
 from indexer.offline import set_offline
+
+if TYPE_CHECKING:
+    from onnxruntime import InferenceSession
+    from tokenizers import Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +85,8 @@ class OnnxEncoder:
         self.dim: int = int(model["dim"])
         self._fingerprint: str = model["fingerprint"]
         self._threads = threads
-        self._session = None
-        self._tokenizer = None
+        self._session: InferenceSession | None = None
+        self._tokenizer: Tokenizer | None = None
         self._lock = threading.Lock()
 
     @property
@@ -92,13 +96,18 @@ class OnnxEncoder:
 
     def load(self) -> OnnxEncoder:
         """Create the onnxruntime session and the tokenizer now (else on first use)."""
-        if self._session is None:
-            with self._lock:
-                if self._session is None:
-                    self._tokenizer, self._session = self._load()
+        self._loaded()
         return self
 
-    def _load(self):
+    def _loaded(self) -> tuple[Tokenizer, InferenceSession]:
+        """The tokenizer and the onnxruntime session, created on first use."""
+        if self._session is None or self._tokenizer is None:
+            with self._lock:
+                if self._session is None or self._tokenizer is None:
+                    self._tokenizer, self._session = self._load()
+        return self._tokenizer, self._session
+
+    def _load(self) -> tuple[Tokenizer, InferenceSession]:
         s = self.settings
         set_offline()  # before onnxruntime's first import: no telemetry
         try:
@@ -149,14 +158,15 @@ class OnnxEncoder:
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         s = self.settings
-        encodings = self._tokenizer.encode_batch(texts)
+        tokenizer, session = self._loaded()
+        encodings = tokenizer.encode_batch(texts)
         arrays = {
             "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
             "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
             "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
         }
         feed = {name: arrays[name] for name in s["inputs"]}
-        (hidden,) = self._session.run([s["output"]], feed)
+        (hidden,) = session.run([s["output"]], feed)
         vecs = pool(hidden.astype(np.float32, copy=False), arrays["attention_mask"], s["pooling"])
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         return vecs / np.maximum(norms, 1e-12)

@@ -26,7 +26,7 @@ import shutil
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -56,7 +56,7 @@ PROBES = (
 )
 
 
-def can_export(encoder: object) -> bool:
+def can_export(encoder: object) -> TypeGuard[SentenceTransformerEncoder]:
     """Whether ``encoder`` is a model quarry knows how to export (the sentence-transformers one)."""
     return isinstance(encoder, SentenceTransformerEncoder)
 

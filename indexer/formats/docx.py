@@ -41,7 +41,7 @@ def lines_of(document) -> list[tuple[str, int | None]]:
     """(text, heading level or None) for each non-empty paragraph and table row of the body."""
     from docx.table import Table
 
-    out = []
+    out: list[tuple[str, int | None]] = []
     for block in document.iter_inner_content():
         if isinstance(block, Table):
             out.extend((t, None) for t in (_row_text(r) for r in block.rows) if t.strip(" |"))

@@ -121,7 +121,7 @@ def _detect(source: str, data: bytes, bad: int) -> Decoded:
 
     g = guess(data)
     codec = _codec(g.codec) if g is not None else None
-    if codec is None:
+    if g is None or codec is None:
         raise FileSkipped(source, f"not UTF-8 (byte {bad}) and no text encoding fits: binary or damaged")
     try:
         text = data.decode(codec)

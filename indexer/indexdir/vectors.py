@@ -274,9 +274,11 @@ def search_params(index, info: dict[str, Any], ef_search: int | None = None, npr
 
     kind = info.get("type", "flat")
     if kind == "hnsw" and isinstance(index, faiss.IndexHNSW):
-        params = faiss.SearchParametersHNSW(efSearch=int(ef_search or info.get("ef_search", 128)))
+        # faiss's __init__.pyi is wrong here: it lacks SearchParametersHNSW and the keyword arguments that
+        # faiss's constructors take (SearchParametersIVF(nprobe=...))
+        params = faiss.SearchParametersHNSW(efSearch=int(ef_search or info.get("ef_search", 128)))  # type: ignore[attr-defined]
     elif kind == "ivf" and isinstance(index, faiss.IndexIVF):
-        params = faiss.SearchParametersIVF(nprobe=int(nprobe or info.get("nprobe", 128)))
+        params = faiss.SearchParametersIVF(nprobe=int(nprobe or info.get("nprobe", 128)))  # type: ignore[call-arg]
     else:
         return None
     if selector is not None:
