@@ -7,8 +7,12 @@ or web framework.
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import sys
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
 
 # name -> (module whose main(argv) runs it, one line for the help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -86,19 +90,24 @@ def run(name: str, argv: list[str]) -> int:
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
 
 
-def _name_prog(module, prog: str) -> None:
-    """The module's ``parser()`` builds its parser with ``prog`` (``quarry ask``, not ``ask``)."""
-    build = getattr(module, "parser", None)
-    if build is None or getattr(build, "_quarry_prog", None):
-        return
+class _NamedParser:
+    """A module's ``parser()`` whose parser is named ``prog``."""
 
-    def parser(*args, **kwargs):
-        p = build(*args, **kwargs)
-        p.prog = prog
+    def __init__(self, build: Callable[..., argparse.ArgumentParser], prog: str):
+        self.build, self.prog = build, prog
+
+    def __call__(self, *args: Any, **kwargs: Any) -> argparse.ArgumentParser:
+        p = self.build(*args, **kwargs)
+        p.prog = self.prog
         return p
 
-    parser._quarry_prog = prog
-    module.parser = parser
+
+def _name_prog(module: ModuleType, prog: str) -> None:
+    """The module's ``parser()`` builds its parser with ``prog`` (``quarry ask``, not ``ask``)."""
+    build = getattr(module, "parser", None)
+    if build is None or isinstance(build, _NamedParser):
+        return
+    vars(module)["parser"] = _NamedParser(build, prog)
 
 
 if __name__ == "__main__":

@@ -149,11 +149,11 @@ class Retriever:
                                          threads=settings.threads)
         if wrap_encoder is not None:
             encoder = wrap_encoder(encoder)
-        if cross_encoder is None or "cross_encoder" in paths:
+        if cross_encoder is None or isinstance(cross_encoder, (str, os.PathLike)):
             from retriever.cross import open_cross_encoder
 
             cross_encoder = open_cross_encoder(settings.cross_encoder)
-        if reader is None or "reader" in paths:
+        if reader is None or isinstance(reader, (str, os.PathLike)):
             from retriever.reader import open_reader
 
             reader = open_reader(settings.reader)
@@ -181,7 +181,7 @@ class Retriever:
         n = max(k, cfg.span_passages) if (cfg.answer or cfg.rerank) else k
         ranked = self._chunks(fused[:n])
 
-        scored = []
+        scored: list[ScoredSentence] = []
         if cfg.answer or cfg.rerank:
             every, scored = self._score_sentences(question, qvec, ranked, topical, best_per_chunk=True)
             if cfg.rerank and every:
@@ -233,8 +233,10 @@ class Retriever:
     def _candidates(self, question: str, qvec: np.ndarray | None) -> tuple[list[tuple[int, float]], float]:
         """Fused (id, score) candidates, best first, and the best passage cosine (0.0 without a vector)."""
         cfg = self.config
+        if qvec is None and cfg.mode != "lexical":
+            raise ValueError(f"a {cfg.mode} search needs the question's vector")
         lexical = self.index.lexical(question, cfg.candidates) if cfg.mode != "dense" else []
-        dense = self.index.dense(qvec, cfg.candidates) if cfg.mode != "lexical" else []
+        dense = self.index.dense(qvec, cfg.candidates) if qvec is not None and cfg.mode != "lexical" else []
         if not dense and qvec is not None and (cfg.answer or cfg.rerank):
             top = self.index.dense(qvec, 1)
             topical = top[0][1] if top else 0.0
@@ -261,9 +263,10 @@ class Retriever:
         idf = self.index.idf(terms(question))
         scored = score_sentences(question, qvec, [c for c, _ in ranked], sentences, vecs, idf, cfg.span, topical)
         if self.cross_encoder is not None and cfg.cross_weight and cfg.cross_sentences > 0 and scored:
-            scored = self._cross_scored(question, scored, sentences)
+            scored = self._cross_scored(self.cross_encoder, question, scored, sentences)
         if self.reader is not None and (cfg.reader_weight or cfg.reader_abstain) and cfg.reader_passages > 0 and scored:
-            scored, reading = self._read(question, scored, [c for c, _ in ranked[:cfg.reader_passages]], sentences)
+            scored, reading = self._read(self.reader, question, scored, [c for c, _ in ranked[:cfg.reader_passages]],
+                                         sentences)
             if cfg.reader_abstain and not reading.answerable:
                 return scored, []  # the reader says the passages do not answer: no candidate is left
         if not cfg.span.verify:
@@ -279,7 +282,7 @@ class Retriever:
                 done.add(s.chunk.id)
         return scored, passed
 
-    def _cross_scored(self, question: str, scored: list[ScoredSentence],
+    def _cross_scored(self, cross_encoder: CrossScorer, question: str, scored: list[ScoredSentence],
                       sentences: dict[int, list[Sentence]]) -> list[ScoredSentence]:
         """``scored`` with the cross-encoder's weighted probability added to its best ``cross_sentences``,
         best first again; each sentence is read with the one before it in its passage. (On the dev
@@ -289,18 +292,18 @@ class Retriever:
         before = {(cid, s.id): (ss[i - 1].text if i else "") for cid, ss in sentences.items()
                   for i, s in enumerate(ss)}
         texts = [f"{before.get((s.chunk.id, s.sentence.id), '')} {s.sentence.text}".strip() for s in top]
-        p = self.cross_encoder.score(question, texts)
+        p = cross_encoder.score(question, texts)
         w = self.config.cross_weight
         out = [replace(s, score=s.score + w * float(x)) for s, x in zip(top, p)] + rest
         out.sort(key=lambda s: -s.score)
         return out
 
-    def _read(self, question: str, scored: list[ScoredSentence], chunks: list[Chunk],
+    def _read(self, reader: SpanReader, question: str, scored: list[ScoredSentence], chunks: list[Chunk],
               sentences: dict[int, list[Sentence]]) -> tuple[list[ScoredSentence], Reading]:
         """``scored`` with the reader's weighted probability added to the sentences of ``chunks``
         (each read whole, once), best first again; and the reading."""
         spans = [[(s.start_char - c.start_char, s.end_char - c.start_char) for s in sentences[c.id]] for c in chunks]
-        reading = self.reader.read(question, [c.text for c in chunks], spans)
+        reading = reader.read(question, [c.text for c in chunks], spans)
         p = {(c.id, s.id): float(x) for c, ps in zip(chunks, reading.sentences) for s, x in zip(sentences[c.id], ps)}
         w = self.config.reader_weight
         out = [replace(s, score=s.score + w * p.get((s.chunk.id, s.sentence.id), 0.0)) for s in scored]
