@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -36,9 +37,10 @@ public = APIRouter()
 protected = APIRouter(dependencies=[Depends(require_api_key)],
                       responses={401: {"model": Problem, "description": "QUARRY_API_KEY is set and X-API-Key is not"}})
 
-_ERRORS = {400: {"model": Problem, "description": "the body is not JSON"},
-           413: {"model": Problem, "description": "the body is over the size limit"},
-           422: {"model": Problem, "description": "empty or over-long question, k out of range, unknown field"}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "the body is not JSON"},
+    413: {"model": Problem, "description": "the body is over the size limit"},
+    422: {"model": Problem, "description": "empty or over-long question, k out of range, unknown field"}}
 
 
 @public.get("/health", response_model=HealthResponse, summary="200 once the index is loaded; which build is served")
@@ -47,19 +49,19 @@ async def health(request: Request, retriever: Retriever = Depends(get_retriever)
     live = getattr(request.app.state, "live", None)
     manifest = retriever.index.manifest
     # where the index lives on disk is for the key holder only (none configured: for nobody)
-    trusted = bool(settings.api_key) and key_matches(request.headers.get(API_KEY_HEADER), settings.api_key)
+    trusted = key_matches(request.headers.get(API_KEY_HEADER), settings.api_key) if settings.api_key else False
     reload_error = live.reload_error if live is not None else None
     if reload_error and not trusted:
         reload_error = hide_paths(reload_error, settings.index_dir)
-    body = HealthResponse(**{
-            "index_dir": str(os.path.abspath(settings.index_dir)) if trusted else None,
-            "status": "ok", "documents": len(manifest.get("documents", ())),
-            "chunks": retriever.index.n_chunks, "model": retriever.encoder.name,
-            "cross_encoder": getattr(retriever.cross_encoder, "name", None),
-            "reader": getattr(retriever.reader, "name", None),
-            "reader_abstain": retriever.reader is not None and retriever.config.reader_abstain,
-            "version": index_version(retriever), "updated_at": manifest.get("updated_at"),
-            "reload_error": reload_error, "pid": os.getpid()}).model_dump()
+    body = HealthResponse(
+        index_dir=str(os.path.abspath(settings.index_dir)) if trusted else None,
+        status="ok", documents=len(manifest.get("documents", ())),
+        chunks=retriever.index.n_chunks, model=retriever.encoder.name,
+        cross_encoder=getattr(retriever.cross_encoder, "name", None),
+        reader=getattr(retriever.reader, "name", None),
+        reader_abstain=retriever.reader is not None and retriever.config.reader_abstain,
+        version=index_version(retriever), updated_at=manifest.get("updated_at"),
+        reload_error=reload_error, pid=os.getpid()).model_dump()
     if not trusted:
         del body["index_dir"]  # omitted, not null: nothing says where the index lives
     return JSONResponse(body)

@@ -40,11 +40,11 @@ def create_app(settings: Settings | None = None,
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         live = LiveIndex(settings, load)
-        await live.start()
+        served = await live.start()
         app.state.live = live
         app.state.ask_limiter = anyio.CapacityLimiter(settings.ask_threads)
-        log.info("serving %s (%d chunks, version %s)", settings.index_dir, live.current.retriever.index.n_chunks,
-                 live.current.version)
+        log.info("serving %s (%d chunks, version %s)", settings.index_dir, served.retriever.index.n_chunks,
+                 served.version)
         watch = asyncio.create_task(live.watch(settings.watch_seconds)) if settings.watch_seconds > 0 else None
         if worker:  # a switch here, whoever noticed the rebuild, has every worker check at once
             live.on_switch = workers.tell_workers

@@ -58,7 +58,9 @@ async def get_live(request: Request) -> LiveIndex:
 
 def key_matches(key: str | None, expected: str) -> bool:
     """Whether ``key`` is the API key (compared in constant time)."""
-    return bool(key) and hmac.compare_digest(key.encode(), expected.encode())
+    if not key:
+        return False
+    return hmac.compare_digest(key.encode(), expected.encode())
 
 
 async def require_api_key(key: str | None = Security(_api_key), settings: Settings = Depends(get_settings)) -> None:

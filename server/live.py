@@ -86,9 +86,10 @@ class LiveIndex:
         self._retired: set[Served] = set()
         self.on_switch: Callable[[], object] | None = None  # called after each switch (workers: tell the others)
 
-    async def start(self) -> None:
+    async def start(self) -> Served:
         """Open the index for the first time (errors propagate: the server must not start)."""
         self.current = await self._open()
+        return self.current
 
     async def _open(self) -> Served:
         key = manifest_key(self.settings.index_dir)  # before opening: a later swap is seen as a change

@@ -85,7 +85,10 @@ def create(live) -> Any:
         served = await current()
         try:
             store = served.retriever.index.store
-            return {"documents": [{**d, "title": store.title(d["source"])} for d in store.documents()]}
+            # a dict, as GET /documents serializes it: the SDK checks it against DocumentsResponse, which
+            # annotates this tool only for its output schema
+            return {"documents": [{**d, "title": store.title(d["source"])}  # type: ignore[return-value]
+                                  for d in store.documents()]}
         finally:
             live.release(served)
 
@@ -127,7 +130,9 @@ def main(argv: list[str] | None = None, load: Callable | None = None) -> int:
 
     settings = Settings.from_env(index_dir=args.index_dir, model=args.model, access_log=False, watch_seconds=0)
     if load is None:
-        from server.deps import open_retriever as load
+        from server.deps import open_retriever
+
+        load = open_retriever
     try:
         return anyio.run(serve, settings, load)
     except KeyboardInterrupt:

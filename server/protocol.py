@@ -60,9 +60,11 @@ def _limits_now() -> tuple[int, int, float]:
 
 
 try:
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    from uvicorn.protocols.http import httptools_impl
 except ImportError:  # no httptools: uvicorn's h11 protocol, with h11's own header cap
-    HttpToolsProtocol = None
+    HttpToolsProtocol: type[asyncio.Protocol] | None = None
+else:
+    HttpToolsProtocol = httptools_impl.HttpToolsProtocol
 
 
 def capped_httptools(max_header_bytes: int, max_headers: int, header_timeout: float):
@@ -74,7 +76,7 @@ def capped_httptools(max_header_bytes: int, max_headers: int, header_timeout: fl
 
 
 if HttpToolsProtocol is not None:
-    class CappedHttpTools(HttpToolsProtocol):
+    class CappedHttpTools(httptools_impl.HttpToolsProtocol):
         """uvicorn's httptools protocol with a header cap and a header deadline (see the module docstring)."""
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -91,7 +93,7 @@ if HttpToolsProtocol is not None:
             self._header_count = 0
             self._in_headers = True
             self._cancel_deadline()
-            self._deadline = self.loop.call_later(self._limits[2], self._header_deadline)
+            self._deadline: asyncio.TimerHandle | None = self.loop.call_later(self._limits[2], self._header_deadline)
 
         def _cancel_deadline(self) -> None:
             deadline = getattr(self, "_deadline", None)

@@ -164,7 +164,9 @@ def serve_workers(settings, workers: int, log_level: str = "info", load: str = O
 
         def handle_usr1(self) -> None:  # RELOAD_SIGNAL from a worker: every worker checks the index now
             for process in self.processes:
-                with contextlib.suppress(ProcessLookupError, TypeError):
+                if process.pid is None:  # not started
+                    continue
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(process.pid, RELOAD_SIGNAL)
 
         def init_processes(self) -> None:
