@@ -43,7 +43,8 @@ def parser() -> argparse.ArgumentParser:
                         + ", ".join(c.name for c in CONFIGS))
     p.add_argument("--peers", action="store_true",
                    help="also run peer libraries on the same chunks: " + ", ".join(c.name for c in PEER_CONFIGS)
-                        + " (pip install -e '.[peers]')")
+                        + " (pip install -e '.[peers]'); with --corpora: their passage figures on every corpus "
+                        "beside quarry's (the sentence-chunk peers)")
     p.add_argument("--index-root", metavar="DIR", default=None,
                    help="where evaluation indexes are kept (default: ~/.cache/quarry/eval)")
     p.add_argument("--model", metavar="PATH", default=None, help="sentence-transformers model folder")

@@ -79,6 +79,15 @@ def run_corpora(args: argparse.Namespace, check_floors) -> int:
         say(f"{p.corpus.name}: answering with the shipped settings ...")
         records = evaluate(p.retriever, p.questions, k=args.k, progress=p.corpus.name)
         shipped.append(ConfigRun(default, records, summarize([r.outcome for r in records])))
+    others = None
+    if args.peers:  # before the long part, so that a missing peer library is said early
+        from eval.passages import run_others
+
+        try:
+            others = run_others(parts, args.k, say)
+        except QuarryError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
     say("leave-one-corpus-out: fitting on the others, answering the one left out ...")
     folds = leave_one_out(parts)
 
@@ -93,6 +102,13 @@ def run_corpora(args: argparse.Namespace, check_floors) -> int:
           "latency without question embedding):\n")
     loco = [(f.corpus.name, f.run.metrics) for f in folds]
     print(table("held out", rows(loco)))
+    passages = None
+    if others is not None:
+        from eval.passages import report, systems
+
+        passages = systems([p.corpus.name for p in parts], [r.metrics for r in shipped],
+                           [f.run.metrics for f in folds], others)
+        print("\n" + report(passages))
     ablation = {}
     if args.ablate:
         from eval.loco import toggled
@@ -134,6 +150,12 @@ def run_corpora(args: argparse.Namespace, check_floors) -> int:
             "macro": {"shipped": macro([r.metrics for r in shipped]), "loco": macro([m for _, m in loco])},
             "ablation": {name: {"macro": macro(ms), "by_corpus": dict(zip((p.corpus.name for p in parts), ms))}
                          for name, ms in ablation.items()}}
+        if passages is not None:
+            from eval.passages import macros
+
+            for entry, (_, rows) in zip(out["corpora"], passages):
+                entry["passages"] = rows
+            out["macro"]["passages"] = macros(passages)
         Path(args.json).write_text(json.dumps(out, indent=2, ensure_ascii=False, default=str) + "\n")
     missed = check_floors(macro([m for _, m in loco]), args)
     if missed:

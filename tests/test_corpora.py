@@ -91,6 +91,42 @@ def test_corpora_cli_prints_each_corpus_and_leave_one_out(three_corpora, capsys)
     assert b["shipped"]["abstain_offtopic"] is not None and b["shipped"]["abstain_ontopic"] is not None
     m = [c["loco"]["hit@5"] for c in body["corpora"]]
     assert body["macro"]["loco"]["hit@5"] == pytest.approx(sum(m) / 3)
+    # the peers' passage table only with --peers
+    assert "Passage retrieval beside the peers" not in out and "passages" not in b and "passages" not in body["macro"]
+
+
+@pytest.mark.slow
+def test_corpora_with_peers_prints_passage_figures_for_every_peer_on_every_corpus(three_corpora, capsys):
+    for name in ("bm25s", "Stemmer", "haystack", "txtai", "llama_index.core", "llama_index.retrievers.bm25"):
+        pytest.importorskip(name, reason=f"{name} is in the peers extra: pip install -e '.[peers]'")
+    from eval.passages import HYBRID, LOCO, SHIPPED, peer_configs
+
+    out_json = three_corpora / "out.json"
+    args = ["--corpora", "seeds", "b", "--peers", "--index-root", str(three_corpora / "idx"), "--json", str(out_json)]
+    assert eval_main(args) == 0
+    out = capsys.readouterr().out
+    before, section = out.split("Passage retrieval beside the peers")
+    assert "| held out |" in before  # the leave-one-corpus-out table is still there, before it
+    systems = [SHIPPED, LOCO, HYBRID, *(c.name for c in peer_configs())]
+    assert {"bm25s", "haystack-bm25", "haystack-hybrid", "txtai-bm25", "txtai-hybrid", "llamaindex-bm25",
+            "llamaindex-hybrid"} <= set(systems)
+    long = section.split("\n\n")[1]  # the first table: a row per corpus and system, then the macro rows
+    rows = [[c.strip() for c in ln.split("|")[1:-1]] for ln in long.splitlines()[2:]]
+    assert [(r[0], r[1]) for r in rows] == [(c, s) for c in ("seeds", "b", "**macro average**") for s in systems]
+    for r in rows:
+        ranking = [float(x) for x in r[2:5]]  # hit@1, hit@5, MRR@10
+        assert all(0.0 <= x <= 1.0 for x in ranking) and ranking[0] <= ranking[1], r
+        assert (r[5] == "–") == (r[1] == LOCO)  # latency: not for the LOCO row (questions embedded beforehand)
+    body = json.loads(out_json.read_text())
+    seeds, b = body["corpora"]
+    assert list(seeds["passages"]) == list(b["passages"]) == list(body["macro"]["passages"]) == systems
+    assert seeds["passages"][SHIPPED]["hit@1"] == seeds["shipped"]["hit@1"]  # the same run as the table above
+    assert b["passages"][LOCO]["mrr@10"] == b["loco"]["mrr@10"]
+    for s in systems:
+        # two files per corpus, two answerable questions each: every system finds the answer in its top 5
+        assert seeds["passages"][s]["hit@5"] == b["passages"][s]["hit@5"] == 1.0, s
+        m = [c["passages"][s]["mrr@10"] for c in (seeds, b)]
+        assert body["macro"]["passages"][s]["mrr@10"] == pytest.approx(sum(m) / 2)
 
 
 def test_a_fold_never_fits_on_the_corpus_it_scores(three_corpora):
@@ -147,6 +183,15 @@ def test_abstention_is_reported_apart_for_off_topic_and_on_topic_questions():
     assert m["abstain_offtopic"] == 1.0 and m["abstain_ontopic"] == 0.5 and m["abstain_recall"] == 2 / 3
     assert per_question(outcomes, "abstain_ontopic") == [1.0, 0.0]
 
+
+def test_corpora_with_peers_says_a_missing_peer_library_before_leave_one_out(three_corpora, monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "bm25s", None)  # import bm25s now raises ImportError
+    assert eval_main(["--corpora", "seeds", "b", "--peers", "--index-root", str(three_corpora / "idx")]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines()[-1] == "error: the peer bm25s needs bm25s: pip install -e '.[peers]'"
+    assert "leave-one-corpus-out" not in captured.err and captured.out == ""
 
 @pytest.mark.slow
 def test_ablation_switches_each_check_alone(three_corpora, capsys):
