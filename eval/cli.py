@@ -70,6 +70,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--fit-all", action="store_true",
                    help="with --corpora: also fit the answer scorer on every corpus named (their --split "
                         "questions) and print it as SpanConfig fields: how the shipped weights are made")
+    p.add_argument("--fit-hold-out", metavar="CORPUS:SPLIT", action="append", default=None,
+                   help="with --fit-all: leave these questions out of the fit (e.g. seeds:test, the split the "
+                        "seeds' own figures are measured on); repeatable")
     p.add_argument("-k", type=int, default=K, help=f"passages per question (default {K})")
     p.add_argument("--json", metavar="PATH", default=None, help="also write the figures (and per question) as JSON")
     p.add_argument("--failures", action="store_true", help="list the questions the --floors-on config got wrong")

@@ -61,6 +61,15 @@ def prepare(corpus: Corpus, index_root: str | os.PathLike, encoder: Encoder, spl
     return Part(corpus, retriever, questions, qvecs, x, y, owner)
 
 
+def without_split(part: Part, split: str) -> Part:
+    """``part`` without its ``split`` questions (and their candidate rows): what a fit may not see."""
+    kept = [i for i, q in enumerate(part.questions) if q.split != split]
+    new_index = {old: new for new, old in enumerate(kept)}
+    rows = [r for r, o in enumerate(part.owner) if o in new_index]
+    return replace(part, questions=[part.questions[i] for i in kept], qvecs=part.qvecs[kept],
+                   x=part.x[rows], y=part.y[rows], owner=[new_index[part.owner[r]] for r in rows])
+
+
 def fit_span(parts: Sequence[Part], base: SpanConfig, l2: float = 0.05, l2_answerable: float = 1.0,
              max_false: float = MAX_FALSE_ABSTENTION) -> SpanConfig:
     """``base`` with its ranking weights, answerability model, off-topic gate and abstention threshold

@@ -52,6 +52,12 @@ def run_corpora(args: argparse.Namespace, check_floors) -> int:
     if len(chosen) < 2:
         print("error: leave-one-corpus-out needs at least two corpora", file=sys.stderr)
         return 2
+    held = dict(item.partition(":")[::2] for item in (getattr(args, "fit_hold_out", None) or []))
+    if held and (not getattr(args, "fit_all", False) or set(held) - {c.name for c in chosen}
+                 or not all(v in ("dev", "test") for v in held.values())):
+        print(f"error: --fit-hold-out wants --fit-all and CORPUS:SPLIT (split dev or test) of a corpus being run "
+              f"(got {', '.join(args.fit_hold_out)})", file=sys.stderr)
+        return 2
     root = Path(args.index_root) if args.index_root else cache_dir() / "eval-corpora"
     try:
         for c in chosen:
@@ -133,11 +139,13 @@ def run_corpora(args: argparse.Namespace, check_floors) -> int:
     if getattr(args, "fit_all", False):
         from dataclasses import asdict
 
-        from eval.loco import fit_span
+        from eval.loco import fit_span, without_split
 
-        say(f"fitting the answer scorer on all {len(parts)} corpora ({args.split} questions) ...")
-        fitted = fit_span(parts, parts[0].retriever.config.span)
-        print(f"\nThe answer scorer fitted on every corpus ({args.split} questions), as SpanConfig fields:\n")
+        fit_parts = [without_split(p, held[p.corpus.name]) if p.corpus.name in held else p for p in parts]
+        what = args.split + " questions" + "".join(f", without {c}'s {s}" for c, s in held.items())
+        say(f"fitting the answer scorer on all {len(parts)} corpora ({what}) ...")
+        fitted = fit_span(fit_parts, parts[0].retriever.config.span)
+        print(f"\nThe answer scorer fitted on every corpus ({what}), as SpanConfig fields:\n")
         for k, v in asdict(fitted).items():
             if k.startswith(("w_", "a_")) or k in ("abstain_below", "min_topical"):
                 print(f"    {k}: float = {round(v, 4)}")

@@ -230,3 +230,26 @@ def test_probe_threshold_is_the_quantile_of_off_topic_confidences(tiny_corpus, t
     best = ungated.ask("How long do cats sleep?").answer
     if best.score > max(confs):
         assert gated.ask("How long do cats sleep?").answer is not None
+
+
+def test_a_held_out_split_leaves_the_fit_with_its_questions_and_their_rows():
+    import numpy as np
+
+    from eval.gold import GoldQuestion
+    from eval.loco import Part, without_split
+
+    qs = [GoldQuestion(f"q{i}", f"question {i}?", ("a",), "a.txt", split) for i, split in
+          enumerate(("dev", "test", "dev", "test"))]
+    x = np.arange(12, dtype=float).reshape(6, 2)  # rows of questions 0, 0, 1, 2, 3, 3
+    part = Part(corpus=None, retriever=None, questions=qs, qvecs=np.eye(4), x=x,
+                y=np.array([1.0, 0, 1, 0, 1, 0]), owner=[0, 0, 1, 2, 3, 3])
+    dev = without_split(part, "test")
+    assert [q.id for q in dev.questions] == ["q0", "q2"]
+    assert dev.owner == [0, 0, 1] and dev.x.tolist() == [[0, 1], [2, 3], [6, 7]]
+    assert dev.y.tolist() == [1.0, 0.0, 0.0] and dev.qvecs.tolist() == [[1, 0, 0, 0], [0, 0, 1, 0]]
+
+
+def test_fit_hold_out_is_checked_before_any_index_is_built(three_corpora, capsys):
+    assert eval_main(["--corpora", "--fit-all", "--fit-hold-out", "seeds:tset"]) == 2
+    assert "CORPUS:SPLIT" in capsys.readouterr().err
+    assert eval_main(["--corpora", "--fit-hold-out", "seeds:test"]) == 2  # without --fit-all
