@@ -233,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
         out: Any = bench_corpus(args.source, args.index_dir, args.batch_size)
     else:
         sizes = [float(x) for x in args.sizes.split(",") if x]
+        if args.workdir is not None:
+            args.workdir.mkdir(parents=True, exist_ok=True)  # a folder not made yet is made
         with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
             out = bench_bigfile(sizes, args.encoder, Path(tmp), args.pythonpath)
     if args.json:

@@ -288,12 +288,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"n={n}: {stats}", flush=True)
     if args.update is not None:
         results["updates"] = []
+        if args.workdir is not None:
+            args.workdir.mkdir(parents=True, exist_ok=True)  # a folder not made yet is made
         with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
             for n in sizes:
                 for kind in [k for k in args.kinds.split(",") if k in ("hnsw", "ivf")]:
                     results["updates"].append(bench_update(np.ascontiguousarray(base_all[:n]), queries, kind,
                                                            args.update, Path(tmp), search_threads=args.threads))
     elif not args.stats_only:
+        if args.workdir is not None:
+            args.workdir.mkdir(parents=True, exist_ok=True)  # a folder not made yet is made
         with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
             for n in sizes:
                 results["rows"] += bench_size(np.ascontiguousarray(base_all[:n]), queries, args.kinds.split(","),
