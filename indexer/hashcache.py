@@ -28,7 +28,7 @@ def file_sha256(path: str | os.PathLike) -> str:
     """The sha256 of a file's bytes, always computed."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
+        for block in iter(lambda: fh.read(1 << 18), b""):  # 256 KB: as fast, a quarter of the memory
             h.update(block)
     return h.hexdigest()
 
