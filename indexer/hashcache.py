@@ -66,10 +66,7 @@ def cached_sha256(path: str | os.PathLike) -> str:
     digest = file_sha256(path)
     if time.time() - max(st.st_mtime, st.st_ctime) < RACY_SECONDS or os.stat(path).st_ctime_ns != st.st_ctime_ns:
         return digest  # too fresh (or changed while we read it): hash again next time
-    with _LOCK:
-        _MEMORY[key] = digest
-    stored[key] = digest
-    _save(stored)
+    _remember(key, digest, stored)
     return digest
 
 
@@ -82,10 +79,14 @@ def remember_link(path: str | os.PathLike, digest: str) -> None:
     hashed at every update). The bytes are the verified ones: a link changes no byte, and the files
     quarry links (cache entries, index files) are never written in place.
     """
-    key = _identity(Path(path).stat())
+    _remember(_identity(Path(path).stat()), digest)
+
+
+def _remember(key: str, digest: str, stored: dict[str, str] | None = None) -> None:
+    """Keep ``digest`` for ``key`` in this process and in the cache file (``stored``: its contents, if read)."""
     with _LOCK:
         _MEMORY[key] = digest
-    stored = _load()
+    stored = _load() if stored is None else stored
     stored[key] = digest
     _save(stored)
 

@@ -66,11 +66,6 @@ def _name(encoding: str) -> str:
     return "UTF-8" if name == "utf-8" else name
 
 
-def file_sha256(path, block: int | None = None) -> str:
-    """The sha256 of a file, read ``block`` bytes at a time."""
-    return scan_file(path, block)[0]
-
-
 _WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 

@@ -5,7 +5,6 @@ The layout of an index dir, and how it is written atomically, is in :mod:`indexe
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -88,14 +87,6 @@ def document_title(text: str) -> str | None:
 
 def _cut(title: str) -> str:
     return title if len(title) <= TITLE_CHARS else title[:TITLE_CHARS - 1].rstrip() + "\u2026"
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 18), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 @dataclass
