@@ -26,7 +26,8 @@ from indexer.encoder import Encoder
 from retriever.answer import FEATURES, SpanConfig
 
 RANK_DROP: tuple[str, ...] = ()  # features left out of the ranking model (as eval.bench.tune's default)
-ANSWERABILITY_DROP = ("type", "topical")  # and of the answerability model (topical drives the off-topic gate)
+# and of the answerability model (topical drives the off-topic gate; qa there cost off-topic abstentions)
+ANSWERABILITY_DROP = ("type", "topical", "qa")
 MAX_FALSE_ABSTENTION = 0.05  # the threshold abstains on as many as it can within this false-abstention rate
 
 

@@ -18,12 +18,17 @@ A sentence's score is a weighted sum of features, each in [0, 1]:
 * context: the best cosine between the question and the sentences just before and after it in
   the passage (the question may echo the setting, "attendees queuing for the event", while the
   answer is in the next sentence).
+* qa: the cosine between the question and the sentence by the answer-sentence encoder
+  (:mod:`retriever.answer_model`: MiniLM fine-tuned on FAQ question/answer pairs), 0 without one.
+  It is in the ranking model only: in the answerability model it cost off-topic abstentions.
 
 Two linear models share the features. The ranking weights ``w_*`` order the candidates (fitted
 as a conditional logit: per question, a softmax over its candidates). The answerability weights
 ``a_*`` and ``a_bias`` give the best candidate's confidence, a logistic regression of whether it
 is right; below ``abstain_below`` the retriever abstains (``answer = None``), and it always does
-when the question is off-topic (``topical`` below ``min_topical``). All are fitted on the gold
+when the question is off-topic (``topical`` below ``min_topical``) or when the folder uses none of
+the question's terms (``min_known``: nonsense such as "qqq jjj xxkz plom", whose closest passage may
+still be fairly close). All are fitted on the gold
 questions of the six benchmark corpora, the seeds' test split left out (``python -m eval --corpora
 all --fit-all --fit-hold-out seeds:test``; ``python -m eval.bench.tune`` fits on one gold file).
 
@@ -43,7 +48,7 @@ from indexer.schema import Chunk, Sentence
 from indexer.text import stem, term_set, terms
 from retriever.cues import entity_coverage, question_type, type_match
 
-FEATURES = ("dense", "lexical", "type", "entities", "novelty", "topical", "context")
+FEATURES = ("dense", "lexical", "type", "entities", "novelty", "topical", "context", "qa")
 COMMON_IDF = math.log(2)  # BM25 IDF of a term found in about half the passages
 
 
@@ -54,28 +59,33 @@ class SpanConfig:
     # fitted on the questions of every benchmark corpus together, but the seeds' test split (six corpora of
     # different kinds: `python -m eval --corpora all --fit-all --fit-hold-out seeds:test`, docs/corpora.md),
     # as each leave-one-corpus-out fold fits on all questions of the others; before, on their dev questions only
-    w_dense: float = 0.4388
-    w_lexical: float = 0.5364
-    w_type: float = 0.021
-    w_entities: float = 0.1514
-    w_novelty: float = -0.2813
+    w_dense: float = 0.2864
+    w_lexical: float = 0.3816
+    w_type: float = 0.0154
+    w_entities: float = 0.1166
+    w_novelty: float = -0.1984
     w_topical: float = 0.0
-    w_context: float = 0.1336
+    w_context: float = 0.0952
+    w_qa: float = 0.3032
     # confidence = sigmoid(a_bias + sum of a_f * feature f)
-    a_dense: float = 3.0199
-    a_lexical: float = 2.1061
+    a_dense: float = 2.9866
+    a_lexical: float = 1.958
     a_type: float = 0.0
-    a_entities: float = 1.7206
-    a_novelty: float = 0.6774
+    a_entities: float = 1.5011
+    a_novelty: float = 0.444
     a_topical: float = 0.0
-    a_context: float = -0.4841
-    a_bias: float = -4.5438
-    abstain_below: float = 0.1622
+    a_context: float = -0.263
+    a_qa: float = 0.0
+    a_bias: float = -4.2025
+    abstain_below: float = 0.1936
     # also abstain below this quantile of the confidences of off-topic probe questions asked of the same
     # folder (retriever.probes; None: off), so that a confidence means the same on every folder
     probe_quantile: float | None = None
     # abstain outright when no passage of the corpus is this close to the question (cosine)
     min_topical: float = 0.1221
+    # abstain outright when at most this share of the question's distinct terms occurs in the folder
+    # (None: off); no answerable question of the six benchmark corpora has none, 27 of their 68 off-topic ones do
+    min_known: float | None = 0.0
     # sentences each side (same passage) whose names count for "entities"; None: the whole passage
     window: int | None = None
     # drop candidates that visibly cannot answer (see retriever.cues.unmet): a missing name, no amount
@@ -100,6 +110,7 @@ class ScoredSentence:
     chunk: Chunk
     score: float
     features: tuple[float, ...]  # in the order of FEATURES
+    known: float = 1.0  # share of the question's distinct terms the folder uses (the same for every candidate)
 
 
 def lexical_coverage(q_terms: list[str], idf: dict[str, float], text: str) -> float:
@@ -142,11 +153,14 @@ def score_sentences(
     idf: dict[str, float],
     config: SpanConfig,
     topical: float = 0.0,
+    qa: dict[int, float] | None = None,
+    known: float = 1.0,
 ) -> list[ScoredSentence]:
     """Every sentence of ``passages`` scored, best first; a sentence in several passages counts once
     (with the passage where it scores best). ``passages`` are best first; ``idf``
     holds the IDF of the question's stemmed terms (unknown terms: the largest); ``topical`` is the
-    question's cosine with the closest passage of the corpus."""
+    question's cosine with the closest passage of the corpus; ``qa`` the answer model's cosine of each
+    sentence (by id; missing: 0); ``known`` the share of the question's terms the corpus uses."""
     q_terms = terms(question)
     q_set = set(q_terms)
     topical = max(0.0, float(topical))
@@ -170,17 +184,20 @@ def score_sentences(
                 novelty(q_set, s.text),
                 topical,
                 max(cos[max(0, i - 1):i] + cos[i + 1:i + 2], default=0.0),
+                qa.get(s.id, 0.0) if qa else 0.0,
             )
             score = float(np.dot(weights, f))
             prev = best.get(s.id)
             if prev is None or score > prev.score:
-                best[s.id] = ScoredSentence(s, chunk, score, f)
+                best[s.id] = ScoredSentence(s, chunk, score, f, known)
     return sorted(best.values(), key=lambda x: (-x.score, x.sentence.id))
 
 
 def confidence(scored: ScoredSentence, config: SpanConfig) -> float:
     """The calibrated probability that the sentence answers the question (0.0 when off-topic)."""
     if scored.features[FEATURES.index("topical")] < config.min_topical:
+        return 0.0
+    if config.min_known is not None and scored.known <= config.min_known:
         return 0.0
     return sigmoid(config.a_bias + float(np.dot(config.answerability(), scored.features)))
 

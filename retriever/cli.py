@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = RetrieverSettings.from_env(index_dir=args.index_dir, model=args.model,
                                               query_encoder="torch" if args.torch else None,
                                               cross_encoder=args.cross_encoder, reader=args.reader,
-                                              reader_abstain=args.reader_abstain)
+                                              reader_abstain=args.reader_abstain, answer_model=args.answer_model)
     except (QueryError, SettingsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -42,6 +43,13 @@ class CrossScorer(Protocol):
 
     def score(self, question: str, texts: Sequence[str]) -> np.ndarray:
         """A relevance probability in [0, 1] for each text."""
+        ...
+
+
+class AnswerScorer(Protocol):
+    """The answer-sentence encoder (retriever.answer_model): each sentence's cosine with the question."""
+
+    def scores(self, question: str, texts: dict[int, str]) -> dict[int, float]:
         ...
 
 
@@ -98,13 +106,15 @@ class Retriever:
     """Answers questions from one index. Thread-safe; load once, ask many times."""
 
     def __init__(self, index: Index, encoder: Encoder, config: RetrieverConfig | None = None,
-                 cross_encoder: CrossScorer | None = None, reader: SpanReader | None = None):
+                 cross_encoder: CrossScorer | None = None, reader: SpanReader | None = None,
+                 answer_model: AnswerScorer | None = None):
         index.check_encoder(encoder)
         self.index = index
         self.encoder = encoder
         self.config = config or RetrieverConfig()
         self.cross_encoder = cross_encoder  # optional: re-scores the candidate sentences (retriever.cross)
         self.reader = reader  # optional: scores them by the answer spans it reads in them (retriever.reader)
+        self.answer_model = answer_model  # the answer-sentence encoder (retriever.answer_model; None: off)
 
     @classmethod
     def open(cls, index_dir: str | os.PathLike | None = None, encoder: Encoder | None = None,
@@ -157,7 +167,9 @@ class Retriever:
             from retriever.reader import open_reader
 
             reader = open_reader(settings.reader)
-        return cls(index, encoder, config, cross_encoder, reader)
+        from retriever.answer_model import open_answer_model
+
+        return cls(index, encoder, config, cross_encoder, reader, open_answer_model(settings.answer_model))
 
     def with_config(self, **changes) -> Retriever:
         """The same index, encoder, cross-encoder and reader with some settings changed (for evaluation)."""
@@ -261,7 +273,13 @@ class Retriever:
         ids = sorted({s.id for ss in sentences.values() for s in ss})
         vecs = dict(zip(ids, self.index.sentence_vectors(ids))) if ids else {}
         idf = self.index.idf(terms(question))
-        scored = score_sentences(question, qvec, [c for c, _ in ranked], sentences, vecs, idf, cfg.span, topical)
+        never_seen = math.log(1 + (self.index.n_chunks + 0.5) / 0.5)  # the IDF of a term no chunk has
+        known_share = sum(v < never_seen - 1e-9 for v in idf.values()) / len(idf) if idf else 0.0
+        qa = None
+        if self.answer_model is not None and ids:
+            qa = self.answer_model.scores(question, {s.id: s.text for ss in sentences.values() for s in ss})
+        scored = score_sentences(question, qvec, [c for c, _ in ranked], sentences, vecs, idf, cfg.span, topical,
+                                 qa, known_share)
         if self.cross_encoder is not None and cfg.cross_weight and cfg.cross_sentences > 0 and scored:
             scored = self._cross_scored(self.cross_encoder, question, scored, sentences)
         if self.reader is not None and (cfg.reader_weight or cfg.reader_abstain) and cfg.reader_passages > 0 and scored:

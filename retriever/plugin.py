@@ -11,7 +11,7 @@ from pathlib import Path
 
 from indexer.errors import ModelError
 from indexer.offline import set_offline
-from retriever.settings import CROSS_ENCODER_ENV, READER_ABSTAIN_ENV, READER_ENV
+from retriever.settings import ANSWER_MODEL_ENV, CROSS_ENCODER_ENV, READER_ABSTAIN_ENV, READER_ENV
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
@@ -25,6 +25,9 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reader-abstain", action="store_true", default=None,
                    help="also abstain when the reader finds no span more probable than 'no answer' "
                         f"(a SQuAD 2.0 reader; default: ${READER_ABSTAIN_ENV}=1, else off)")
+    p.add_argument("--answer-model", metavar="DIR", default=None,
+                   help="answer-sentence encoder folder, or off (default: $" + ANSWER_MODEL_ENV
+                        + ", else the packaged one)")
 
 
 def check_model_folder(path: Path, what: str, head: str, described: str) -> None:

@@ -22,6 +22,7 @@ ENCODER_ENV = "QUARRY_ENCODER"
 CROSS_ENCODER_ENV = "QUARRY_CROSS_ENCODER"
 READER_ENV = "QUARRY_READER"
 READER_ABSTAIN_ENV = "QUARRY_READER_ABSTAIN"
+ANSWER_MODEL_ENV = "QUARRY_ANSWER_MODEL"
 API_KEY_ENV = "QUARRY_API_KEY"
 
 QUERY_ENCODERS = ("auto", "onnx", "torch")
@@ -82,6 +83,7 @@ def check_question(question: str, k: int) -> str:
 def model_env_values() -> dict:
     """The optional models and the reader's abstention as the environment sets them (unset: absent)."""
     values: dict = {"cross_encoder": env_value(CROSS_ENCODER_ENV), "reader": env_value(READER_ENV),
+                    "answer_model": env_value(ANSWER_MODEL_ENV),
                     "reader_abstain": env_flag(READER_ABSTAIN_ENV) or None}
     return {k: v for k, v in values.items() if v is not None}
 
@@ -97,6 +99,7 @@ class RetrieverSettings:
     cross_encoder: str | None = None  # a cross-encoder folder re-scoring answer sentences (retriever.cross)
     reader: str | None = None  # a question-answering model folder scoring them (retriever.reader)
     reader_abstain: bool = False  # also abstain when the reader finds no answer (needs a reader)
+    answer_model: str | None = None  # the answer-sentence encoder (retriever.answer_model; None: packaged; off)
     verify: bool = True  # check the index's files against its manifest's checksums when opening it
 
     def __post_init__(self) -> None:

@@ -21,6 +21,7 @@ class Settings:
     cross_encoder: str | None = None  # optional cross-encoder folder re-scoring answer sentences (retriever/cross.py)
     reader: str | None = None  # optional question-answering model folder scoring answer sentences (retriever/reader.py)
     reader_abstain: bool = False  # also abstain when the reader finds no span more probable than "no answer"
+    answer_model: str | None = None  # the answer-sentence encoder (retriever/answer_model.py; None: packaged; off)
     api_key: str | None = None  # from $QUARRY_API_KEY only (a key on the command line leaks via ps)
     max_body_bytes: int = 16_384  # a 1,000-character question is at most ~4 KB of JSON
     max_batch: int = 32  # questions embedded together under load (1: no batching)
@@ -42,7 +43,8 @@ class Settings:
     @classmethod
     def from_env(cls, **overrides) -> Settings:
         """Defaults, then ``QUARRY_INDEX_DIR`` / ``QUARRY_API_KEY`` / ``QUARRY_MODEL`` /
-        ``QUARRY_CROSS_ENCODER`` / ``QUARRY_READER`` / ``QUARRY_READER_ABSTAIN``, then ``overrides``."""
+        ``QUARRY_CROSS_ENCODER`` / ``QUARRY_READER`` / ``QUARRY_READER_ABSTAIN`` /
+        ``QUARRY_ANSWER_MODEL``, then ``overrides``."""
         values: dict = {"api_key": api_key(), "model": explicit_model(), "reader_abstain": False,
                         **model_env_values()}
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -57,7 +59,7 @@ class Settings:
         chooses the question encoder, as for ``ask``)."""
         return RetrieverSettings(index_dir=self.index_dir, query_encoder=query_encoder_choice(), model=self.model,
                                  threads=self.threads, cross_encoder=self.cross_encoder, reader=self.reader,
-                                 reader_abstain=self.reader_abstain)
+                                 reader_abstain=self.reader_abstain, answer_model=self.answer_model)
 
     def to_dict(self) -> dict:
         """The settings as JSON values, without the API key (``from_env`` reads it from the environment)."""
