@@ -65,6 +65,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--span", metavar="KEY=VALUE", action="append", default=None,
                    help="with --corpora: answer with this SpanConfig field changed (value as JSON; repeatable), "
                         "e.g. probe_quantile=0.95 or checks_off='[\"names\"]'")
+    p.add_argument("--fold-answer-models", metavar="DIR", default=None,
+                   help="with --corpora: leave-one-corpus-out with DIR/NAME as the answer model of the fold that "
+                        "leaves NAME out (trained on the other corpora's gold as well: python -m eval.qamodel "
+                        "--folds DIR)")
     p.add_argument("--ablate", action="store_true",
                    help="with --corpora: also leave-one-corpus-out with each answer check switched off alone")
     p.add_argument("--fit-all", action="store_true",

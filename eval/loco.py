@@ -10,6 +10,7 @@ tuned on.
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -122,13 +123,44 @@ class Fold:
     run: ConfigRun
 
 
-def leave_one_out(parts: Sequence[Part], fit: Callable[[Sequence[Part]], SpanConfig] | None = None) -> list[Fold]:
+def with_answer_model(part: Part, model) -> Part:
+    """``part`` answering with the answer-sentence encoder ``model`` (retriever.answer_model), its
+    candidate table rescored by it (the candidates are the same; their qa feature changes)."""
+    retriever = copy.copy(part.retriever)
+    retriever.answer_model = model
+    x, y, owner = candidate_table(retriever, part.questions, part.qvecs)
+    return replace(part, retriever=retriever, x=x, y=y, owner=owner)
+
+
+def fold_models(root: str | os.PathLike, names: Sequence[str]) -> dict[str, object]:
+    """The answer models of ``root/NAME`` (one trained without corpus NAME: eval.qamodel --folds),
+    loaded; SettingsError naming a missing one."""
+    from indexer.errors import SettingsError
+    from retriever.answer_model import open_answer_model
+
+    missing = [n for n in names if not (Path(root) / n).is_dir()]
+    if missing:
+        raise SettingsError(f"no fold answer model for {', '.join(missing)} under {root} "
+                            f"(make them with: python -m eval.qamodel --work DIR --folds {root})")
+    return {n: open_answer_model(Path(root) / n) for n in names}
+
+
+def leave_one_out(parts: Sequence[Part], fit: Callable[[Sequence[Part]], SpanConfig] | None = None,
+                  answer_models: dict[str, object] | None = None) -> list[Fold]:
     """For each part: fit on all the others (``fit``, default :func:`fit_span` from the part's own
-    configuration) and answer its questions with the result."""
+    configuration) and answer its questions with the result. ``answer_models``: per held-out corpus, an
+    answer-sentence encoder trained without it (on the others' gold too), that every part of its fold
+    answers and is fitted with (the others' qa features are then in-sample: a pessimistic fit)."""
     default = next(c for c in CONFIGS if c.name == DEFAULT_CONFIG)
     folds = []
     for held in parts:
-        others = [p for p in parts if p is not held]
+        if answer_models is not None:
+            model = answer_models[held.corpus.name]
+            fold = [with_answer_model(p, model) for p in parts]
+            held = fold[parts.index(held)]
+            others = [p for p in fold if p is not held]
+        else:
+            others = [p for p in parts if p is not held]
         span = fit(others) if fit else fit_span(others, held.retriever.config.span)
         records = evaluate(held.retriever.with_config(span=span), held.questions, warmup=False, qvecs=held.qvecs)
         folds.append(Fold(held.corpus, span, ConfigRun(default, records, summarize([r.outcome for r in records]))))

@@ -66,6 +66,11 @@ def run_corpora(args: argparse.Namespace, check_floors) -> int:
                 print(f"error: {c.name}: gold answers not found in the corpus:\n  " + "\n  ".join(problems[:20]),
                       file=sys.stderr)
                 return 1
+        models = None
+        if getattr(args, "fold_answer_models", None):
+            from eval.loco import fold_models
+
+            models = fold_models(args.fold_answer_models, [c.name for c in chosen])
         say("loading the embedding model ...")
         encoder = SentenceTransformerEncoder(args.model)
         parts: list[Part] = []
@@ -95,7 +100,7 @@ def run_corpora(args: argparse.Namespace, check_floors) -> int:
             print(f"error: {e}", file=sys.stderr)
             return 1
     say("leave-one-corpus-out: fitting on the others, answering the one left out ...")
-    folds = leave_one_out(parts)
+    folds = leave_one_out(parts, answer_models=models)
 
     def rows(metrics_by_name):
         out = [(f"{name} ({int(m['questions'])})", m) for name, m in metrics_by_name]

@@ -253,3 +253,95 @@ def test_fit_hold_out_is_checked_before_any_index_is_built(three_corpora, capsys
     assert eval_main(["--corpora", "--fit-all", "--fit-hold-out", "seeds:tset"]) == 2
     assert "CORPUS:SPLIT" in capsys.readouterr().err
     assert eval_main(["--corpora", "--fit-hold-out", "seeds:test"]) == 2  # without --fit-all
+
+
+class ConstantAnswerModel:
+    """An answer model that gives every sentence the same qa cosine, ``value``."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def scores(self, question, texts):
+        return {k: self.value for k in texts}
+
+
+def test_each_fold_answers_and_fits_with_its_own_answer_model(three_corpora):
+    from eval.corpora import corpora as found
+    from eval.loco import leave_one_out, prepare
+    from retriever.answer import FEATURES
+    from tests.conftest import FakeEncoder
+
+    parts = [prepare(c, three_corpora / "idx", FakeEncoder()) for c in found()]
+    models = {name: ConstantAnswerModel(v) for name, v in (("seeds", 0.1), ("b", 0.2), ("c", 0.3))}
+    seen = []
+
+    def fit(others):
+        seen.append({p.corpus.name: {float(v) for v in p.x[:, FEATURES.index("qa")]} for p in others})
+        assert {id(p.retriever.answer_model) for p in others} == {id(others[0].retriever.answer_model)}
+        return others[0].retriever.config.span
+
+    leave_one_out(parts, fit=fit, answer_models=models)
+    # the fold that leaves seeds out fits b and c with the seeds-less model's qa, and so on
+    assert seen == [{"b": {0.1}, "c": {0.1}}, {"seeds": {0.2}, "c": {0.2}}, {"seeds": {0.3}, "b": {0.3}}]
+    assert all(p.retriever.answer_model is not models["seeds"] for p in parts)  # the parts are left as they were
+
+
+def test_a_missing_fold_answer_model_is_named_before_any_corpus_is_indexed(three_corpora, capsys):
+    (three_corpora / "folds" / "seeds").mkdir(parents=True)
+    idx = three_corpora / "idx"
+    assert eval_main(["--corpora", "--index-root", str(idx), "--fold-answer-models", str(three_corpora / "folds")]) == 1
+    err = capsys.readouterr().err
+    assert "no fold answer model for b, c under" in err and "python -m eval.qamodel" in err
+    assert not idx.exists()
+
+
+def test_gold_pairs_are_the_gold_documents_sentences_the_accuracy_test_accepts(three_corpora):
+    from eval.corpora import corpora as found
+    from eval.harness import CONFIGS, DEFAULT_CONFIG, index_for
+    from eval.qamodel.goldpairs import corpus_pairs
+    from tests.conftest import FakeEncoder
+
+    chunker = next(c for c in CONFIGS if c.name == DEFAULT_CONFIG).chunker
+    c = next(c for c in found() if c.name == "c")
+    pairs = corpus_pairs(c, index_for(chunker, c.documents, three_corpora / "idx" / "c", FakeEncoder()))
+    # unanswerable and off-topic questions make none; a range is an answer as an answer string is
+    assert [(p["gold"], p["source"]) for p in pairs] == [("c1", "c/tea.txt"), ("c2", "c/bread.txt")]
+    assert pairs[0]["sentences"] == ["Green tea is steeped at eighty degrees."]
+    assert pairs[0]["negatives"] == ["Black tea takes boiling water."]
+    assert pairs[1]["sentences"] == ["Bread dough rises for two hours."]
+    assert pairs[1]["negatives"] == ["Salt slows the yeast down."]
+
+
+def test_fold_gold_writes_each_corpus_pairs_once(three_corpora):
+    from eval.qamodel.__main__ import fold_gold
+
+    work = three_corpora / "work"
+    got = fold_gold(work, three_corpora / "idx", None)
+    assert list(got) == ["seeds", "b", "c"]
+    assert [p["gold"] for p in json.loads(got["b"].read_text())] == ["b1", "b2"]
+    got["b"].write_text("[]")  # kept for a second run: not made again
+    assert fold_gold(work, three_corpora / "idx", ["b"]) == {"b": got["b"]} and got["b"].read_text() == "[]"
+
+
+@pytest.mark.slow
+def test_fold_answer_models_run_leave_one_out_end_to_end(three_corpora, capsys, monkeypatch):
+    import eval.loco
+    from retriever.answer_model import PACKAGED
+
+    used = []
+    real = eval.loco.with_answer_model
+    monkeypatch.setattr("eval.loco.with_answer_model",
+                        lambda part, model: used.append(model.path.name) or real(part, model))
+
+    folds = three_corpora / "folds"
+    folds.mkdir()
+    for name in ("seeds", "b", "c"):
+        (folds / name).symlink_to(PACKAGED, target_is_directory=True)
+    out_json = three_corpora / "out.json"
+    args = ["--corpora", "--index-root", str(three_corpora / "idx"), "--fold-answer-models", str(folds),
+            "--json", str(out_json)]
+    assert eval_main(args) == 0
+    body = json.loads(out_json.read_text())
+    assert [c["name"] for c in body["corpora"]] == ["seeds", "b", "c"]
+    assert all(0.0 <= c["loco"]["hit@5"] <= 1.0 for c in body["corpora"])
+    assert used == ["answer-minilm"] * 9  # each of the three folds: its model on all three corpora

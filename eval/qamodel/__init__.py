@@ -13,6 +13,10 @@
 3. :mod:`eval.qamodel.export`: export it to ONNX and quantise its weights to int8 (per channel),
    checked against the torch model.
 
+``--folds DIR`` instead trains one model per benchmark corpus on the FAQ pairs and the gold pairs of
+the other corpora (:mod:`eval.qamodel.goldpairs`), for ``python -m eval --corpora all
+--fold-answer-models DIR``, which answers each held-out corpus with the model that never saw it.
+
 Whether it earns its place is measured leave-one-corpus-out (``python -m eval --corpora all``,
 docs/corpora.md); the model never sees a benchmark question.
 """

@@ -6,6 +6,7 @@ import json
 import random
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +31,9 @@ def validation_mrr(model, pairs: list[dict], val: list[dict]) -> float:
     return float(np.mean(rr))
 
 
-def train(pairs_file: Path, out: Path, epochs: int = 3, positives: int = 1, seed: int = 0) -> Path:
-    """Train on the pairs of ``pairs_file`` (eval.qamodel.mine) and save the model in ``out``."""
+def train(pairs_file: Path | Sequence[Path], out: Path, epochs: int = 3, positives: int = 1, seed: int = 0) -> Path:
+    """Train on the pairs of ``pairs_file`` (eval.qamodel.mine, eval.qamodel.goldpairs; one file or several)
+    and save the model in ``out``."""
     import torch
     from sentence_transformers import SentenceTransformer
 
@@ -39,7 +41,8 @@ def train(pairs_file: Path, out: Path, epochs: int = 3, positives: int = 1, seed
 
     torch.manual_seed(seed)
     random.seed(seed)
-    pairs = json.loads(Path(pairs_file).read_text(encoding="utf-8"))
+    files = [pairs_file] if isinstance(pairs_file, (str, Path)) else list(pairs_file)
+    pairs = [p for f in files for p in json.loads(Path(f).read_text(encoding="utf-8"))]
     random.shuffle(pairs)
     val, training = pairs[:VALIDATION], pairs[VALIDATION:]
     model = SentenceTransformer(str(default_model_path()), device="cpu")
@@ -48,14 +51,17 @@ def train(pairs_file: Path, out: Path, epochs: int = 3, positives: int = 1, seed
     for p in training:
         by_src.setdefault(p["source"], []).append(p)
     examples = []
-    for ps in by_src.values():  # the hard negative: the closest first sentences of the file's other answers
-        cand = [(i, s) for i, p in enumerate(ps) for s in p["sentences"][:3]]
-        ce = model.encode([s for _, s in cand], normalize_embeddings=True, batch_size=64)
+    for ps in by_src.values():  # the hard negative: the closest of the first sentences of the file's other
+        # answers and of the sentences its pairs name as answering none of them (eval.qamodel.goldpairs)
+        cand = list(dict.fromkeys([s for p in ps for s in p["sentences"][:3]] +
+                                  [s for p in ps for s in p.get("negatives", ())]))
+        ce = model.encode(cand, normalize_embeddings=True, batch_size=64)
         qe = model.encode([p["question"] for p in ps], normalize_embeddings=True, batch_size=64)
         sims = qe @ ce.T
         for i, p in enumerate(ps):
-            order = [j for j in np.argsort(-sims[i]) if cand[j][0] != i]
-            neg = cand[order[0]][1] if order else random.choice(training)["sentences"][0]
+            own = set(p["sentences"])
+            order = [j for j in np.argsort(-sims[i]) if cand[j] not in own]
+            neg = cand[order[0]] if order else random.choice(training)["sentences"][0]
             examples.extend((p["question"], s, neg) for s in p["sentences"][:positives])
     opt = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE)
     steps = epochs * (len(examples) // BATCH)
