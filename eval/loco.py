@@ -126,10 +126,17 @@ class Fold:
 def with_answer_model(part: Part, model) -> Part:
     """``part`` answering with the answer-sentence encoder ``model`` (retriever.answer_model), its
     candidate table rescored by it (the candidates are the same; their qa feature changes)."""
+    part = answering_with(part, model)
+    x, y, owner = candidate_table(part.retriever, part.questions, part.qvecs)
+    return replace(part, x=x, y=y, owner=owner)
+
+
+def answering_with(part: Part, model) -> Part:
+    """``part`` whose retriever answers with the answer-sentence encoder ``model``; its candidate table
+    as it was (for a part that is answered, not fitted on)."""
     retriever = copy.copy(part.retriever)
     retriever.answer_model = model
-    x, y, owner = candidate_table(retriever, part.questions, part.qvecs)
-    return replace(part, retriever=retriever, x=x, y=y, owner=owner)
+    return replace(part, retriever=retriever)
 
 
 def fold_models(root: str | os.PathLike, names: Sequence[str]) -> dict[str, object]:
@@ -156,9 +163,8 @@ def leave_one_out(parts: Sequence[Part], fit: Callable[[Sequence[Part]], SpanCon
     for held in parts:
         if answer_models is not None:
             model = answer_models[held.corpus.name]
-            fold = [with_answer_model(p, model) for p in parts]
-            held = fold[parts.index(held)]
-            others = [p for p in fold if p is not held]
+            others = [with_answer_model(p, model) for p in parts if p is not held]
+            held = answering_with(held, model)  # answered, not fitted on: its table is not needed
         else:
             others = [p for p in parts if p is not held]
         span = fit(others) if fit else fit_span(others, held.retriever.config.span)

@@ -329,8 +329,8 @@ def test_fold_answer_models_run_leave_one_out_end_to_end(three_corpora, capsys, 
     from retriever.answer_model import PACKAGED
 
     used = []
-    real = eval.loco.with_answer_model
-    monkeypatch.setattr("eval.loco.with_answer_model",
+    real = eval.loco.answering_with
+    monkeypatch.setattr("eval.loco.answering_with",
                         lambda part, model: used.append(model.path.name) or real(part, model))
 
     folds = three_corpora / "folds"

@@ -20,14 +20,12 @@ def fold_gold(work: Path, index_root: Path | None, names: list[str] | None) -> d
     """The gold pairs of each benchmark corpus (the seeds: their dev split), in ``work/gold/NAME.json``
     (kept for a second run); by corpus name."""
     from eval.corpora import corpora, select
-    from eval.harness import CONFIGS, DEFAULT_CONFIG, index_for
-    from eval.qamodel.goldpairs import corpus_pairs
+    from eval.qamodel.goldpairs import indexed_pairs
     from indexer.encoder import SentenceTransformerEncoder
     from indexer.paths import cache_dir
 
     chosen = select(names, corpora())
     root = index_root or cache_dir() / "eval-corpora"
-    chunker = next(c for c in CONFIGS if c.name == DEFAULT_CONFIG).chunker
     (work / "gold").mkdir(parents=True, exist_ok=True)
     encoder = None
     out = {}
@@ -35,8 +33,7 @@ def fold_gold(work: Path, index_root: Path | None, names: list[str] | None) -> d
         path = work / "gold" / f"{c.name}.json"
         if not path.is_file():
             encoder = encoder or SentenceTransformerEncoder(None)
-            index_dir = index_for(chunker, c.documents, root / c.name, encoder)
-            got = corpus_pairs(c, index_dir, "dev" if c.name == "seeds" else "all")
+            got = indexed_pairs(c, root, encoder)
             path.write_text(json.dumps(got, ensure_ascii=False), encoding="utf-8")
             print(f"{c.name}: {len(got)} gold pairs", file=sys.stderr)
         out[c.name] = path

@@ -8,9 +8,6 @@ leave-one-corpus-out fold, never on the corpus left out (python -m eval.qamodel 
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Iterable
 from pathlib import Path
 
 from eval.corpora import Corpus
@@ -49,17 +46,11 @@ def corpus_pairs(corpus: Corpus, index_dir: Path, split: str = "all") -> list[di
         store.close()
 
 
-def gold_pairs(corpora: Iterable[Corpus], index_root: Path, encoder, out: Path, seeds_split: str = "dev") -> Path:
-    """The pairs of every corpus given (indexed as eval.loco.prepare does, under ``index_root/NAME``; the
-    seeds: their ``seeds_split`` only) into ``out``; its path."""
+def indexed_pairs(corpus: Corpus, index_root: Path, encoder) -> list[dict]:
+    """The pairs of ``corpus``, indexed as eval.loco.prepare does (under ``index_root/NAME``; the seeds:
+    their dev split only, the test split being kept from every fit)."""
     from eval.harness import CONFIGS, DEFAULT_CONFIG, index_for
 
     chunker = next(c for c in CONFIGS if c.name == DEFAULT_CONFIG).chunker
-    pairs: list[dict] = []
-    for c in corpora:
-        index_dir = index_for(chunker, c.documents, index_root / c.name, encoder)
-        got = corpus_pairs(c, index_dir, seeds_split if c.name == "seeds" else "all")
-        print(f"{c.name}: {len(got)} gold pairs", file=sys.stderr)
-        pairs.extend(got)
-    out.write_text(json.dumps(pairs, indent=0, ensure_ascii=False), encoding="utf-8")
-    return out
+    index_dir = index_for(chunker, corpus.documents, index_root / corpus.name, encoder)
+    return corpus_pairs(corpus, index_dir, "dev" if corpus.name == "seeds" else "all")
