@@ -345,3 +345,13 @@ def test_fold_answer_models_run_leave_one_out_end_to_end(three_corpora, capsys, 
     assert [c["name"] for c in body["corpora"]] == ["seeds", "b", "c"]
     assert all(0.0 <= c["loco"]["hit@5"] <= 1.0 for c in body["corpora"])
     assert used == ["answer-minilm"] * 9  # each of the three folds: its model on all three corpora
+
+
+def test_qamodel_folds_refuse_an_unknown_corpus_before_any_download(three_corpora, capsys):
+    from eval.qamodel.__main__ import main as qamodel_main
+
+    work = three_corpora / "work"
+    with pytest.raises(SystemExit) as e:
+        qamodel_main(["--work", str(work), "--folds", str(three_corpora / "folds"), "--corpora", "nope"])
+    assert e.value.code == 2 and "no corpus 'nope'; known: seeds, b, c" in capsys.readouterr().err
+    assert not work.exists()

@@ -51,6 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--corpora", nargs="+", default=None, help="with --folds: these corpora only (default: all)")
     p.add_argument("--index-root", type=Path, default=None, help="with --folds: where the corpora's indexes are kept")
     args = p.parse_args(argv)
+    if args.corpora:
+        from eval.corpora import corpora, select
+
+        try:
+            select(args.corpora, corpora())
+        except KeyError as e:
+            p.error(str(e.args[0]))
     pairs = mine.mine(args.work)
     if args.folds is None:
         export.export(train.train(pairs, args.work / "model", epochs=args.epochs), args.out)
