@@ -110,12 +110,13 @@ def test_ask_errors_are_one_line(tmp_path, capsys):
 def test_ask_checks_only_what_it_needs_and_answers_as_if_it_checked_everything(seeds_index, real_encoder,
                                                                                monkeypatch):
     """``ask`` stops checking a chunk's sentences at the first that passes; it must give the same result as
-    checking every candidate (the gold questions, answerable or not, k=10 so passages beyond 5 count too)."""
+    checking every candidate (every third gold question, answerable or not: 134 of 401, a third of the
+    suite's slowest test; k=10 so passages beyond 5 count too)."""
     from eval.gold import load_gold
     from retriever.pipeline import Retriever
 
     r = Retriever.open(seeds_index, encoder=real_encoder)
-    questions = [q.question for q in load_gold(split="all")]
+    questions = [q.question for q in load_gold(split="all")][::3]
     lazy = [r.ask(q, k=10).to_dict() for q in questions]
     checks = []
     everything = Retriever._score_sentences
@@ -137,7 +138,7 @@ def test_ask_checks_only_what_it_needs_and_answers_as_if_it_checked_everything(s
     checks.clear()
     for q in questions:
         r.ask(q, k=10)
-    assert len(checks) < 0.7 * n_full  # measured: 55% of the checks (5,517 of 9,984)
+    assert len(checks) < 0.7 * n_full  # measured: 42% of the checks (3,225 of 7,617)
 
 
 def test_the_rerank_ignores_the_answer_checks(seeds_index, real_encoder, monkeypatch):
