@@ -52,6 +52,13 @@ def corpora(root: str | os.PathLike | None = None, gold_dir: str | os.PathLike |
     return found
 
 
+def index_root(given: str | os.PathLike | None = None) -> Path:
+    """Where the corpora's evaluation indexes are kept: ``given``, else ``~/.cache/quarry/eval-corpora``."""
+    from indexer.paths import cache_dir
+
+    return Path(given) if given else cache_dir() / "eval-corpora"
+
+
 def select(names: list[str] | None, available: list[Corpus]) -> list[Corpus]:
     """The corpora named (``fast``: those small enough for CI; none: all), in the order available.
     Raises KeyError naming an unknown one."""

@@ -36,13 +36,12 @@ def with_span(parts: list[Part], settings: list[str]) -> list[Part]:
 
 
 def run_corpora(args: argparse.Namespace, check_floors) -> int:
-    from eval.corpora import corpora, select
+    from eval.corpora import corpora, index_root, select
     from eval.gold import GoldError, answer_problems, load_gold
     from eval.harness import CONFIGS, DEFAULT_CONFIG, ConfigRun, evaluate
     from eval.metrics import summarize
     from indexer.encoder import SentenceTransformerEncoder
     from indexer.errors import QuarryError
-    from indexer.paths import cache_dir
 
     try:
         chosen = select(args.corpora, corpora())
@@ -58,7 +57,7 @@ def run_corpora(args: argparse.Namespace, check_floors) -> int:
         print(f"error: --fit-hold-out wants --fit-all and CORPUS:SPLIT (split dev or test) of a corpus being run "
               f"(got {', '.join(args.fit_hold_out)})", file=sys.stderr)
         return 2
-    root = Path(args.index_root) if args.index_root else cache_dir() / "eval-corpora"
+    root = index_root(args.index_root)
     try:
         for c in chosen:
             problems = answer_problems(load_gold(c.gold, args.split), c.documents)

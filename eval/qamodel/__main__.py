@@ -20,12 +20,12 @@ def fold_gold(work: Path, index_root: Path | None, names: list[str] | None) -> d
     """The gold pairs of each benchmark corpus (the seeds: their dev split), in ``work/gold/NAME.json``
     (kept for a second run); by corpus name."""
     from eval.corpora import corpora, select
+    from eval.corpora import index_root as default_root
     from eval.qamodel.goldpairs import indexed_pairs
     from indexer.encoder import SentenceTransformerEncoder
-    from indexer.paths import cache_dir
 
     chosen = select(names, corpora())
-    root = index_root or cache_dir() / "eval-corpora"
+    root = default_root(index_root)
     (work / "gold").mkdir(parents=True, exist_ok=True)
     encoder = None
     out = {}
