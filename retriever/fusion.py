@@ -1,10 +1,12 @@
-"""Fusing ranked lists: reciprocal rank fusion and min-max normalised score fusion."""
+"""Fusing ranked lists: reciprocal rank fusion, min-max normalised score fusion and interleaving."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
+from typing import TypeVar
 
 Ranking = Sequence[tuple[int, float]]  # (id, score), best first
+T = TypeVar("T")
 
 
 def rrf(
@@ -38,3 +40,23 @@ def score_fusion(rankings: Sequence[Ranking], weights: Sequence[float] | None = 
         for doc, s in minmax(ranking).items():
             fused[doc] = fused.get(doc, 0.0) + w * s
     return sorted(fused.items(), key=lambda x: (-x[1], x[0]))
+
+
+def interleave(first: Sequence[T], second: Sequence[T], key: Callable[[T], Hashable]) -> list[T]:
+    """Both lists, taken in turns from ``first`` (its best first), each item once (by ``key``): the
+    first, second, first, ... unseen item, then what is left of either."""
+    out: list[T] = []
+    seen: set[Hashable] = set()
+    heads = [iter(first), iter(second)]
+    turn, dry = 0, 0
+    while dry < 2:
+        for item in heads[turn % 2]:
+            if key(item) not in seen:
+                seen.add(key(item))
+                out.append(item)
+                dry = 0
+                break
+        else:
+            dry += 1
+        turn += 1
+    return out

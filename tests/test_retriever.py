@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 import pytest
 
 from indexer.build import build_index
 from indexer.errors import QueryError
-from retriever.fusion import minmax, rrf, score_fusion
+from retriever.fusion import interleave, minmax, rrf, score_fusion
 from retriever.pipeline import Retriever, RetrieverConfig, problems, scored_sentences
 from tests.conftest import TINY
 
@@ -27,6 +29,16 @@ def test_score_fusion_and_minmax():
     assert minmax([(1, 2.0), (2, 2.0)]) == {1: 1.0, 2: 1.0}
     fused = score_fusion([[(1, 10.0), (2, 0.0)], [(2, 0.9), (3, 0.1)]], weights=[1.0, 2.0])
     assert fused == [(2, 2.0), (1, 1.0), (3, 0.0)]
+
+
+def test_interleave_takes_turns_and_each_item_once():
+    key = itemgetter(0)
+    reranked = [(3, 0.9), (1, 0.8), (2, 0.5), (4, 0.1)]
+    fused = [(1, 1.0), (2, 0.7), (4, 0.6), (3, 0.2)]
+    assert [d for d, _ in interleave(reranked, fused, key)] == [3, 1, 2, 4]
+    assert [d for d, _ in interleave([(5, 0.0), (6, 0.0), (7, 0.0)], [(8, 0.0), (5, 0.0)], key)] == [5, 8, 6, 7]
+    assert interleave([], [(1, 0.0)], key) == [(1, 0.0)]
+    assert interleave([], [], key) == []
 
 
 @pytest.fixture
@@ -81,6 +93,8 @@ def test_question_and_k_are_checked(tiny_retriever):
 def test_config_is_validated():
     with pytest.raises(ValueError, match="mode"):
         RetrieverConfig(mode="magic")
+    with pytest.raises(ValueError, match="rerank_merge"):
+        RetrieverConfig(rerank_merge="zip")
 
 
 def test_a_table_row_is_checked_against_its_header_in_an_earlier_chunk(tmp_path, fake_encoder):
