@@ -214,7 +214,8 @@ class Retriever:
                 ranked = sorted(((c, (1 - w) * p + w * per_chunk.get(c.id, 0.0)) for c, p in ranked),
                                 key=lambda x: -x[1])
                 if cfg.rerank_merge == "interleave":
-                    ranked = interleave(ranked, fused_order, key=lambda x: x[0].id)
+                    ranked = falling(interleave(ranked, fused_order, key=lambda x: x[0].id),
+                                     {c.id: score for c, score in ranked})
         ranked = ranked[:k]
         passages = tuple(Passage.of(c, s) for c, s in ranked)
         answer = None
@@ -344,6 +345,18 @@ class Retriever:
         return Answer(s.text, s.source, s.start_char, s.end_char, s.start_line, s.end_line,
                       page=s.page, section=s.section, score=round(float(conf), 6), passage=where,
                       low_confidence=bool(conf < self.config.low_confidence))
+
+
+def falling(ranked: list[tuple[Chunk, float]], scores: dict[int, float]) -> list[tuple[Chunk, float]]:
+    """``ranked`` in its order, each passage scored by ``scores`` (its re-ranked score), no higher than the
+    passage above it: the interleaved list mixes two orders, and a list's scores should read best first
+    (passages 1, 2 re-scored 0.8, 0.9 are scored 0.8, 0.8)."""
+    out: list[tuple[Chunk, float]] = []
+    ceiling = math.inf
+    for chunk, _ in ranked:
+        ceiling = min(ceiling, scores[chunk.id])
+        out.append((chunk, ceiling))
+    return out
 
 
 def scored_sentences(retriever: Retriever, question: str, k: int = 5,

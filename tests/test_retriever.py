@@ -8,8 +8,9 @@ import pytest
 
 from indexer.build import build_index
 from indexer.errors import QueryError
+from indexer.schema import Chunk
 from retriever.fusion import interleave, minmax, rrf, score_fusion
-from retriever.pipeline import Retriever, RetrieverConfig, problems, scored_sentences
+from retriever.pipeline import Retriever, RetrieverConfig, falling, problems, scored_sentences
 from tests.conftest import TINY
 
 
@@ -39,6 +40,21 @@ def test_interleave_takes_turns_and_each_item_once():
     assert [d for d, _ in interleave([(5, 0.0), (6, 0.0), (7, 0.0)], [(8, 0.0), (5, 0.0)], key)] == [5, 8, 6, 7]
     assert interleave([], [(1, 0.0)], key) == [(1, 0.0)]
     assert interleave([], [], key) == []
+
+
+def test_falling_scores_each_passage_by_its_rerank_no_higher_than_the_one_above():
+    chunks = [Chunk("", "a.txt", 0, 1, 1, 1, id=i) for i in (3, 1, 2)]
+    out = falling([(c, 0.0) for c in chunks], {3: 0.6, 1: 0.9, 2: 0.4})
+    assert [(c.id, s) for c, s in out] == [(3, 0.6), (1, 0.6), (2, 0.4)]
+    assert falling([], {}) == []
+
+
+@pytest.mark.parametrize("question", ["How long do cats sleep?", "How many moons does Mars have?",
+                                      "What were dogs domesticated from?"])
+def test_passage_scores_never_rise_down_the_list(tiny_retriever, question):
+    scores = [p.score for p in tiny_retriever.ask(question, k=5).passages]
+    assert len(scores) > 1
+    assert scores == sorted(scores, reverse=True)
 
 
 @pytest.fixture
