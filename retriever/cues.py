@@ -23,11 +23,13 @@ _QUANTITY = (r"(?:only|just|exactly) one|a single|both|several|few|a couple|a ha
              r"an? (?:(?:small|large|limited|growing|increasing|tiny|huge)\s+)?number of")
 _NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|{_QUANTITY})\b", re.I)
 _DURATION = re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|decades?|years?|months?|weeks?|days?|hours?|minutes?)\b", re.I)
+# a date or a time of day ("when does the shop close?": "at noon on Sundays", "at 6 pm")
 _DATE = re.compile(
     r"\b(?:1[89]|20)\d\d\b|\b(?:January|February|March|April|May|June|July|August|September|October|"
-    r"November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|"
-    r"spring|summer|autumn|winter|yesterday|today|tomorrow|quarterly|"
-    r"(?:last|next|coming|past|following|current|this) (?:years?|months?|weeks?|quarters?|decades?))\b", re.I)
+    r"November|December|(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)days?|weekends?|"
+    r"spring|summer|autumn|winter|yesterday|today|tomorrow|tonight|quarterly|daily|weekly|monthly|yearly|"
+    r"noon|midnight|morning|afternoon|evening|o'clock|\d{1,2}(?::\d\d)?\s?[ap]\.?m\.?|\d{1,2}:\d\d|"
+    r"(?:last|next|coming|past|following|current|this) (?:years?|months?|weeks?|quarters?|decades?))(?!\w)", re.I)
 # A capitalised word that does not start the text or a sentence, or a word with inner capitals (OpenAI, CEO, xAI).
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)(?<![“\"])\b[A-Z][\w’'-]*[A-Za-z]|\b[A-Z][a-z]*[A-Z]\w*|\b[a-z]+[A-Z]\w*")
 _QUESTION_START = re.compile(r"^\W*\w+")
@@ -56,9 +58,11 @@ def question_type(question: str) -> str | None:
         return "date"
     if re.search(r"^where\b|\bwhat (?:city|country|place)\b|\bin (?:which|what) (?:city|country)\b", q):
         return "place"
+    # "which company ...", "what person ...": generic words for whoever is named; the seeds' own nouns
+    # (carmaker, publication, rivals, ...) went: they gained on no other corpus (docs/corpora.md)
     if re.search(r"^(?:who|whom|whose)\b", q) or re.search(
-            rf"\b(?:which|what) (?!{_AUX}\b)(?:[a-z-]+ ){{0,2}}(?:company|companies|firms?|person|people|ceo|"
-            r"executive|carmaker|business(?:es)?|publication|newspaper|providers?|partners?|investors?|rivals?)\b", q):
+            rf"\b(?:which|what) (?!{_AUX}\b)(?:[a-z-]+ ){{0,2}}(?:company|companies|person|people|"
+            r"organi[sz]ations?)\b", q):
         return "name"
     return None
 
@@ -283,35 +287,9 @@ def states(words_: tuple[str, ...], text: str) -> bool:
     return len(initials) >= 2 and any(m.group().startswith(initials) for m in _ACRONYM.finditer(text))
 
 
-_SEPARATOR_ROW = re.compile(r"^\|[\s:|-]*-[\s:|-]*$")
-
-
-def _row_keys(text: str) -> dict[str, frozenset[str]]:
-    """Each table row of ``text`` (stripped) with the words of its key, its first cell ("| Loveable |
-    partner |": loveable); a row whose first cell is empty continues the keyed row above and shares
-    its key. A header row (one above a ``|---|`` line) and separators key nothing."""
-    lines = [line.strip() for line in text.splitlines()]
-    keys: dict[str, frozenset[str]] = {}
-    key: frozenset[str] = frozenset()
-    for line, after in zip(lines, [*lines[1:], ""]):
-        if not line.startswith("|"):
-            key = frozenset()  # prose between tables: the next table starts afresh
-        elif not (_SEPARATOR_ROW.match(line) or _SEPARATOR_ROW.match(after)):
-            key = keys[line] = _word_set(line[1:].split("|")[0]) or key
-    return keys
-
-
 # Answer kinds a span must visibly hold; "place" is not among them ("where" often asks for a
 # situation, not a map location) and neither are untyped questions.
 HARD_KINDS = frozenset({"money", "percent", "number", "duration", "date", "name"})
-# "who runs/leads/heads X?" and "which [Acme] executive ...?" ask for whoever holds a role: the span
-# must state one
-_ROLE_QUESTION = re.compile(
-    r"^who\s+(?:runs|leads|heads|manages|chairs|directs)\b|"
-    r"^(?:which|what)\s+(?:[\w’'-]+\s+){0,2}(?:executive|ceo|cfo|founder|co-founder|chief|boss|leader|director|"
-    r"manager|president|chair)\b", re.I)
-_ROLE = re.compile(r"\b(?:CEO|CFO|COO|CTO|chief|head|heads|founder|co-founder|president|chair(?:man|woman)?|boss|"
-                   r"leader|leads|runs|executive|director|manager|owner)\b", re.I)
 _HOW_MANY = re.compile(r"\bhow many\s+(?:of\s+)?(?:the\s+)?([a-z][\w-]*)", re.I)
 
 
@@ -330,56 +308,16 @@ def is_code_line(text: str) -> bool:
     return "\n" not in t and bool(_CODE_LINE.match(t))
 
 
-def is_lead_in(text: str) -> bool:
-    """A sentence that only introduces what follows ("Debian GNU/Linux is:", "Do this:"): it ends with
-    a colon, so the answer is in the lines after it."""
-    return text.rstrip().endswith(":")
-
-
 @dataclass(frozen=True)
 class Candidate:
-    """What an answer check reads: the question, the span, its paragraph and the corpus' word weights."""
+    """What an answer check reads: the question, the span, its paragraph and what the corpus knows."""
 
     question: str
     span: str
     paragraph: str
-    weight: Callable[[str], float]
     unknown: set[str]
     known: frozenset[str]
     qtype: str | None
-
-
-def check_names(c: Candidate) -> list[str]:
-    """A named thing of the question must be in the span (or earlier in its paragraph when the span
-    names nothing else): "Anthropic received ..." does not answer a question about OpenAI."""
-    problems = []
-    question, span, paragraph, weight = c.question, c.span, c.paragraph, c.weight
-    # an acronym the documents never use may stand for words they do use ("VC": venture capital)
-    unknown_acronyms = {w.lower() for w in re.findall(r"\b[A-Z]{2,5}s?\b", question)
-                        if terms(w) and terms(w)[0] in c.unknown}
-    local, wide = _word_set(span), _word_set(paragraph)
-    # names of the span the question does not use, save weightless ones ("AI" in a corpus about AI)
-    others = None
-    table = span.lstrip().startswith("|")
-    keys = None  # the table rows' keys, read once when a name is missing from a row
-    for e in question_entities(question):
-        parts = _word_set(e)  # "re-materialization": every word of it
-        if parts <= local or weight(e) <= 0 or (e in unknown_acronyms):
-            continue
-        if c.qtype == "name":
-            # a table row may hold part of a record spread over rows, but not a row of its own
-            # that another row keys by the name ("| Loveable | ... |" answers nothing on Windsurf's row)
-            if keys is None:
-                keys = _row_keys(paragraph) if table else {}
-            own = keys.get(span.strip(), frozenset())
-            ok = table and parts <= wide and (parts <= own or not any(parts <= k for k in keys.values()))
-        else:
-            if others is None:
-                others = [n for n in new_names(span, question, c.known) if weight(word_key(n)) > 0]
-            ok = not others and parts <= wide
-        if not ok:
-            problems.append(f"does not name {e}")
-    return problems
 
 
 def check_answer_type(c: Candidate) -> list[str]:
@@ -399,11 +337,6 @@ def check_heading(c: Candidate) -> list[str]:
     return ["is a heading"] if c.qtype != "name" and is_heading(c.span) else []
 
 
-def check_role(c: Candidate) -> list[str]:
-    """"Who runs X?" and "which Acme executive ...?" need a role in the span ("Nvidia CEO Jensen Huang")."""
-    return ["states no role"] if _ROLE_QUESTION.search(c.question.strip()) and not _ROLE.search(c.span) else []
-
-
 def check_focus(c: Candidate) -> list[str]:
     """The property a question asks about ("what is the X of Y") must be stated in the paragraph."""
     focus = asked_property(c.question)
@@ -418,11 +351,6 @@ def check_how_many(c: Candidate) -> list[str]:
     return []
 
 
-def check_lead_in(c: Candidate) -> list[str]:
-    """A lead-in sentence ("X is:") is no answer (:func:`is_lead_in`)."""
-    return ["is a lead-in"] if is_lead_in(c.span) else []
-
-
 def check_code_line(c: Candidate) -> list[str]:
     """A line of code or a shell command is no answer (:func:`is_code_line`)."""
     return ["is a line of code"] if is_code_line(c.span) else []
@@ -430,18 +358,16 @@ def check_code_line(c: Candidate) -> list[str]:
 
 # every answer check by name, in the order they run; SpanConfig.checks_off switches any of them off
 CHECKS: dict[str, Callable[[Candidate], list[str]]] = {
-    "names": check_names, "answer_type": check_answer_type, "table_row": check_table_row,
-    "heading": check_heading, "role": check_role, "focus": check_focus, "how_many": check_how_many,
-    "lead_in": check_lead_in, "code_line": check_code_line,
+    "answer_type": check_answer_type, "table_row": check_table_row, "heading": check_heading,
+    "focus": check_focus, "how_many": check_how_many, "code_line": check_code_line,
 }
 
 
-def unmet(question: str, span: str, paragraph: str, weight, unknown: set[str],
+def unmet(question: str, span: str, paragraph: str, unknown: set[str],
           known: frozenset[str] = frozenset(), off: Collection[str] = ()) -> list[str]:
     """What the question asks that ``span`` visibly lacks, by every check of ``CHECKS`` not in
-    ``off``; empty when the span can answer it. ``weight(word)`` is how much a named thing matters
-    (weightless ones, say "AI" in a corpus about AI, are ignored); ``unknown`` holds the stemmed
-    question terms no passage contains; ``known`` the names the retrieved passages use mid-sentence
+    ``off``; empty when the span can answer it. ``unknown`` holds the stemmed question terms no
+    passage contains; ``known`` the names the retrieved passages use mid-sentence
     (a word opening the span's sentence counts as a name when it is among them)."""
-    c = Candidate(question, span, paragraph, weight, unknown, known, question_type(question))
+    c = Candidate(question, span, paragraph, unknown, known, question_type(question))
     return [problem for name, check in CHECKS.items() if name not in off for problem in check(c)]

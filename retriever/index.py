@@ -84,6 +84,14 @@ class Index:
         found = ids[0] if self._positions is None else self._positions.chunk_ids(ids[0])
         return [(int(i), float(s)) for i, s in zip(found, scores[0]) if i >= 0]
 
+    def closest(self, vectors: np.ndarray) -> list[float]:
+        """For each vector, the cosine of its closest chunk (0.0 in an empty index); one batched search."""
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
+        if self.n_chunks <= 0 or not len(vectors):
+            return [0.0] * len(vectors)
+        scores, ids = self.faiss.search(vectors, 1, params=self._params)
+        return [float(s[0]) if i[0] >= 0 else 0.0 for s, i in zip(scores, ids)]
+
     @property
     def unseen_idf(self) -> float:
         """The IDF of a term no chunk contains (the largest there is)."""

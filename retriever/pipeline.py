@@ -16,14 +16,12 @@ from indexer.encoder import Encoder
 from indexer.errors import SettingsError
 from indexer.schema import Answer, Chunk, Passage, Result, Sentence, Span
 from indexer.sentences import paragraph
-from indexer.text import stem, terms
+from indexer.text import terms
 from retriever.answer import (
-    COMMON_IDF,
     ScoredSentence,
     SpanConfig,
     answer_sentences,
     confidence,
-    entity_weight,
     score_sentences,
 )
 from retriever.cues import known_names, unmet
@@ -224,9 +222,25 @@ class Retriever:
         best = next((s for s in scored if s.chunk.id in kept), None)
         if cfg.answer and best is not None:
             conf = confidence(best, cfg.span)
-            if conf >= cfg.span.abstain_below and conf >= self.probe_threshold():
+            # an unsure answer (under low_confidence) to a question no closer to the folder than the
+            # everyday off-topic probes are is withheld; a sure one is not ("What is a moat?" is short)
+            near = conf >= cfg.low_confidence or topical >= self.probe_gate()
+            if near and conf >= cfg.span.abstain_below and conf >= self.probe_threshold():
                 answer = self._answer(best, conf, passages)
         return Result(question, answer, passages)
+
+    def probe_gate(self) -> float:
+        """The closest-passage cosine a question must reach to be answered: ``span.probe_gate``'s quantile
+        of those of the off-topic probe questions (retriever.probes; 0.0 when off). Asked once and kept."""
+        from retriever.probes import PROBES, probe_threshold
+
+        q = self.config.span.probe_gate
+        if q is None:
+            return 0.0
+        topicals = self.__dict__.get("_probe_topicals")
+        if topicals is None:  # two threads may both compute it: the same values
+            topicals = self._probe_topicals = tuple(self.index.closest(self.encoder.encode(list(PROBES))))
+        return probe_threshold(list(topicals), q)
 
     def probe_threshold(self) -> float:
         """The confidence this folder gives off-topic probe questions, at ``span.probe_quantile``
@@ -390,13 +404,7 @@ def problems(retriever: Retriever, question: str, scored: ScoredSentence, idf: d
     a, b = paragraph(around, span.start_char - start, span.end_char - start)
     never_seen = retriever.index.unseen_idf
     unknown = {t for t, v in idf.items() if v >= never_seen - 1e-9}
-    asked = entity_weight(idf)
-
-    def weight(word: str) -> float:  # a name of the question, or one of the span (looked up)
-        t = stem(word)
-        return asked(word) if t in idf else max(0.0, retriever.index.idf([t])[t] - COMMON_IDF)
-
-    return unmet(question, span.text, around[a:b], weight, unknown,
+    return unmet(question, span.text, around[a:b], unknown,
                  known_names(c.text) if known is None else known, off=retriever.config.span.checks_off)
 
 

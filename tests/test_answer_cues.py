@@ -34,7 +34,8 @@ from retriever.short import short_answer, short_offsets
     ("Until what year will spending grow?", "date"),
     ("Where was the conference held?", "place"),
     ("Who runs Nvidia?", "name"),
-    ("Which carmaker spent heavily?", "name"),
+    ("Which carmaker spent heavily?", None),  # one corpus's nouns are not a question type
+    ("Which person spoke first?", "name"),
     ("Which cloud company is its partner?", "name"),
     ("What did the company say?", None),
     ("What is xAI valued at?", "money"),
@@ -61,6 +62,10 @@ def test_type_match_wants_a_new_name_for_who_questions():
     # relative dates are dates
     assert type_match("date", "Deals will come in the coming quarters.") == 1.0
     assert type_match("date", "Deals will come soon.") == 0.0
+    # ... and so are times of day and plural weekdays ("When does the shop close?")
+    for text in ("It closes at noon on Sundays.", "Backups run at 2:30 every night.", "It opens at 9 am."):
+        assert type_match("date", text) == 1.0, text
+    assert type_match("date", "A 3:1 majority is needed.") == 0.0
     # a count may be given in words, but a pronoun "one" is no count
     assert type_match("number", "A small number of firms can afford it.") == 1.0
     assert type_match("number", "Only a handful can.") == 1.0
@@ -106,7 +111,7 @@ def test_answer_takes_the_antecedent_when_the_sentence_points_back():
     ("What is the estimate for AI infrastructure spending by 2030?",
      "Huang estimated that between $3 trillion and $4 trillion will be spent by 2030.",
      "between $3 trillion and $4 trillion"),
-    ("Which carmaker spent heavily before proving electric cars?",
+    ("Which company spent heavily before proving electric cars?",
      "Before demonstrating the viability of electric vehicles, Tesla spent a lot of money.", "Tesla"),
     ("What is the key trend according to the table?", "| Key Trend | Increasing model size |",
      "Increasing model size"),
@@ -130,22 +135,12 @@ def test_short_answer_keeps_exact_offsets_and_lines():
     assert (short.start_line, short.end_line) == (3, 3)
 
 
-def _weight(word):
-    return 0.0 if word == "ai" else 1.0  # "AI" is everywhere in this pretend corpus: no weight
-
-
 @pytest.mark.parametrize(("question", "span", "para", "problems"), [
     # the named thing is in the span: fine
     ("How much did Amazon invest in Anthropic?", "Anthropic received $8 billion from Amazon.", "", []),
-    # another company in the span, the asked one missing: not an answer
-    ("How much money did Amazon put into OpenAI?", "Later, Anthropic received $8 billion from Amazon.",
-     "The trend started with OpenAI. Later, Anthropic received $8 billion from Amazon.", ["does not name openai"]),
     # no other name in the span: the paragraph may have named it before ("it", "its models")
     ("How many people use OpenAI's models every week?", "Hundreds of millions of users interact each week.",
      "OpenAI is at the center. Hundreds of millions of users interact each week.", []),
-    # who/which-company questions need the name in the span itself (or in its table)
-    ("Who is the CEO of OpenAI?", "Nvidia CEO Jensen Huang estimated $3 trillion.",
-     "Key players like OpenAI lead. Nvidia CEO Jensen Huang estimated $3 trillion.", ["does not name openai"]),
     ("Which companies are OpenAI's major rivals?", "| Major Rivals | Anthropic, Meta |",
      "| Key Player | OpenAI |\n| Major Rivals | Anthropic, Meta |", []),
     # an amount must be there when an amount is asked for
@@ -180,7 +175,7 @@ def _weight(word):
 ])
 def test_unmet(question, span, para, problems):
     unknown = {"employe", "vc"}
-    assert unmet(question, span, para or span, _weight, unknown) == problems
+    assert unmet(question, span, para or span, unknown) == problems
 
 
 @pytest.mark.parametrize(("question", "focus"), [
@@ -221,55 +216,25 @@ def test_asked_property(question, focus):
 
 def test_an_acronym_spelling_a_common_word_is_a_name():
     q = "Who used to look after the servers?"
-    assert unmet(q, "Servers were handled by IT departments.", "", _weight, set()) == []
-    assert unmet(q, "Servers were handled by it in the past.", "", _weight, set()) == ["holds no name"]
-
-
-def test_who_runs_a_company_needs_a_role_stated():
-    q = "Who runs Acme?"
-    assert unmet(q, "Acme CEO Jane Roe spoke.", "", _weight, set()) == []
-    assert unmet(q, "Key players like Acme, Globex and Initech lead.", "", _weight, set()) == ["states no role"]
-    q = "Which Acme executive is in charge of data centers?"
-    assert unmet(q, "Acme, Globex and Initech build data centers.", "", _weight, set()) == ["states no role"]
+    assert unmet(q, "Servers were handled by IT departments.", "", set()) == []
+    assert unmet(q, "Servers were handled by it in the past.", "", set()) == ["holds no name"]
 
 
 def test_a_group_may_answer_who_is_verbed():
     q = "Who is effectively shut out of the market?"
-    assert unmet(q, "Smaller players are essentially shut out.", "", _weight, set()) == []
+    assert unmet(q, "Smaller players are essentially shut out.", "", set()) == []
     # "who believes ...", "whose ...", "for whom ...": a group too
-    assert unmet("Who believes better methods matter?", "Some researchers say so.", "", _weight, set()) == []
-    assert unmet("Whose hopes are dashed?", "Investors hoped otherwise.", "", _weight, set()) == []
+    assert unmet("Who believes better methods matter?", "Some researchers say so.", "", set()) == []
+    assert unmet("Whose hopes are dashed?", "Investors hoped otherwise.", "", set()) == []
     q = "With which group of people does doubt come up?"
-    assert unmet(q, "Doubt comes up with venture capitalists.", "", _weight, set()) == []
+    assert unmet(q, "Doubt comes up with venture capitalists.", "", set()) == []
     # a role wants a name; a group the question already names is no answer
-    assert "holds no name" in unmet("Who is the head of the firm?", "Big companies hire bosses.", "", _weight, set())
-    assert "holds no name" in unmet("Who is Jane Roe?", "Investors like her.", "", _weight, set())
+    assert "holds no name" in unmet("Who is the head of the firm?", "Big companies hire bosses.", "", set())
+    assert "holds no name" in unmet("Who is Jane Roe?", "Investors like her.", "", set())
     for q in ("Who is currently the CEO of Acme?", "who is acme's ceo?", "Who is xAI's chief scientist?"):
-        assert "holds no name" in unmet(q, "The company's investors are patient.", "", _weight, set()), q
+        assert "holds no name" in unmet(q, "The company's investors are patient.", "", set()), q
     q = "Who is shutting out players?"
-    assert unmet(q, "Smaller players are shut out.", "", _weight, set()) == ["holds no name"]
-
-
-def test_a_table_row_keyed_by_another_name_is_another_record():
-    table = "| Company | Partner |\n| Acme | Globex |\n| Initech | Globex |"
-    q = "Which company is Acme's partner?"
-    assert unmet(q, "| Acme | Globex |", table, _weight, set()) == []
-    assert unmet(q, "| Initech | Globex |", table, _weight, set()) == ["does not name acme"]
-    # a record spread over rows: the name is a value, not another row's key
-    table = "| Field | Value |\n| Key player | Acme |\n| Rivals | Globex, Initech |"
-    assert unmet("Who are Acme's rivals?", "| Rivals | Globex, Initech |", table, _weight, set()) == []
-    # a header row naming the company keys nothing; nor does a row continuing the one above
-    table = "| Acme | Details |\n|---|---|\n| Chief executive | Jane Roe |"
-    assert unmet("Who is Acme's chief executive?", "| Chief executive | Jane Roe |", table, _weight, set()) == []
-    table = "| Acme | Initech |\n|  | Globex |"
-    assert unmet("Which company partners with Acme?", "|  | Globex |", table, _weight, set()) == []
-
-
-def test_a_word_glued_to_a_count_is_still_named():
-    # scraped page text glues counts to labels: "Software Development231"
-    q = "How many tools are listed under Software Development?"
-    assert unmet(q, "Software Development231 tools", "", _weight, set()) == []
-    assert unmet(q, "Software Testing231 tools", "", _weight, set()) == ["does not name development"]
+    assert unmet(q, "Smaller players are shut out.", "", set()) == ["holds no name"]
 
 
 def test_states_by_stem_family_and_acronym():
@@ -294,11 +259,11 @@ def test_headings_and_table_questions():
     assert not table_question("Who sits at the big round table?")
     # a question about a table wants a table row; a heading answers nothing but a who-question
     assert unmet("What purpose does the table give for the deal?", "The deal is for cloud services.", "",
-                 _weight, set()) == ["is no table row"]
-    assert unmet("What is the purpose of the deal?", "Key Deals and Partnerships", "", _weight, set()) == \
+                 set()) == ["is no table row"]
+    assert unmet("What is the purpose of the deal?", "Key Deals and Partnerships", "", set()) == \
         ["is a heading", "does not mention purpose"]
-    assert unmet("Why was the deal made?", "Key Deals and Partnerships", "", _weight, set()) == ["is a heading"]
-    assert unmet("Whose appearances are shown?", "Seth Fiegeman", "", _weight, set()) == []
+    assert unmet("Why was the deal made?", "Key Deals and Partnerships", "", set()) == ["is a heading"]
+    assert unmet("Whose appearances are shown?", "Seth Fiegeman", "", set()) == []
 
 
 def test_paragraph_joins_wrapped_lines_and_table_rows():
@@ -337,16 +302,13 @@ def test_a_line_of_code_is_told_from_prose(text, code):
     assert is_code_line(text) is code
 
 
-def test_lead_in_and_code_line_checks_and_switching_checks_off():
+def test_code_line_check_and_switching_checks_off():
     from retriever.cues import CHECKS
 
-    assert unmet("What is Debian?", "Debian GNU/Linux is:", "", _weight, set()) == ["is a lead-in"]
-    assert unmet("How fast are exceptions?", "except Exception:", "", _weight, set()) == [
-        "is a lead-in", "is a line of code"]
-    assert unmet("How fast are exceptions?", "except Exception:", "", _weight, set(),
-                 off=("lead_in", "code_line")) == []
-    assert set(CHECKS) >= {"names", "answer_type", "lead_in", "code_line"}
+    assert unmet("What is Debian?", "Debian GNU/Linux is:", "", set()) == []  # a lead-in may answer
+    assert unmet("How fast are exceptions?", "except Exception:", "", set()) == ["is a line of code"]
+    assert unmet("How fast are exceptions?", "except Exception:", "", set(), off=("code_line",)) == []
+    assert set(CHECKS) == {"answer_type", "table_row", "heading", "focus", "how_many", "code_line"}
     every = tuple(CHECKS)
-    assert unmet("How much did Acme pay?", "Nothing was said.", "", _weight, set(), off=every) == []
-    assert unmet("How much did Acme pay?", "Nothing was said.", "", _weight, set(), off=every[1:]) == [
-        "does not name acme"]
+    assert unmet("How much did Acme pay?", "Nothing was said.", "", set(), off=every) == []
+    assert unmet("How much did Acme pay?", "Nothing was said.", "", set(), off=every[1:]) == ["holds no money"]

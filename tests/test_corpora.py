@@ -198,7 +198,7 @@ def test_ablation_switches_each_check_alone(three_corpora, capsys):
     args = ["--corpora", "--ablate", "--index-root", str(three_corpora / "idx")]
     assert eval_main(args) == 0
     out = capsys.readouterr().out
-    assert "| with names |" in out and "| without answer_type |" in out and "| with lead_in |" in out
+    assert "| without answer_type |" in out and "| without code_line |" in out and "| with names |" not in out
     assert "| every check |" in out  # all off
     assert "| as shipped |" in out
 
@@ -230,6 +230,32 @@ def test_probe_threshold_is_the_quantile_of_off_topic_confidences(tiny_corpus, t
     best = ungated.ask("How long do cats sleep?").answer
     if best.score > max(confs):
         assert gated.ask("How long do cats sleep?").answer is not None
+
+
+def test_the_probe_gate_abstains_on_questions_no_closer_to_the_folder_than_everyday_ones(tiny_corpus, tmp_path,
+                                                                                       fake_encoder):
+    from dataclasses import replace
+
+    from indexer.build import build_index
+    from retriever.pipeline import Retriever
+    from retriever.probes import PROBES
+
+    build_index(tiny_corpus, tmp_path / "idx", encoder=fake_encoder, progress=False)
+    r = Retriever.open(tmp_path / "idx", encoder=fake_encoder)
+    assert r.with_config(span=replace(r.config.span, probe_gate=None)).probe_gate() == 0.0
+    gated = r.with_config(span=replace(r.config.span, probe_gate=1.0, abstain_below=0.0, min_known=None,
+                                       min_topical=0.0))
+    ungated = r.with_config(span=replace(gated.config.span, probe_gate=None))
+    closest = r.index.closest(fake_encoder.encode(list(PROBES)))
+    assert len(closest) == len(PROBES) and closest == [r.index.dense(v, 1)[0][1] for v in
+                                                       fake_encoder.encode(list(PROBES))]
+    assert gated.probe_gate() == pytest.approx(max(closest), abs=1e-5)
+    # every probe is gated (it is no closer than the closest probe) though ungated some get an answer
+    assert all(gated.ask(q, k=1).answer is None for q in PROBES)
+    assert any(ungated.ask(q, k=1).answer is not None for q in PROBES)
+    # a question about the folder is closer than every probe, and answered; its passages are listed either way
+    assert gated.ask("How long do cats sleep?").answer.source == "animals/cats.txt"
+    assert gated.ask("How much sleep does a teenager need?").passages
 
 
 def test_a_held_out_split_leaves_the_fit_with_its_questions_and_their_rows():

@@ -68,7 +68,9 @@ def two_workers(index_dir: Path, watch: str, log: Path):
 
 
 def rebuild_with_new_cat_fact(corpus: Path, index_dir: Path) -> None:
-    (corpus / "animals/cats.txt").write_text("Cats sleep for twenty hours on rainy days.\n")
+    # short, so that the fake encoder's answer is a sure one: an unsure answer no closer to the folder than
+    # the probe "When is the next full moon?" (the tiny corpus speaks of the Moon) is withheld
+    (corpus / "animals/cats.txt").write_text("Cats sleep for twenty hours.\n")
     assert build_index(corpus, index_dir, encoder=FakeEncoder(), progress=False).written
 
 
@@ -88,7 +90,7 @@ def test_workers_answer_switch_and_stop_together(tiny_corpus, tmp_path):
         with httpx.Client(base_url=url, timeout=30) as c:
             answers = {c.post("/ask", json={"question": "How long do cats sleep?"}).json()["answer"]["text"]
                        for _ in range(6)}
-        assert answers == {"Cats sleep for twenty hours on rainy days."}
+        assert answers == {"Cats sleep for twenty hours."}
 
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0
