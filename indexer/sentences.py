@@ -2,7 +2,8 @@
 
 A line break ends a sentence (table rows, headings and list items stay whole), except inside a
 hard-wrapped paragraph when ``join_wrapped`` is set (:func:`wraps_into`: prose broken at 72 or 80
-columns, as plain-text manuals, FAQs and RFCs are); inside a line, or such a paragraph, Bling
+columns, as plain-text manuals, FAQs and RFCs are) or inside a list item whose lines hang at its
+text's column (:func:`continues_item`, as Markdown wraps a list); inside a line, or such a paragraph, Bling
 Fire's sentence breaker finds the boundaries. Pieces are trimmed of white space and a sentence
 longer than ``max_chars`` is cut at word boundaries, so every piece fits a chunk.
 """
@@ -67,16 +68,41 @@ def wraps_into(a: str, b: str) -> bool:
     return not (sa.startswith(("|", "#")) or sa.endswith(":") or _BLOCK_START.match(sb))
 
 
+_ITEM = re.compile(r"[ \t]*(?:[*+•-]|\d{1,3}[.)])[ \t]+(?=\S)")
+
+
+def item_column(line: str) -> int | None:
+    """The column where the text of a list item starts, None for a line that opens no list item.
+
+    >>> item_column("2. UIDs for dynamic users are allocated from this range (see the")
+    3
+    """
+    m = _ITEM.match(line)
+    return m.end() if m else None
+
+
+def continues_item(column: int | None, b: str) -> bool:
+    """Whether line ``b`` goes on with a list item whose text starts at ``column``: it is indented to that
+    column (a hanging indent, as Markdown and plain-text lists wrap) and opens no item, heading or row."""
+    sb = b.strip()
+    return column is not None and bool(sb) and _indent(b) == column and not _BLOCK_START.match(sb)
+
+
 def _units(text: str, join_wrapped: bool) -> Iterator[tuple[int, int]]:
-    """The lines of ``text``, or with ``join_wrapped`` its runs of lines that wrap into each other."""
+    """The lines of ``text``, or with ``join_wrapped`` its runs of lines that wrap into each other: a
+    hard-wrapped paragraph (:func:`wraps_into`), or a list item with its hanging-indented lines, whatever
+    their length (:func:`continues_item`: a link or a code span often leaves a wrapped line short)."""
     run = None
+    column = None  # the text column of the list item the run opens with
     for a, b in _lines(text):
-        if run is not None and join_wrapped and wraps_into(text[run[2]:run[1]], text[a:b]):
+        if run is not None and join_wrapped and (continues_item(column, text[a:b])
+                                                 or wraps_into(text[run[2]:run[1]], text[a:b])):
             run = (run[0], b, a)
             continue
         if run is not None:
             yield run[0], run[1]
         run = (a, b, a)  # start, end, start of the last line
+        column = item_column(text[a:b])
     if run is not None:
         yield run[0], run[1]
 

@@ -60,25 +60,25 @@ class SpanConfig:
     # fitted on the questions of every benchmark corpus together, but the seeds' test split (six corpora of
     # different kinds: `python -m eval --corpora all --fit-all --fit-hold-out seeds:test`, docs/corpora.md),
     # as each leave-one-corpus-out fold fits on all questions of the others; before, on their dev questions only
-    w_dense: float = 0.2854
+    w_dense: float = 0.287
     w_lexical: float = 0.3794
-    w_type: float = 0.0129
-    w_entities: float = 0.1161
-    w_novelty: float = -0.1956
+    w_type: float = 0.0125
+    w_entities: float = 0.1195
+    w_novelty: float = -0.1975
     w_topical: float = 0.0
-    w_context: float = 0.0984
-    w_qa: float = 0.3034
+    w_context: float = 0.0948
+    w_qa: float = 0.3043
     # confidence = sigmoid(a_bias + sum of a_f * feature f)
-    a_dense: float = 2.9055
-    a_lexical: float = 2.003
+    a_dense: float = 3.0114
+    a_lexical: float = 1.967
     a_type: float = 0.0
-    a_entities: float = 1.4866
-    a_novelty: float = 0.431
+    a_entities: float = 1.5912
+    a_novelty: float = 0.3769
     a_topical: float = 0.0
-    a_context: float = -0.139
+    a_context: float = -0.2004
     a_qa: float = 0.0
-    a_bias: float = -4.2094
-    abstain_below: float = 0.1536
+    a_bias: float = -4.2979
+    abstain_below: float = 0.1474
     # also abstain below this quantile of the confidences of off-topic probe questions asked of the same
     # folder (retriever.probes; None: off), so that a confidence means the same on every folder
     probe_quantile: float | None = None

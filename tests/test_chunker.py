@@ -203,3 +203,29 @@ def test_a_hard_wrapped_paragraph_is_read_as_sentences_not_lines():
                             "may in fact be unavoidable depending on how the functions are used, so see"]
     sentences, _ = chunk_text(text, "x.txt", ChunkerSettings(max_chars=300))
     assert (sentences[1].start_line, sentences[1].end_line) == (1, 3)
+
+
+def test_a_list_item_runs_on_into_its_hanging_indented_lines_whatever_their_length():
+    text = ("Ranges:\n\n"
+            "2. 61184…65519 → UIDs for dynamic users are allocated from this range (see the\n"
+            "   `DynamicUser=` documentation in\n"
+            "   [`systemd.exec(5)`](https://example.org/systemd.exec.html)). This\n"
+            "   range is below the 16bit boundary.\n"
+            "3. The next item.\n"
+            "       indented code, not the item's text\n"
+            "- A bullet that is short\n"
+            "  and goes on.\n\n"
+            "   an indented line after a blank one\n")
+    spans = [text[a:b] for a, b in split_sentences(text, join_wrapped=True)]
+    assert spans == [
+        "Ranges:",
+        "2. 61184…65519 → UIDs for dynamic users are allocated from this range (see the\n"
+        "   `DynamicUser=` documentation in\n"
+        "   [`systemd.exec(5)`](https://example.org/systemd.exec.html)).",
+        "This\n   range is below the 16bit boundary.",
+        "3.", "The next item.",  # Bling Fire's cut (a gold range of the item's sentence leaves its number out)
+        "indented code, not the item's text",
+        "- A bullet that is short\n  and goes on.",
+        "an indented line after a blank one"]
+    # without join_wrapped a line still ends a sentence
+    assert [text[a:b] for a, b in split_sentences(text)][2] == "`DynamicUser=` documentation in"
