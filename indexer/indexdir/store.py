@@ -65,14 +65,21 @@ _ATX = re.compile(r"^ {0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _RULE = re.compile(r"^\s*(?:[-=_*|:+ ]{3,}|```.*|~~~.*)\s*$")  # front-matter fences, rules, table separators
 
 
+_LETTERS = re.compile(r"[^\W\d_]{2,}")
+
+
 def document_title(text: str) -> str | None:
     """A document's title: its first Markdown heading (``# Title``) in ``text`` (its first few thousand
-    characters), else its first line with words in it, cut to ``TITLE_CHARS``; None when it has none.
+    characters), else its first line with words in it when that reads as a title (at most
+    ``TITLE_CHARS`` long, no table row, not ending as a sentence or a clause does); None otherwise: a
+    first line that is a paragraph ("Last October, there was a long line ...") names nothing.
 
-    >>> document_title("---\\nlayout: post\\n---\\n# Getting started #\\nText.")
+    >>> document_title("---\nlayout: post\n---\n# Getting started #\nText.")
     'Getting started'
-    >>> document_title("\\n\\n  Cats sleep for sixteen hours a day.\\nA cat purrs.")
-    'Cats sleep for sixteen hours a day.'
+    >>> document_title("\n321\n  AI Models Are Becoming Commodities\nThe premise is ...")
+    'AI Models Are Becoming Commodities'
+    >>> document_title("Cats sleep for sixteen hours a day.\nA cat purrs.") is None
+    True
     """
     lines = text.splitlines()
     for line in lines:
@@ -80,8 +87,11 @@ def document_title(text: str) -> str | None:
         if m and m.group(1).strip():
             return _cut(m.group(1).strip())
     for line in lines:
-        if line.strip() and not _RULE.match(line):
-            return _cut(" ".join(line.split()))
+        if _LETTERS.search(line) and not _RULE.match(line):
+            first = " ".join(line.split())
+            if len(first) <= TITLE_CHARS and not first.startswith("|") and first[-1] not in ".!?,;:":
+                return first
+            return None
     return None
 
 
