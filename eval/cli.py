@@ -64,7 +64,7 @@ def parser() -> argparse.ArgumentParser:
                         "average (eval/corpora.py, docs/corpora.md)")
     p.add_argument("--span", metavar="KEY=VALUE", action="append", default=None,
                    help="with --corpora: answer with this SpanConfig field changed (value as JSON; repeatable), "
-                        "e.g. probe_quantile=0.95 or checks_off='[\"names\"]'")
+                        "e.g. probe_quantile=0.95 or checks_off='[\"focus\"]'")
     p.add_argument("--fold-answer-models", metavar="DIR", default=None,
                    help="with --corpora: leave-one-corpus-out with DIR/NAME as the answer model of the fold that "
                         "leaves NAME out (trained on the other corpora's gold as well: python -m eval.qamodel "

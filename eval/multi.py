@@ -22,6 +22,7 @@ def with_span(parts: list[Part], settings: list[str]) -> list[Part]:
     from dataclasses import fields, replace
 
     from retriever.answer import SpanConfig
+    from retriever.cues import CHECKS
 
     names = {f.name for f in fields(SpanConfig)}
     changes = {}
@@ -29,7 +30,15 @@ def with_span(parts: list[Part], settings: list[str]) -> list[Part]:
         key, _, value = item.partition("=")
         if key not in names:
             raise SystemExit(f"error: --span {item!r}: SpanConfig has no field {key!r}")
-        v = json.loads(value)
+        try:
+            v = json.loads(value)
+        except json.JSONDecodeError:
+            raise SystemExit(f"error: --span {item!r}: the value is not JSON (a number, null, or a list "
+                             f"such as '[\"focus\"]')") from None
+        unknown = sorted(set(v) - set(CHECKS)) if key == "checks_off" and isinstance(v, list) else []
+        if unknown:
+            raise SystemExit(f"error: --span {item!r}: no answer check {', '.join(unknown)} "
+                             f"(there are {', '.join(CHECKS)})")
         changes[key] = tuple(v) if isinstance(v, list) else v
     return [replace(p, retriever=p.retriever.with_config(span=replace(p.retriever.config.span, **changes)))
             for p in parts]

@@ -93,7 +93,7 @@ class SpanConfig:
     min_known: float | None = 0.0
     # sentences each side (same passage) whose names count for "entities"; None: the whole passage
     window: int | None = None
-    # drop candidates that visibly cannot answer (see retriever.cues.unmet): a missing name, no amount
+    # drop candidates that visibly cannot answer (see retriever.cues.unmet): no amount, a heading, a line of code
     verify: bool = True
     # answer checks switched off, by name (retriever.cues.CHECKS); each is judged by leave-one-corpus-out over
     # six corpora (python -m eval --corpora all --ablate; docs/corpora.md). Three were dropped that way: names

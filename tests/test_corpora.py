@@ -206,6 +206,10 @@ def test_ablation_switches_each_check_alone(three_corpora, capsys):
 def test_span_settings_are_checked_by_name(three_corpora, capsys):
     with pytest.raises(SystemExit, match="SpanConfig has no field 'nope'"):
         eval_main(["--corpora", "--index-root", str(three_corpora / "idx"), "--span", "nope=1"])
+    with pytest.raises(SystemExit, match="no answer check names"):  # a check that was dropped
+        eval_main(["--corpora", "--index-root", str(three_corpora / "idx"), "--span", 'checks_off=["names"]'])
+    with pytest.raises(SystemExit, match="the value is not JSON"):
+        eval_main(["--corpora", "--index-root", str(three_corpora / "idx"), "--span", "probe_gate=high"])
 
 
 def test_probe_threshold_is_the_quantile_of_off_topic_confidences(tiny_corpus, tmp_path, fake_encoder):
