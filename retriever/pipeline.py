@@ -232,15 +232,15 @@ class Retriever:
     def probe_gate(self) -> float:
         """The closest-passage cosine a question must reach to be answered: ``span.probe_gate``'s quantile
         of those of the off-topic probe questions (retriever.probes; 0.0 when off). Asked once and kept."""
-        from retriever.probes import PROBES, probe_threshold
-
         q = self.config.span.probe_gate
         if q is None:
             return 0.0
-        topicals = self.__dict__.get("_probe_topicals")
-        if topicals is None:  # two threads may both compute it: the same values
-            topicals = self._probe_topicals = tuple(self.index.closest(self.encoder.encode(list(PROBES))))
-        return probe_threshold(list(topicals), q)
+        gates = self.__dict__.setdefault("_probe_gates", {})
+        if q not in gates:  # two threads may both compute it: the same value
+            from retriever.probes import PROBES, probe_threshold
+
+            gates[q] = probe_threshold(self.index.closest(self.encoder.encode(list(PROBES))), q)
+        return gates[q]
 
     def probe_threshold(self) -> float:
         """The confidence this folder gives off-topic probe questions, at ``span.probe_quantile``

@@ -74,11 +74,11 @@ def document_title(text: str) -> str | None:
     ``TITLE_CHARS`` long, no table row, not ending as a sentence or a clause does); None otherwise: a
     first line that is a paragraph ("Last October, there was a long line ...") names nothing.
 
-    >>> document_title("---\nlayout: post\n---\n# Getting started #\nText.")
+    >>> document_title("---\\nlayout: post\\n---\\n# Getting started #\\nText.")
     'Getting started'
-    >>> document_title("\n321\n  AI Models Are Becoming Commodities\nThe premise is ...")
+    >>> document_title("\\n321\\n  AI Models Are Becoming Commodities\\nThe premise is ...")
     'AI Models Are Becoming Commodities'
-    >>> document_title("Cats sleep for sixteen hours a day.\nA cat purrs.") is None
+    >>> document_title("Cats sleep for sixteen hours a day.\\nA cat purrs.") is None
     True
     """
     lines = text.splitlines()
