@@ -109,6 +109,10 @@ def _open_previous(index_dir: Path, encoder: Encoder, settings: ChunkerSettings,
     if m.get("embedding") != EMBEDDING:
         return None, (f"chunk vectors are made another way now ({EMBEDDING['chunk_vectors']}, were "
                       f"{(m.get('embedding') or {}).get('chunk_vectors', 'embedded separately')})")
+    if m.get("segmentation") != SEGMENTATION:
+        was = (m.get("segmentation") or {}).get("sentences", 1)
+        return None, (f"sentences are split another way now (version {SEGMENTATION['sentences']}, the index's "
+                      f"version {was}): every file is read again")
     return old, None
 
 
@@ -254,6 +258,7 @@ def build_index(
                 "model": {"name": encoder.name, "fingerprint": encoder.fingerprint, "dim": encoder.dim},
                 "chunker": settings.to_dict(),
                 "embedding": EMBEDDING,
+                "segmentation": SEGMENTATION,
                 "source_dir": str(source_dir.resolve()),
                 "decoding": decoding,
                 "skipped": [{"source": sk.source, "reason": sk.reason} for sk in report.skipped],
@@ -313,6 +318,10 @@ def _sizes(files: list[SourceFile]) -> int:
 
 
 EMBEDDING = {"chunk_vectors": "pooled_sentences", "version": 1}  # in the manifest: a change rebuilds
+# how indexer.sentences splits a text, in the manifest: a change rebuilds, since an unchanged file kept from an
+# index made before would keep its old sentences. Raise it with every change to the splitting. 2: a list item
+# runs on into its hanging-indented lines (an index without the key is version 1)
+SEGMENTATION = {"sentences": 2}
 
 
 def pool_sentences(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:

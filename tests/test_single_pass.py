@@ -7,7 +7,7 @@ import json
 import numpy as np
 
 import indexer.chunker
-from indexer.build import EMBEDDING, build_index, pool_sentences
+from indexer.build import EMBEDDING, SEGMENTATION, build_index, pool_sentences
 from indexer.chunker import ChunkerSettings
 from indexer.indexdir.store import MANIFEST, IndexStore
 from tests.conftest import FakeEncoder, write_corpus
@@ -80,3 +80,20 @@ def test_an_index_with_separately_embedded_chunks_is_rebuilt(tiny_corpus, tmp_pa
     report = build_index(tiny_corpus, index_dir, encoder=enc, progress=False, onnx=False)
     assert report.written and enc.texts_encoded > 0
     assert "chunk vectors are made another way" in (report.full_rebuild_reason or "")
+
+
+def test_an_index_split_another_way_is_rebuilt(tiny_corpus, tmp_path):
+    index_dir = tmp_path / "idx"
+    build_index(tiny_corpus, index_dir, encoder=FakeEncoder(), progress=False, onnx=False)
+    path = index_dir / MANIFEST
+    manifest = json.loads(path.read_text())
+    assert manifest["segmentation"] == SEGMENTATION
+    enc = FakeEncoder()
+    again = build_index(tiny_corpus, index_dir, encoder=enc, progress=False, onnx=False)
+    assert not again.full_rebuild_reason and enc.texts_encoded == 0  # unchanged: nothing read again
+    del manifest["segmentation"]  # as an index written before the splitting was versioned
+    path.write_text(json.dumps(manifest))
+    report = build_index(tiny_corpus, index_dir, encoder=enc, progress=False, onnx=False)
+    assert report.written and enc.texts_encoded > 0
+    assert "sentences are split another way now (version 2, the index's version 1)" in report.full_rebuild_reason
+    assert json.loads(path.read_text())["segmentation"] == SEGMENTATION
