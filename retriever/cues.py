@@ -130,7 +130,7 @@ _ACTORS = re.compile(
     r"\b(?:players|companies|firms|businesses|investors|capitalists|startups|start-ups|developers|"
     r"researchers|executives|analysts|users|customers|governments|regulators|giants|labs|providers|"
     r"makers|leaders|rivals|competitors|people|workers|engineers|departments|teams|banks|funds|"
-    r"consumers|critics|employees|founders|incumbents|newcomers|hyperscalers)\b", re.I)
+    r"consumers|critics|employees|founders|incumbents|newcomers)\b", re.I)
 
 
 def names_a_group(text: str, question: str) -> bool:
