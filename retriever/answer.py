@@ -61,24 +61,24 @@ class SpanConfig:
     # different kinds: `python -m eval --corpora all --fit-all --fit-hold-out seeds:test`, docs/corpora.md),
     # as each leave-one-corpus-out fold fits on all questions of the others; before, on their dev questions only
     w_dense: float = 0.2868
-    w_lexical: float = 0.3795
-    w_type: float = 0.0125
-    w_entities: float = 0.1195
-    w_novelty: float = -0.1976
+    w_lexical: float = 0.3777
+    w_type: float = 0.0123
+    w_entities: float = 0.121
+    w_novelty: float = -0.1963
     w_topical: float = 0.0
-    w_context: float = 0.0948
-    w_qa: float = 0.3045
+    w_context: float = 0.0945
+    w_qa: float = 0.3041
     # confidence = sigmoid(a_bias + sum of a_f * feature f)
-    a_dense: float = 2.9103
-    a_lexical: float = 1.9398
+    a_dense: float = 3.2187
+    a_lexical: float = 1.9421
     a_type: float = 0.0
-    a_entities: float = 1.6197
-    a_novelty: float = 0.4489
+    a_entities: float = 1.5624
+    a_novelty: float = 0.5135
     a_topical: float = 0.0
-    a_context: float = -0.1489
+    a_context: float = -0.1222
     a_qa: float = 0.0
-    a_bias: float = -4.3049
-    abstain_below: float = 0.1482
+    a_bias: float = -4.5074
+    abstain_below: float = 0.175
     # also abstain below this quantile of the confidences of off-topic probe questions asked of the same
     # folder (retriever.probes; None: off), so that a confidence means the same on every folder
     probe_quantile: float | None = None

@@ -215,7 +215,9 @@ def is_heading(text: str) -> bool:
 # "where/when/how ... did Name VERB its/the X?" (the object of the verb), and
 # "who/which company VERBed Name?" (the relation itself: founded, acquired), "when/where was Name VERBed?",
 # and "what did Name say about X?" (the topic).
-_CAP = r"(?:[A-Z][\w-]*|[a-z]+[A-Z][\w-]*)"  # a capitalised word, or one with inner capitals (xAI)
+# a capitalised word, or one with inner capitals (xAI); not "I", the asker ("How do I copy a folder ...?" is
+# no "did Acme open its office?": the task is in the asker's words, and a manual may say "directories")
+_CAP = r"(?:(?!I\b)[A-Z][\w-]*|[a-z]+[A-Z][\w-]*)"
 _POSSESSOR = rf"(?:(?:{_CAP}\s+)*{_CAP}[’']s\s+)?"
 _PLAIN = r"[a-z][a-z-]*"
 _SUBJECT_FOCUS = re.compile(

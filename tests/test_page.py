@@ -58,13 +58,19 @@ def shoot(driver, tmp_path, name: str) -> None:
         driver.save_screenshot(os.path.join(os.environ["QUARRY_SCREENSHOTS"], f"page-{name}.png"))
 
 
+def sure_loader(settings: Settings):
+    """The fake-encoder retriever with every answer at or over the low-confidence threshold (the fake
+    encoder's confidences follow the fitted scorer, not the text: "How long do cats sleep?" read 0.49 once)."""
+    return fake_loader(settings).with_config(low_confidence=0.0)
+
+
 def test_page_leads_with_the_answer_and_cites_passages(browser, tiny_corpus, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
     wait = WebDriverWait(browser, 30)
-    with live_server(Settings(index_dir=tiny_index(tiny_corpus, tmp_path / "idx"))) as url:
+    with live_server(Settings(index_dir=tiny_index(tiny_corpus, tmp_path / "idx")), load=sure_loader) as url:
         browser.get(url + "/")
         wait.until(EC.text_to_be_present_in_element((By.ID, "corpus"), "4 documents"))
 
