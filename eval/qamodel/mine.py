@@ -8,6 +8,7 @@ import random
 import re
 import subprocess
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from indexer.formats import extract
@@ -89,26 +90,27 @@ def prose(sent: str) -> bool:
 
 
 
-def unpack(work: Path) -> Path:
-    """The packages downloaded and unpacked under ``work`` (kept for a second run); their usr/share."""
-    debs, root = work / "debs", work / "root"
+def unpack(work: Path, packages: Sequence[str] = PACKAGES, name: str = "") -> Path:
+    """The ``packages`` downloaded and unpacked under ``work`` (folders ``debs``, ``root``, with ``name``
+    after them; kept for a second run); their usr/share."""
+    debs, root = work / f"debs{name}", work / f"root{name}"
     debs.mkdir(parents=True, exist_ok=True)
     if not any(debs.glob("*.deb")):
-        subprocess.run(["apt-get", "download", *PACKAGES], cwd=debs, check=True)
+        subprocess.run(["apt-get", "download", *packages], cwd=debs, check=True)
     for deb in sorted(debs.glob("*.deb")):
         subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
     return root / "usr" / "share"
 
 
-def mine(work: Path) -> Path:
-    """Mine the pairs into ``work/pairs.json`` and return its path."""
-    share = unpack(work)
+def faq_pairs(share: Path, faqs: Sequence[str], blocks: Callable[[str, str], str] | None = None) -> list[dict]:
+    """The pairs of the FAQ files ``faqs`` under ``share``, at most ``MAX_PER_FILE`` of one file (a seeded
+    sample); ``blocks(rel, text)``: the text made ready for :func:`qa_pairs` (default: as read)."""
     pairs: list[dict] = []
-    for rel in FAQS:
-        f = share / rel
+    for rel in faqs:
+        text = text_of(share / rel)
         n0 = len(pairs)
         seen: set[str] = set()
-        for q, body in qa_pairs(text_of(f)):
+        for q, body in qa_pairs(blocks(rel, text) if blocks else text):
             sents = [" ".join(body[a:b].split()) for a, b in split_sentences(body, join_wrapped=True)]
             good = [s for s in sents if prose(s)]
             if len(" ".join(good)) < 40 or q in seen:
@@ -120,7 +122,15 @@ def mine(work: Path) -> Path:
             random.Random(0).shuffle(sub)
             pairs[n0:] = sub[:MAX_PER_FILE]
         print(f"{rel}: {len(pairs) - n0} pairs", file=sys.stderr)
-    out = work / "pairs.json"
+    return pairs
+
+
+def write_pairs(pairs: list[dict], out: Path) -> Path:
     out.write_text(json.dumps(pairs, indent=0, ensure_ascii=False), encoding="utf-8")
     print(f"{len(pairs)} pairs in {out}", file=sys.stderr)
     return out
+
+
+def mine(work: Path) -> Path:
+    """Mine the pairs into ``work/pairs.json`` and return its path."""
+    return write_pairs(faq_pairs(unpack(work), FAQS), work / "pairs.json")

@@ -13,15 +13,10 @@ benchmark corpus or a reserved text.
 from __future__ import annotations
 
 import argparse
-import json
-import random
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-from eval.qamodel.mine import MAX_PER_FILE, prose, qa_pairs, text_of
-from indexer.sentences import split_sentences
+from eval.qamodel.mine import faq_pairs, unpack, write_pairs
 
 PACKAGES = ("borgbackup-doc", "cvs", "lftp", "chrony", "python-sqlalchemy-doc", "gettext-doc", "python-django-doc",
             "gpm", "restic", "zsh-doc", "r-doc-html", "screen", "procmail", "mplayer-doc", "libcurl4-doc",
@@ -51,32 +46,8 @@ def blocks(rel: str, text: str) -> str:
 
 
 def mine_more(work: Path) -> Path:
-    debs, root = work / "debs-more", work / "root-more"
-    debs.mkdir(parents=True, exist_ok=True)
-    if not any(debs.glob("*.deb")):
-        subprocess.run(["apt-get", "download", *PACKAGES], cwd=debs, check=True)
-    for deb in sorted(debs.glob("*.deb")):
-        subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
-    share = root / "usr" / "share"
-    pairs: list[dict] = []
-    for rel in FAQS:
-        n0, seen = len(pairs), set()
-        for q, body in qa_pairs(blocks(rel, text_of(share / rel))):
-            sents = [" ".join(body[a:b].split()) for a, b in split_sentences(body, join_wrapped=True)]
-            good = [s for s in sents if prose(s)]
-            if len(" ".join(good)) < 40 or q in seen:
-                continue
-            seen.add(q)
-            pairs.append({"source": rel, "question": q, "sentences": good[:12]})
-        if len(pairs) - n0 > MAX_PER_FILE:
-            sub = pairs[n0:]
-            random.Random(0).shuffle(sub)
-            pairs[n0:] = sub[:MAX_PER_FILE]
-        print(f"{rel}: {len(pairs) - n0} pairs", file=sys.stderr)
-    out = work / "pairs-more.json"
-    out.write_text(json.dumps(pairs, indent=0, ensure_ascii=False), encoding="utf-8")
-    print(f"{len(pairs)} pairs in {out}", file=sys.stderr)
-    return out
+    """Mine the pairs into ``work/pairs-more.json`` and return its path."""
+    return write_pairs(faq_pairs(unpack(work, PACKAGES, "-more"), FAQS, blocks), work / "pairs-more.json")
 
 
 if __name__ == "__main__":
