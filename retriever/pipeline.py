@@ -375,8 +375,9 @@ def falling(ranked: list[tuple[Chunk, float]], scores: dict[int, float]) -> list
 
 def scored_sentences(retriever: Retriever, question: str, k: int = 5,
                      qvec: np.ndarray | None = None) -> list[ScoredSentence]:
-    """Every sentence competing for the answer of ``question``, with its features and score, best first,
-    before the answer checks (for tuning: eval.fit, eval.bench.tune)."""
+    """Every sentence competing for the answer of ``question`` that passes the answer checks (all of them
+    with ``span.verify`` off), with its features and score, best first (for tuning: eval.fit,
+    eval.bench.tune)."""
     question = check_question(question, k)
     if qvec is None:
         qvec = retriever.embed(question)
