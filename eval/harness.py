@@ -315,21 +315,27 @@ def to_json(runs: Sequence[ConfigRun], meta: dict) -> dict:
     out = dict(meta)
     out["configs"] = []
     for r in runs:
-        questions = []
-        for rec in r.records:
-            o, a = rec.outcome, rec.result.answer
-            questions.append({
-                "id": o.id, "kind": rec.question.kind, "first_hit": first_hit(o.relevant),
-                "answered": o.answered, "correct": o.correct, "em": o.em,
-                "f1": None if o.f1 is None else round(o.f1, 4),
-                "ms": round(o.seconds * 1000, 2),
-                "answer": None if a is None else {"text": a.text, "short": short_text(rec.question.question, a),
-                                                  "source": a.source, "score": a.score},
-            })
         out["configs"].append({"name": r.config.name, "description": r.config.description,
                                "chunker": r.config.chunker.to_dict(), "retriever": r.config.changes,
-                               "metrics": r.metrics, "by_kind": by_kind(r), "questions": questions})
+                               "metrics": r.metrics, "by_kind": by_kind(r), "questions": question_rows(r.records)})
     return out
+
+
+def question_rows(records: Sequence[Record]) -> list[dict]:
+    """What each question got, for the JSON report: its outcome and the answer (with where it lies)."""
+    rows = []
+    for rec in records:
+        o, a = rec.outcome, rec.result.answer
+        rows.append({
+            "id": o.id, "kind": rec.question.kind, "first_hit": first_hit(o.relevant),
+            "answered": o.answered, "correct": o.correct, "em": o.em,
+            "f1": None if o.f1 is None else round(o.f1, 4),
+            "ms": round(o.seconds * 1000, 2),
+            "answer": None if a is None else {"text": a.text, "short": short_text(rec.question.question, a),
+                                              "source": a.source, "start_char": a.start_char,
+                                              "end_char": a.end_char, "score": a.score},
+        })
+    return rows
 
 
 def failures(run_: ConfigRun) -> list[str]:

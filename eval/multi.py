@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from eval.harness import table
+from eval.harness import question_rows, table
 from eval.loco import Part, leave_one_out, macro, prepare
 
 
@@ -166,7 +166,8 @@ def run_corpora(args: argparse.Namespace, check_floors) -> int:
         out = {"split": args.split, "fitted_on_all": vars(fitted) if fitted else None, "corpora": [
             {"name": p.corpus.name, "documents": str(p.corpus.documents), "gold": str(p.corpus.gold),
              "bytes": p.corpus.size, "shipped": r.metrics, "loco": f.run.metrics,
-             "loco_span": {k: v for k, v in vars(f.span).items()}}
+             "loco_span": {k: v for k, v in vars(f.span).items()},
+             "questions": {"shipped": question_rows(r.records), "loco": question_rows(f.run.records)}}
             for p, r, f in zip(parts, shipped, folds)],
             "macro": {"shipped": macro([r.metrics for r in shipped]), "loco": macro([m for _, m in loco])},
             "ablation": {name: {"macro": macro(ms), "by_corpus": dict(zip((p.corpus.name for p in parts), ms))}

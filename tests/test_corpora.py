@@ -91,6 +91,15 @@ def test_corpora_cli_prints_each_corpus_and_leave_one_out(three_corpora, capsys)
     assert b["shipped"]["abstain_offtopic"] is not None and b["shipped"]["abstain_ontopic"] is not None
     m = [c["loco"]["hit@5"] for c in body["corpora"]]
     assert body["macro"]["loco"]["hit@5"] == pytest.approx(sum(m) / 3)
+    # what each question got, shipped and held out, for error analysis
+    for c in body["corpora"]:
+        for run in ("shipped", "loco"):
+            rows = c["questions"][run]
+            assert len(rows) == 4 and sum(r["correct"] or 0 for r in rows) == round(c[run]["accuracy"] * sum(
+                1 for r in rows if r["kind"] not in ("unanswerable", "off-topic")))
+            for r in rows:
+                a = r["answer"]
+                assert a is None or (a["end_char"] - a["start_char"] == len(a["text"]))
     # the peers' passage table only with --peers
     assert "Passage retrieval beside the peers" not in out and "passages" not in b and "passages" not in body["macro"]
 
