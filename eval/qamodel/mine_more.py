@@ -38,6 +38,8 @@ _RST_UNDERLINE = re.compile(r"(?m)^[=\-~^\"'`#*+]{3,}\s*$")
 
 
 def blocks(rel: str, text: str) -> str:
+    """The text of the FAQ file ``rel`` made ready for :func:`eval.qamodel.mine.qa_pairs`: a blank line
+    after every line of HTML (no heading mark), reStructuredText without its heading underlines."""
     if rel.endswith(".html"):
         return "\n\n".join(line.replace("\u00b6", "").strip() for line in text.split("\n"))
     if rel.endswith((".rst", ".rst.txt")):
