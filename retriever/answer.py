@@ -21,6 +21,10 @@ A sentence's score is a weighted sum of features, each in [0, 1]:
 * qa: the cosine between the question and the sentence by the answer-sentence encoder
   (:mod:`retriever.answer_model`: MiniLM fine-tuned on FAQ question/answer pairs), 0 without one.
   It is in the ranking model only: in the answerability model it cost off-topic abstentions.
+* field: the median ``dense`` of all the question's candidate sentences (the same for every
+  candidate of a question, so in the answerability model only): how close the question's whole
+  neighbourhood is. A best sentence at 0.5 stands out where the rest sit at 0.2 and does not where
+  they sit at 0.45, and where the rest sit differs by folder and by question.
 
 Two linear models share the features. The ranking weights ``w_*`` order the candidates (fitted
 as a conditional logit: per question, a softmax over its candidates). The answerability weights
@@ -49,7 +53,7 @@ from indexer.schema import Chunk, Sentence
 from indexer.text import stem, term_set, terms
 from retriever.cues import entity_coverage, question_type, type_match
 
-FEATURES = ("dense", "lexical", "type", "entities", "novelty", "topical", "context", "qa")
+FEATURES = ("dense", "lexical", "type", "entities", "novelty", "topical", "context", "qa", "field")
 COMMON_IDF = math.log(2)  # BM25 IDF of a term found in about half the passages
 
 
@@ -68,17 +72,19 @@ class SpanConfig:
     w_topical: float = 0.0
     w_context: float = 0.0945
     w_qa: float = 0.3041
+    w_field: float = 0.0
     # confidence = sigmoid(a_bias + sum of a_f * feature f)
-    a_dense: float = 3.2187
-    a_lexical: float = 1.9421
+    a_dense: float = 4.5169
+    a_lexical: float = 2.0099
     a_type: float = 0.0
-    a_entities: float = 1.5624
-    a_novelty: float = 0.5135
+    a_entities: float = 1.4884
+    a_novelty: float = 0.3842
     a_topical: float = 0.0
-    a_context: float = -0.1222
+    a_context: float = 0.6496
     a_qa: float = 0.0
-    a_bias: float = -4.5074
-    abstain_below: float = 0.175
+    a_field: float = -4.1088
+    a_bias: float = -4.2786
+    abstain_below: float = 0.1595
     # also abstain below this quantile of the confidences of off-topic probe questions asked of the same
     # folder (retriever.probes; None: off), so that a confidence means the same on every folder
     probe_quantile: float | None = None
@@ -173,7 +179,7 @@ def score_sentences(
     qtype = question_type(question)
     weight = entity_weight(idf)
     weights = config.weights()
-    best: dict[int, ScoredSentence] = {}
+    rows: dict[int, tuple[float, Sentence, Chunk, tuple[float, ...]]] = {}
     for chunk in passages:
         ss = sentences.get(chunk.id, [])
         cos = [max(0.0, float(np.dot(qvec, sentence_vectors[x.id]))) for x in ss]
@@ -192,11 +198,14 @@ def score_sentences(
                 max(cos[max(0, i - 1):i] + cos[i + 1:i + 2], default=0.0),
                 qa.get(s.id, 0.0) if qa else 0.0,
             )
-            score = float(np.dot(weights, f))
-            prev = best.get(s.id)
-            if prev is None or score > prev.score:
-                best[s.id] = ScoredSentence(s, chunk, score, f, known)
-    return sorted(best.values(), key=lambda x: (-x.score, x.sentence.id))
+            score = float(np.dot(weights[:-1], f))  # field is the same for every candidate: it orders nothing
+            prev = rows.get(s.id)
+            if prev is None or score > prev[0]:
+                rows[s.id] = (score, s, chunk, f)
+    field = float(np.median([f[0] for _, _, _, f in rows.values()])) if rows else 0.0
+    best = [ScoredSentence(s, chunk, score + weights[-1] * field, f + (field,), known)
+            for score, s, chunk, f in rows.values()]
+    return sorted(best, key=lambda x: (-x.score, x.sentence.id))
 
 
 def confidence(scored: ScoredSentence, config: SpanConfig) -> float:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from indexer.schema import Chunk, Sentence, Span
 from indexer.sentences import paragraph
 from indexer.text import contains_answer, normalize_answer
-from retriever.answer import ScoredSentence, SpanConfig, answer_sentences, novelty
+from retriever.answer import (
+    FEATURES,
+    ScoredSentence,
+    SpanConfig,
+    answer_sentences,
+    confidence,
+    novelty,
+    score_sentences,
+)
 from retriever.cues import (
     asked_property,
     entity_coverage,
@@ -316,3 +325,30 @@ def test_code_line_check_and_switching_checks_off():
     every = tuple(CHECKS)
     assert unmet("How much did Acme pay?", "Nothing was said.", "", set(), off=every) == []
     assert unmet("How much did Acme pay?", "Nothing was said.", "", set(), off=every[1:]) == ["holds no money"]
+
+
+def _scored(cosines: list[float]):
+    """score_sentences over one passage whose sentences have these cosines with the question."""
+    texts = [f"Sentence number {i} says something about gardens." for i in range(len(cosines))]
+    sentences, start = [], 0
+    for i, t in enumerate(texts):
+        sentences.append(_sentence(t, start, i))
+        start += len(t) + 1
+    chunk = Chunk(" ".join(texts), "d.txt", 0, start - 1, 1, 1, id=0, first_sentence=0, last_sentence=len(texts) - 1)
+    q = np.array([1.0, 0.0])
+    vectors = {i: np.array([c, (1 - c * c) ** 0.5]) for i, c in enumerate(cosines)}
+    return score_sentences("What grows in gardens?", q, [chunk], {0: sentences}, vectors, {"garden": 2.0},
+                           SpanConfig(), topical=max(cosines))
+
+
+def test_field_is_the_median_cosine_of_every_candidate_and_orders_nothing():
+    scored = _scored([0.6, 0.2, 0.3, 0.1, 0.25])
+    field = FEATURES.index("field")
+    assert {round(s.features[field], 6) for s in scored} == {0.25}
+    assert [s.sentence.id for s in scored[:1]] == [0]
+    # the same best sentence among closer neighbours is less sure to be the answer (the shipped model)
+    crowded = _scored([0.6, 0.5, 0.55, 0.45, 0.5])
+    best, best_crowded = scored[0], next(s for s in crowded if s.sentence.id == 0)
+    assert best.features[0] == pytest.approx(best_crowded.features[0])
+    assert best_crowded.features[field] == pytest.approx(0.5)
+    assert confidence(best_crowded, SpanConfig()) < confidence(best, SpanConfig())
