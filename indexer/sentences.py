@@ -51,19 +51,29 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip())
 
 
-def wraps_into(a: str, b: str) -> bool:
+# a paragraph's first line may be indented this much more than the lines it wraps into (GNU Info
+# manuals, plain-text licences: "   The release is provided as a gzipped tar file called" / "'gdb-...")
+FIRST_LINE_INDENT = 8
+
+
+def wraps_into(a: str, b: str, first: bool = False) -> bool:
     """Whether line ``a`` runs on into line ``b`` as one hard-wrapped paragraph: ``a`` fills a wrapped
     line (``WRAP_WIDTH`` characters), both hold text at the same indentation (a code block or a
-    quotation is indented otherwise), ``b`` opens no list item, heading, table row or quotation, and
+    quotation is indented otherwise; with ``first``, ``a`` opening a paragraph, it may be indented
+    up to ``FIRST_LINE_INDENT`` more), ``b`` opens no list item, heading, table row or quotation, and
     ``a`` is no table row or heading and leads into nothing (ends in no colon).
 
     >>> wraps_into("  Note that a Z_BUF_ERROR is not fatal--another call to deflate() or", "  inflate() works.")
     True
     >>> wraps_into("Install it:", "    make install")
     False
+    >>> wraps_into("   The GDB debugger sources, the generic GNU include", "files, the BFD library", first=True)
+    True
     """
     sa, sb = a.strip(), b.strip()
-    if not sa or not sb or _indent(a) != _indent(b) or not WRAP_WIDTH[0] <= len(a.rstrip()) <= WRAP_WIDTH[1]:
+    indented = first and _indent(b) < _indent(a) <= _indent(b) + FIRST_LINE_INDENT
+    if not sa or not sb or not (_indent(a) == _indent(b) or indented) \
+            or not WRAP_WIDTH[0] <= len(a.rstrip()) <= WRAP_WIDTH[1]:
         return False
     return not (sa.startswith(("|", "#")) or sa.endswith(":") or _BLOCK_START.match(sb))
 
@@ -94,13 +104,16 @@ def _units(text: str, join_wrapped: bool) -> Iterator[tuple[int, int]]:
     their length (:func:`continues_item`: a link or a code span often leaves a wrapped line short)."""
     run = None
     column = None  # the text column of the list item the run opens with
+    opens = True  # the run's first line opens a paragraph (a blank line, or nothing, before it)
     for a, b in _lines(text):
-        if run is not None and join_wrapped and (continues_item(column, text[a:b])
-                                                 or wraps_into(text[run[2]:run[1]], text[a:b])):
+        if run is not None and join_wrapped and (
+                continues_item(column, text[a:b])
+                or wraps_into(text[run[2]:run[1]], text[a:b], first=opens and run[0] == run[2])):
             run = (run[0], b, a)
             continue
         if run is not None:
             yield run[0], run[1]
+            opens = not text[run[2]:run[1]].strip()
         run = (a, b, a)  # start, end, start of the last line
         column = item_column(text[a:b])
     if run is not None:

@@ -205,6 +205,30 @@ def test_a_hard_wrapped_paragraph_is_read_as_sentences_not_lines():
     assert (sentences[1].start_line, sentences[1].end_line) == (1, 3)
 
 
+def test_a_paragraph_whose_first_line_is_indented_is_one_paragraph():
+    # GNU Info manuals and plain-text licences indent a paragraph's first line only
+    text = ("   The GDB debugger sources, the generic GNU include files, the BFD\n"
+            "library and other libraries all have directories of their own\n"
+            "underneath the gdb-VERSION directory.\n\n"
+            "  Conveying under any other circumstances is permitted solely under\n"
+            "the conditions stated below.  Sublicensing is not allowed; section 10\n"
+            "makes it unnecessary.\n"
+            "Next line of the same text, long enough to be a wrapped line, really.\n"
+            "   but an indented line mid-paragraph opens something else, a quotation\n"
+            "or a code block.\n\n"
+            "              A man page's option text, indented far deeper than this\n"
+            "NAME\n")
+    spans = [text[a:b] for a, b in split_sentences(text, join_wrapped=True)]
+    assert spans == [
+        "The GDB debugger sources, the generic GNU include files, the BFD\n"
+        "library and other libraries all have directories of their own\nunderneath the gdb-VERSION directory.",
+        "Conveying under any other circumstances is permitted solely under\nthe conditions stated below.",
+        "Sublicensing is not allowed; section 10\nmakes it unnecessary.",
+        "Next line of the same text, long enough to be a wrapped line, really.",
+        "but an indented line mid-paragraph opens something else, a quotation", "or a code block.",
+        "A man page's option text, indented far deeper than this", "NAME"]
+
+
 def test_a_list_item_runs_on_into_its_hanging_indented_lines_whatever_their_length():
     text = ("Ranges:\n\n"
             "2. 61184…65519 → UIDs for dynamic users are allocated from this range (see the\n"

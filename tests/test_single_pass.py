@@ -95,5 +95,6 @@ def test_an_index_split_another_way_is_rebuilt(tiny_corpus, tmp_path):
     path.write_text(json.dumps(manifest))
     report = build_index(tiny_corpus, index_dir, encoder=enc, progress=False, onnx=False)
     assert report.written and enc.texts_encoded > 0
-    assert "sentences are split another way now (version 2, the index's version 1)" in report.full_rebuild_reason
+    now = SEGMENTATION["sentences"]
+    assert f"sentences are split another way now (version {now}, the index's version 1)" in report.full_rebuild_reason
     assert json.loads(path.read_text())["segmentation"] == SEGMENTATION
