@@ -321,8 +321,9 @@ EMBEDDING = {"chunk_vectors": "pooled_sentences", "version": 1}  # in the manife
 # how indexer.sentences splits a text, in the manifest: a change rebuilds, since an unchanged file kept from an
 # index made before would keep its old sentences. Raise it with every change to the splitting. 2: a list item
 # runs on into its hanging-indented lines (an index without the key is version 1); 3: a paragraph whose first
-# line is indented more than the rest (GNU Info, plain-text licences) is one paragraph
-SEGMENTATION = {"sentences": 3}
+# line is indented more than the rest (GNU Info, plain-text licences) is one paragraph; 4: a bare reply ("Yes.",
+# "No, sorry.") is one sentence with the one after it
+SEGMENTATION = {"sentences": 4}
 
 
 def pool_sentences(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:

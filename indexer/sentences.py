@@ -4,7 +4,8 @@ A line break ends a sentence (table rows, headings and list items stay whole), e
 hard-wrapped paragraph when ``join_wrapped`` is set (:func:`wraps_into`: prose broken at 72 or 80
 columns, as plain-text manuals, FAQs and RFCs are) or inside a list item whose lines hang at its
 text's column (:func:`continues_item`, as Markdown wraps a list); inside a line, or such a paragraph, Bling
-Fire's sentence breaker finds the boundaries. Pieces are trimmed of white space and a sentence
+Fire's sentence breaker finds the boundaries, and a bare reply ("Yes.", "No, sorry.") stays with the
+sentence after it. Pieces are trimmed of white space and a sentence
 longer than ``max_chars`` is cut at word boundaries, so every piece fits a chunk.
 """
 
@@ -137,6 +138,22 @@ def _blingfire_spans(line: str) -> list[tuple[int, int]]:
     return spans
 
 
+# a bare reply: "Yes.", "No, sorry." (a FAQ's answer opens so; the sentence after it says the rest)
+_BARE_REPLY = re.compile(r"(?:yes|no)\b[^.!?\n]{0,16}[.!?]", re.I)
+
+
+def _with_replies(line: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans`` with a bare reply joined to the sentence after it: "Yes." alone answers nothing, and
+    the sentence after it alone leaves out the answer ("However any library routines ...")."""
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        if out and _BARE_REPLY.fullmatch(line[out[-1][0]:out[-1][1]].strip()):
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
 def _cut(text: str, start: int, end: int, max_chars: int) -> Iterator[tuple[int, int]]:
     """Cut ``text[start:end]`` into pieces of at most ``max_chars``, at white space if possible."""
     while end - start > max_chars:
@@ -165,7 +182,7 @@ def split_sentences(text: str, max_chars: int = 10_000, join_wrapped: bool = Fal
         s, e = trim(text, line_start, line_end)
         if s == e:
             continue
-        for a, b in _blingfire_spans(text[s:e]):
+        for a, b in _with_replies(text[s:e], _blingfire_spans(text[s:e])):
             a, b = trim(text, s + a, s + b)
             if a < b:
                 spans.extend(_cut(text, a, b, max_chars))

@@ -253,3 +253,14 @@ def test_a_list_item_runs_on_into_its_hanging_indented_lines_whatever_their_leng
         "an indented line after a blank one"]
     # without join_wrapped a line still ends a sentence
     assert [text[a:b] for a, b in split_sentences(text)][2] == "`DynamicUser=` documentation in"
+
+
+def test_a_bare_reply_is_one_sentence_with_the_one_after_it():
+    # a FAQ answers "Yes." and goes on; shown alone, the next sentence leaves the answer out
+    text = ("    Yes.  However any library routines that zlib uses must be thread-safe too.\n\n"
+            "    No, sorry.  You have to spawn an uncompress or gunzip subprocess.\n\n"
+            "No. 5 is the house. It is red. Is it? No. It is not.\n\nYes.\n")
+    assert [text[a:b] for a, b in split_sentences(text, join_wrapped=True)] == [
+        "Yes.  However any library routines that zlib uses must be thread-safe too.",
+        "No, sorry.  You have to spawn an uncompress or gunzip subprocess.",
+        "No. 5 is the house.", "It is red.", "Is it?", "No. It is not.", "Yes."]

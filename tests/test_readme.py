@@ -98,7 +98,7 @@ def test_every_flag_shown_in_the_readme_is_accepted():
 
 def _module_commands() -> set[str]:
     """Every ``python -m MODULE`` of this project's packages that the README or a doc shows."""
-    pattern = r"python -m ((?:" + "|".join(PACKAGES) + r")(?:\.[a-z_]+)*)\b"
+    pattern = r"python -m ((?:" + "|".join(PACKAGES) + r")(?:\.[a-z_][a-z0-9_]*)*)\b"
     return {m for text in (README, *DOCS.values()) for m in re.findall(pattern, text)}
 
 
