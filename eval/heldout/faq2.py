@@ -1,0 +1,171 @@
+"""Make the held-out `faq2` check from three plain-text FAQs that Debian 12 installs: each question
+heading is taken out of the text and becomes a gold question whose answer is the character range of
+its answer body (as eval/corpora/make_faq.py does for the `faq` corpus).
+
+    python -m eval.heldout.faq2 --work DIR     # writes DIR/docs/*.txt and DIR/gold.jsonl
+    python -m eval --gold DIR/gold.jsonl --corpus DIR/docs --split test --config hybrid+span+rerank
+
+It is no benchmark corpus: nothing is fitted, tuned or written from it (nor is the answer model
+trained on these FAQs: eval.qamodel.mine_more mines them, and that was not shipped).
+
+Sources: chrony's FAQ, libcurl4-doc's FAQ (curl's), slrn's FAQ, downloaded with
+`apt-get download PKG=VERSION` into DIR/debs and unpacked with `dpkg-deb -x` into DIR/root. Licences:
+chrony's FAQ GPL-2, curl's the curl licence (MIT-style), slrn's GPL-2 or later (each package's
+debian/copyright); the texts are not copied into this repository.
+
+Per file: the table of contents (which repeats every question) is dropped, section headings ("3. Usage")
+are kept as text, and every numbered entry heading ("3.2 How do I ...?", wrapped lines included) is
+removed. A gold row is written for each entry whose heading ends in "?" (a real question), whose
+question has at least 8 characters and whose body at least 20; the body is the text from the end of
+the heading to the next heading of either kind (or the file's end marker), stripped of whitespace.
+All rows are split "test": this corpus is for evaluation only, never for tuning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import gzip
+import hashlib
+import json
+import re
+import subprocess
+from pathlib import Path
+
+# name -> (package=version, path under the unpacked root, sha256 of the decompressed text)
+SOURCES = {
+    "chrony.txt": ("chrony=4.3-2+deb12u3", "usr/share/doc/chrony/FAQ.gz",
+                   "908b7d9c65fb463bf690410407897dfb35d7e6c7e2b8393b6d0b3079b8d2294d"),
+    "curl.txt": ("libcurl4-doc=7.88.1-10+deb12u15", "usr/share/doc/libcurl4/FAQ.gz",
+                 "ea04285124d63c0afab900816c5f84fedbde027d3d6b24b5a50807e64b90343d"),
+    "slrn.txt": ("slrn=1.0.3+dfsg-6+b1", "usr/share/doc/slrn/FAQ.gz",
+                 "6ba51db7fc6cee944f1a793c96cefc18d4f16421ba157714e0d13a2ec1a77e63"),
+}
+
+# per file: where the kept head ends (the table of contents starts), a section heading, an entry
+# heading (its first line; the lines up to the next blank line continue it), and an optional end marker
+# (text from there on is kept but belongs to no body)
+FORMATS = {
+    "chrony.txt": dict(toc=r"^Table of Contents$",
+                       section=r"^\d+\. \S.*$",
+                       entry=r"^\d+\.\d+\. \S.*$",
+                       end=r"^Last updated \d{4}-\d\d-\d\d.*$"),
+    "curl.txt": dict(toc=r"^ 1\. Philosophy$",
+                     section=r"^\d+\. \S.*$",
+                     entry=r"^ {1,2}\d+\.\d+ \S.*$",
+                     end=None),
+    "slrn.txt": dict(toc=r"^  Table of Contents$",
+                     section=r"^  \d+\.  \S.*$",
+                     entry=r"^  \d+(?:\.\d+)+\.  \S.*$",
+                     end=None),
+}
+
+
+def unpack(work: Path) -> Path:
+    """The source packages downloaded into ``work/debs`` (once) and unpacked into ``work/root``."""
+    debs, root = work / "debs", work / "root"
+    debs.mkdir(parents=True, exist_ok=True)
+    for spec, _rel, _sha in SOURCES.values():
+        pkg, version = spec.split("=")
+        if not any(debs.glob(f"{pkg}_*.deb")):
+            subprocess.run(["apt-get", "download", spec], cwd=debs, check=True)
+        deb = next(debs.glob(f"{pkg}_*.deb"))
+        got = subprocess.run(["dpkg-deb", "-f", str(deb), "Version"], capture_output=True, text=True,
+                             check=True).stdout.strip()
+        assert got == version, (deb, got, version)
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+    return root
+
+
+def marks(text: str, fmt: dict, start: int):
+    """(kind, start, end) of the section headings, entry headings and end marker at or after ``start``,
+    in order; an entry heading runs on to the line before the next blank line."""
+    found = []
+    for kind in ("section", "entry", "end"):
+        if not fmt[kind]:
+            continue
+        for m in re.finditer(fmt[kind], text, re.M):
+            if m.start() < start or (m.start() > 0 and text[m.start() - 1:m.start()] != "\n"):
+                continue
+            if m.start() >= 2 and text[m.start() - 2] != "\n":
+                continue  # a heading follows a blank line (else: a wrapped line that starts with a number)
+            end = m.end()
+            if kind == "entry":
+                while True:
+                    nxt = text.find("\n", end + 1)
+                    line = text[end + 1:nxt if nxt >= 0 else len(text)]
+                    if not line.strip() or end >= len(text):
+                        break
+                    end = nxt if nxt >= 0 else len(text)
+            found.append((kind, m.start(), end))
+    found.sort(key=lambda t: t[1])
+    return found
+
+
+def question_of(heading: str) -> str:
+    q = re.sub(r"(?<=[a-z])-\n\s*(?=[a-z])", "", heading)  # a word hyphenated across lines (slrn)
+    q = re.sub(r"^\s*\d+(?:\.\d+)*\.?\s+", "", q)
+    return re.sub(r"\s+", " ", q).strip()
+
+
+def build(name: str, text: str):
+    """The written text and the (question, start, end) of every entry."""
+    fmt = FORMATS[name]
+    toc = re.search(fmt["toc"], text, re.M)
+    head = text[:toc.start()].rstrip()
+    first_section = re.compile(fmt["section"], re.M)
+    content = next(m for m in first_section.finditer(text, toc.end()) if text[m.start() - 2] == "\n").start()
+    ms = marks(text, fmt, content)
+    parts, entries = [head.strip("\n") + "\n\n"], []
+    pos = len(parts[0])
+    for i, (kind, a, b) in enumerate(ms):
+        nxt = ms[i + 1][1] if i + 1 < len(ms) else len(text)
+        if kind == "entry":
+            chunk = text[b:nxt].strip("\n")
+            body = chunk.strip()
+            lead = chunk.find(body[:1]) if body else 0
+            entries.append((question_of(text[a:b]), pos + lead, pos + lead + len(body)))
+        else:
+            chunk = text[a:nxt].strip("\n")  # a section heading and its intro, or the end marker
+        if chunk:
+            parts.append(chunk + "\n\n")
+            pos += len(chunk) + 2
+    assert not text[content:ms[0][1]].strip()
+    return "".join(parts).rstrip("\n") + "\n", entries
+
+
+def main(work: Path) -> None:
+    root = unpack(work)
+    out, gold = work / "docs", work / "gold.jsonl"
+    out.mkdir(parents=True, exist_ok=True)
+    rows, counts = [], collections.Counter()
+    for name, (spec, rel, sha) in SOURCES.items():
+        text = gzip.open(root / rel, "rt", encoding="utf-8").read()
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        assert digest == sha, (name, digest)  # the text these offsets were made from
+        print(f"{name}: {spec} {rel} sha256 {digest}")
+        written, entries = build(name, text)
+        (out / name).write_text(written, encoding="utf-8")
+        for q, a, b in entries:
+            assert written[a:b].strip() == written[a:b]
+            assert q not in written  # the heading is gone from the text
+            if not q.endswith("?"):
+                counts[name, "not a question"] += 1
+                continue
+            if b - a < 20 or len(q) < 8:
+                counts[name, "too short"] += 1
+                continue
+            counts[name, "gold"] += 1
+            rows.append({"id": f"faq2_{len(rows) + 1:03d}", "question": q, "answers": [], "ranges": [[a, b]],
+                         "source": name, "kind": "factual", "split": "test"})
+    gold.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    for (name, what), n in sorted(counts.items()):
+        print(f"  {name}: {n} {what}")
+    print(f"{len(rows)} questions -> {gold}")
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(prog="python -m eval.heldout.faq2", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--work", type=Path, required=True, help="where the packages, texts and gold file go")
+    main(p.parse_args().work)
