@@ -182,6 +182,11 @@ def test_fixed_chunk_invariants(text, size, overlap):
         assert a.start_char < b.start_char
 
 
+def joined_sentences(text: str) -> list[str]:
+    """The sentences of ``text`` as read with hard-wrapped lines joined."""
+    return [text[a:b] for a, b in split_sentences(text, join_wrapped=True)]
+
+
 def test_a_hard_wrapped_paragraph_is_read_as_sentences_not_lines():
     text = ("    Before the call, make sure that avail_in and avail_out are not zero. A Z_BUF_ERROR\n"
             "    may in fact be unavoidable depending on how the functions are used, so see\n"
@@ -190,8 +195,7 @@ def test_a_hard_wrapped_paragraph_is_read_as_sentences_not_lines():
             "Short line one\nShort line two\n| a |\n| b |\n"
             + "A paragraph written on one line, as long as a paragraph is, well past any wrap column width"
             + " and ending.\nThe next paragraph.\n")
-    spans = [text[a:b] for a, b in split_sentences(text, join_wrapped=True)]
-    assert spans == [
+    assert joined_sentences(text) == [
         "Before the call, make sure that avail_in and avail_out are not zero.",
         "A Z_BUF_ERROR\n    may in fact be unavoidable depending on how the functions are used, so see"
         "\n    the manual.",
@@ -218,8 +222,7 @@ def test_a_paragraph_whose_first_line_is_indented_is_one_paragraph():
             "or a code block.\n\n"
             "              A man page's option text, indented far deeper than this\n"
             "NAME\n")
-    spans = [text[a:b] for a, b in split_sentences(text, join_wrapped=True)]
-    assert spans == [
+    assert joined_sentences(text) == [
         "The GDB debugger sources, the generic GNU include files, the BFD\n"
         "library and other libraries all have directories of their own\nunderneath the gdb-VERSION directory.",
         "Conveying under any other circumstances is permitted solely under\nthe conditions stated below.",
@@ -240,8 +243,7 @@ def test_a_list_item_runs_on_into_its_hanging_indented_lines_whatever_their_leng
             "- A bullet that is short\n"
             "  and goes on.\n\n"
             "   an indented line after a blank one\n")
-    spans = [text[a:b] for a, b in split_sentences(text, join_wrapped=True)]
-    assert spans == [
+    assert joined_sentences(text) == [
         "Ranges:",
         "2. 61184…65519 → UIDs for dynamic users are allocated from this range (see the\n"
         "   `DynamicUser=` documentation in\n"
@@ -260,7 +262,7 @@ def test_a_bare_reply_is_one_sentence_with_the_one_after_it():
     text = ("    Yes.  However any library routines that zlib uses must be thread-safe too.\n\n"
             "    No, sorry.  You have to spawn an uncompress or gunzip subprocess.\n\n"
             "No. 5 is the house. It is red. Is it? No. It is not.\n\nYes.\n")
-    assert [text[a:b] for a, b in split_sentences(text, join_wrapped=True)] == [
+    assert joined_sentences(text) == [
         "Yes.  However any library routines that zlib uses must be thread-safe too.",
         "No, sorry.  You have to spawn an uncompress or gunzip subprocess.",
         "No. 5 is the house.", "It is red.", "Is it?", "No. It is not.", "Yes."]
