@@ -30,15 +30,18 @@ import hashlib
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 
-# name -> (package=version, path under the unpacked root, sha256 of the decompressed text)
+from eval.qamodel.mine import unpack
+
+# name -> (package=version, path under usr/share of the unpacked packages, sha256 of the decompressed text)
 SOURCES = {
-    "chrony.txt": ("chrony=4.3-2+deb12u3", "usr/share/doc/chrony/FAQ.gz",
+    "chrony.txt": ("chrony=4.3-2+deb12u3", "doc/chrony/FAQ.gz",
                    "908b7d9c65fb463bf690410407897dfb35d7e6c7e2b8393b6d0b3079b8d2294d"),
-    "curl.txt": ("libcurl4-doc=7.88.1-10+deb12u15", "usr/share/doc/libcurl4/FAQ.gz",
+    "curl.txt": ("libcurl4-doc=7.88.1-10+deb12u15", "doc/libcurl4/FAQ.gz",
                  "ea04285124d63c0afab900816c5f84fedbde027d3d6b24b5a50807e64b90343d"),
-    "slrn.txt": ("slrn=1.0.3+dfsg-6+b1", "usr/share/doc/slrn/FAQ.gz",
+    "slrn.txt": ("slrn=1.0.3+dfsg-6+b1", "doc/slrn/FAQ.gz",
                  "6ba51db7fc6cee944f1a793c96cefc18d4f16421ba157714e0d13a2ec1a77e63"),
 }
 
@@ -59,22 +62,6 @@ FORMATS = {
                      entry=r"^  \d+(?:\.\d+)+\.  \S.*$",
                      end=None),
 }
-
-
-def unpack(work: Path) -> Path:
-    """The source packages downloaded into ``work/debs`` (once) and unpacked into ``work/root``."""
-    debs, root = work / "debs", work / "root"
-    debs.mkdir(parents=True, exist_ok=True)
-    for spec, _rel, _sha in SOURCES.values():
-        pkg, version = spec.split("=")
-        if not any(debs.glob(f"{pkg}_*.deb")):
-            subprocess.run(["apt-get", "download", spec], cwd=debs, check=True)
-        deb = next(debs.glob(f"{pkg}_*.deb"))
-        got = subprocess.run(["dpkg-deb", "-f", str(deb), "Version"], capture_output=True, text=True,
-                             check=True).stdout.strip()
-        assert got == version, (deb, got, version)
-        subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
-    return root
 
 
 def marks(text: str, fmt: dict, start: int):
@@ -135,14 +122,18 @@ def build(name: str, text: str):
 
 
 def main(work: Path) -> None:
-    root = unpack(work)
+    try:  # eval.qamodel.mine's: apt-get download into work/debs (once), dpkg-deb -x into work/root
+        share = unpack(work, [spec for spec, _, _ in SOURCES.values()])
+    except (OSError, subprocess.CalledProcessError) as e:
+        sys.exit(f"error: could not download or unpack the FAQs' packages into {work}: {e}")
     out, gold = work / "docs", work / "gold.jsonl"
     out.mkdir(parents=True, exist_ok=True)
     rows, counts = [], collections.Counter()
     for name, (spec, rel, sha) in SOURCES.items():
-        text = gzip.open(root / rel, "rt", encoding="utf-8").read()
+        text = gzip.open(share / rel, "rt", encoding="utf-8").read()
         digest = hashlib.sha256(text.encode()).hexdigest()
-        assert digest == sha, (name, digest)  # the text these offsets were made from
+        if digest != sha:  # the version pinned in SOURCES is the text these rules were written for
+            sys.exit(f"error: {share / rel} is not the text of {spec} (sha256 {digest}, expected {sha})")
         print(f"{name}: {spec} {rel} sha256 {digest}")
         written, entries = build(name, text)
         (out / name).write_text(written, encoding="utf-8")
