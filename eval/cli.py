@@ -63,7 +63,7 @@ def parser() -> argparse.ArgumentParser:
                         "the shipped settings, then leave-one-corpus-out; floors apply to the latter's macro "
                         "average (eval/corpora.py, docs/corpora.md)")
     p.add_argument("--span", metavar="KEY=VALUE", action="append", default=None,
-                   help="with --corpora: answer with this SpanConfig field changed (value as JSON; repeatable), "
+                   help="answer with this SpanConfig field changed (value as JSON; repeatable), "
                         "e.g. probe_quantile=0.95 or checks_off='[\"focus\"]'")
     p.add_argument("--fold-answer-models", metavar="DIR", default=None,
                    help="with --corpora: leave-one-corpus-out with DIR/NAME as the answer model of the fold that "
@@ -166,11 +166,14 @@ def main(argv: list[str] | None = None) -> int:
         if not questions:
             print(f"error: no {args.split} questions in {args.gold}", file=sys.stderr)
             return 1
+        from eval.multi import span_changes
+
+        span = span_changes(args.span or [])
         cross = open_cross_encoder(args.cross_encoder)
         reader = open_reader(args.reader)
         runs = run(configs, questions, corpus, Path(args.index_root) if args.index_root else cache_dir() / "eval",
                    SentenceTransformerEncoder(args.model), k=args.k, query_encoder=args.query_encoder,
-                   cross_encoder=cross, reader=reader, reader_abstain=args.reader_abstain)
+                   cross_encoder=cross, reader=reader, reader_abstain=args.reader_abstain, span=span)
     except (GoldError, QuarryError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -173,14 +173,18 @@ def index_for(settings: ChunkerSettings, corpus: str | os.PathLike, root: str | 
 def run(configs: Sequence[EvalConfig], questions: Sequence[GoldQuestion], corpus: str | os.PathLike,
         index_root: str | os.PathLike, encoder: Encoder, k: int = K, query_encoder: str = "torch",
         cross_encoder: CrossScorer | None = None, reader: SpanReader | None = None,
-        reader_abstain: bool = False) -> list[ConfigRun]:
+        reader_abstain: bool = False, span: dict | None = None) -> list[ConfigRun]:
     """Every configuration over every question; indexes are shared between equal chunker settings.
 
     ``encoder`` embeds the documents; questions are embedded by it too (``query_encoder="torch"``, the
     reference) or by each index's verified ONNX export (``"onnx"``: what ``ask`` and the server use).
     ``cross_encoder`` (optional, :mod:`retriever.cross`) re-scores quarry's candidate sentences, and
     ``reader`` (optional, :mod:`retriever.reader`) scores them by the answer spans it reads (and,
-    ``reader_abstain``, abstains where it finds no answer)."""
+    ``reader_abstain``, abstains where it finds no answer). ``span``: SpanConfig fields changed
+    from the shipped ones (``--span``)."""
+    from dataclasses import replace
+
+    from retriever.answer import SpanConfig
     from retriever.pipeline import Retriever, RetrieverConfig
     from retriever.settings import RetrieverSettings
 
@@ -192,7 +196,8 @@ def run(configs: Sequence[EvalConfig], questions: Sequence[GoldQuestion], corpus
             # the shell's QUARRY_* variables are not read: the figures depend on the arguments alone
             settings = RetrieverSettings(index_dir=index_dir, query_encoder=query_encoder)
             opened[c.chunker] = Retriever.open(settings=settings, encoder=encoder if query_encoder == "torch" else None,
-                                               config=RetrieverConfig(reader_abstain=reader_abstain),
+                                               config=RetrieverConfig(reader_abstain=reader_abstain,
+                                                                      span=replace(SpanConfig(), **(span or {}))),
                                                cross_encoder=cross_encoder, reader=reader)
         if c.peer:
             from eval.peers import open_peer

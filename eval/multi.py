@@ -17,9 +17,9 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def with_span(parts: list[Part], settings: list[str]) -> list[Part]:
-    """The parts answering with SpanConfig fields set from ``KEY=VALUE`` strings (values read as JSON)."""
-    from dataclasses import fields, replace
+def span_changes(settings: list[str]) -> dict:
+    """SpanConfig fields from ``KEY=VALUE`` strings (values read as JSON); a clear exit on a bad one."""
+    from dataclasses import fields
 
     from retriever.answer import SpanConfig
     from retriever.cues import CHECKS
@@ -40,6 +40,14 @@ def with_span(parts: list[Part], settings: list[str]) -> list[Part]:
             raise SystemExit(f"error: --span {item!r}: no answer check {', '.join(unknown)} "
                              f"(there are {', '.join(CHECKS)})")
         changes[key] = tuple(v) if isinstance(v, list) else v
+    return changes
+
+
+def with_span(parts: list[Part], settings: list[str]) -> list[Part]:
+    """The parts answering with SpanConfig fields set from ``KEY=VALUE`` strings (:func:`span_changes`)."""
+    from dataclasses import replace
+
+    changes = span_changes(settings)
     return [replace(p, retriever=p.retriever.with_config(span=replace(p.retriever.config.span, **changes)))
             for p in parts]
 

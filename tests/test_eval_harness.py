@@ -377,3 +377,14 @@ def test_evaluate_shows_a_bar_of_the_questions(tiny_corpus, tmp_path, fake_encod
     evaluate(r, questions)  # no label: no bar
     r.index.close()
     assert quiet.getvalue() == ""
+
+
+def test_span_settings_apply_to_one_gold_file_too(tiny_eval, capsys):
+    # `--span` changes the answer stage of a single-gold-file run (it was read with --corpora only)
+    args = [*tiny_eval, "--split", "all", "--config", "hybrid+span+rerank"]
+    assert eval_main([*args, "--span", "abstain_below=1.1"]) == 0  # no confidence reaches it: all abstain
+    row = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("| hybrid+span+rerank"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[4] == "0.000" and cells[9] == "1.000"  # answer accuracy 0, false abstention 1
+    with pytest.raises(SystemExit, match="SpanConfig has no field 'nope'"):
+        eval_main([*args, "--span", "nope=1"])
