@@ -3,6 +3,7 @@ heading is taken out of the text and becomes a gold question whose answer is the
 its answer body (as eval/corpora/make_faq.py does for the `faq` corpus).
 
     python -m eval.heldout.faq2 --work DIR     # writes DIR/docs/*.txt and DIR/gold.jsonl
+    python -m eval.heldout.faq2 --work DIR --keep-headings   # the same, each question heading left in
     python -m eval --gold DIR/gold.jsonl --corpus DIR/docs --split test --config hybrid+span+rerank
 
 It is no benchmark corpus: nothing is fitted, tuned or written from it (nor is the answer model
@@ -18,7 +19,9 @@ are kept as text, and every numbered entry heading ("3.2 How do I ...?", wrapped
 removed. A gold row is written for each entry whose heading ends in "?" (a real question), whose
 question has at least 8 characters and whose body at least 20; the body is the text from the end of
 the heading to the next heading of either kind (or the file's end marker), stripped of whitespace.
-All rows are split "test": this corpus is for evaluation only, never for tuning.
+With ``--keep-headings`` each question heading stays in the text, before its body (the FAQ as a user
+has it: the heading is then the sentence closest to its question, and must not be the answer); the
+gold ranges are the same bodies. All rows are split "test": this corpus is for evaluation only, never for tuning.
 """
 
 from __future__ import annotations
@@ -95,8 +98,9 @@ def question_of(heading: str) -> str:
     return re.sub(r"\s+", " ", q).strip()
 
 
-def build(name: str, text: str):
-    """The written text and the (question, start, end) of every entry."""
+def build(name: str, text: str, keep_headings: bool = False):
+    """The written text and the (question, start, end) of every entry; with ``keep_headings`` the entry
+    headings stay in the text (the FAQ as a user has it), each before its body."""
     fmt = FORMATS[name]
     toc = re.search(fmt["toc"], text, re.M)
     head = text[:toc.start()].rstrip()
@@ -108,9 +112,9 @@ def build(name: str, text: str):
     for i, (kind, a, b) in enumerate(ms):
         nxt = ms[i + 1][1] if i + 1 < len(ms) else len(text)
         if kind == "entry":
-            chunk = text[b:nxt].strip("\n")
-            body = chunk.strip()
-            lead = chunk.find(body[:1]) if body else 0
+            chunk = text[a if keep_headings else b:nxt].strip("\n")
+            body = text[b:nxt].strip()
+            lead = chunk.find(body[:1], b - a if keep_headings else 0) if body else 0
             entries.append((question_of(text[a:b]), pos + lead, pos + lead + len(body)))
         else:
             chunk = text[a:nxt].strip("\n")  # a section heading and its intro, or the end marker
@@ -121,7 +125,7 @@ def build(name: str, text: str):
     return "".join(parts).rstrip("\n") + "\n", entries
 
 
-def main(work: Path) -> None:
+def main(work: Path, keep_headings: bool = False) -> None:
     try:  # eval.qamodel.mine's: apt-get download into work/debs (once), dpkg-deb -x into work/root
         share = unpack(work, [spec for spec, _, _ in SOURCES.values()])
     except (OSError, subprocess.CalledProcessError) as e:
@@ -135,11 +139,11 @@ def main(work: Path) -> None:
         if digest != sha:  # the version pinned in SOURCES is the text these rules were written for
             sys.exit(f"error: {share / rel} is not the text of {spec} (sha256 {digest}, expected {sha})")
         print(f"{name}: {spec} {rel} sha256 {digest}")
-        written, entries = build(name, text)
+        written, entries = build(name, text, keep_headings)
         (out / name).write_text(written, encoding="utf-8")
         for q, a, b in entries:
             assert written[a:b].strip() == written[a:b]
-            assert q not in written  # the heading is gone from the text
+            assert keep_headings or q not in written  # the heading is gone from the text
             if not q.endswith("?"):
                 counts[name, "not a question"] += 1
                 continue
@@ -159,4 +163,7 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser(prog="python -m eval.heldout.faq2", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--work", type=Path, required=True, help="where the packages, texts and gold file go")
-    main(p.parse_args().work)
+    p.add_argument("--keep-headings", action="store_true",
+                   help="leave each question heading in the text, before its answer (the FAQ as a user has it)")
+    args = p.parse_args()
+    main(args.work, args.keep_headings)
