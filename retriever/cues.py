@@ -210,6 +210,19 @@ def is_heading(text: str) -> bool:
     return bool(ws) and sum(bool(_TITLE_WORD.match(w)) for w in ws) >= 0.75 * len(ws)
 
 
+_LETTERS = re.compile(r"[\W_]+")
+
+
+def is_section_title(text: str, section: str | None) -> bool:
+    """Whether ``text`` is the heading its document's markup opens its section with (Markdown
+    ``## Title``, an HTML ``<h2>``, a DOCX heading style): the last title of the ``section`` trail,
+    read without markup ("### `PIP_CONFIG_FILE`" is the title "PIP_CONFIG_FILE")."""
+    if not section or "\n" in text.strip():
+        return False
+    title = section.rsplit(" > ", 1)[-1]
+    return bool(title) and _LETTERS.sub("", text).lower() == _LETTERS.sub("", title).lower()
+
+
 # The thing a question asks about, by the shape of the question (no word lists of topics):
 # "what is/was [the] [Name's] X [of|in ... | ?]" (X: one or two plain words, the last its head),
 # "where/when/how ... did Name VERB its/the X?" (the object of the verb), and
@@ -320,6 +333,7 @@ class Candidate:
     unknown: set[str]
     known: frozenset[str]
     qtype: str | None
+    section: str | None = None  # the heading trail the span sits under (Markdown, HTML, DOCX)
 
 
 def check_answer_type(c: Candidate) -> list[str]:
@@ -335,8 +349,29 @@ def check_table_row(c: Candidate) -> list[str]:
 
 
 def check_heading(c: Candidate) -> list[str]:
-    """A heading answers no question but a who/what-name one."""
+    """A heading answers no question but a who/what-name one (a title-cased line: :func:`is_heading`)."""
     return ["is a heading"] if c.qtype != "name" and is_heading(c.span) else []
+
+
+def check_section_title(c: Candidate) -> list[str]:
+    """A line the document's markup makes a heading (Markdown ``## Title``, HTML ``<h2>``, a DOCX
+    heading style) answers no question but a who/what-name one, whatever its case."""
+    return ["is a heading"] if c.qtype != "name" and is_section_title(c.span, c.section) else []
+
+
+_ASKS = re.compile(r"\?[\"'”’)\]]*$")
+
+
+def asks(text: str) -> bool:
+    """Whether ``text`` ends as a question does ("How do I make an NTP server?"): a FAQ's own
+    question, a heading or a prompt, which states nothing."""
+    return bool(_ASKS.search(text.strip()))
+
+
+def check_question(c: Candidate) -> list[str]:
+    """A sentence that asks a question is no answer (:func:`asks`): in a FAQ as users keep it, the
+    question heading echoes what was asked better than any answer does."""
+    return ["asks a question"] if asks(c.span) else []
 
 
 def check_focus(c: Candidate) -> list[str]:
@@ -362,14 +397,15 @@ def check_code_line(c: Candidate) -> list[str]:
 CHECKS: dict[str, Callable[[Candidate], list[str]]] = {
     "answer_type": check_answer_type, "table_row": check_table_row, "heading": check_heading,
     "focus": check_focus, "how_many": check_how_many, "code_line": check_code_line,
+    "section_title": check_section_title, "question": check_question,
 }
 
 
 def unmet(question: str, span: str, paragraph: str, unknown: set[str],
-          known: frozenset[str] = frozenset(), off: Collection[str] = ()) -> list[str]:
+          known: frozenset[str] = frozenset(), off: Collection[str] = (), section: str | None = None) -> list[str]:
     """What the question asks that ``span`` visibly lacks, by every check of ``CHECKS`` not in
     ``off``; empty when the span can answer it. ``unknown`` holds the stemmed question terms no
     passage contains; ``known`` the names the retrieved passages use mid-sentence
     (a word opening the span's sentence counts as a name when it is among them)."""
-    c = Candidate(question, span, paragraph, unknown, known, question_type(question))
+    c = Candidate(question, span, paragraph, unknown, known, question_type(question), section)
     return [problem for name, check in CHECKS.items() if name not in off for problem in check(c)]

@@ -406,7 +406,8 @@ def problems(retriever: Retriever, question: str, scored: ScoredSentence, idf: d
     never_seen = retriever.index.unseen_idf
     unknown = {t for t, v in idf.items() if v >= never_seen - 1e-9}
     return unmet(question, span.text, around[a:b], unknown,
-                 known_names(c.text) if known is None else known, off=retriever.config.span.checks_off)
+                 known_names(c.text) if known is None else known, off=retriever.config.span.checks_off,
+                 section=scored.sentence.section)
 
 
 def answer_span(retriever: Retriever, best: ScoredSentence, chunk_sentences: list[Sentence] | None = None) -> Span:
