@@ -38,20 +38,22 @@ questions of the six benchmark corpora, the seeds' test split left out (``python
 all --fit-all --fit-hold-out seeds:test``; ``python -m eval.bench.tune`` fits on one gold file).
 
 The answer span is the best sentence, extended by the sentence before it when it opens by
-pointing back ("These systems ...", "He described ...") and both fit ``max_answer_chars``.
+pointing back ("These systems ...", "He described ...") and both fit ``max_answer_chars``. Where a
+candidate asks the question again (a FAQ's own question: :func:`echoes`), the sentences after it
+come first (:func:`after_echo`, ``follow_echo``), as sure as the echo is.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from indexer.schema import Chunk, Sentence
 from indexer.text import stem, term_set, terms
-from retriever.cues import entity_coverage, question_type, type_match
+from retriever.cues import asks, entity_coverage, question_type, type_match
 
 FEATURES = ("dense", "lexical", "type", "entities", "novelty", "topical", "context", "qa", "field")
 COMMON_IDF = math.log(2)  # BM25 IDF of a term found in about half the passages
@@ -106,6 +108,9 @@ class SpanConfig:
     # (cost answers and abstentions on every corpus but the seeds it was written from), role (gained on the
     # seeds only) and lead_in (lost on two corpora)
     checks_off: tuple[str, ...] = ()
+    # a sentence that asks the question again (a FAQ's own question): the sentences after it come first
+    # (after_echo); they are still checked, and scored as any other
+    follow_echo: bool = True
     min_sentence_chars: int = 12  # shorter "sentences" (a bare heading, a number) are not answers
     max_answer_chars: int = 300  # an answer extended by its antecedent sentence stays within this
 
@@ -123,6 +128,9 @@ class ScoredSentence:
     score: float
     features: tuple[float, ...]  # in the order of FEATURES
     known: float = 1.0  # share of the question's distinct terms the folder uses (the same for every candidate)
+    # the features of the sentence that asked the question just before this one (after_echo): the folder
+    # answers the question there, so this sentence is at least as sure as that one is
+    asked: tuple[float, ...] | None = None
 
 
 def lexical_coverage(q_terms: list[str], idf: dict[str, float], text: str) -> float:
@@ -214,7 +222,10 @@ def confidence(scored: ScoredSentence, config: SpanConfig) -> float:
         return 0.0
     if config.min_known is not None and scored.known <= config.min_known:
         return 0.0
-    return sigmoid(config.a_bias + float(np.dot(config.answerability(), scored.features)))
+    own = sigmoid(config.a_bias + float(np.dot(config.answerability(), scored.features)))
+    if scored.asked is None:
+        return own
+    return max(own, sigmoid(config.a_bias + float(np.dot(config.answerability(), scored.asked))))
 
 
 # a sentence opening with a pronoun or a demonstrative points back ("He described ...", "These systems ...");
@@ -225,10 +236,49 @@ _POINTS_BACK = re.compile(
 
 
 def answer_sentences(best: ScoredSentence, chunk_sentences: list[Sentence], config: SpanConfig) -> list[Sentence]:
-    """The sentences making up the answer: the best one, preceded by its antecedent when it points back."""
+    """The sentences making up the answer: the best one, preceded by its antecedent when it points back
+    (a sentence that asks is none: "Can chronyd do X?" / "It is not possible ...": "it" is chronyd)."""
     i = next((j for j, s in enumerate(chunk_sentences) if s.id == best.sentence.id), None)
-    if i and _POINTS_BACK.match(best.sentence.text):
+    if i and _POINTS_BACK.match(best.sentence.text) and not asks(chunk_sentences[i - 1].text):
         prev = chunk_sentences[i - 1]
         if best.sentence.end_char - prev.start_char <= config.max_answer_chars:
             return [prev, best.sentence]
     return [best.sentence]
+
+
+ECHO_OVERLAP = 0.5  # Jaccard of content terms from which a sentence that asks is the question asked again
+ECHO_MISSING = 0.25  # ... and the most of the question's content terms it may lack
+
+
+def echoes(question: str, text: str) -> bool:
+    """Whether ``text`` asks the question again: it asks (:func:`retriever.cues.asks`), holds all but
+    ``ECHO_MISSING`` of the question's content terms and shares ``ECHO_OVERLAP`` of both's with it
+    ("2.2. How do I make an NTP server?"; not "How do I make an NTP client?", another question)."""
+    if not asks(text):
+        return False
+    q, t = term_set(question), term_set(text)
+    return bool(q) and len(q - t) <= ECHO_MISSING * len(q) and len(q & t) >= ECHO_OVERLAP * len(q | t)
+
+
+def after_echo(question: str, scored: list[ScoredSentence],
+               sentences: dict[int, list[Sentence]]) -> list[ScoredSentence]:
+    """``scored`` with the sentences that follow the question asked again first, in the document's order:
+    a FAQ answers under its question, a text that asks itself a question answers it next ("Why X?
+    Because ..."). The echo is the best scored one; what follows it runs to the next sentence that asks,
+    in every candidate passage holding it, and each is as sure as the echo (``asked``). Unchanged when no
+    candidate echoes the question."""
+    echo = next((s for s in scored if echoes(question, s.sentence.text)), None)
+    if echo is None:
+        return scored
+    follow: set[tuple[int, int]] = set()
+    for cid, ss in sentences.items():
+        at = next((i for i, x in enumerate(ss) if x.id == echo.sentence.id), None)
+        if at is None:
+            continue
+        for x in ss[at + 1:]:
+            if asks(x.text):
+                break
+            follow.add((cid, x.id))
+    first = sorted((replace(s, asked=echo.features) for s in scored if (s.chunk.id, s.sentence.id) in follow),
+                   key=lambda s: s.sentence.start_char)
+    return first + [s for s in scored if (s.chunk.id, s.sentence.id) not in follow]

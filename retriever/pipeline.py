@@ -20,6 +20,7 @@ from indexer.text import terms
 from retriever.answer import (
     ScoredSentence,
     SpanConfig,
+    after_echo,
     answer_sentences,
     confidence,
     score_sentences,
@@ -317,7 +318,7 @@ class Retriever:
         # names the retrieved passages use: a sentence may open with one ("Anthropic received ...")
         known = frozenset().union(*(known_names(c.text) for c, _ in ranked))
         passed, done = [], set()
-        for s in scored:
+        for s in (after_echo(question, scored, sentences) if cfg.span.follow_echo else scored):
             if best_per_chunk and s.chunk.id in done:
                 continue
             if not problems(self, question, s, idf, sentences[s.chunk.id], known):

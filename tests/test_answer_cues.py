@@ -112,6 +112,9 @@ def test_answer_takes_the_antecedent_when_the_sentence_points_back():
     assert answer_sentences(best, [s0, s1, s2], SpanConfig(max_answer_chars=60)) == [s1]  # too long together
     assert answer_sentences(ScoredSentence(s2, chunk, 1.0, (0.0,) * 6), [s0, s1, s2], SpanConfig()) == [s2]
     assert answer_sentences(ScoredSentence(s0, chunk, 1.0, (0.0,) * 6), [s0, s1, s2], SpanConfig()) == [s0]
+    # a question is no antecedent: the asker knows it ("Can chronyd do X?" / "It is not possible ...")
+    q = _sentence("Can these cooling systems be used?", 0, 0)
+    assert answer_sentences(best, [q, s1, s2], SpanConfig()) == [s1]
 
 
 @pytest.mark.parametrize(("question", "text", "short"), [
@@ -436,3 +439,56 @@ def test_a_faq_with_its_question_headings_is_answered_from_the_body(tmp_path, re
     # "question" check: on three Debian FAQs kept so, 5 of 165 answers were right, 102 after it)
     assert result.answer is not None and result.answer.text.startswith(expected)
     assert result.answer.start_char > text.index(question) + len(question)
+    assert not result.answer.low_confidence  # the question asked there vouches for what follows it
+
+
+ECHO_FAQ = """### How do I make an NTP server?
+
+Add an allow directive to the configuration file; chronyd then answers its clients.
+
+### What is the minimum configuration for a client?
+
+A client needs to know which NTP servers to ask. To make an NTP server of a client takes nothing more.
+"""
+
+
+def test_the_answer_follows_the_question_asked_again(tmp_path, real_encoder):
+    from dataclasses import replace
+
+    from indexer.build import build_index
+    from retriever.index import Index
+    from retriever.pipeline import Retriever
+
+    corpus = tmp_path / "faq"
+    corpus.mkdir()
+    (corpus / "faq.md").write_text(ECHO_FAQ, encoding="utf-8")
+    build_index(corpus, tmp_path / "index", encoder=real_encoder, progress=False)
+    r = Retriever(Index(tmp_path / "index"), real_encoder)
+    answer = r.ask("How do I make an NTP server?").answer
+    assert answer is not None and answer.text.startswith("Add an allow directive")
+    # without the rule, the other entry's sentence, which says "make an NTP server", is closer
+    alone = r.with_config(span=replace(r.config.span, follow_echo=False)).ask("How do I make an NTP server?").answer
+    assert alone is None or not alone.text.startswith("Add an allow directive")
+
+
+def test_echoes_and_after_echo_order():
+    from retriever.answer import after_echo, echoes
+
+    assert echoes("How do I make an NTP server?", "2.2. How do I make an NTP server?")
+    assert echoes("how can I make an NTP server", "How do I make an NTP server?")
+    assert not echoes("How do I make an NTP server?", "By default, chronyd is no NTP server.")  # no question
+    assert not echoes("How do I make an NTP server?", "Why does the clock drift after a suspend?")
+    assert not echoes("How do I make an NTP client?", "How do I make an NTP server?")  # another question
+    assert echoes("How do I make a fast NTP server?", "How do I make an NTP server?")  # one of four terms more
+    texts = ["Why does the clock drift?", "It runs slowly.", "It sleeps too.", "Is it fixable?", "Yes."]
+    sentences, start = [], 0
+    for i, t in enumerate(texts):
+        sentences.append(_sentence(t, start, i))
+        start += len(t) + 1
+    chunk = Chunk(" ".join(texts), "d.txt", 0, start - 1, 1, 1, id=0, first_sentence=0, last_sentence=4)
+    scored = [ScoredSentence(s, chunk, 1.0 - 0.1 * i, (float(i),) * len(FEATURES))
+              for i, s in enumerate(reversed(sentences))]  # "Yes." best, the echo fourth
+    out = after_echo("Why does the clock drift?", scored, {0: sentences})
+    assert [s.sentence.text for s in out][:2] == ["It runs slowly.", "It sleeps too."]  # to the next question
+    assert out[0].asked == scored[4].features and out[2].asked is None
+    assert after_echo("What is chrony?", scored, {0: sentences}) == scored
