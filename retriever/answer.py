@@ -248,6 +248,7 @@ def answer_sentences(best: ScoredSentence, chunk_sentences: list[Sentence], conf
 
 ECHO_OVERLAP = 0.5  # Jaccard of content terms from which a sentence that asks is the question asked again
 ECHO_MISSING = 0.25  # ... and the most of the question's content terms it may lack
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 
 
 def echoes(question: str, text: str) -> bool:
@@ -256,7 +257,7 @@ def echoes(question: str, text: str) -> bool:
     ("2.2. How do I make an NTP server?"; not "How do I make an NTP client?", another question)."""
     if not asks(text):
         return False
-    q, t = term_set(question), term_set(text)
+    q, t = term_set(question), term_set(_TAG.sub(" ", text))  # a Markdown heading's HTML anchor is no word
     return bool(q) and len(q - t) <= ECHO_MISSING * len(q) and len(q & t) >= ECHO_OVERLAP * len(q | t)
 
 

@@ -480,6 +480,7 @@ def test_echoes_and_after_echo_order():
     assert not echoes("How do I make an NTP server?", "Why does the clock drift after a suspend?")
     assert not echoes("How do I make an NTP client?", "How do I make an NTP server?")  # another question
     assert echoes("How do I make a fast NTP server?", "How do I make an NTP server?")  # one of four terms more
+    assert echoes("What is a lexical action?", '### <a name="question-3.12"></a>What is a lexical action?')
     texts = ["Why does the clock drift?", "It runs slowly.", "It sleeps too.", "Is it fixable?", "Yes."]
     sentences, start = [], 0
     for i, t in enumerate(texts):
