@@ -26,20 +26,13 @@ gold ranges are the same bodies. All rows are split "test": this corpus is for e
 
 from __future__ import annotations
 
-import argparse
-import collections
-import gzip
-import hashlib
-import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-from eval.qamodel.mine import unpack
+from eval.heldout import Gold, Sources, cli, texts
 
 # name -> (package=version, path under usr/share of the unpacked packages, sha256 of the decompressed text)
-SOURCES = {
+SOURCES: Sources = {
     "chrony.txt": ("chrony=4.3-2+deb12u3", "doc/chrony/FAQ.gz",
                    "908b7d9c65fb463bf690410407897dfb35d7e6c7e2b8393b6d0b3079b8d2294d"),
     "curl.txt": ("libcurl4-doc=7.88.1-10+deb12u15", "doc/libcurl4/FAQ.gz",
@@ -126,44 +119,23 @@ def build(name: str, text: str, keep_headings: bool = False):
 
 
 def main(work: Path, keep_headings: bool = False) -> None:
-    try:  # eval.qamodel.mine's: apt-get download into work/debs (once), dpkg-deb -x into work/root
-        share = unpack(work, [spec for spec, _, _ in SOURCES.values()])
-    except (OSError, subprocess.CalledProcessError) as e:
-        sys.exit(f"error: could not download or unpack the FAQs' packages into {work}: {e}")
-    out, gold = work / "docs", work / "gold.jsonl"
+    out = work / "docs"
     out.mkdir(parents=True, exist_ok=True)
-    rows, counts = [], collections.Counter()
-    for name, (spec, rel, sha) in SOURCES.items():
-        text = gzip.open(share / rel, "rt", encoding="utf-8").read()
-        digest = hashlib.sha256(text.encode()).hexdigest()
-        if digest != sha:  # the version pinned in SOURCES is the text these rules were written for
-            sys.exit(f"error: {share / rel} is not the text of {spec} (sha256 {digest}, expected {sha})")
-        print(f"{name}: {spec} {rel} sha256 {digest}")
+    gold = Gold("faq2")
+    for name, text in texts(work, SOURCES):
         written, entries = build(name, text, keep_headings)
         (out / name).write_text(written, encoding="utf-8")
         for q, a, b in entries:
             assert written[a:b].strip() == written[a:b]
             assert keep_headings or q not in written  # the heading is gone from the text
             if not q.endswith("?"):
-                counts[name, "not a question"] += 1
-                continue
-            if b - a < 20 or len(q) < 8:
-                counts[name, "too short"] += 1
-                continue
-            counts[name, "gold"] += 1
-            rows.append({"id": f"faq2_{len(rows) + 1:03d}", "question": q, "answers": [], "ranges": [[a, b]],
-                         "source": name, "kind": "factual", "split": "test"})
-    gold.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    for (name, what), n in sorted(counts.items()):
-        print(f"  {name}: {n} {what}")
-    print(f"{len(rows)} questions -> {gold}")
+                gold.counts[name, "not a question"] += 1
+            elif b - a < 20 or len(q) < 8:
+                gold.counts[name, "too short"] += 1
+            else:
+                gold.add(name, q, a, b)
+    gold.write(work / "gold.jsonl")
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(prog="python -m eval.heldout.faq2", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--work", type=Path, required=True, help="where the packages, texts and gold file go")
-    p.add_argument("--keep-headings", action="store_true",
-                   help="leave each question heading in the text, before its answer (the FAQ as a user has it)")
-    args = p.parse_args()
-    main(args.work, args.keep_headings)
+    cli("python -m eval.heldout.faq2", __doc__, main)

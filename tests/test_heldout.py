@@ -1,0 +1,52 @@
+"""The held-out checks' builders (eval.heldout): what is cut out, kept, and where each answer lies."""
+
+from __future__ import annotations
+
+import json
+
+from eval.heldout import Gold
+from eval.heldout.mdfaq import build
+
+MD = """# Tool FAQ
+
+## Contents
+
+- [How do I start?](#start)
+
+## General
+
+### How do I start?
+
+Run `tool start`.
+It takes a second.
+
+### Is it free?
+
+Yes, it is free software under the MIT licence.
+
+## Other notes
+
+Plain text under a heading that asks nothing.
+"""
+
+
+def test_markdown_faq_headings_out_or_kept():
+    for keep in (False, True):
+        written, entries = build(MD, keep)
+        assert "## Contents" not in written and "## General" in written and "## Other notes" in written
+        assert ("### How do I start?" in written) is keep and ("### Is it free?" in written) is keep
+        assert [q for q, _, _ in entries] == ["How do I start?", "Is it free?"]
+        bodies = [written[a:b] for _, a, b in entries]
+        assert bodies == ["Run `tool start`.\nIt takes a second.", "Yes, it is free software under the MIT licence."]
+
+
+def test_gold_rows_and_counts(tmp_path, capsys):
+    gold = Gold("x")
+    gold.add("a.md", "How do I start?", 10, 40)
+    gold.counts["a.md", "too short"] += 1
+    gold.write(tmp_path / "gold.jsonl")
+    rows = [json.loads(line) for line in (tmp_path / "gold.jsonl").read_text().splitlines()]
+    assert rows == [{"id": "x_001", "question": "How do I start?", "answers": [], "ranges": [[10, 40]],
+                     "source": "a.md", "kind": "factual", "split": "test"}]
+    out = capsys.readouterr().out
+    assert "a.md: 1 gold" in out and "a.md: 1 too short" in out and "1 questions ->" in out
