@@ -60,7 +60,11 @@ def create_app(settings: Settings | None = None,
                     await watch
             live.close()
 
+    # the HTTP server itself answers 400 to a request it cannot read (a header with control characters,
+    # a Content-Length that is no number), before any route: every operation can get one
     app = FastAPIOffline(title="quarry", version="0.1.0", lifespan=lifespan,
+                         responses={400: {"description": "a request the HTTP server cannot read (malformed "
+                                                         "headers or framing), or a body that is not JSON"}},
                          description="Extractive, cited answers from a folder of documents. "
                                      "Every span is a verbatim slice: `document[start_char:end_char] == text`.")
     app.state.settings = settings
