@@ -235,11 +235,18 @@ _POINTS_BACK = re.compile(
     r"(?:he|she|it|they|these|this|those|that|its|their|his|her|such|both)\b", re.I)
 
 
+def antecedent(text: str, config: SpanConfig) -> bool:
+    """Whether a sentence can be what the next one points back to: a sentence with words, as long as an
+    answer must be (not a "---" rule or a bare number), that asks nothing (the asker knows the question)."""
+    t = text.strip()
+    return len(t) >= config.min_sentence_chars and any(c.isalpha() for c in t) and not asks(t)
+
+
 def answer_sentences(best: ScoredSentence, chunk_sentences: list[Sentence], config: SpanConfig) -> list[Sentence]:
     """The sentences making up the answer: the best one, preceded by its antecedent when it points back
-    (a sentence that asks is none: "Can chronyd do X?" / "It is not possible ...": "it" is chronyd)."""
+    (:func:`antecedent`: "Can chronyd do X?" / "It is not possible ...", "it" is chronyd, takes none)."""
     i = next((j for j, s in enumerate(chunk_sentences) if s.id == best.sentence.id), None)
-    if i and _POINTS_BACK.match(best.sentence.text) and not asks(chunk_sentences[i - 1].text):
+    if i and _POINTS_BACK.match(best.sentence.text) and antecedent(chunk_sentences[i - 1].text, config):
         prev = chunk_sentences[i - 1]
         if best.sentence.end_char - prev.start_char <= config.max_answer_chars:
             return [prev, best.sentence]

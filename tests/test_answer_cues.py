@@ -115,6 +115,8 @@ def test_answer_takes_the_antecedent_when_the_sentence_points_back():
     # a question is no antecedent: the asker knows it ("Can chronyd do X?" / "It is not possible ...")
     q = _sentence("Can these cooling systems be used?", 0, 0)
     assert answer_sentences(best, [q, s1, s2], SpanConfig()) == [s1]
+    rule = _sentence("---", 0, 0)  # a Markdown rule before the answer: no sentence, no antecedent
+    assert answer_sentences(best, [rule, s1, s2], SpanConfig()) == [s1]
 
 
 @pytest.mark.parametrize(("question", "text", "short"), [

@@ -68,6 +68,9 @@ _RULE = re.compile(r"^\s*(?:[-=_*|:+ ]{3,}|```.*|~~~.*)\s*$")  # front-matter fe
 _LETTERS = re.compile(r"[^\W\d_]{2,}")
 
 
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")  # an inline HTML tag in a Markdown heading
+
+
 def document_title(text: str) -> str | None:
     """A document's title: its first Markdown heading (``# Title``) in ``text`` (its first few thousand
     characters), else its first line with words in it when that reads as a title (at most
@@ -78,14 +81,17 @@ def document_title(text: str) -> str | None:
     'Getting started'
     >>> document_title("\\n321\\n  AI Models Are Becoming Commodities\\nThe premise is ...")
     'AI Models Are Becoming Commodities'
+    >>> document_title('## <a name="general"></a>General Information')
+    'General Information'
     >>> document_title("Cats sleep for sixteen hours a day.\\nA cat purrs.") is None
     True
     """
     lines = text.splitlines()
     for line in lines:
         m = _ATX.match(line)
-        if m and m.group(1).strip():
-            return _cut(m.group(1).strip())
+        title = " ".join(_TAG.sub("", m.group(1)).split()) if m else ""  # "## <a name="x"></a>Title"
+        if title:
+            return _cut(title)
     for line in lines:
         if _LETTERS.search(line) and not _RULE.match(line):
             first = " ".join(line.split())
