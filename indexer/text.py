@@ -16,6 +16,9 @@ from functools import lru_cache
 # A line ends at \r\n, \n or a lone \r; offsets keep the original characters.
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*", re.UNICODE)
+# an inline HTML tag in Markdown ('<a name="x">', "</a>", "<br/>"); not the "<client,peer>" of
+# "listen-<client,peer>-urls"
+HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 
 # The common English function words (the list used by Lucene and scikit-learn, trimmed).
 STOPWORDS = frozenset(

@@ -52,7 +52,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from indexer.schema import Chunk, Sentence
-from indexer.text import stem, term_set, terms
+from indexer.text import HTML_TAG, stem, term_set, terms
 from retriever.cues import asks, entity_coverage, question_type, type_match
 
 FEATURES = ("dense", "lexical", "type", "entities", "novelty", "topical", "context", "qa", "field")
@@ -255,7 +255,6 @@ def answer_sentences(best: ScoredSentence, chunk_sentences: list[Sentence], conf
 
 ECHO_OVERLAP = 0.5  # Jaccard of content terms from which a sentence that asks is the question asked again
 ECHO_MISSING = 0.25  # ... and the most of the question's content terms it may lack
-_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 
 
 def echoes(question: str, text: str) -> bool:
@@ -264,7 +263,7 @@ def echoes(question: str, text: str) -> bool:
     ("2.2. How do I make an NTP server?"; not "How do I make an NTP client?", another question)."""
     if not asks(text):
         return False
-    q, t = term_set(question), term_set(_TAG.sub(" ", text))  # a Markdown heading's HTML anchor is no word
+    q, t = term_set(question), term_set(HTML_TAG.sub(" ", text))  # a Markdown heading's HTML anchor is no word
     return bool(q) and len(q - t) <= ECHO_MISSING * len(q) and len(q & t) >= ECHO_OVERLAP * len(q | t)
 
 

@@ -495,3 +495,9 @@ def test_echoes_and_after_echo_order():
     assert [s.sentence.text for s in out][:2] == ["It runs slowly.", "It sleeps too."]  # to the next question
     assert out[0].asked == scored[4].features and out[2].asked is None
     assert after_echo("What is chrony?", scored, {0: sentences}) == scored
+
+
+def test_field_is_the_last_feature():
+    # score_sentences computes the other features per sentence and appends field (weights[:-1], weights[-1])
+    assert FEATURES[-1] == "field"
+    assert len(SpanConfig().weights()) == len(SpanConfig().answerability()) == len(FEATURES)

@@ -35,6 +35,7 @@ import re
 from pathlib import Path
 
 from eval.heldout import Gold, Sources, cli, texts
+from indexer.text import HTML_TAG
 
 # name -> (package=version, path under usr/share of the unpacked packages, sha256 of the decompressed text)
 SOURCES: Sources = {
@@ -72,7 +73,7 @@ def plain(heading: str) -> str:
     """A heading line's text without its markup: #'s, HTML tags, links, emphasis, backticks, "Q."."""
     t = re.sub(r"^ {0,3}#{1,6}", "", heading)
     t = re.sub(r"[ \t]+#+[ \t]*$", "", t)
-    t = re.sub(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>", "", t)  # not "listen-<client,peer>-urls"
+    t = HTML_TAG.sub("", t)  # not "listen-<client,peer>-urls"
     t = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", t)
     t = re.sub(r"!?\[([^\]]*)\]\[[^\]]*\]", r"\1", t)
     t = re.sub(r"\*\*|__|`", "", t)

@@ -22,6 +22,7 @@ from indexer.hashcache import cached_sha256
 from indexer.indexdir.fsutil import ReadLease, live_dir
 from indexer.indexdir.manifest import contained, validate_manifest
 from indexer.schema import Chunk, Sentence
+from indexer.text import HTML_TAG
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +69,6 @@ _RULE = re.compile(r"^\s*(?:[-=_*|:+ ]{3,}|```.*|~~~.*)\s*$")  # front-matter fe
 _LETTERS = re.compile(r"[^\W\d_]{2,}")
 
 
-_TAG = re.compile(r"</?[A-Za-z][^<>]*>")  # an inline HTML tag in a Markdown heading
-
-
 def document_title(text: str) -> str | None:
     """A document's title: its first Markdown heading (``# Title``) in ``text`` (its first few thousand
     characters), else its first line with words in it when that reads as a title (at most
@@ -89,7 +87,7 @@ def document_title(text: str) -> str | None:
     lines = text.splitlines()
     for line in lines:
         m = _ATX.match(line)
-        title = " ".join(_TAG.sub("", m.group(1)).split()) if m else ""  # "## <a name="x"></a>Title"
+        title = " ".join(HTML_TAG.sub("", m.group(1)).split()) if m else ""  # "## <a name="x"></a>Title"
         if title:
             return _cut(title)
     for line in lines:
