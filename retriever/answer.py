@@ -111,6 +111,13 @@ class SpanConfig:
     # a sentence that asks the question again (a FAQ's own question): the sentences after it come first
     # (after_echo); they are still checked, and scored as any other
     follow_echo: bool = True
+    # ... and one asked in other words: when no candidate echoes the question by its terms, the sentence on a
+    # line of its own that asks and comes closest to the question (``dense``) is taken as asking it again if
+    # its cosine is at least ``echo_cosine`` and ``echo_margin`` above every other such sentence (None: off).
+    # Chosen on 151 hand-paraphrased questions and 24 unanswerable ones over three plain-text FAQs, checked on
+    # three Markdown FAQs (docs/corpora.md, "An echo in other words")
+    echo_cosine: float | None = 0.65
+    echo_margin: float = 0.03
     min_sentence_chars: int = 12  # shorter "sentences" (a bare heading, a number) are not answers
     max_answer_chars: int = 300  # an answer extended by its antecedent sentence stays within this
 
@@ -267,14 +274,60 @@ def echoes(question: str, text: str) -> bool:
     return bool(q) and len(q - t) <= ECHO_MISSING * len(q) and len(q & t) >= ECHO_OVERLAP * len(q | t)
 
 
+def own_line(sentence: Sentence, sentences: dict[int, list[Sentence]], label_chars: int = 12) -> bool:
+    """Whether ``sentence`` is set apart on its own line(s), as a FAQ's question is: the sentence after it
+    starts on a later line, and its line holds at most one sentence before it ("2.4. Must I give servers by
+    IP address?", "slrn is stable. Why isn't it 1.0?") or that one is a label shorter than ``label_chars``,
+    as far as the candidate passages show them (a passage opening with it shows nothing before it). A
+    question asked inside a paragraph ("... is a hand. Do you ever wonder what powers your AI tools?") is
+    not."""
+    before = after = None
+    for ss in sentences.values():
+        i = next((j for j, x in enumerate(ss) if x.id == sentence.id), None)
+        if i is None:
+            continue
+        if i:
+            prev = ss[i - 1]
+            opens = prev.end_line < sentence.start_line or len(prev.text.strip()) < label_chars
+            if not opens and i >= 2:
+                opens = ss[i - 2].end_line < prev.start_line or len(ss[i - 2].text.strip()) < label_chars
+            before = before or opens or i == 1
+        if i + 1 < len(ss):
+            after = after or ss[i + 1].start_line > sentence.end_line
+    return bool(after) and before is not False
+
+
+def find_echo(question: str, scored: list[ScoredSentence], sentences: dict[int, list[Sentence]],
+              config: SpanConfig) -> ScoredSentence | None:
+    """The candidate that asks the question again: the best scored one that :func:`echoes` it, else (with
+    ``echo_cosine`` set) the sentence on a line of its own (:func:`own_line`) that asks and is closest to
+    the question by ``dense``, when it is at least ``echo_cosine`` close and ``echo_margin`` closer than
+    any other that asks ("How do I back up my etcd cluster?": "How do I make a backup of my etcd
+    cluster?"). A sentence asking the same words as the closest one (a FAQ's list of its questions) is no
+    rival."""
+    echo = next((s for s in scored if echoes(question, s.sentence.text)), None)
+    if echo is not None or config.echo_cosine is None:
+        return echo
+    asking = sorted((s for s in scored if asks(s.sentence.text)
+                     and own_line(s.sentence, sentences, config.min_sentence_chars)),
+                    key=lambda s: -s.features[0])
+    if not asking or asking[0].features[0] < config.echo_cosine:
+        return None
+    best = term_set(HTML_TAG.sub(" ", asking[0].sentence.text))
+    rivals = [s for s in asking[1:] if term_set(HTML_TAG.sub(" ", s.sentence.text)) != best]
+    if rivals and asking[0].features[0] - rivals[0].features[0] < config.echo_margin:
+        return None
+    return asking[0]
+
+
 def after_echo(question: str, scored: list[ScoredSentence],
-               sentences: dict[int, list[Sentence]]) -> list[ScoredSentence]:
+               sentences: dict[int, list[Sentence]], config: SpanConfig | None = None) -> list[ScoredSentence]:
     """``scored`` with the sentences that follow the question asked again first, in the document's order:
     a FAQ answers under its question, a text that asks itself a question answers it next ("Why X?
     Because ..."). The echo is the best scored one; what follows it runs to the next sentence that asks,
     in every candidate passage holding it, and each is as sure as the echo (``asked``). Unchanged when no
     candidate echoes the question."""
-    echo = next((s for s in scored if echoes(question, s.sentence.text)), None)
+    echo = find_echo(question, scored, sentences, config or SpanConfig())
     if echo is None:
         return scored
     follow: set[tuple[int, int]] = set()

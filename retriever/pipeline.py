@@ -318,7 +318,7 @@ class Retriever:
         # names the retrieved passages use: a sentence may open with one ("Anthropic received ...")
         known = frozenset().union(*(known_names(c.text) for c, _ in ranked))
         passed, done = [], set()
-        for s in (after_echo(question, scored, sentences) if cfg.span.follow_echo else scored):
+        for s in (after_echo(question, scored, sentences, cfg.span) if cfg.span.follow_echo else scored):
             if best_per_chunk and s.chunk.id in done:
                 continue
             if not problems(self, question, s, idf, sentences[s.chunk.id], known):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -495,6 +497,40 @@ def test_echoes_and_after_echo_order():
     assert [s.sentence.text for s in out][:2] == ["It runs slowly.", "It sleeps too."]  # to the next question
     assert out[0].asked == scored[4].features and out[2].asked is None
     assert after_echo("What is chrony?", scored, {0: sentences}) == scored
+
+
+def test_an_echo_in_other_words_by_its_cosine():
+    from retriever.answer import find_echo
+
+    # FAQ entries, one a line, and a paragraph that asks in its third sentence
+    lines = [["How do I make a backup of my cluster?"], ["Run the snapshot command."], ["2.1.", "Why is it slow?"],
+             ["Disks are slow."], ["How do I make a backup of my cluster?"],
+             ["Disks wear out.", "Nothing lasts.", "Is it hard?"], ["It is not."]]
+    sentences, start = [], 0
+    for n, line in enumerate(lines, 1):
+        for t in line:
+            sentences.append(Sentence(t, "d.txt", start, start + len(t), n, n, id=len(sentences)))
+            start += len(t) + 1
+    chunk = Chunk("\n".join(" ".join(x) for x in lines), "d.txt", 0, start - 1, 1, 7, id=0, first_sentence=0,
+                  last_sentence=len(sentences) - 1)
+    by_chunk = {0: sentences}
+
+    def scored(cosines):
+        return [ScoredSentence(s, chunk, c, (c,) * len(FEATURES)) for s, c in zip(sentences, cosines)]
+
+    def cosines(backup=0.8, slow=0.6, hard=0.2):  # the closest sentence asks nothing; line 5 repeats line 1
+        return [backup, 0.9, 0.1, slow, 0.5, backup - 0.01, 0.3, 0.3, hard, 0.2]
+
+    q = "What is the way to back up etcd data?"  # no echo by its terms
+    assert find_echo(q, scored(cosines()), by_chunk, SpanConfig(echo_cosine=None)) is None  # off
+    on = SpanConfig(echo_cosine=0.7, echo_margin=0.1)
+    assert find_echo(q, scored(cosines()), by_chunk, on).sentence.id == 0  # 0.8 against "Why is it slow?" at 0.6
+    assert find_echo(q, scored(cosines()), by_chunk, replace(on, echo_cosine=0.85)) is None  # not close enough
+    assert find_echo(q, scored(cosines(slow=0.75)), by_chunk, on) is None  # a rival question as close
+    assert find_echo(q, scored(cosines(backup=0.1, slow=0.8)), by_chunk, on).sentence.id == 3  # after a label
+    assert find_echo(q, scored(cosines(backup=0.1, hard=0.95)), by_chunk, on) is None  # inside a paragraph
+    lexical = "How do I make a backup of my cluster?"
+    assert find_echo(lexical, scored(cosines(backup=0.1)), by_chunk, on).sentence.id == 0
 
 
 def test_field_is_the_last_feature():

@@ -50,3 +50,24 @@ def test_gold_rows_and_counts(tmp_path, capsys):
                      "source": "a.md", "kind": "factual", "split": "test"}]
     out = capsys.readouterr().out
     assert "a.md: 1 gold" in out and "a.md: 1 too short" in out and "1 questions ->" in out
+
+
+def test_paraphrase_gold_files():
+    # hand-written questions over the --keep-headings texts: each a gold row the harness reads, ids unique,
+    # a paraphrase with the ranges of the FAQ entry it rewords, an unanswerable one with none
+    from pathlib import Path
+
+    from eval.gold import load_gold
+
+    for name, splits in (("faq2", {"dev", "test"}), ("mdfaq", {"test"})):
+        path = Path(__file__).parent.parent / "eval" / "heldout" / "paraphrases" / f"{name}.jsonl"
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        assert len({r["id"] for r in rows}) == len(rows) and {r["split"] for r in rows} == splits
+        for r in rows:
+            assert r["question"].endswith("?")
+            if r["kind"] == "paraphrase":
+                assert r["ranges"] and r["source"] and all(a < b for a, b in r["ranges"])
+            else:
+                assert r["kind"] == "unanswerable" and r["source"] is None and not r.get("ranges")
+        assert sum(r["kind"] == "unanswerable" for r in rows) == 24
+        assert len(load_gold(path, "all")) == len(rows)
