@@ -112,12 +112,15 @@ class SpanConfig:
     # (after_echo); they are still checked, and scored as any other
     follow_echo: bool = True
     # ... and one asked in other words: when no candidate echoes the question by its terms, the sentence on a
-    # line of its own that asks and comes closest to the question (``dense``) is taken as asking it again if
-    # its cosine is at least ``echo_cosine`` and ``echo_margin`` above every other such sentence (None: off).
-    # Chosen on 151 hand-paraphrased questions and 24 unanswerable ones over three plain-text FAQs, checked on
-    # three Markdown FAQs (docs/corpora.md, "An echo in other words")
-    echo_cosine: float | None = 0.65
+    # line of its own that asks and is closest to the question by its echo score (:func:`echo_score`: the
+    # embedding's cosine, the lexical coverage and the answer model's cosine, weighted by echo_w_lexical and
+    # echo_w_qa) is taken as asking it again if that score is at least ``echo_min`` and ``echo_margin`` above
+    # every other such sentence's (None: off). Chosen on 151 hand-paraphrased questions and 24 unanswerable
+    # ones over three plain-text FAQs, checked on three Markdown FAQs (docs/corpora.md, "An echo in other words")
+    echo_min: float | None = 0.52
     echo_margin: float = 0.03
+    echo_w_lexical: float = 0.25
+    echo_w_qa: float = 1.0
     min_sentence_chars: int = 12  # shorter "sentences" (a bare heading, a number) are not answers
     max_answer_chars: int = 300  # an answer extended by its antecedent sentence stays within this
 
@@ -297,27 +300,45 @@ def own_line(sentence: Sentence, sentences: dict[int, list[Sentence]], label_cha
     return bool(after) and before is not False
 
 
+_FIRST_LETTER = re.compile(r"[^\W\d_]")
+
+
+def opens_capital(text: str) -> bool:
+    """Whether the first letter of ``text`` (after any number, markup or tag) is a capital, as a question
+    written as a sentence opens: "2.2. How do I ...?", "### What is ...?"; not a program's prompt quoted
+    in a manual ("file already exists; do you wish to overwrite (y or n)?")."""
+    m = _FIRST_LETTER.search(HTML_TAG.sub(" ", text))
+    return m is not None and m.group().isupper()
+
+
+def echo_score(s: ScoredSentence, config: SpanConfig) -> float:
+    """How closely a sentence asks the question in other words: the weighted mean of its ``dense`` cosine,
+    its ``lexical`` coverage and its ``qa`` cosine (0 without an answer model), each in [0, 1]."""
+    f = dict(zip(FEATURES, s.features))
+    w_lex, w_qa = config.echo_w_lexical, config.echo_w_qa
+    return (f["dense"] + w_lex * f["lexical"] + w_qa * f["qa"]) / (1.0 + w_lex + w_qa)
+
+
 def find_echo(question: str, scored: list[ScoredSentence], sentences: dict[int, list[Sentence]],
               config: SpanConfig) -> ScoredSentence | None:
     """The candidate that asks the question again: the best scored one that :func:`echoes` it, else (with
-    ``echo_cosine`` set) the sentence on a line of its own (:func:`own_line`) that asks and is closest to
-    the question by ``dense``, when it is at least ``echo_cosine`` close and ``echo_margin`` closer than
-    any other that asks ("How do I back up my etcd cluster?": "How do I make a backup of my etcd
-    cluster?"). A sentence asking the same words as the closest one (a FAQ's list of its questions) is no
-    rival."""
+    ``echo_min`` set) the sentence on a line of its own (:func:`own_line`) that asks with the highest
+    :func:`echo_score`, when that is at least ``echo_min`` and ``echo_margin`` above any other that asks
+    ("How do I back up my etcd cluster?": "How do I make a backup of my etcd cluster?"). A sentence asking
+    the same words as the best one (a FAQ's list of its questions) is no rival."""
     echo = next((s for s in scored if echoes(question, s.sentence.text)), None)
-    if echo is not None or config.echo_cosine is None:
+    if echo is not None or config.echo_min is None:
         return echo
-    asking = sorted((s for s in scored if asks(s.sentence.text)
-                     and own_line(s.sentence, sentences, config.min_sentence_chars)),
-                    key=lambda s: -s.features[0])
-    if not asking or asking[0].features[0] < config.echo_cosine:
+    asking = sorted(((echo_score(s, config), s) for s in scored
+                     if asks(s.sentence.text) and opens_capital(s.sentence.text)
+                     and own_line(s.sentence, sentences, config.min_sentence_chars)), key=lambda x: -x[0])
+    if not asking or asking[0][0] < config.echo_min:
         return None
-    best = term_set(HTML_TAG.sub(" ", asking[0].sentence.text))
-    rivals = [s for s in asking[1:] if term_set(HTML_TAG.sub(" ", s.sentence.text)) != best]
-    if rivals and asking[0].features[0] - rivals[0].features[0] < config.echo_margin:
+    best = term_set(HTML_TAG.sub(" ", asking[0][1].sentence.text))
+    rivals = [x for x, s in asking[1:] if term_set(HTML_TAG.sub(" ", s.sentence.text)) != best]
+    if rivals and asking[0][0] - rivals[0] < config.echo_margin:
         return None
-    return asking[0]
+    return asking[0][1]
 
 
 def after_echo(question: str, scored: list[ScoredSentence],

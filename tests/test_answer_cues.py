@@ -499,7 +499,7 @@ def test_echoes_and_after_echo_order():
     assert after_echo("What is chrony?", scored, {0: sentences}) == scored
 
 
-def test_an_echo_in_other_words_by_its_cosine():
+def test_an_echo_in_other_words_by_its_score():
     from retriever.answer import find_echo
 
     # FAQ entries, one a line, and a paragraph that asks in its third sentence
@@ -522,15 +522,30 @@ def test_an_echo_in_other_words_by_its_cosine():
         return [backup, 0.9, 0.1, slow, 0.5, backup - 0.01, 0.3, 0.3, hard, 0.2]
 
     q = "What is the way to back up etcd data?"  # no echo by its terms
-    assert find_echo(q, scored(cosines()), by_chunk, SpanConfig(echo_cosine=None)) is None  # off
-    on = SpanConfig(echo_cosine=0.7, echo_margin=0.1)
+    assert find_echo(q, scored(cosines()), by_chunk, SpanConfig(echo_min=None)) is None  # off
+    on = SpanConfig(echo_min=0.7, echo_margin=0.1)
     assert find_echo(q, scored(cosines()), by_chunk, on).sentence.id == 0  # 0.8 against "Why is it slow?" at 0.6
-    assert find_echo(q, scored(cosines()), by_chunk, replace(on, echo_cosine=0.85)) is None  # not close enough
+    assert find_echo(q, scored(cosines()), by_chunk, replace(on, echo_min=0.85)) is None  # not close enough
     assert find_echo(q, scored(cosines(slow=0.75)), by_chunk, on) is None  # a rival question as close
     assert find_echo(q, scored(cosines(backup=0.1, slow=0.8)), by_chunk, on).sentence.id == 3  # after a label
     assert find_echo(q, scored(cosines(backup=0.1, hard=0.95)), by_chunk, on) is None  # inside a paragraph
     lexical = "How do I make a backup of my cluster?"
     assert find_echo(lexical, scored(cosines(backup=0.1)), by_chunk, on).sentence.id == 0
+
+
+def test_echo_score_and_a_question_opens_with_a_capital():
+    from retriever.answer import echo_score, opens_capital
+
+    s = _sentence("How do I make a backup?", 0, 0)
+    chunk = Chunk(s.text, "d.txt", 0, len(s.text), 1, 1, id=0, first_sentence=0, last_sentence=0)
+    f = dict.fromkeys(FEATURES, 0.0) | {"dense": 0.6, "lexical": 0.2, "qa": 0.9}
+    scored = ScoredSentence(s, chunk, 1.0, tuple(f[n] for n in FEATURES))
+    weighted = SpanConfig(echo_w_lexical=0.25, echo_w_qa=1.0)
+    assert echo_score(scored, weighted) == pytest.approx((0.6 + 0.05 + 0.9) / 2.25)
+    assert echo_score(scored, SpanConfig(echo_w_lexical=0.0, echo_w_qa=0.0)) == pytest.approx(0.6)  # the cosine
+    assert opens_capital("2.2. How do I make an NTP server?")
+    assert opens_capital('### <a name="q3"></a>What is a lexical action?')
+    assert not opens_capital("file already exists; do you wish to overwrite (y or n)?")  # a prompt in a manual
 
 
 def test_field_is_the_last_feature():
