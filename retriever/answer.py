@@ -121,6 +121,9 @@ class SpanConfig:
     echo_margin: float = 0.03
     echo_w_lexical: float = 0.25
     echo_w_qa: float = 1.0
+    # without an answer model (no qa feature), the echo score is the cosine alone, with this threshold (the
+    # first version of the rule, chosen the same way)
+    echo_min_cosine: float = 0.65
     min_sentence_chars: int = 12  # shorter "sentences" (a bare heading, a number) are not answers
     max_answer_chars: int = 300  # an answer extended by its antecedent sentence stays within this
 
@@ -339,6 +342,13 @@ def find_echo(question: str, scored: list[ScoredSentence], sentences: dict[int, 
     if rivals and asking[0][0] - rivals[0] < config.echo_margin:
         return None
     return asking[0][1]
+
+
+def without_answer_model(config: SpanConfig) -> SpanConfig:
+    """The echo settings for a retriever with no answer model: the cosine alone (``echo_min_cosine``)."""
+    if config.echo_min is None:
+        return config
+    return replace(config, echo_w_lexical=0.0, echo_w_qa=0.0, echo_min=config.echo_min_cosine)
 
 
 def after_echo(question: str, scored: list[ScoredSentence],

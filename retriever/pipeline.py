@@ -24,6 +24,7 @@ from retriever.answer import (
     answer_sentences,
     confidence,
     score_sentences,
+    without_answer_model,
 )
 from retriever.cues import known_names, unmet
 from retriever.fusion import interleave, rrf, score_fusion
@@ -318,7 +319,8 @@ class Retriever:
         # names the retrieved passages use: a sentence may open with one ("Anthropic received ...")
         known = frozenset().union(*(known_names(c.text) for c, _ in ranked))
         passed, done = [], set()
-        for s in (after_echo(question, scored, sentences, cfg.span) if cfg.span.follow_echo else scored):
+        echo_cfg = cfg.span if self.answer_model is not None else without_answer_model(cfg.span)
+        for s in (after_echo(question, scored, sentences, echo_cfg) if cfg.span.follow_echo else scored):
             if best_per_chunk and s.chunk.id in done:
                 continue
             if not problems(self, question, s, idf, sentences[s.chunk.id], known):

@@ -548,6 +548,15 @@ def test_echo_score_and_a_question_opens_with_a_capital():
     assert not opens_capital("file already exists; do you wish to overwrite (y or n)?")  # a prompt in a manual
 
 
+def test_without_an_answer_model_the_echo_is_by_the_cosine_alone():
+    from retriever.answer import without_answer_model
+
+    alone = without_answer_model(SpanConfig())
+    assert (alone.echo_w_lexical, alone.echo_w_qa, alone.echo_min) == (0.0, 0.0, SpanConfig().echo_min_cosine)
+    assert alone.echo_margin == SpanConfig().echo_margin
+    assert without_answer_model(SpanConfig(echo_min=None)).echo_min is None  # off stays off
+
+
 def test_field_is_the_last_feature():
     # score_sentences computes the other features per sentence and appends field (weights[:-1], weights[-1])
     assert FEATURES[-1] == "field"
