@@ -248,6 +248,16 @@ _POINTS_BACK = re.compile(
     r"(?:he|she|it|they|these|this|those|that|its|their|his|her|such|both)\b", re.I)
 
 
+def _words_of(text: str) -> frozenset[str]:
+    """The content terms of a sentence, its HTML tags left out (a Markdown heading's anchor is no word)."""
+    return term_set(HTML_TAG.sub(" ", text))
+
+
+def _position(sentences: list[Sentence], sentence_id: int) -> int | None:
+    """Where the sentence ``sentence_id`` is in a passage's ``sentences`` (None: not there)."""
+    return next((i for i, x in enumerate(sentences) if x.id == sentence_id), None)
+
+
 def antecedent(text: str, config: SpanConfig) -> bool:
     """Whether a sentence can be what the next one points back to: a sentence with words, as long as an
     answer must be (not a "---" rule or a bare number), that asks nothing (the asker knows the question)."""
@@ -258,7 +268,7 @@ def antecedent(text: str, config: SpanConfig) -> bool:
 def answer_sentences(best: ScoredSentence, chunk_sentences: list[Sentence], config: SpanConfig) -> list[Sentence]:
     """The sentences making up the answer: the best one, preceded by its antecedent when it points back
     (:func:`antecedent`: "Can chronyd do X?" / "It is not possible ...", "it" is chronyd, takes none)."""
-    i = next((j for j, s in enumerate(chunk_sentences) if s.id == best.sentence.id), None)
+    i = _position(chunk_sentences, best.sentence.id)
     if i and _POINTS_BACK.match(best.sentence.text) and antecedent(chunk_sentences[i - 1].text, config):
         prev = chunk_sentences[i - 1]
         if best.sentence.end_char - prev.start_char <= config.max_answer_chars:
@@ -276,8 +286,15 @@ def echoes(question: str, text: str) -> bool:
     ("2.2. How do I make an NTP server?"; not "How do I make an NTP client?", another question)."""
     if not asks(text):
         return False
-    q, t = term_set(question), term_set(HTML_TAG.sub(" ", text))  # a Markdown heading's HTML anchor is no word
+    q, t = term_set(question), _words_of(text)
     return bool(q) and len(q - t) <= ECHO_MISSING * len(q) and len(q & t) >= ECHO_OVERLAP * len(q | t)
+
+
+def _opens(sentences: list[Sentence], k: int, label_chars: int) -> bool:
+    """Whether ``sentences[k]`` (k >= 1) opens its line, or follows no more than a label shorter than
+    ``label_chars`` on it ("2.4.")."""
+    prev = sentences[k - 1]
+    return prev.end_line < sentences[k].start_line or len(prev.text.strip()) < label_chars
 
 
 def own_line(sentence: Sentence, sentences: dict[int, list[Sentence]], label_chars: int = 12) -> bool:
@@ -289,15 +306,11 @@ def own_line(sentence: Sentence, sentences: dict[int, list[Sentence]], label_cha
     not."""
     before = after = None
     for ss in sentences.values():
-        i = next((j for j, x in enumerate(ss) if x.id == sentence.id), None)
+        i = _position(ss, sentence.id)
         if i is None:
             continue
-        if i:
-            prev = ss[i - 1]
-            opens = prev.end_line < sentence.start_line or len(prev.text.strip()) < label_chars
-            if not opens and i >= 2:
-                opens = ss[i - 2].end_line < prev.start_line or len(ss[i - 2].text.strip()) < label_chars
-            before = before or opens or i == 1
+        if i:  # at i == 1 the passage shows one sentence before it, and nothing of what comes before that
+            before = before or _opens(ss, i, label_chars) or i == 1 or _opens(ss, i - 1, label_chars)
         if i + 1 < len(ss):
             after = after or ss[i + 1].start_line > sentence.end_line
     return bool(after) and before is not False
@@ -337,8 +350,8 @@ def find_echo(question: str, scored: list[ScoredSentence], sentences: dict[int, 
                      and own_line(s.sentence, sentences, config.min_sentence_chars)), key=lambda x: -x[0])
     if not asking or asking[0][0] < config.echo_min:
         return None
-    best = term_set(HTML_TAG.sub(" ", asking[0][1].sentence.text))
-    rivals = [x for x, s in asking[1:] if term_set(HTML_TAG.sub(" ", s.sentence.text)) != best]
+    best = _words_of(asking[0][1].sentence.text)
+    rivals = [x for x, s in asking[1:] if _words_of(s.sentence.text) != best]
     if rivals and asking[0][0] - rivals[0] < config.echo_margin:
         return None
     return asking[0][1]
@@ -363,7 +376,7 @@ def after_echo(question: str, scored: list[ScoredSentence],
         return scored
     follow: set[tuple[int, int]] = set()
     for cid, ss in sentences.items():
-        at = next((i for i, x in enumerate(ss) if x.id == echo.sentence.id), None)
+        at = _position(ss, echo.sentence.id)
         if at is None:
             continue
         for x in ss[at + 1:]:
