@@ -66,27 +66,27 @@ class SpanConfig:
     # fitted on the questions of every benchmark corpus together, but the seeds' test split (six corpora of
     # different kinds: `python -m eval --corpora all --fit-all --fit-hold-out seeds:test`, docs/corpora.md),
     # as each leave-one-corpus-out fold fits on all questions of the others; before, on their dev questions only
-    w_dense: float = 0.2875
-    w_lexical: float = 0.3799
-    w_type: float = 0.012
-    w_entities: float = 0.1215
-    w_novelty: float = -0.2045
+    w_dense: float = 0.2877
+    w_lexical: float = 0.3777
+    w_type: float = 0.0123
+    w_entities: float = 0.1209
+    w_novelty: float = -0.2024
     w_topical: float = 0.0
-    w_context: float = 0.0974
+    w_context: float = 0.0976
     w_qa: float = 0.3062
     w_field: float = 0.0
     # confidence = sigmoid(a_bias + sum of a_f * feature f)
-    a_dense: float = 4.3399
-    a_lexical: float = 1.9581
+    a_dense: float = 4.3639
+    a_lexical: float = 1.9655
     a_type: float = 0.0
-    a_entities: float = 1.4509
-    a_novelty: float = -0.01
+    a_entities: float = 1.434
+    a_novelty: float = 0.0414
     a_topical: float = 0.0
-    a_context: float = 0.7982
+    a_context: float = 0.7981
     a_qa: float = 0.0
-    a_field: float = -4.0883
-    a_bias: float = -3.8674
-    abstain_below: float = 0.1703
+    a_field: float = -4.1761
+    a_bias: float = -3.8922
+    abstain_below: float = 0.1709
     # also abstain below this quantile of the confidences of off-topic probe questions asked of the same
     # folder (retriever.probes; None: off), so that a confidence means the same on every folder
     probe_quantile: float | None = None

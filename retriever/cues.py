@@ -336,8 +336,26 @@ class Candidate:
     section: str | None = None  # the heading trail the span sits under (Markdown, HTML, DOCX)
 
 
+# "when" asks for a date or a time about an event, past or set ("When was X released?", "When is the next full
+# moon?", "When will it ship?") or when it names the unit ("what year ..."); with "do" or a modal it may ask for an
+# occasion or a condition as well ("When do long tests run?": "on all commits to the release branch"; "When
+# should I use --force?"), which no pattern holds
+_POINT_IN_TIME = re.compile(r"^when\s+(?:did|was|were|had|is|are|will)\b|\b(?:what|which|in which|in what) "
+                            r"(?:year|month|day|date)\b|"
+                            r"\bby when\b|\buntil when\b|\bon what date\b", re.I)
+
+
+def asks_point_in_time(question: str) -> bool:
+    """Whether a "date" question wants a date or a time for certain (:data:`_POINT_IN_TIME`), not maybe an
+    occasion or a condition."""
+    return bool(_POINT_IN_TIME.search(question.strip()))
+
+
 def check_answer_type(c: Candidate) -> list[str]:
-    """An amount, percentage, number, duration, date or name asked for must be in the span."""
+    """An amount, percentage, number, duration, date or name asked for must be in the span (a date only when
+    the question wants one for certain: :func:`asks_point_in_time`)."""
+    if c.qtype == "date" and not asks_point_in_time(c.question):
+        return []
     if c.qtype in HARD_KINDS and type_match(c.qtype, c.span, c.question, c.known) == 0.0:
         return [f"holds no {c.qtype}"]
     return []

@@ -240,6 +240,19 @@ def test_an_acronym_spelling_a_common_word_is_a_name():
     assert unmet(q, "Servers were handled by it in the past.", "", set()) == ["holds no name"]
 
 
+def test_when_wants_a_date_only_for_a_point_in_time():
+    # a past event, or a named unit: a date or a time must be there
+    for q in ("When was the manifesto revised?", "When did the vote close?", "In what year was it founded?",
+              "By when must the ballot be published?", "When is the next full moon?", "When will it ship?"):
+        assert unmet(q, "The ballot is published after the discussion.", "", set()) == ["holds no date"], q
+        assert unmet(q, "It was revised in March 1994.", "", set()) == [], q
+    # "do" or a modal: an occasion or a condition answers too
+    for q in ("When do long tests run?", "When should I pass --force?", "When might Amazon back other players?"):
+        assert unmet(q, "Long tests run on all commits to the release branch.", "", set()) == [], q
+    # the type still counts in the score
+    assert type_match(question_type("When do long tests run?"), "on all commits") == 0.0
+
+
 def test_a_group_may_answer_who_is_verbed():
     q = "Who is effectively shut out of the market?"
     assert unmet(q, "Smaller players are essentially shut out.", "", set()) == []
