@@ -101,8 +101,29 @@ def find_files(root: Path, follow_links: bool = False) -> tuple[list[SourceFile]
             else:
                 found.append(SourceFile(path, _rel(root, path)))
     found.sort(key=lambda f: f.source)
+    found = _without_second_names(found, skipped)
     skipped.sort(key=lambda s: s.source)
     return found, skipped
+
+
+def _without_second_names(found: list[SourceFile], skipped: list[Skipped]) -> list[SourceFile]:
+    """``found`` without the file symlinks to a file it already holds (under its own name, or by an
+    earlier link), each listed in ``skipped``: one file indexed twice would answer twice, its passages
+    doubled in every list."""
+    names: dict[str, str] = {}
+    for f in found:
+        if not f.path.is_symlink():
+            names[os.path.realpath(f.path)] = f.source
+    kept = []
+    for f in found:
+        if f.path.is_symlink():
+            target = os.path.realpath(f.path)
+            if target in names:
+                skipped.append(Skipped(f.source, f"symlink to {names[target]}, indexed under that name"))
+                continue
+            names[target] = f.source
+        kept.append(f)
+    return kept
 
 
 def _utf8(name: str) -> bool:

@@ -28,12 +28,35 @@ def test_file_link_out_of_the_folder_is_skipped_unless_asked(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("The password is swordfish.\n")
     (root / "out.txt").symlink_to(secret)
-    (root / "in.txt").symlink_to(root / "a.txt")  # a link inside the folder keeps working
     found, skipped = find_files(root)
-    assert [f.source for f in found] == ["a.txt", "in.txt"]
+    assert [f.source for f in found] == ["a.txt"]
     assert [(s.source, s.reason) for s in skipped] == [("out.txt", OUT)]
     found, skipped = find_files(root, follow_links=True)
-    assert [f.source for f in found] == ["a.txt", "in.txt", "out.txt"] and skipped == []
+    assert [f.source for f in found] == ["a.txt", "out.txt"] and skipped == []
+
+
+def test_a_second_name_for_a_file_is_skipped(tmp_path):
+    root = _folder(tmp_path)
+    (root / "sub").mkdir()
+    (root / "sub" / "b.txt").write_text("Owls hunt at night.\n")
+    (root / "in.txt").symlink_to(root / "sub" / "b.txt")  # a link to a file the folder holds
+    (root / "z.txt").symlink_to("in.txt")  # a link to that link
+    found, skipped = find_files(root)
+    assert [f.source for f in found] == ["a.txt", "sub/b.txt"]
+    assert [(s.source, s.reason) for s in skipped] == [
+        ("in.txt", "symlink to sub/b.txt, indexed under that name"),
+        ("z.txt", "symlink to sub/b.txt, indexed under that name")]
+    # a file outside the folder linked twice is indexed once, under the first link's name
+    outside = tmp_path / "notes.txt"
+    outside.write_text("Bats sleep upside down.\n")
+    (root / "n1.txt").symlink_to(outside)
+    (root / "n2.txt").symlink_to(outside)
+    found, skipped = find_files(root, follow_links=True)
+    assert [f.source for f in found] == ["a.txt", "n1.txt", "sub/b.txt"]
+    assert ("n2.txt", "symlink to n1.txt, indexed under that name") in [(s.source, s.reason) for s in skipped]
+    # the build indexes each file once
+    report = build_index(root, tmp_path / "idx", encoder=FakeEncoder(), progress=False)
+    assert sorted(report.added) == ["a.txt", "sub/b.txt"]
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")

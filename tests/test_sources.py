@@ -62,7 +62,7 @@ def _odd_corpus(root: Path) -> Path:
     os.symlink("missing.txt", root / "broken.txt")
     os.symlink(root / "animals", root / "zoo")  # a directory link (would index animals/ twice)
     os.symlink("..", root / "animals" / "up")  # a directory loop
-    os.symlink("space.txt", root / "space-link.txt")  # a file link: followed
+    os.symlink("space.txt", root / "space-link.txt")  # a second name for a file of the folder: indexed once
     os.mkfifo(root / "pipe.txt")  # reading it would block forever
     return root
 
@@ -79,6 +79,7 @@ ODD_SKIPPED = [
     ("photo.jpg", "unsupported extension .jpg"),
     ("pipe.txt", "not a regular file (a pipe, socket or device)"),
     ("README", "unsupported extension (none)"),
+    ("space-link.txt", "symlink to space.txt, indexed under that name"),
     ("zoo", "directory symlink, not followed"),
 ]
 
@@ -87,7 +88,7 @@ def test_find_files_lists_what_it_passes_over(tmp_path):
     root = _odd_corpus(tmp_path / "corpus")
     found, skipped = find_files(root)
     assert [f.source for f in found] == sorted([*TINY, "blank.txt", "empty.md", "fr.txt", "image.txt",
-                                                "space-link.txt", "utf16.txt"])
+                                                "utf16.txt"])
     assert [(s.source, s.reason) for s in skipped] == sorted(
         (s, r) for s, r in ODD_SKIPPED if s not in ("blank.txt", "empty.md", "image.txt"))
 
@@ -97,7 +98,7 @@ def test_build_skips_bad_files_and_reports_each(tmp_path, capsys, monkeypatch):
     index_dir = tmp_path / "idx"
     report = build_index(root, index_dir, encoder=FakeEncoder(), progress=False)
     assert sorted((s.source, s.reason) for s in report.skipped) == sorted(ODD_SKIPPED)
-    assert report.added == sorted([*TINY, "fr.txt", "space-link.txt", "utf16.txt"])
+    assert report.added == sorted([*TINY, "fr.txt", "utf16.txt"])
     assert [n.source for n in report.notes] == ["fr.txt", "utf16.txt"]
     assert report.notes[1].reason == "not UTF-8: decoded as utf-16"
     store = IndexStore(index_dir)
