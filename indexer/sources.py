@@ -70,6 +70,7 @@ def find_files(root: Path, follow_links: bool = False) -> tuple[list[SourceFile]
     real_root = root.resolve()
     found: list[SourceFile] = []
     skipped: list[Skipped] = []
+    links: set[str] = set()  # the found files that are symlinks
     stack = [root]
     while stack:
         folder = stack.pop()
@@ -100,23 +101,23 @@ def find_files(root: Path, follow_links: bool = False) -> tuple[list[SourceFile]
                 skipped.append(Skipped(_rel(root, path), reason))
             else:
                 found.append(SourceFile(path, _rel(root, path)))
+                if entry.is_symlink():
+                    links.add(found[-1].source)
     found.sort(key=lambda f: f.source)
-    found = _without_second_names(found, skipped)
+    if links:
+        found = _without_second_names(found, links, skipped)
     skipped.sort(key=lambda s: s.source)
     return found, skipped
 
 
-def _without_second_names(found: list[SourceFile], skipped: list[Skipped]) -> list[SourceFile]:
-    """``found`` without the file symlinks to a file it already holds (under its own name, or by an
-    earlier link), each listed in ``skipped``: one file indexed twice would answer twice, its passages
-    doubled in every list."""
-    names: dict[str, str] = {}
-    for f in found:
-        if not f.path.is_symlink():
-            names[os.path.realpath(f.path)] = f.source
+def _without_second_names(found: list[SourceFile], links: set[str], skipped: list[Skipped]) -> list[SourceFile]:
+    """``found`` without the file symlinks (``links``, by source) to a file it already holds (under its own
+    name, or by an earlier link), each listed in ``skipped``: one file indexed twice would answer twice, its
+    passages doubled in every list."""
+    names = {os.path.realpath(f.path): f.source for f in found if f.source not in links}
     kept = []
     for f in found:
-        if f.path.is_symlink():
+        if f.source in links:
             target = os.path.realpath(f.path)
             if target in names:
                 skipped.append(Skipped(f.source, f"symlink to {names[target]}, indexed under that name"))

@@ -340,9 +340,8 @@ class Candidate:
 # moon?", "When will it ship?") or when it names the unit ("what year ..."); with "do" or a modal it may ask for an
 # occasion or a condition as well ("When do long tests run?": "on all commits to the release branch"; "When
 # should I use --force?"), which no pattern holds
-_POINT_IN_TIME = re.compile(r"^when\s+(?:did|was|were|had|is|are|will)\b|\b(?:what|which|in which|in what) "
-                            r"(?:year|month|day|date)\b|"
-                            r"\bby when\b|\buntil when\b|\bon what date\b", re.I)
+_POINT_IN_TIME = re.compile(r"^when\s+(?:did|was|were|had|is|are|will)\b|\b(?:what|which) (?:year|month|day|date)\b|"
+                            r"\b(?:by|until) when\b", re.I)
 
 
 def asks_point_in_time(question: str) -> bool:
