@@ -71,17 +71,21 @@ MIN_RANGE_OVERLAP = 20  # characters a passage shares with a gold range to count
 def answer_correct(text: str, source: str, gold_source: str | None, answers: Sequence[str],
                    max_chars: int = MAX_ANSWER_CHARS, where: tuple[int, int] | None = None,
                    ranges: Sequence[tuple[int, int]] = ()) -> bool:
-    """The answer accuracy test: right file, at most ``max_chars`` long, and holds an accepted answer
-    or lies (``where``: its character range) inside one of the gold ``ranges``.
+    """The answer accuracy test: right file, at most ``max_chars`` long, and holds an accepted answer,
+    or lies (``where``: its character range) inside one of the gold ``ranges`` or holds one whole (an
+    answer that runs on over the list its sentence introduces holds the sentence).
 
     >>> answer_correct("It costs $5.", "a.txt", "a.txt", ["$5"])
     True
     >>> answer_correct("Use pip.", "a.txt", "a.txt", [], where=(120, 128), ranges=[(100, 200)])
     True
+    >>> answer_correct("Install it: make install", "a.txt", "a.txt", [], where=(100, 124), ranges=[(100, 111)])
+    True
     """
     if source != gold_source or len(text) > max_chars:
         return False
-    inside = where is not None and any(a <= where[0] and where[1] <= b for a, b in ranges)
+    inside = where is not None and any(a <= where[0] and where[1] <= b or where[0] <= a and b <= where[1]
+                                       for a, b in ranges)
     return inside or contains_answer(text, answers)
 
 
