@@ -14,7 +14,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ import numpy as np
 from indexer.chunker import ChunkBatch, ChunkerSettings, chunk_regions, chunk_stream
 from indexer.encoder import Encoder, SentenceTransformerEncoder
 from indexer.errors import FileSkipped, IndexDirError, SourceError
+from indexer.formats.registry import reader as format_reader
 from indexer.indexdir import FAISS, IndexStore
 from indexer.indexdir.fsutil import human_bytes, recover_dir, sweep, writer_lock
 from indexer.indexdir.vectors import MAX_DEAD_SHARE, PreviousFaiss, VectorSettings, build_faiss
@@ -322,8 +323,9 @@ EMBEDDING = {"chunk_vectors": "pooled_sentences", "version": 1}  # in the manife
 # index made before would keep its old sentences. Raise it with every change to the splitting. 2: a list item
 # runs on into its hanging-indented lines (an index without the key is version 1); 3: a paragraph whose first
 # line is indented more than the rest (GNU Info, plain-text licences) is one paragraph; 4: a bare reply ("Yes.",
-# "No, sorry.") is one sentence with the one after it
-SEGMENTATION = {"sentences": 4}
+# "No, sorry.") is one sentence with the one after it; 5: a line that stops mid-clause runs on into a next line
+# that goes on with it, whatever its length (not inside a Markdown code fence)
+SEGMENTATION = {"sentences": 5}
 
 
 def pool_sentences(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -437,6 +439,8 @@ def _open_document(f: SourceFile, settings: ChunkerSettings, stream: bool, encod
     if not stream:
         whole = _WholeDocument(f, encoding)
         doc = whole.doc
+        if getattr(format_reader(f.path.suffix.lower()), "BLOCK_LINES", False):  # HTML, DOCX: a line is a block
+            settings = replace(settings, join_wrapped=False)
         return whole, iter([ChunkBatch(0, doc.text, *chunk_regions(doc.text, doc.source, doc.regions, settings))])
     reader = TextStream(f)
     return reader, _nonblank(reader, chunk_stream(reader, f.source, settings), f.source)

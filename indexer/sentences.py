@@ -57,24 +57,39 @@ def _indent(line: str) -> int:
 FIRST_LINE_INDENT = 8
 
 
-def wraps_into(a: str, b: str, first: bool = False) -> bool:
+# a line that stops mid-clause (on a lower-case word or a comma) runs on into a next line that opens in lower
+# case or with a code span, whatever its length: Markdown is often wrapped short before a code span or a link
+# ("To run the linter without running tests, use" / "`make lint`.")
+# (a word after a space: not "PATH=/usr/bin"; the next line no "label: value" one, no code fence)
+_MID_CLAUSE = re.compile(r"(?:(?<=\s)[a-z][a-z'’-]*|,)$")
+_RUNS_ON = re.compile(r"(?![\w &-]+:\s|[\w.-]+\s*=)(?:[a-z]|`(?!``))")
+_FENCE = re.compile(r"[ \t]*(?:```|~~~)")
+MID_CLAUSE_CHARS = 20
+
+
+def wraps_into(a: str, b: str, first: bool = False, code: bool = False) -> bool:
     """Whether line ``a`` runs on into line ``b`` as one hard-wrapped paragraph: ``a`` fills a wrapped
-    line (``WRAP_WIDTH`` characters), both hold text at the same indentation (a code block or a
-    quotation is indented otherwise; with ``first``, ``a`` opening a paragraph, it may be indented
-    up to ``FIRST_LINE_INDENT`` more), ``b`` opens no list item, heading, table row or quotation, and
-    ``a`` is no table row or heading and leads into nothing (ends in no colon).
+    line (``WRAP_WIDTH`` characters) or stops mid-clause before a line that goes on with it
+    (:data:`_MID_CLAUSE`; not inside a fenced code block, ``code``), both hold text at the same
+    indentation (a code block or a quotation is indented otherwise; with ``first``, ``a`` opening a
+    paragraph, it may be indented up to ``FIRST_LINE_INDENT`` more), ``b`` opens no list item, heading,
+    table row or quotation, and ``a`` is no table row or heading and leads into nothing (ends in no colon).
 
     >>> wraps_into("  Note that a Z_BUF_ERROR is not fatal--another call to deflate() or", "  inflate() works.")
     True
     >>> wraps_into("Install it:", "    make install")
     False
+    >>> wraps_into("To run the linter without running tests, use", "`make lint`.")
+    True
     >>> wraps_into("   The GDB debugger sources, the generic GNU include", "files, the BFD library", first=True)
     True
     """
     sa, sb = a.strip(), b.strip()
     indented = first and _indent(b) < _indent(a) <= _indent(b) + FIRST_LINE_INDENT
+    mid_clause = (not code and len(sa) >= MID_CLAUSE_CHARS and "=" not in sa
+                  and bool(_MID_CLAUSE.search(sa) and _RUNS_ON.match(sb)))
     if not sa or not sb or not (_indent(a) == _indent(b) or indented) \
-            or not WRAP_WIDTH[0] <= len(a.rstrip()) <= WRAP_WIDTH[1]:
+            or not (WRAP_WIDTH[0] <= len(a.rstrip()) <= WRAP_WIDTH[1] or mid_clause):
         return False
     return not (sa.startswith(("|", "#")) or sa.endswith(":") or _BLOCK_START.match(sb))
 
@@ -103,19 +118,22 @@ def _units(text: str, join_wrapped: bool) -> Iterator[tuple[int, int]]:
     """The lines of ``text``, or with ``join_wrapped`` its runs of lines that wrap into each other: a
     hard-wrapped paragraph (:func:`wraps_into`), or a list item with its hanging-indented lines, whatever
     their length (:func:`continues_item`: a link or a code span often leaves a wrapped line short)."""
-    run = None
+    run: tuple[int, int, int] | None = None  # start, end, start of the last line
     column = None  # the text column of the list item the run opens with
     opens = True  # the run's first line opens a paragraph (a blank line, or nothing, before it)
+    fenced = False  # inside a Markdown fenced code block
     for a, b in _lines(text):
-        if run is not None and join_wrapped and (
-                continues_item(column, text[a:b])
-                or wraps_into(text[run[2]:run[1]], text[a:b], first=opens and run[0] == run[2])):
+        joins = run is not None and join_wrapped and (
+            continues_item(column, text[a:b])
+            or wraps_into(text[run[2]:run[1]], text[a:b], first=opens and run[0] == run[2], code=fenced))
+        fenced ^= bool(_FENCE.match(text, a, b))
+        if joins and run is not None:
             run = (run[0], b, a)
             continue
         if run is not None:
             yield run[0], run[1]
             opens = not text[run[2]:run[1]].strip()
-        run = (a, b, a)  # start, end, start of the last line
+        run = (a, b, a)
         column = item_column(text[a:b])
     if run is not None:
         yield run[0], run[1]

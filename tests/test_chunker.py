@@ -257,6 +257,28 @@ def test_a_list_item_runs_on_into_its_hanging_indented_lines_whatever_their_leng
     assert [text[a:b] for a, b in split_sentences(text)][2] == "`DynamicUser=` documentation in"
 
 
+def test_a_line_that_stops_mid_clause_runs_on_whatever_its_length():
+    # Markdown wrapped short before a code span; not inside a fenced code block
+    text = ("To run the linter without running tests, use\n"
+            "`make lint`/`vcbuild lint`. It will lint JavaScript.\n\n"
+            "```sh\n"
+            "pip install --upgrade pip wheel\n"
+            "pip install quarry\n"
+            "```\n\n"
+            "The settings, one a line\n"
+            "index-url = https://example.org/simple\n"
+            "A title in plain text\n"
+            "method: compression method\n"
+            "Doing so can\nsignificantly slow it down.\n")
+    assert joined_sentences(text) == [
+        "To run the linter without running tests, use\n`make lint`/`vcbuild lint`.", "It will lint JavaScript.",
+        "```sh", "pip install --upgrade pip wheel", "pip install quarry", "```",
+        "The settings, one a line",  # "index-url = ..." opens no clause
+        "index-url = https://example.org/simple", "A title in plain text",  # ends in a capital: a title
+        "method: compression method",  # a label's value
+        "Doing so can", "significantly slow it down."]  # shorter than a clause is read as one (20 characters)
+
+
 def test_a_bare_reply_is_one_sentence_with_the_one_after_it():
     # a FAQ answers "Yes." and goes on; shown alone, the next sentence leaves the answer out
     text = ("    Yes.  However any library routines that zlib uses must be thread-safe too.\n\n"

@@ -116,3 +116,20 @@ def test_pdf_without_its_library_is_skipped_with_the_install_command(mixed, monk
     assert [(s.source, s.reason) for s in report.skipped] == [
         ("papers/other.pdf", "needs the pypdf package: pip install 'quarry[formats]'")]
     assert IndexStore(index_dir).document_text("papers/moon.pdf") is not None  # unchanged: kept as indexed
+
+
+def test_a_line_of_extracted_html_is_a_block_never_joined_to_the_next(tmp_path):
+    # a short list item, then a paragraph: one block a line in the extracted text, where a plain-text file
+    # of the same lines would read them as one hard-wrapped paragraph
+    page = ("<html><body><ul><li>make the .changes file, using dpkg-genchanges</li></ul>"
+            "<p>If the build result is satisfactory, sign the files with debsign.</p></body></html>")
+    lines = "make the .changes file, using dpkg-genchanges\nIf the build result is satisfactory, sign the files.\n"
+    root = write_corpus(tmp_path / "corpus", {"build.html": page, "build.txt": lines})
+    build_index(root, tmp_path / "idx", encoder=FakeEncoder(), progress=False)
+    store = IndexStore(tmp_path / "idx")
+    sentences = {}
+    for c in store.chunks(list(range(store.n_chunks))).values():
+        sentences.setdefault(c.source, []).extend(s.text for s in store.sentences_of(c))
+    assert sentences["build.html"][:2] == ["make the .changes file, using dpkg-genchanges",
+                                           "If the build result is satisfactory, sign the files with debsign."]
+    assert sentences["build.txt"][0] == lines.splitlines()[0] + "\n" + lines.splitlines()[1]

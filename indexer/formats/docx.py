@@ -12,6 +12,10 @@ from indexer.formats.registry import require
 
 log = logging.getLogger(__name__)
 
+# the text has one block a line (a paragraph, a list item, a row): no line is wrapped, so none runs on
+# into the next (indexer.sentences.wraps_into)
+BLOCK_LINES = True
+
 _HEADING_STYLE = re.compile(r"^Heading (\d)$")
 
 

@@ -10,6 +10,10 @@ from indexer.formats.layout import Extracted, Heading, clean_extracted, clean_ti
 from indexer.formats.plain import decode_bytes, encoding_note
 
 # Elements whose content a reader never sees.
+# the text has one block a line (a paragraph, a list item, a row): no line is wrapped, so none runs on
+# into the next (indexer.sentences.wraps_into)
+BLOCK_LINES = True
+
 INVISIBLE = frozenset("""
     head title script style template noscript iframe object embed canvas svg math audio video
     select datalist map area base link meta param source track
