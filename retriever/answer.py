@@ -52,8 +52,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from indexer.schema import Chunk, Sentence
-from indexer.text import HTML_TAG, stem, term_set, terms
-from retriever.cues import asks, entity_coverage, question_type, type_match
+from indexer.sentences import item_column
+from indexer.text import HTML_TAG, LINE_BREAK, stem, term_set, terms
+from retriever.cues import asks, entity_coverage, is_heading, question_type, type_match
 
 FEATURES = ("dense", "lexical", "type", "entities", "novelty", "topical", "context", "qa", "field")
 COMMON_IDF = math.log(2)  # BM25 IDF of a term found in about half the passages
@@ -66,27 +67,27 @@ class SpanConfig:
     # fitted on the questions of every benchmark corpus together, but the seeds' test split (six corpora of
     # different kinds: `python -m eval --corpora all --fit-all --fit-hold-out seeds:test`, docs/corpora.md),
     # as each leave-one-corpus-out fold fits on all questions of the others; before, on their dev questions only
-    w_dense: float = 0.2877
-    w_lexical: float = 0.3777
-    w_type: float = 0.0123
-    w_entities: float = 0.1209
-    w_novelty: float = -0.2024
+    w_dense: float = 0.2849
+    w_lexical: float = 0.3729
+    w_type: float = 0.0141
+    w_entities: float = 0.121
+    w_novelty: float = -0.1992
     w_topical: float = 0.0
-    w_context: float = 0.0976
-    w_qa: float = 0.3062
+    w_context: float = 0.0996
+    w_qa: float = 0.3068
     w_field: float = 0.0
     # confidence = sigmoid(a_bias + sum of a_f * feature f)
-    a_dense: float = 4.3639
-    a_lexical: float = 1.9655
+    a_dense: float = 4.5293
+    a_lexical: float = 2.1181
     a_type: float = 0.0
-    a_entities: float = 1.434
-    a_novelty: float = 0.0414
+    a_entities: float = 1.4007
+    a_novelty: float = -0.0013
     a_topical: float = 0.0
-    a_context: float = 0.7981
+    a_context: float = 0.5953
     a_qa: float = 0.0
-    a_field: float = -4.1761
-    a_bias: float = -3.8922
-    abstain_below: float = 0.1709
+    a_field: float = -4.4445
+    a_bias: float = -3.8056
+    abstain_below: float = 0.1743
     # also abstain below this quantile of the confidences of off-topic probe questions asked of the same
     # folder (retriever.probes; None: off), so that a confidence means the same on every folder
     probe_quantile: float | None = None
@@ -125,7 +126,10 @@ class SpanConfig:
     # first version of the rule, chosen the same way)
     echo_min_cosine: float = 0.65
     min_sentence_chars: int = 12  # shorter "sentences" (a bare heading, a number) are not answers
-    max_answer_chars: int = 300  # an answer extended by its antecedent sentence stays within this
+    max_answer_chars: int = 300  # an answer extended by its antecedent sentence or its block stays within this
+    # an answer that leads in ("To install it:", "BUG REPORTS:") runs on over the block it introduces, as far
+    # as its passage and max_answer_chars allow (:func:`introduced_end`)
+    lead_in_block: bool = True
 
     def weights(self) -> np.ndarray:
         return np.array([getattr(self, f"w_{f}") for f in FEATURES])
@@ -274,6 +278,81 @@ def answer_sentences(best: ScoredSentence, chunk_sentences: list[Sentence], conf
         if best.sentence.end_char - prev.start_char <= config.max_answer_chars:
             return [prev, best.sentence]
     return [best.sentence]
+
+
+_FENCE = re.compile(r"[ \t]*(?:```|~~~)")
+_MD_HEADING = re.compile(r"[ \t]{0,3}#{1,6}(?:[ \t]|$)")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _lines_from(text: str, pos: int) -> list[tuple[int, int]]:
+    """The lines of ``text`` from ``pos`` (a line start) on, as ``(start, end)`` without their breaks."""
+    out = []
+    for m in LINE_BREAK.finditer(text, pos):
+        out.append((pos, m.start()))
+        pos = m.end()
+    out.append((pos, len(text)))
+    return out
+
+
+def introduced_end(text: str, start: int, end: int, limit: int) -> int:
+    r"""Where an answer ``text[start:end]`` that leads in ends once it runs on over what it introduces: the
+    block after it (a list, a code block, an indented value, the rest of its paragraph), blank lines before
+    the block skipped. The answer ends the line with a colon ("To install it:", "EXIT status:", "BUG
+    REPORTS:"); the block is the following lines up to a blank line, across blank lines while they stay
+    indented under the answer (a man page's list) or go on with the same list, and to the closing fence of a
+    fenced code block. It stops at a heading, at a line indented less than the block's first, and where the
+    answer would grow past ``limit`` characters (whole lines only). ``end`` when nothing follows that fits.
+
+    >>> t = "To install it:\n\n```sh\nmake install\n```\n\nThen run it."
+    >>> t[:introduced_end(t, 0, 14, 300)]
+    'To install it:\n\n```sh\nmake install\n```'
+    """
+    if not text[start:end].rstrip().endswith(":"):
+        return end
+    brk = LINE_BREAK.search(text, end)
+    if brk is None or text[end:brk.start()].strip():
+        return end  # the colon is not the end of its line ("Note: ..." goes on)
+    lead = _indent(text[max(text.rfind("\n", 0, end), text.rfind("\r", 0, end)) + 1:end])
+    lines = _lines_from(text, brk.end())
+    i = next((k for k, (a, b) in enumerate(lines) if text[a:b].strip()), None)
+    if i is None or i > 2:
+        return end  # nothing follows, or it is far below
+    first = text[slice(*lines[i])]
+    if _MD_HEADING.match(first) or (is_heading(first) and _indent(first) <= lead):
+        return end  # a heading, not indented under the answer: the next section
+    top = _indent(first)
+    item = item_column(first) is not None
+    fenced = bool(_FENCE.match(first))
+    best, k = end, i
+    while k < len(lines):
+        a, b = lines[k]
+        line = text[a:b]
+        if k > i and not fenced:
+            if not line.strip():
+                nxt = next((j for j in range(k + 1, len(lines)) if text[slice(*lines[j])].strip()), None)
+                if nxt is None:
+                    break
+                after = text[slice(*lines[nxt])]
+                under = _indent(after) >= top > lead
+                same_list = item and item_column(after) is not None and _indent(after) == top
+                if _MD_HEADING.match(after) or not (under or same_list):
+                    break
+                k = nxt
+                continue
+            if _MD_HEADING.match(line) or _indent(line) < top:
+                break
+        stop = len(line.rstrip()) + a
+        if stop - start > limit:
+            break
+        best = max(best, stop)
+        if fenced and k > i and _FENCE.match(line):
+            break  # the closing fence
+        k += 1
+    return best
 
 
 ECHO_OVERLAP = 0.5  # Jaccard of content terms from which a sentence that asks is the question asked again

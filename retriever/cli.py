@@ -146,6 +146,26 @@ def _cite(span) -> str:
     return where
 
 
+# an answer that runs on over a list or a code block it introduces (retriever.answer.introduced_end) keeps its lines
+_BLOCK_LINE = re.compile(r"^[ \t]*(?:```|~~~|[*+•-][ \t]|\d{1,3}[.)][ \t])|\n[ \t]*\n", re.M)
+
+
+def answer_lines(text: str, width: int = 100) -> list[str]:
+    """The answer for a person, indented by two: one run of words (a sentence of a hard-wrapped paragraph runs
+    over lines), or its lines as they are when it holds a list, a code block or a blank line after its first
+    line (dedented to the least indentation of those lines)."""
+    first, _, rest = printable(text).partition("\n")
+    if not _BLOCK_LINE.search("\n" + rest):
+        return textwrap.wrap(" ".join(printable(text).split()), width, initial_indent="  ", subsequent_indent="  ")
+    lines = rest.splitlines()
+    cut = min((len(x) - len(x.lstrip()) for x in lines if x.strip()), default=0)
+    out = []
+    for line in [first.strip()] + [x[cut:].rstrip() for x in lines]:
+        indent = "  " + " " * (len(line) - len(line.lstrip()))
+        out.extend(textwrap.wrap(line.strip(), width, initial_indent=indent, subsequent_indent=indent) or [""])
+    return out
+
+
 def render(result, color: bool = False, width: int = 100) -> str:
     """The result for a person: the answer with its citation, then the passages."""
     bold = (lambda s: f"\033[1m{s}\033[0m") if color else (lambda s: s)
@@ -162,9 +182,7 @@ def render(result, color: bool = False, width: int = 100) -> str:
             out.append(bold(f"Low-confidence answer ({a.score:.2f}; check it against the passages):"))
         else:
             out.append(bold(f"Answer (confidence {a.score:.2f}):"))
-        # a sentence of a hard-wrapped paragraph runs over lines: shown as one run of words
-        out.extend(textwrap.wrap(" ".join(printable(a.text).split()), width,
-                                 initial_indent="  ", subsequent_indent="  "))
+        out.extend(answer_lines(a.text, width))
         out.append(f"  -- {_cite(a)}  [chars {a.start_char}-{a.end_char}]")
         out.append("")
         out.append("Passages:")

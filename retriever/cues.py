@@ -216,11 +216,14 @@ _LETTERS = re.compile(r"[\W_]+")
 def is_section_title(text: str, section: str | None) -> bool:
     """Whether ``text`` is the heading its document's markup opens its section with (Markdown
     ``## Title``, an HTML ``<h2>``, a DOCX heading style): the last title of the ``section`` trail,
-    read without markup ("### `PIP_CONFIG_FILE`" is the title "PIP_CONFIG_FILE")."""
+    read without markup ("### `PIP_CONFIG_FILE`" is the title "PIP_CONFIG_FILE"), or without its number
+    ("Manage release-critical bugs¶" under "3.1.3. Manage release-critical bugs¶": the sentence splitter cuts
+    the number off)."""
     if not section or "\n" in text.strip():
         return False
-    title = section.rsplit(" > ", 1)[-1]
-    return bool(title) and _LETTERS.sub("", text).lower() == _LETTERS.sub("", title).lower()
+    title = _LETTERS.sub("", section.rsplit(" > ", 1)[-1]).lower()
+    own = _LETTERS.sub("", text).lower()
+    return bool(own) and own in (title, title.lstrip("0123456789"))
 
 
 # The thing a question asks about, by the shape of the question (no word lists of topics):
@@ -410,11 +413,28 @@ def check_code_line(c: Candidate) -> list[str]:
     return ["is a line of code"] if is_code_line(c.span) else []
 
 
+# a Markdown link, inline or by reference ("[TSC meetings](#tsc-meetings)", "[Python versions][]", an image too)
+_MD_LINK = re.compile(r"!?\[[^\]\n]*\](?:\([^)\n]*\)|\[[^\]\n]*\])?")
+
+
+def is_link_only(text: str) -> bool:
+    """A line that is nothing but Markdown links, as a table of contents or a list of references is
+    ("* [TSC meetings](#tsc-meetings)", "[Building with Ninja](doc/ninja.md)."): it says where something is,
+    not what it is. A sentence around a link ("See [the guide](guide.md) for more.") is not one."""
+    rest, n = _MD_LINK.subn(" ", text)
+    return n > 0 and not any(ch.isalnum() for ch in rest)
+
+
+def check_link_only(c: Candidate) -> list[str]:
+    """A sentence that is only a link (:func:`is_link_only`) is no answer."""
+    return ["is only a link"] if is_link_only(c.span) else []
+
+
 # every answer check by name, in the order they run; SpanConfig.checks_off switches any of them off
 CHECKS: dict[str, Callable[[Candidate], list[str]]] = {
     "answer_type": check_answer_type, "table_row": check_table_row, "heading": check_heading,
     "focus": check_focus, "how_many": check_how_many, "code_line": check_code_line,
-    "section_title": check_section_title, "question": check_question,
+    "section_title": check_section_title, "question": check_question, "link_only": check_link_only,
 }
 
 

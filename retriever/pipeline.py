@@ -16,13 +16,14 @@ from indexer.encoder import Encoder
 from indexer.errors import SettingsError
 from indexer.schema import Answer, Chunk, Passage, Result, Sentence, Span
 from indexer.sentences import paragraph
-from indexer.text import terms
+from indexer.text import LINE_BREAK, terms
 from retriever.answer import (
     ScoredSentence,
     SpanConfig,
     after_echo,
     answer_sentences,
     confidence,
+    introduced_end,
     score_sentences,
     without_answer_model,
 )
@@ -417,9 +418,15 @@ def answer_span(retriever: Retriever, best: ScoredSentence, chunk_sentences: lis
     """The answer span a scored sentence gives: the sentence, with its antecedent when it points back."""
     if chunk_sentences is None:
         chunk_sentences = retriever.index.store.sentences_of(best.chunk)
-    parts = answer_sentences(best, chunk_sentences, retriever.config.span)
+    cfg = retriever.config.span
+    parts = answer_sentences(best, chunk_sentences, cfg)
     first, last = parts[0], parts[-1]
     c = best.chunk
-    text = c.text[first.start_char - c.start_char:last.end_char - c.start_char]
-    return Span(text, c.source, first.start_char, last.end_char, first.start_line, last.end_line,
+    start, end = first.start_char - c.start_char, last.end_char - c.start_char
+    end_line = last.end_line
+    if cfg.lead_in_block:  # what a lead-in introduces, inside its passage (the answer stays inside it)
+        block_end = introduced_end(c.text, start, end, cfg.max_answer_chars)
+        end_line += len(LINE_BREAK.findall(c.text, end, block_end))
+        end = block_end
+    return Span(c.text[start:end], c.source, first.start_char, c.start_char + end, first.start_line, end_line,
                 page=first.page, section=first.section)

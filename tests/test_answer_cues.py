@@ -342,7 +342,7 @@ def test_code_line_check_and_switching_checks_off():
     assert unmet("How fast are exceptions?", "except Exception:", "", set()) == ["is a line of code"]
     assert unmet("How fast are exceptions?", "except Exception:", "", set(), off=("code_line",)) == []
     assert set(CHECKS) == {"answer_type", "table_row", "heading", "focus", "how_many", "code_line",
-                           "section_title", "question"}
+                           "section_title", "question", "link_only"}
     every = tuple(CHECKS)
     assert unmet("How much did Acme pay?", "Nothing was said.", "", set(), off=every) == []
     assert unmet("How much did Acme pay?", "Nothing was said.", "", set(), off=every[1:]) == ["holds no money"]
@@ -399,6 +399,12 @@ def test_a_question_or_a_marked_up_heading_is_no_answer():
     assert is_section_title("## Editable VCS installs", "VCS Support > Editable VCS installs")
     assert not is_section_title("Editable installs put the clone in src.", "VCS Support > Editable VCS installs")
     assert not is_section_title("## Editable VCS installs", None)
+    # a numbered heading whose number the sentence splitter cut off (Sphinx HTML, with its "¶" link)
+    section = "3. Duties¶ > 3.1.3. Manage release-critical bugs¶"
+    assert is_section_title("Manage release-critical bugs¶", section)
+    assert is_section_title("3.1.3. Manage release-critical bugs¶", section)
+    assert not is_section_title("Manage bugs", section)
+    assert not is_section_title("Release-critical bugs must be fixed.", section)
     span = "## Editable VCS installs"
     assert unmet("Where are editable checkouts cloned?", span, "", set(),
                  section="VCS Support > Editable VCS installs") == ["is a heading"]
@@ -574,3 +580,101 @@ def test_field_is_the_last_feature():
     # score_sentences computes the other features per sentence and appends field (weights[:-1], weights[-1])
     assert FEATURES[-1] == "field"
     assert len(SpanConfig().weights()) == len(SpanConfig().answerability()) == len(FEATURES)
+
+
+def test_a_line_that_is_only_a_link_is_no_answer():
+    from retriever.cues import is_link_only
+
+    for text in ("* [TSC meetings](#tsc-meetings)", "* [A supported version of Python][Python versions]",
+                 "[Building with Ninja](doc/ninja.md).", "- ![logo](logo.png)"):
+        assert is_link_only(text), text
+        assert unmet("How does the TSC meet?", text, "", set()) == ["is only a link"]
+        assert unmet("How does the TSC meet?", text, "", set(), off=("link_only",)) == []
+    for text in ("See [the guide](guide.md) for more.", "https://github.com/systemd/systemd/issues",
+                 "The TSC meets in a video conference call.", "[1] is cited twice"):
+        assert not is_link_only(text), text
+
+
+@pytest.mark.parametrize("text, lead_in, block", [
+    # a fenced code block after a blank line, to its closing fence
+    ("To install it:\n\n```sh\nmake install\n```\n\nThen run it.", "To install it:", "```sh\nmake install\n```"),
+    # a label and its indented value (a plain-text README)
+    ("BUG REPORTS:\n        https://example.org/issues\n\nAUTHOR:\n        Jane Roe\n",
+     "BUG REPORTS:", "        https://example.org/issues"),
+    # a man page's list: indented under the lead-in, across blank lines, up to the next section
+    ("       xargs exits with the following status:\n\n              0      if it succeeds\n\n"
+     "              123    if any invocation failed\n\nSEE ALSO\n       find(1)\n",
+     "       xargs exits with the following status:",
+     "              0      if it succeeds\n\n              123    if any invocation failed"),
+    # a Markdown list, to its end
+    ('pip has 3 "levels" of configuration files:\n\n- `global`: system-wide.\n- `user`: per-user.\n\n'
+     "### Location\n", 'pip has 3 "levels" of configuration files:', "- `global`: system-wide.\n- `user`: per-user."),
+    # the rest of a paragraph the colon does not end
+    ("grep knows three syntaxes:\nbasic, extended and perl.\n\nNext.", "grep knows three syntaxes:",
+     "basic, extended and perl."),
+])
+def test_a_lead_in_runs_on_over_what_it_introduces(text, lead_in, block):
+    from retriever.answer import introduced_end
+
+    start = text.index(lead_in.strip())
+    end = introduced_end(text, start, text.index(lead_in) + len(lead_in), 300)
+    assert text[start:end].endswith(block)
+    assert text[start:end] == text[start:end].rstrip()
+
+
+@pytest.mark.parametrize("text, lead_in", [
+    ("Note: the file is kept.\nMore text.", "Note:"),  # the colon does not end its line
+    ("It supports these:\n\n## Next section\n\nText.", "It supports these:"),  # a heading follows
+    ("It ends here.\n    indented text\n", "It ends here."),  # no colon: leads into nothing
+    ("Options:", "Options:"),  # nothing follows
+    ("These are the steps:\n\n\n\n\nFar below.", "These are the steps:"),  # nothing close below
+])
+def test_what_leads_into_nothing_stays_as_it_is(text, lead_in):
+    from retriever.answer import introduced_end
+
+    end = text.index(lead_in) + len(lead_in)
+    assert introduced_end(text, text.index(lead_in), end, 300) == end
+
+
+def test_a_lead_in_runs_on_by_whole_lines_within_the_limit():
+    from retriever.answer import introduced_end
+
+    text = "Steps:\n- " + "a" * 40 + "\n- " + "b" * 40 + "\n- " + "c" * 40 + "\n"
+    end = introduced_end(text, 0, 6, 100)
+    assert text[:end] == "Steps:\n- " + "a" * 40 + "\n- " + "b" * 40
+    assert introduced_end(text, 0, 6, 20) == 6  # not even the first line fits
+
+
+LEAD_IN_MD = """# Building
+
+To install this version into a system directory:
+
+```bash
+[sudo] make install
+```
+
+The build needs at least 8GB of RAM and a C++ compiler.
+"""
+
+
+def test_the_answer_to_a_lead_in_holds_what_it_introduces(tmp_path, real_encoder):
+    from indexer.build import build_index
+    from retriever.index import Index
+    from retriever.pipeline import Retriever
+
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "BUILDING.md").write_text(LEAD_IN_MD, encoding="utf-8")
+    build_index(corpus, tmp_path / "index", encoder=real_encoder, progress=False)
+    r = Retriever(Index(tmp_path / "index"), real_encoder)
+    question = "How do I install it into a system directory?"
+    result = r.ask(question)
+    a = result.answer
+    assert a is not None and a.text.startswith("To install this version") and a.text.endswith("```")
+    assert "[sudo] make install" in a.text
+    assert LEAD_IN_MD[a.start_char:a.end_char] == a.text
+    assert (a.start_line, a.end_line) == (3, 7)
+    host = result.passages[a.passage]
+    assert host.start_char <= a.start_char and a.end_char <= host.end_char
+    alone = r.with_config(span=replace(r.config.span, lead_in_block=False)).ask(question).answer
+    assert alone is not None and alone.text == "To install this version into a system directory:"

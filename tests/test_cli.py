@@ -41,3 +41,19 @@ def test_indexer_cli_builds_then_updates(tiny_corpus, tmp_path, capsys):
     assert "skipped photo.jpg: unsupported extension .jpg" in out
     assert index_main([str(tiny_corpus), "--index-dir", idx, "-q"]) == 0
     assert "index already up to date" in capsys.readouterr().out
+
+
+def test_an_answer_is_one_run_of_words_unless_it_holds_a_block():
+    from retriever.cli import answer_lines
+
+    # a sentence of a hard-wrapped paragraph: one run of words
+    assert answer_lines("Long tests run on all commits\n   to the release branch.") == [
+        "  Long tests run on all commits to the release branch."]
+    # a lead-in with the code block it introduces: its lines as they are
+    assert answer_lines("To install it:\n\n```bash\n[sudo] make install\n```") == [
+        "  To install it:", "", "  ```bash", "  [sudo] make install", "  ```"]
+    # a man page's list, dedented to its least indentation
+    assert answer_lines("xargs exits with the following status:\n\n       0   if it succeeds\n\n"
+                        "       123 if any invocation failed") == [
+        "  xargs exits with the following status:", "", "  0   if it succeeds", "", "  123 if any invocation failed"]
+    assert answer_lines("Steps:\n- one\n  - nested") == ["  Steps:", "  - one", "    - nested"]

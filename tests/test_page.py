@@ -257,3 +257,23 @@ def test_page_asks_for_the_api_key(browser, tiny_corpus, tmp_path):
         browser.find_element(By.ID, "key-save").click()
         mark = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#answer mark.answer")))
         assert mark.text == "Mars has two moons, Phobos and Deimos."
+
+
+LEAD_IN_DOC = ("# Install\n\nTo install quarry into a system directory:\n\n```sh\nsudo make install\n```\n\n"
+               "Nothing else is needed.\n")
+
+
+def test_a_lead_in_answer_shows_its_block_line_by_line(browser, tiny_corpus, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    (tiny_corpus / "install.md").write_text(LEAD_IN_DOC, encoding="utf-8")
+    wait = WebDriverWait(browser, 30)
+    with live_server(Settings(index_dir=tiny_index(tiny_corpus, tmp_path / "idx"))) as url:
+        browser.get(url + "/?q=How+do+I+install+quarry+into+a+system+directory%3F")
+        block = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#answer-sentence pre.answer-block")))
+        assert block.text == "```sh\nsudo make install\n```"
+        sentence = browser.find_element(By.ID, "answer-sentence").text
+        assert sentence.startswith("To install quarry into a system directory:\n")
+        shoot(browser, tmp_path, "lead-in")

@@ -29,6 +29,17 @@ function cite(span) {
 
 const oneLine = (text) => text.split(/\s+/).filter(Boolean).join(" ");
 
+// An answer that runs on over the list or code block it introduces ("To install it:" and a fenced block): its
+// first line, and the lines after it as they are (dedented); null for a sentence, shown as one line.
+const BLOCK_LINE = /^[ \t]*(?:```|~~~|[*+•-][ \t]|\d{1,3}[.)][ \t])|\n[ \t]*\n/m;
+function blockParts(text) {
+  const i = text.search(/\r\n|\n|\r/);
+  if (i < 0 || !BLOCK_LINE.test(text.slice(i))) return null;
+  const lines = text.slice(i).replace(/^(\r\n|\n|\r)/, "").split(/\r\n|\n|\r/);
+  const cut = Math.min(...lines.filter((l) => l.trim()).map((l) => l.length - l.trimStart().length));
+  return [text.slice(0, i).trim(), lines.map((l) => l.slice(cut).trimEnd()).join("\n").replace(/^\n+|\n+$/g, "")];
+}
+
 // Append `text` (which starts at document offset `base`) to `el`, wrapping the part of it inside the
 // answer in <mark class="answer">. Text nodes only.
 function appendMarked(el, text, base, answer) {
@@ -287,6 +298,10 @@ function renderAnswer(a, passages) {
     splitCells(a.text).forEach((c) => {
       sentence.append(Object.assign(document.createElement("span"), { className: "cell", textContent: c.text }));
     });
+  } else if (blockParts(a.text)) {  // a lead-in and its block: the block keeps its lines
+    const [lead, block] = blockParts(a.text);
+    const pre = Object.assign(document.createElement("pre"), { className: "answer-block", textContent: block });
+    sentence.append(oneLine(lead), pre);
   } else {
     sentence.textContent = oneLine(a.text);
   }
