@@ -102,6 +102,15 @@ def test_html_visible_text_and_sections():
     ]
 
 
+def test_html_heading_permalinks_are_not_text():
+    # Sphinx and MkDocs end every heading with a permalink shown on hover: "How do I run it?¶" asks nothing
+    page = ('<h3>How do I run it?<a class="headerlink" href="#run" title="Permalink to this heading">\u00b6</a></h3>'
+            '<p>Run <a class="reference" href="#make">make</a>.</p>')
+    ex = extract("faq.html", page.encode())
+    assert ex.text == "How do I run it?\nRun make."
+    assert slices(ex) == [("How do I run it?\nRun make.", None, "How do I run it?")]
+
+
 def test_html_declared_charset_is_used():
     page = '<html><head><meta charset="windows-1252"></head><body><p>Caf\xe9 cr\xe8me \u2013 5\u20ac</p></body></html>'
     ex = extract("menu.htm", page.encode("cp1252"))

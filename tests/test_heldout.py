@@ -71,3 +71,22 @@ def test_paraphrase_gold_files():
                 assert r["kind"] == "unanswerable" and r["source"] is None and not r.get("ranges")
         assert sum(r["kind"] == "unanswerable" for r in rows) == 24
         assert len(load_gold(path, "all")) == len(rows)
+
+
+SPHINX_FAQ = ('<html><body><div class="section"><h1>FAQ<a class="headerlink" href="#faq">\u00b6</a></h1>'
+              '<div class="section"><h2>How do I start?<a class="headerlink" href="#start">\u00b6</a></h2>'
+              '<p>Run <code>tool start</code>.</p><p>It takes a second.</p></div>'
+              '<div class="section"><h2>Is it free?<a class="headerlink" href="#free">\u00b6</a></h2>'
+              '<p>Yes.</p></div>'
+              '<div class="section"><h2>Other notes</h2><p>Plain text under a heading that asks nothing.</p></div>'
+              '</div></body></html>')
+
+
+def test_html_faq_questions_are_its_headings_and_answers_their_sections():
+    from eval.heldout.htmlfaq import entries
+    from indexer.formats.html import extract
+
+    text = extract("faq.html", SPHINX_FAQ.encode()).text
+    found = entries("faq.html", SPHINX_FAQ.encode())
+    assert [q for q, _, _ in found] == ["How do I start?", "Is it free?"]  # no permalink sign, no "Other notes"
+    assert [text[a:b] for _, a, b in found] == ["Run tool start.\nIt takes a second.", "Yes."]

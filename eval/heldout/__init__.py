@@ -1,6 +1,6 @@
 """Held-out checks: corpora made here that nothing is fitted or tuned on (docs/corpora.md).
 
-Each check (``faq2``, ``mdfaq``) takes FAQs from pinned Debian packages, writes them to ``WORK/docs`` and
+Each check (``faq2``, ``mdfaq``, ``htmlfaq``) takes FAQs from pinned Debian packages, writes them to ``WORK/docs`` and
 its gold questions to ``WORK/gold.jsonl``; what they share is here.
 """
 

@@ -9,11 +9,11 @@ from indexer.errors import FileSkipped
 from indexer.formats.layout import Extracted, Heading, clean_extracted, clean_title, section_regions
 from indexer.formats.plain import decode_bytes, encoding_note
 
-# Elements whose content a reader never sees.
 # the text has one block a line (a paragraph, a list item, a row): no line is wrapped, so none runs on
 # into the next (indexer.sentences.wraps_into)
 BLOCK_LINES = True
 
+# Elements whose content a reader never sees.
 INVISIBLE = frozenset("""
     head title script style template noscript iframe object embed canvas svg math audio video
     select datalist map area base link meta param source track
@@ -78,10 +78,16 @@ class _Writer:
             self.space = False
 
 
+# a heading's permalink, shown on hover only: "¶" after every Sphinx and MkDocs heading ("How do I ...?¶" asks
+# nothing to a reader of the text, and the question asked again is not found)
+_DECORATIONS = frozenset({"headerlink"})
+
+
 def _hidden(tag) -> bool:
     attrs = tag.attrs or {}
     return ("hidden" in attrs or str(attrs.get("aria-hidden", "")).lower() == "true"
-            or bool(_HIDDEN_STYLE.search(str(attrs.get("style", "")))))
+            or bool(_HIDDEN_STYLE.search(str(attrs.get("style", ""))))
+            or not _DECORATIONS.isdisjoint(attrs.get("class") or ()))
 
 
 def visible_text(html: str) -> tuple[str, list[Heading]]:
