@@ -443,6 +443,21 @@ def without_answer_model(config: SpanConfig) -> SpanConfig:
     return replace(config, echo_w_lexical=0.0, echo_w_qa=0.0, echo_min=config.echo_min_cosine)
 
 
+def _following(echo: ScoredSentence, sentences: dict[int, list[Sentence]]) -> set[tuple[int, int]]:
+    """(passage id, sentence id) of the sentences after ``echo`` in every candidate passage holding it, up to
+    the next sentence that asks."""
+    follow: set[tuple[int, int]] = set()
+    for cid, ss in sentences.items():
+        at = _position(ss, echo.sentence.id)
+        if at is None:
+            continue
+        for x in ss[at + 1:]:
+            if asks(x.text):
+                break
+            follow.add((cid, x.id))
+    return follow
+
+
 def after_echo(question: str, scored: list[ScoredSentence],
                sentences: dict[int, list[Sentence]], config: SpanConfig | None = None) -> list[ScoredSentence]:
     """``scored`` with the sentences that follow the question asked again first, in the document's order:
@@ -453,15 +468,16 @@ def after_echo(question: str, scored: list[ScoredSentence],
     echo = find_echo(question, scored, sentences, config or SpanConfig())
     if echo is None:
         return scored
-    follow: set[tuple[int, int]] = set()
-    for cid, ss in sentences.items():
-        at = _position(ss, echo.sentence.id)
-        if at is None:
-            continue
-        for x in ss[at + 1:]:
-            if asks(x.text):
-                break
-            follow.add((cid, x.id))
+    # a FAQ's table of contents asks every question again with nothing after it but the next question: the
+    # next sentence that echoes the question by its terms (the heading over the answer) is taken instead
+    others = (s for s in scored if s is not echo and s.sentence.id != echo.sentence.id
+              and echoes(question, s.sentence.text))
+    follow = _following(echo, sentences)
+    while not follow:
+        echo = next(others, None)
+        if echo is None:
+            return scored
+        follow = _following(echo, sentences)
     first = sorted((replace(s, asked=echo.features) for s in scored if (s.chunk.id, s.sentence.id) in follow),
                    key=lambda s: s.sentence.start_char)
     return first + [s for s in scored if (s.chunk.id, s.sentence.id) not in follow]

@@ -518,6 +518,25 @@ def test_echoes_and_after_echo_order():
     assert after_echo("What is chrony?", scored, {0: sentences}) == scored
 
 
+def test_an_echo_with_nothing_after_it_gives_way_to_the_next():
+    from retriever.answer import after_echo
+
+    # a FAQ's table of contents asks every question again, the next question right after it
+    texts = ["Why does the clock drift?", "Is it fixable?", "Why does the clock drift?", "It runs slowly.",
+             "Is it fixable?", "Yes."]
+    sentences, start = [], 0
+    for i, t in enumerate(texts):
+        sentences.append(_sentence(t, start, i))
+        start += len(t) + 1
+    chunk = Chunk(" ".join(texts), "d.txt", 0, start - 1, 1, 1, id=0, first_sentence=0, last_sentence=5)
+    scored = [ScoredSentence(s, chunk, 1.0 - 0.1 * i, (float(i),) * len(FEATURES))
+              for i, s in enumerate(sentences)]  # the contents line best
+    out = after_echo("Why does the clock drift?", scored, {0: sentences})
+    assert out[0].sentence.text == "It runs slowly." and out[0].asked == scored[2].features
+    # with no echo that has an answer after it, nothing moves
+    assert after_echo("Why does the clock drift?", scored[:2], {0: sentences[:2]}) == scored[:2]
+
+
 def test_an_echo_in_other_words_by_its_score():
     from retriever.answer import find_echo
 
