@@ -111,6 +111,15 @@ def test_html_heading_permalinks_are_not_text():
     assert slices(ex) == [("How do I run it?\nRun make.", None, "How do I run it?")]
 
 
+def test_html_navigation_is_not_text():
+    # a site's menus and a sidebar's table of contents: the same on every page, and every heading again
+    page = ('<nav><a href="/">Home</a> | <a href="next.html">next</a></nav>'
+            '<div class="sphinxsidebar" role="navigation"><h3>Table of Contents</h3><ul><li>How do I run it?</li></ul>'
+            '</div><h1>FAQ</h1><p>Run make.</p><footer>\u00a9 2024 The authors.</footer>')
+    ex = extract("faq.html", page.encode())
+    assert ex.text == "FAQ\nRun make.\n\u00a9 2024 The authors."
+
+
 def test_html_declared_charset_is_used():
     page = '<html><head><meta charset="windows-1252"></head><body><p>Caf\xe9 cr\xe8me \u2013 5\u20ac</p></body></html>'
     ex = extract("menu.htm", page.encode("cp1252"))

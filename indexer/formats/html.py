@@ -13,15 +13,16 @@ from indexer.formats.plain import decode_bytes, encoding_note
 # into the next (indexer.sentences.wraps_into)
 BLOCK_LINES = True
 
-# Elements whose content a reader never sees.
+# Elements whose content a reader never sees (and navigation: menus, "next | previous", a table of contents
+# repeating every heading, the same on every page of a site).
 INVISIBLE = frozenset("""
-    head title script style template noscript iframe object embed canvas svg math audio video
+    head title script style template noscript iframe object embed canvas svg math audio video nav
     select datalist map area base link meta param source track
 """.split())
 # Elements that start and end a line of text.
 BLOCKS = frozenset("""
     address article aside blockquote body caption center dd details dialog div dl dt fieldset
-    figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr html legend li main menu nav
+    figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr html legend li main menu
     ol p pre section summary table tbody tfoot thead tr ul
 """.split())
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ _DECORATIONS = frozenset({"headerlink"})
 def _hidden(tag) -> bool:
     attrs = tag.attrs or {}
     return ("hidden" in attrs or str(attrs.get("aria-hidden", "")).lower() == "true"
+            or str(attrs.get("role", "")).lower() == "navigation"  # a site's menus, a sidebar's contents
             or bool(_HIDDEN_STYLE.search(str(attrs.get("style", ""))))
             or not _DECORATIONS.isdisjoint(attrs.get("class") or ()))
 
