@@ -71,6 +71,19 @@ def test_paraphrase_gold_files():
                 assert r["kind"] == "unanswerable" and r["source"] is None and not r.get("ranges")
         assert sum(r["kind"] == "unanswerable" for r in rows) == 24
         assert len(load_gold(path, "all")) == len(rows)
+    # the HTML FAQ's: a question may be typed as a search ("composite primary key in django models"), and
+    # off-topic ones are there too
+    path = Path(__file__).parent.parent / "eval" / "heldout" / "paraphrases" / "htmlfaq.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert len({r["id"] for r in rows}) == len(rows) == 63 and {r["split"] for r in rows} == {"test"}
+    kinds = [r["kind"] for r in rows]
+    assert (kinds.count("paraphrase"), kinds.count("unanswerable"), kinds.count("off-topic")) == (45, 12, 6)
+    for r in rows:
+        if r["kind"] == "paraphrase":
+            assert r["source"].endswith(".html") and r["ranges"] and all(a < b for a, b in r["ranges"])
+        else:
+            assert r["source"] is None and not r.get("ranges")
+    assert len(load_gold(path, "all")) == len(rows)
 
 
 SPHINX_FAQ = ('<html><body><div class="section"><h1>FAQ<a class="headerlink" href="#faq">\u00b6</a></h1>'
