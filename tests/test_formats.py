@@ -120,6 +120,20 @@ def test_html_navigation_is_not_text():
     assert ex.text == "FAQ\nRun make.\n\u00a9 2024 The authors."
 
 
+def test_html_table_of_contents_of_the_page_is_not_text():
+    # docutils' "Contents" and DocBook's: every heading again as a link into the page; a list of links to
+    # other pages ("Perl policy", "Python policy") is content and stays
+    page = ('<div class="contents topic"><p>Contents</p><ul><li><a href="#run">How do I run it?</a>'
+            '<ul><li><a href="faq.html#fast">Is it fast?</a></li></ul></li></ul></div>'
+            '<h2 id="run">How do I run it?</h2><p>Run make.</p><h2 id="fast">Is it fast?</h2><p>Yes.</p>'
+            '<p>See also:</p><ul><li><a href="perl.html">Perl policy</a></li><li><a href="py.html">Python policy</a>'
+            '</li></ul><ul><li><a href="#run">How do I run it?</a> is the first question.</li>'
+            '<li><a href="#fast">Is it fast?</a></li></ul>')
+    ex = extract("docs/faq.html", page.encode())
+    assert ex.text == ("Contents\nHow do I run it?\nRun make.\nIs it fast?\nYes.\nSee also:\nPerl policy\n"
+                       "Python policy\nHow do I run it? is the first question.\nIs it fast?")
+
+
 def test_html_declared_charset_is_used():
     page = '<html><head><meta charset="windows-1252"></head><body><p>Caf\xe9 cr\xe8me \u2013 5\u20ac</p></body></html>'
     ex = extract("menu.htm", page.encode("cp1252"))

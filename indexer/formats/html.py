@@ -14,7 +14,7 @@ from indexer.formats.plain import decode_bytes, encoding_note
 BLOCK_LINES = True
 
 # Elements whose content a reader never sees (and navigation: menus, "next | previous", a table of contents
-# repeating every heading, the same on every page of a site).
+# repeating every heading, the same on every page of a site; a page's own table of contents: _contents_lists).
 INVISIBLE = frozenset("""
     head title script style template noscript iframe object embed canvas svg math audio video nav
     select datalist map area base link meta param source track
@@ -92,12 +92,37 @@ def _hidden(tag) -> bool:
             or not _DECORATIONS.isdisjoint(attrs.get("class") or ()))
 
 
-def visible_text(html: str) -> tuple[str, list[Heading]]:
-    """The text a reader of the page sees, and the headings in it."""
+def _contents_lists(soup, page: str | None) -> list:
+    """The page's own tables of contents: lists (``ul``, ``ol``, ``dl``, outermost) whose every word is the text
+    of a link to a place in this page (``#anchor``, or ``PAGE#anchor`` where ``page`` is the file's name),
+    at least two of them: every heading again, with nothing else (DocBook's, docutils' "Contents")."""
+    from bs4.element import Tag
+
+    def here(href: str) -> bool:
+        path, hashmark, _ = href.partition("#")
+        return bool(hashmark) and (not path or (page is not None and path.rsplit("/", 1)[-1] == page))
+
+    found = []
+    for lst in soup.find_all(("ul", "ol", "dl")):
+        if lst.find_parent(("ul", "ol", "dl")) is not None:
+            continue
+        links = lst.find_all("a")
+        if len(links) < 2 or not all(isinstance(a, Tag) and here(str(a.get("href", ""))) for a in links):
+            continue
+        if all(t.find_parent("a") is not None for t in lst.find_all(string=True) if t.strip()):
+            found.append(lst)
+    return found
+
+
+def visible_text(html: str, page: str | None = None) -> tuple[str, list[Heading]]:
+    """The text a reader of the page sees, and the headings in it; ``page``, the file's name, tells a link to a
+    place in this page (a table of contents, left out) from one to another page."""
     from bs4 import BeautifulSoup
     from bs4.element import NavigableString, Tag
 
     soup = BeautifulSoup(html, "html.parser")
+    for toc in _contents_lists(soup, page):
+        toc.decompose()
     w = _Writer()
     heads: list[Heading] = []
     # an explicit stack (no recursion): deeply nested pages cannot overflow it
@@ -155,7 +180,7 @@ def extract(source: str, data: bytes, encoding: str | None = None) -> Extracted:
     decoded = decode_bytes(source, data, declared=declared, encoding=encoding)
     html = decoded.text
     try:
-        text, heads = visible_text(html)
+        text, heads = visible_text(html, source.rsplit("/", 1)[-1])
     except Exception as e:  # noqa: BLE001 - html.parser is lenient; anything it still rejects is damage
         log.debug("%s: HTML parsing failed", source, exc_info=True)
         raise FileSkipped(source, f"unparsable HTML ({e.__class__.__name__})") from None
