@@ -413,6 +413,19 @@ def test_a_question_or_a_marked_up_heading_is_no_answer():
                  section="VCS Support > Editable VCS installs") == []
 
 
+def retriever_over(tmp_path, encoder, name: str, text: str):
+    """A Retriever over a folder of one file ``name`` holding ``text``, indexed with ``encoder``."""
+    from indexer.build import build_index
+    from retriever.index import Index
+    from retriever.pipeline import Retriever
+
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / name).write_text(text, encoding="utf-8")
+    build_index(corpus, tmp_path / "index", encoder=encoder, progress=False)
+    return Retriever(Index(tmp_path / "index"), encoder)
+
+
 FAQ_MD = """# Frequently asked questions
 
 ## General
@@ -448,15 +461,7 @@ Yes. It can use a reference clock or the hardware clock alone.
 ])
 def test_a_faq_with_its_question_headings_is_answered_from_the_body(tmp_path, real_encoder, name, text,
                                                                     question, expected):
-    from indexer.build import build_index
-    from retriever.index import Index
-    from retriever.pipeline import Retriever
-
-    corpus = tmp_path / "faq"
-    corpus.mkdir()
-    (corpus / name).write_text(text, encoding="utf-8")
-    build_index(corpus, tmp_path / "index", encoder=real_encoder, progress=False)
-    result = Retriever(Index(tmp_path / "index"), real_encoder).ask(question)
+    result = retriever_over(tmp_path, real_encoder, name, text).ask(question)
     assert result.passages and question in result.passages[0].text  # the heading finds the entry
     # the answer is the body's sentence, not the heading that repeats the question (it did, before the
     # "question" check: on three Debian FAQs kept so, 5 of 165 answers were right, 102 after it)
@@ -478,20 +483,25 @@ A client needs to know which NTP servers to ask. To make an NTP server of a clie
 def test_the_answer_follows_the_question_asked_again(tmp_path, real_encoder):
     from dataclasses import replace
 
-    from indexer.build import build_index
-    from retriever.index import Index
-    from retriever.pipeline import Retriever
-
-    corpus = tmp_path / "faq"
-    corpus.mkdir()
-    (corpus / "faq.md").write_text(ECHO_FAQ, encoding="utf-8")
-    build_index(corpus, tmp_path / "index", encoder=real_encoder, progress=False)
-    r = Retriever(Index(tmp_path / "index"), real_encoder)
+    r = retriever_over(tmp_path, real_encoder, "faq.md", ECHO_FAQ)
     answer = r.ask("How do I make an NTP server?").answer
     assert answer is not None and answer.text.startswith("Add an allow directive")
     # without the rule, the other entry's sentence, which says "make an NTP server", is closer
     alone = r.with_config(span=replace(r.config.span, follow_echo=False)).ask("How do I make an NTP server?").answer
     assert alone is None or not alone.text.startswith("Add an allow directive")
+
+
+def one_passage(texts: list[str], best_last: bool = False):
+    """The sentences of one passage holding ``texts`` (one line, a space apart) and each scored, the first best
+    (``best_last``: the last), with features ``(rank, rank, ...)``."""
+    sentences, start = [], 0
+    for i, t in enumerate(texts):
+        sentences.append(_sentence(t, start, i))
+        start += len(t) + 1
+    chunk = Chunk(" ".join(texts), "d.txt", 0, start - 1, 1, 1, id=0, first_sentence=0, last_sentence=len(texts) - 1)
+    order = list(reversed(sentences)) if best_last else sentences
+    scored = [ScoredSentence(s, chunk, 1.0 - 0.1 * i, (float(i),) * len(FEATURES)) for i, s in enumerate(order)]
+    return sentences, scored
 
 
 def test_echoes_and_after_echo_order():
@@ -504,14 +514,8 @@ def test_echoes_and_after_echo_order():
     assert not echoes("How do I make an NTP client?", "How do I make an NTP server?")  # another question
     assert echoes("How do I make a fast NTP server?", "How do I make an NTP server?")  # one of four terms more
     assert echoes("What is a lexical action?", '### <a name="question-3.12"></a>What is a lexical action?')
-    texts = ["Why does the clock drift?", "It runs slowly.", "It sleeps too.", "Is it fixable?", "Yes."]
-    sentences, start = [], 0
-    for i, t in enumerate(texts):
-        sentences.append(_sentence(t, start, i))
-        start += len(t) + 1
-    chunk = Chunk(" ".join(texts), "d.txt", 0, start - 1, 1, 1, id=0, first_sentence=0, last_sentence=4)
-    scored = [ScoredSentence(s, chunk, 1.0 - 0.1 * i, (float(i),) * len(FEATURES))
-              for i, s in enumerate(reversed(sentences))]  # "Yes." best, the echo fourth
+    sentences, scored = one_passage(["Why does the clock drift?", "It runs slowly.", "It sleeps too.",
+                                     "Is it fixable?", "Yes."], best_last=True)  # "Yes." best, the echo fourth
     out = after_echo("Why does the clock drift?", scored, {0: sentences})
     assert [s.sentence.text for s in out][:2] == ["It runs slowly.", "It sleeps too."]  # to the next question
     assert out[0].asked == scored[4].features and out[2].asked is None
@@ -522,15 +526,8 @@ def test_an_echo_with_nothing_after_it_gives_way_to_the_next():
     from retriever.answer import after_echo
 
     # a FAQ's table of contents asks every question again, the next question right after it
-    texts = ["Why does the clock drift?", "Is it fixable?", "Why does the clock drift?", "It runs slowly.",
-             "Is it fixable?", "Yes."]
-    sentences, start = [], 0
-    for i, t in enumerate(texts):
-        sentences.append(_sentence(t, start, i))
-        start += len(t) + 1
-    chunk = Chunk(" ".join(texts), "d.txt", 0, start - 1, 1, 1, id=0, first_sentence=0, last_sentence=5)
-    scored = [ScoredSentence(s, chunk, 1.0 - 0.1 * i, (float(i),) * len(FEATURES))
-              for i, s in enumerate(sentences)]  # the contents line best
+    sentences, scored = one_passage(["Why does the clock drift?", "Is it fixable?", "Why does the clock drift?",
+                                     "It runs slowly.", "Is it fixable?", "Yes."])  # the contents line best
     out = after_echo("Why does the clock drift?", scored, {0: sentences})
     assert out[0].sentence.text == "It runs slowly." and out[0].asked == scored[2].features
     # with no echo that has an answer after it, nothing moves
@@ -677,15 +674,7 @@ The build needs at least 8GB of RAM and a C++ compiler.
 
 
 def test_the_answer_to_a_lead_in_holds_what_it_introduces(tmp_path, real_encoder):
-    from indexer.build import build_index
-    from retriever.index import Index
-    from retriever.pipeline import Retriever
-
-    corpus = tmp_path / "docs"
-    corpus.mkdir()
-    (corpus / "BUILDING.md").write_text(LEAD_IN_MD, encoding="utf-8")
-    build_index(corpus, tmp_path / "index", encoder=real_encoder, progress=False)
-    r = Retriever(Index(tmp_path / "index"), real_encoder)
+    r = retriever_over(tmp_path, real_encoder, "BUILDING.md", LEAD_IN_MD)
     question = "How do I install it into a system directory?"
     result = r.ask(question)
     a = result.answer

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -209,16 +210,25 @@ TABLE_DOC = ("# Model releases\n\nThe table lists releases by year.\n\n"
              "| Heron <b>bold</b> | 2023 | Bird & Co |\n\nLater models are not listed.\n")
 
 
-def test_markdown_tables_are_drawn_as_tables(browser, tiny_corpus, tmp_path):
+@contextmanager
+def asked_with(browser, tiny_corpus, tmp_path, name: str, text: str, query: str, css: str):
+    """The page asked ``query`` (URL-encoded) over the tiny corpus plus a file ``name`` holding ``text``; yields
+    the first element matching ``css`` once it is visible."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
-    (tiny_corpus / "models.md").write_text(TABLE_DOC, encoding="utf-8")
-    wait = WebDriverWait(browser, 30)
+    (tiny_corpus / name).write_text(text, encoding="utf-8")
     with live_server(Settings(index_dir=tiny_index(tiny_corpus, tmp_path / "idx"))) as url:
-        browser.get(url + "/?q=Which+model+did+Bird+%26+Co+release+in+2023%3F")
-        table = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#answer-context table.md-table")))
+        browser.get(f"{url}/?q={query}")
+        yield WebDriverWait(browser, 30).until(EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def test_markdown_tables_are_drawn_as_tables(browser, tiny_corpus, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    with asked_with(browser, tiny_corpus, tmp_path, "models.md", TABLE_DOC,
+                    "Which+model+did+Bird+%26+Co+release+in+2023%3F", "#answer-context table.md-table") as table:
         heads = [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
         rows = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")]
                 for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
@@ -265,14 +275,9 @@ LEAD_IN_DOC = ("# Install\n\nTo install quarry into a system directory:\n\n```sh
 
 def test_a_lead_in_answer_shows_its_block_line_by_line(browser, tiny_corpus, tmp_path):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    (tiny_corpus / "install.md").write_text(LEAD_IN_DOC, encoding="utf-8")
-    wait = WebDriverWait(browser, 30)
-    with live_server(Settings(index_dir=tiny_index(tiny_corpus, tmp_path / "idx"))) as url:
-        browser.get(url + "/?q=How+do+I+install+quarry+into+a+system+directory%3F")
-        block = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#answer-sentence pre.answer-block")))
+    with asked_with(browser, tiny_corpus, tmp_path, "install.md", LEAD_IN_DOC,
+                    "How+do+I+install+quarry+into+a+system+directory%3F", "#answer-sentence pre.answer-block") as block:
         assert block.text == "```sh\nsudo make install\n```"
         sentence = browser.find_element(By.ID, "answer-sentence").text
         assert sentence.startswith("To install quarry into a system directory:\n")
