@@ -115,7 +115,9 @@ def test_html_navigation_is_not_text():
     # a site's menus and a sidebar's table of contents: the same on every page, and every heading again
     page = ('<nav><a href="/">Home</a> | <a href="next.html">next</a></nav>'
             '<div class="sphinxsidebar" role="navigation"><h3>Table of Contents</h3><ul><li>How do I run it?</li></ul>'
-            '</div><h1>FAQ</h1><p>Run make.</p><footer>\u00a9 2024 The authors.</footer>')
+            '</div><div class="navheader"><table><tr><th>Chapter 2. FAQ</th></tr><tr><td><a href="a.html">Prev'
+            '</a></td></tr></table></div><h1>FAQ</h1><p>Run make.</p><div class="navfooter"><a href="b.html">Next'
+            '</a></div><footer>\u00a9 2024 The authors.</footer>')
     ex = extract("faq.html", page.encode())
     assert ex.text == "FAQ\nRun make.\n\u00a9 2024 The authors."
 

@@ -80,8 +80,9 @@ class _Writer:
 
 
 # a heading's permalink, shown on hover only: "¶" after every Sphinx and MkDocs heading ("How do I ...?¶" asks
-# nothing to a reader of the text, and the question asked again is not found)
-_DECORATIONS = frozenset({"headerlink"})
+# nothing to a reader of the text, and the question asked again is not found); DocBook's navigation bars
+# ("Prev | Up | Next" and the chapter's title again, above and below every page)
+_DECORATIONS = frozenset({"headerlink", "navheader", "navfooter"})
 
 
 def _hidden(tag) -> bool:
