@@ -15,6 +15,9 @@ from functools import lru_cache
 from indexer.text import STOPWORDS, stem, term_set, terms, words
 
 _MONEY = re.compile(r"[$€£¥]\s?\d|\d\s?(?:bn|billion|million|trillion|thousand)\b|\b\d+(?:\.\d+)?\s?[BMK]\b", re.I)
+# an amount of memory or storage ("How much RAM is needed?": "at least 8GB"), which "how much" asks for as
+# often as for money in a manual
+_SIZE = re.compile(r"\d\s?(?:[KMGTP]i?B|[KMGT]bytes|bytes?)\b")
 _PERCENT = re.compile(r"\d\s?%|\bper ?cent\b", re.I)
 _NUMBER_WORDS = (r"hundreds?|thousands?|millions?|billions?|trillions?|dozens?|two|three|four|five|six|seven|"
                  r"eight|nine|ten|eleven|twelve|twenty|fifty")
@@ -155,7 +158,7 @@ def type_match(qtype: str | None, text: str, question: str = "", known: frozense
         return 1.0 if found else 0.0
     pattern = {"money": _MONEY, "percent": _PERCENT, "number": _NUMBER, "duration": _DURATION,
                "date": _DATE}[qtype]
-    return 1.0 if pattern.search(text) else 0.0
+    return 1.0 if pattern.search(text) or (qtype == "money" and _SIZE.search(text)) else 0.0
 
 
 @lru_cache(maxsize=4096)

@@ -240,6 +240,14 @@ def test_an_acronym_spelling_a_common_word_is_a_name():
     assert unmet(q, "Servers were handled by it in the past.", "", set()) == ["holds no name"]
 
 
+def test_how_much_is_answered_by_an_amount_of_memory_too():
+    q = "How much RAM is needed to compile it?"
+    assert unmet(q, "At least 8GB of RAM is typically required when compiling with 4 jobs.", "", set()) == []
+    assert unmet(q, "The worst case is 5 bytes per 32 KiB block.", "", set()) == []
+    assert unmet(q, "Compiling takes a while on a small machine.", "", set()) == ["holds no money"]
+    assert unmet("How much did Acme pay?", "It grew 8 times.", "", set()) == ["holds no money"]
+
+
 def test_when_wants_a_date_only_for_a_point_in_time():
     # a past event, or a named unit: a date or a time must be there
     for q in ("When was the manifesto revised?", "When did the vote close?", "In what year was it founded?",
