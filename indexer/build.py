@@ -324,7 +324,9 @@ EMBEDDING = {"chunk_vectors": "pooled_sentences", "version": 1}  # in the manife
 # runs on into its hanging-indented lines (an index without the key is version 1); 3: a paragraph whose first
 # line is indented more than the rest (GNU Info, plain-text licences) is one paragraph; 4: a bare reply ("Yes.",
 # "No, sorry.") is one sentence with the one after it; 5: a line that stops mid-clause runs on into a next line
-# that goes on with it, whatever its length (not inside a Markdown code fence)
+# that goes on with it, whatever its length (not inside a Markdown code fence), and the lines of extracted HTML
+# and DOCX text (one block each) never run on (and the HTML reader leaves out navigation, heading permalinks and
+# a page's own table of contents)
 SEGMENTATION = {"sentences": 5}
 
 

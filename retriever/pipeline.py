@@ -415,7 +415,8 @@ def problems(retriever: Retriever, question: str, scored: ScoredSentence, idf: d
 
 
 def answer_span(retriever: Retriever, best: ScoredSentence, chunk_sentences: list[Sentence] | None = None) -> Span:
-    """The answer span a scored sentence gives: the sentence, with its antecedent when it points back."""
+    """The answer span a scored sentence gives: the sentence, with its antecedent when it points back, and with
+    the block it introduces when it leads in (:func:`retriever.answer.introduced_end`)."""
     if chunk_sentences is None:
         chunk_sentences = retriever.index.store.sentences_of(best.chunk)
     cfg = retriever.config.span
