@@ -32,9 +32,9 @@ def trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _lines(text: str) -> Iterator[tuple[int, int]]:
-    pos = 0
-    for m in LINE_BREAK.finditer(text):
+def lines_of(text: str, pos: int = 0) -> Iterator[tuple[int, int]]:
+    """The lines of ``text`` from ``pos`` (a line start) on, as ``(start, end)`` without their breaks."""
+    for m in LINE_BREAK.finditer(text, pos):
         yield pos, m.start()
         pos = m.end()
     yield pos, len(text)
@@ -48,7 +48,8 @@ _BLOCK_START = re.compile(r"^(?:[#|>=*+•-]|\d{1,3}[.)]\s|[A-Za-z][.)]\s)")
 WRAP_WIDTH = (45, 100)
 
 
-def _indent(line: str) -> int:
+def indent(line: str) -> int:
+    """The white space a line opens with, in characters."""
     return len(line) - len(line.lstrip())
 
 
@@ -63,7 +64,7 @@ FIRST_LINE_INDENT = 8
 # (a word after a space: not "PATH=/usr/bin"; the next line no "label: value" one, no code fence)
 _MID_CLAUSE = re.compile(r"(?:(?<=\s)[a-z][a-z'’-]*|,)$")
 _RUNS_ON = re.compile(r"(?![\w &-]+:\s|[\w.-]+\s*=)(?:[a-z]|`(?!``))")
-_FENCE = re.compile(r"[ \t]*(?:```|~~~)")
+FENCE = re.compile(r"[ \t]*(?:```|~~~)")
 MID_CLAUSE_CHARS = 20
 
 
@@ -85,11 +86,11 @@ def wraps_into(a: str, b: str, first: bool = False, code: bool = False) -> bool:
     True
     """
     sa, sb = a.strip(), b.strip()
-    indented = first and _indent(b) < _indent(a) <= _indent(b) + FIRST_LINE_INDENT
-    mid_clause = (not code and len(sa) >= MID_CLAUSE_CHARS and "=" not in sa
-                  and bool(_MID_CLAUSE.search(sa) and _RUNS_ON.match(sb)))
-    if not sa or not sb or not (_indent(a) == _indent(b) or indented) \
-            or not (WRAP_WIDTH[0] <= len(a.rstrip()) <= WRAP_WIDTH[1] or mid_clause):
+    indented = first and indent(b) < indent(a) <= indent(b) + FIRST_LINE_INDENT
+    if not sa or not sb or not (indent(a) == indent(b) or indented):
+        return False
+    if not WRAP_WIDTH[0] <= len(a.rstrip()) <= WRAP_WIDTH[1] and (
+            code or len(sa) < MID_CLAUSE_CHARS or "=" in sa or not (_MID_CLAUSE.search(sa) and _RUNS_ON.match(sb))):
         return False
     return not (sa.startswith(("|", "#")) or sa.endswith(":") or _BLOCK_START.match(sb))
 
@@ -111,7 +112,7 @@ def continues_item(column: int | None, b: str) -> bool:
     """Whether line ``b`` goes on with a list item whose text starts at ``column``: it is indented to that
     column (a hanging indent, as Markdown and plain-text lists wrap) and opens no item, heading or row."""
     sb = b.strip()
-    return column is not None and bool(sb) and _indent(b) == column and not _BLOCK_START.match(sb)
+    return column is not None and bool(sb) and indent(b) == column and not _BLOCK_START.match(sb)
 
 
 def _units(text: str, join_wrapped: bool) -> Iterator[tuple[int, int]]:
@@ -122,11 +123,11 @@ def _units(text: str, join_wrapped: bool) -> Iterator[tuple[int, int]]:
     column = None  # the text column of the list item the run opens with
     opens = True  # the run's first line opens a paragraph (a blank line, or nothing, before it)
     fenced = False  # inside a Markdown fenced code block
-    for a, b in _lines(text):
+    for a, b in lines_of(text):
         joins = run is not None and join_wrapped and (
             continues_item(column, text[a:b])
             or wraps_into(text[run[2]:run[1]], text[a:b], first=opens and run[0] == run[2], code=fenced))
-        fenced ^= bool(_FENCE.match(text, a, b))
+        fenced ^= bool(FENCE.match(text, a, b))
         if joins and run is not None:
             run = (run[0], b, a)
             continue
@@ -220,7 +221,7 @@ def _joined(a: str, b: str) -> bool:
 def paragraph(text: str, start: int, end: int) -> tuple[int, int]:
     """The paragraph of ``text`` holding ``text[start:end]``: its lines, widened over lines that run on
     into each other (a hard-wrapped paragraph, the rows of a table), stopping at blank lines."""
-    lines = list(_lines(text))
+    lines = list(lines_of(text))
     first = next(i for i, (a, b) in enumerate(lines) if a <= start <= b)
     last = next(i for i, (a, b) in enumerate(lines) if a <= max(start, end - 1) <= b)
     while first > 0 and _joined(text[slice(*lines[first - 1])], text[slice(*lines[first])]):

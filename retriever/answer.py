@@ -48,11 +48,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, replace
+from itertools import chain
 
 import numpy as np
 
 from indexer.schema import Chunk, Sentence
-from indexer.sentences import item_column
+from indexer.sentences import FENCE, indent, item_column, lines_of
 from indexer.text import HTML_TAG, LINE_BREAK, stem, term_set, terms
 from retriever.cues import asks, entity_coverage, is_heading, question_type, type_match
 
@@ -280,22 +281,7 @@ def answer_sentences(best: ScoredSentence, chunk_sentences: list[Sentence], conf
     return [best.sentence]
 
 
-_FENCE = re.compile(r"[ \t]*(?:```|~~~)")
 _MD_HEADING = re.compile(r"[ \t]{0,3}#{1,6}(?:[ \t]|$)")
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
-
-
-def _lines_from(text: str, pos: int) -> list[tuple[int, int]]:
-    """The lines of ``text`` from ``pos`` (a line start) on, as ``(start, end)`` without their breaks."""
-    out = []
-    for m in LINE_BREAK.finditer(text, pos):
-        out.append((pos, m.start()))
-        pos = m.end()
-    out.append((pos, len(text)))
-    return out
 
 
 def introduced_end(text: str, start: int, end: int, limit: int) -> int:
@@ -316,17 +302,17 @@ def introduced_end(text: str, start: int, end: int, limit: int) -> int:
     brk = LINE_BREAK.search(text, end)
     if brk is None or text[end:brk.start()].strip():
         return end  # the colon is not the end of its line ("Note: ..." goes on)
-    lead = _indent(text[max(text.rfind("\n", 0, end), text.rfind("\r", 0, end)) + 1:end])
-    lines = _lines_from(text, brk.end())
+    lead = indent(text[max(text.rfind("\n", 0, end), text.rfind("\r", 0, end)) + 1:end])
+    lines = list(lines_of(text, brk.end()))
     i = next((k for k, (a, b) in enumerate(lines) if text[a:b].strip()), None)
     if i is None or i > 2:
         return end  # nothing follows, or it is far below
     first = text[slice(*lines[i])]
-    if _MD_HEADING.match(first) or (is_heading(first) and _indent(first) <= lead):
+    if _MD_HEADING.match(first) or (is_heading(first) and indent(first) <= lead):
         return end  # a heading, not indented under the answer: the next section
-    top = _indent(first)
+    top = indent(first)
     item = item_column(first) is not None
-    fenced = bool(_FENCE.match(first))
+    fenced = bool(FENCE.match(first))
     best, k = end, i
     while k < len(lines):
         a, b = lines[k]
@@ -337,19 +323,19 @@ def introduced_end(text: str, start: int, end: int, limit: int) -> int:
                 if nxt is None:
                     break
                 after = text[slice(*lines[nxt])]
-                under = _indent(after) >= top > lead
-                same_list = item and item_column(after) is not None and _indent(after) == top
+                under = indent(after) >= top > lead
+                same_list = item and item_column(after) is not None and indent(after) == top
                 if _MD_HEADING.match(after) or not (under or same_list):
                     break
                 k = nxt
                 continue
-            if _MD_HEADING.match(line) or _indent(line) < top:
+            if _MD_HEADING.match(line) or indent(line) < top:
                 break
         stop = len(line.rstrip()) + a
         if stop - start > limit:
             break
         best = max(best, stop)
-        if fenced and k > i and _FENCE.match(line):
+        if fenced and k > i and FENCE.match(line):
             break  # the closing fence
         k += 1
     return best
@@ -470,14 +456,14 @@ def after_echo(question: str, scored: list[ScoredSentence],
         return scored
     # a FAQ's table of contents asks every question again with nothing after it but the next question: the
     # next sentence that echoes the question by its terms (the heading over the answer) is taken instead
-    others = (s for s in scored if s is not echo and s.sentence.id != echo.sentence.id
-              and echoes(question, s.sentence.text))
-    follow = _following(echo, sentences)
-    while not follow:
-        echo = next(others, None)
-        if echo is None:
-            return scored
+    found = echo
+    others = (s for s in scored if s.sentence.id != found.sentence.id and echoes(question, s.sentence.text))
+    for echo in chain([found], others):
         follow = _following(echo, sentences)
+        if follow:
+            break
+    else:
+        return scored
     first = sorted((replace(s, asked=echo.features) for s in scored if (s.chunk.id, s.sentence.id) in follow),
                    key=lambda s: s.sentence.start_char)
     return first + [s for s in scored if (s.chunk.id, s.sentence.id) not in follow]

@@ -156,9 +156,9 @@ def type_match(qtype: str | None, text: str, question: str = "", known: frozense
     if qtype in ("name", "place"):
         found = new_names(text, question, known) or (qtype == "name" and names_a_group(text, question))
         return 1.0 if found else 0.0
-    pattern = {"money": _MONEY, "percent": _PERCENT, "number": _NUMBER, "duration": _DURATION,
-               "date": _DATE}[qtype]
-    return 1.0 if pattern.search(text) or (qtype == "money" and _SIZE.search(text)) else 0.0
+    patterns = {"money": (_MONEY, _SIZE), "percent": (_PERCENT,), "number": (_NUMBER,), "duration": (_DURATION,),
+                "date": (_DATE,)}[qtype]
+    return 1.0 if any(p.search(text) for p in patterns) else 0.0
 
 
 @lru_cache(maxsize=4096)

@@ -294,12 +294,13 @@ function renderAnswer(a, passages) {
     : "";
   const sentence = $("answer-sentence");
   sentence.textContent = "";
+  const parts = blockParts(a.text);
   if (/^\s*\|.*\|\s*$/.test(a.text) && !/[\r\n]/.test(a.text.trim())) {  // a table row: its cells
     splitCells(a.text).forEach((c) => {
       sentence.append(Object.assign(document.createElement("span"), { className: "cell", textContent: c.text }));
     });
-  } else if (blockParts(a.text)) {  // a lead-in and its block: the block keeps its lines
-    const [lead, block] = blockParts(a.text);
+  } else if (parts) {  // a lead-in and its block: the block keeps its lines
+    const [lead, block] = parts;
     const pre = Object.assign(document.createElement("pre"), { className: "answer-block", textContent: block });
     sentence.append(oneLine(lead), pre);
   } else {
