@@ -23,6 +23,7 @@ import numpy as np
 from indexer.chunker import ChunkBatch, ChunkerSettings, chunk_regions, chunk_stream
 from indexer.encoder import Encoder, SentenceTransformerEncoder
 from indexer.errors import FileSkipped, IndexDirError, SourceError
+from indexer.formats import format_of
 from indexer.formats.registry import reader as format_reader
 from indexer.indexdir import FAISS, IndexStore
 from indexer.indexdir.fsutil import human_bytes, recover_dir, sweep, writer_lock
@@ -188,9 +189,9 @@ def build_index(
                 _unreadable(f, e, old_docs, plan, report)
                 continue
             plan.append((f, sha))
-            if not plain and f.path.suffix.lower() in TEXT_SUFFIXES:
+            if not plain and format_of(f.path.name) in TEXT_SUFFIXES:
                 not_utf8.add(f.source)
-            if plain and f.path.suffix.lower() in STREAMED and settings.strategy == "sentences":
+            if plain and format_of(f.path.name) in STREAMED and settings.strategy == "sentences":
                 streamable.add(f.source)
         current = {f.source for f, _ in plan}
         report.removed = sorted(s for s in old_docs if s not in current)
@@ -441,7 +442,8 @@ def _open_document(f: SourceFile, settings: ChunkerSettings, stream: bool, encod
     if not stream:
         whole = _WholeDocument(f, encoding)
         doc = whole.doc
-        if getattr(format_reader(f.path.suffix.lower()), "BLOCK_LINES", False):  # HTML, DOCX: a line is a block
+        # HTML, DOCX: a line is a block
+        if getattr(format_reader(format_of(f.path.name) or ".txt"), "BLOCK_LINES", False):
             settings = replace(settings, join_wrapped=False)
         return whole, iter([ChunkBatch(0, doc.text, *chunk_regions(doc.text, doc.source, doc.regions, settings))])
     reader = TextStream(f)

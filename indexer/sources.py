@@ -162,7 +162,7 @@ def _not_indexable(path: Path) -> str | None:
     if stat.S_ISDIR(st.st_mode):
         return "directory symlink, not followed"
     if not supported(path.name):
-        return f"unsupported extension {path.suffix.lower() or '(none)'}"
+        return f"unsupported extension {path.suffix.lower()}"
     if not stat.S_ISREG(st.st_mode):
         return "not a regular file (a pipe, socket or device)"
     return None

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from indexer.errors import FileSkipped
-from indexer.formats import Region, extract
+from indexer.formats import Region, extract, format_of
 from indexer.formats.layout import Heading, section_regions
 
 
@@ -211,6 +211,21 @@ def test_docx_that_cannot_be_indexed():
         extract("bad.docx", b"PK\x03\x04 not a zip")
     with pytest.raises(FileSkipped, match="no text"):
         extract("empty.docx", make_docx(lambda d: d.add_paragraph("   ")))
+
+
+@pytest.mark.parametrize(("name", "reader"), [
+    ("README", ".txt"), ("COPYING", ".txt"), ("GPL-3", ".txt"), ("Apache-2.0", ".txt"), ("MPL-1.1", ".txt"),
+    ("notes.MD", ".md"), ("page.HTM", ".htm"), ("photo.jpg", None), ("archive.tar.gz", None), ("lib.so", None),
+])
+def test_names_without_an_extension_are_plain_text(name, reader):
+    # a documentation folder's README, COPYING and licence files ("Apache-2.0") have no extension of their own
+    assert format_of(name) == reader
+
+
+def test_file_without_an_extension_is_read_as_text():
+    assert extract("Apache-2.0", b"You may sublicense it.\n").text == "You may sublicense it.\n"
+    with pytest.raises(FileSkipped, match=r"binary file \(NUL bytes\)"):
+        extract("core", b"\x7fELF\x02\x01\x01\x00")
 
 
 def test_unknown_extension_and_empty_file():

@@ -54,7 +54,8 @@ def _odd_corpus(root: Path) -> Path:
     (root / "empty.md").write_bytes(b"")
     (root / "blank.txt").write_bytes(b"  \n\t\r\n")
     (root / "photo.jpg").write_bytes(b"\xff\xd8\xff")
-    (root / "README").write_text("no extension")
+    (root / "README").write_text("No extension: read as plain text.")
+    (root / "core").write_bytes(b"\x7fELF\x02\x01\x01\x00" * 8)  # a binary with no extension
     (root / ".hidden.txt").write_text("ignored silently")
     os.symlink("loop.txt", root / "loop.txt")  # a link to itself
     os.symlink("b.txt", root / "a.txt")
@@ -78,7 +79,7 @@ ODD_SKIPPED = [
     ("loop.txt", "symlink loop"),
     ("photo.jpg", "unsupported extension .jpg"),
     ("pipe.txt", "not a regular file (a pipe, socket or device)"),
-    ("README", "unsupported extension (none)"),
+    ("core", "binary file (NUL bytes), not text"),
     ("space-link.txt", "symlink to space.txt, indexed under that name"),
     ("zoo", "directory symlink, not followed"),
 ]
@@ -87,10 +88,10 @@ ODD_SKIPPED = [
 def test_find_files_lists_what_it_passes_over(tmp_path):
     root = _odd_corpus(tmp_path / "corpus")
     found, skipped = find_files(root)
-    assert [f.source for f in found] == sorted([*TINY, "blank.txt", "empty.md", "fr.txt", "image.txt",
-                                                "utf16.txt"])
+    assert [f.source for f in found] == sorted([*TINY, "README", "blank.txt", "core", "empty.md", "fr.txt",
+                                                "image.txt", "utf16.txt"])
     assert [(s.source, s.reason) for s in skipped] == sorted(
-        (s, r) for s, r in ODD_SKIPPED if s not in ("blank.txt", "empty.md", "image.txt"))
+        (s, r) for s, r in ODD_SKIPPED if s not in ("blank.txt", "core", "empty.md", "image.txt"))
 
 
 def test_build_skips_bad_files_and_reports_each(tmp_path, capsys, monkeypatch):
@@ -98,12 +99,13 @@ def test_build_skips_bad_files_and_reports_each(tmp_path, capsys, monkeypatch):
     index_dir = tmp_path / "idx"
     report = build_index(root, index_dir, encoder=FakeEncoder(), progress=False)
     assert sorted((s.source, s.reason) for s in report.skipped) == sorted(ODD_SKIPPED)
-    assert report.added == sorted([*TINY, "fr.txt", "utf16.txt"])
+    assert report.added == sorted([*TINY, "README", "fr.txt", "utf16.txt"])
     assert [n.source for n in report.notes] == ["fr.txt", "utf16.txt"]
     assert report.notes[1].reason == "not UTF-8: decoded as utf-16"
     store = IndexStore(index_dir)
     assert store.document_text("fr.txt") == FRENCH
     assert store.document_text("utf16.txt") == "Penguins live in Antarctica."
+    assert store.document_text("README") == "No extension: read as plain text."
     assert f"{len(ODD_SKIPPED)} skipped" in report.summary()
 
     # the command line prints one line per skipped file, with its reason (fake encoder: no model)

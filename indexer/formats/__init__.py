@@ -12,12 +12,27 @@ from indexer.errors import FileSkipped
 from indexer.formats.layout import Extracted, Region
 from indexer.formats.registry import EXTENSIONS, READERS
 
-__all__ = ["EXTENSIONS", "READERS", "Extracted", "Region", "extract", "supported"]
+__all__ = ["EXTENSIONS", "READERS", "Extracted", "Region", "extract", "format_of", "supported"]
+
+
+def format_of(name: str) -> str | None:
+    """The extension whose reader reads the file ``name`` (lower case, with its dot), or None.
+
+    A name with no extension ("README", "COPYING", "GPL-3") or a number for one ("Apache-2.0",
+    "MPL-1.1", "notes.2") is read as plain text, as such files in a documentation folder are; a
+    binary one is skipped when read (NUL bytes).
+    """
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix in READERS:
+        return suffix
+    if not suffix or suffix[1:].isdigit():
+        return ".txt"
+    return None
 
 
 def supported(name: str) -> bool:
-    """Whether a file name has an extension quarry reads."""
-    return PurePosixPath(name).suffix.lower() in READERS
+    """Whether quarry reads a file of this name (:func:`format_of`)."""
+    return format_of(name) is not None
 
 
 def extract(source: str, data: bytes, encoding: str | None = None) -> Extracted:
@@ -28,9 +43,9 @@ def extract(source: str, data: bytes, encoding: str | None = None) -> Extracted:
     """
     from indexer.formats.registry import reader
 
-    ext = PurePosixPath(source).suffix.lower()
-    if ext not in READERS:
-        raise FileSkipped(source, f"unsupported extension {ext or '(none)'}")
+    ext = format_of(source)
+    if ext is None:
+        raise FileSkipped(source, f"unsupported extension {PurePosixPath(source).suffix.lower()}")
     if not data:
         raise FileSkipped(source, "empty file")
     mod = reader(ext)
