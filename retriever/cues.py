@@ -25,6 +25,14 @@ _NUMBER_WORDS = (r"hundreds?|thousands?|millions?|billions?|trillions?|dozens?|t
 _QUANTITY = (r"(?:only|just|exactly) one|a single|both|several|few|a couple|a handful|"
              r"an? (?:(?:small|large|limited|growing|increasing|tiny|huge)\s+)?number of")
 _NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|{_QUANTITY})\b", re.I)
+# what is no count of anything: a year, a version ("4.0.0", "v2.1"), a month's day ("9 July", "June 23")
+_NOT_A_COUNT = re.compile(
+    r"\b(?:1[89]|20)\d\d\b|\bv?\d+(?:\.\d+){2,}\b|\b(?:version|release|v)\s?\d+(?:\.\d+)*\b|"
+    r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:January|February|March|April|May|June|July|August|September|"
+    r"October|November|December)\b|\b(?:January|February|March|April|May|June|July|August|September|October|"
+    r"November|December)\s+\d{1,2}(?:st|nd|rd|th)?\b", re.I)
+_TIME_UNITS = re.compile(r"\bhow many\s+(?:more\s+)?(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|"
+                         r"decades?|centuries|times)\b", re.I)
 _DURATION = re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|decades?|years?|months?|weeks?|days?|hours?|minutes?)\b", re.I)
 # a date or a time of day ("when does the shop close?": "at noon on Sundays", "at 6 pm")
 _DATE = re.compile(
@@ -156,9 +164,19 @@ def type_match(qtype: str | None, text: str, question: str = "", known: frozense
     if qtype in ("name", "place"):
         found = new_names(text, question, known) or (qtype == "name" and names_a_group(text, question))
         return 1.0 if found else 0.0
-    patterns = {"money": (_MONEY, _SIZE), "percent": (_PERCENT,), "number": (_NUMBER,), "duration": (_DURATION,),
-                "date": (_DATE,)}[qtype]
+    if qtype == "number":
+        return 1.0 if _NUMBER.search(count_text(text, question)) else 0.0
+    patterns = {"money": (_MONEY, _SIZE), "percent": (_PERCENT,), "duration": (_DURATION,), "date": (_DATE,)}[qtype]
     return 1.0 if any(p.search(text) for p in patterns) else 0.0
+
+
+def count_text(text: str, question: str = "") -> str:
+    """``text`` without what cannot answer "how many": the numbers the question already gives ("in the
+    2020 election"), and years, versions and days of a month ("elected in April 2020", "version 4.0.0"),
+    unless the question counts years, days or times itself ("How many years ...?": "since 1993")."""
+    for n in set(re.findall(r"\d+(?:[.,]\d+)*", question)):
+        text = re.sub(rf"(?<![\d.,]){re.escape(n)}(?![\d]|[.,]\d)", " ", text)
+    return text if _TIME_UNITS.search(question) else _NOT_A_COUNT.sub(" ", text)
 
 
 @lru_cache(maxsize=4096)

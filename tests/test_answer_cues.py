@@ -85,6 +85,16 @@ def test_type_match_wants_a_new_name_for_who_questions():
     assert type_match("number", "Many firms can afford it.") == 0.0
 
 
+def test_a_year_a_version_or_the_questions_own_number_is_no_count():
+    q = "How many votes did she get in the 2020 election?"
+    assert type_match("number", "She was elected in April 2020.", q) == 0.0
+    assert type_match("number", "She got 300 votes in 2020.", q) == 1.0
+    assert type_match("number", "Version 4.0.0 came out on 9 July.", "How many copies were sold?") == 0.0
+    assert type_match("number", "It was published in 1996 in two volumes.", "How many copies were sold?") == 1.0
+    # unless the question counts years (or days, or times) itself
+    assert type_match("number", "Debian was founded in 1993.", "How many years has Debian existed?") == 1.0
+
+
 def test_question_entities_and_coverage():
     q = "How much did Google invest in Anthropic in 2026?"
     assert question_entities(q) == ("google", "anthropic", "2026")
