@@ -87,6 +87,26 @@ def terms(text: str) -> list[str]:
     return out
 
 
+_NAME_PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_NOT_A_NAME = re.compile(r"^(?=.*\d)[\w]{6,}$|^0\d+$|^\d{5,}$")  # a hash or a serial number, not a name
+
+
+def path_words(source: str) -> str:
+    """The words of a file's path, as a name for what it holds: "licences/GPL-3" -> "licences GPL 3",
+    "topics/vcs-support.md" -> "topics vcs support", "userGuide.txt" -> "user Guide"; without the
+    extension (a number is none: "Apache-2.0" keeps its "2.0") and without parts that are hashes or serial
+    numbers ("000_7964c127cd96d91a.txt" names nothing)."""
+    *folders, name = source.replace("\\", "/").split("/")
+    stem, dot, suffix = name.rpartition(".")
+    if dot and stem and not suffix.isdigit():
+        name = stem
+    out = []
+    for part in re.findall(r"\d+(?:\.\d+)+|[^\W_]+", " ".join([*folders, name])):
+        if not _NOT_A_NAME.match(part):
+            out.extend([part] if part[0].isdigit() else _NAME_PART.findall(part))
+    return " ".join(out)
+
+
 def fts_query(text: str) -> str:
     """An FTS5 MATCH expression: any of the question's content words (OR), each quoted."""
     seen: dict[str, None] = {}

@@ -193,12 +193,15 @@ def score_sentences(
     topical: float = 0.0,
     qa: dict[int, float] | None = None,
     known: float = 1.0,
+    names: dict[str, str] | None = None,
 ) -> list[ScoredSentence]:
     """Every sentence of ``passages`` scored, best first; a sentence in several passages counts once
     (with the passage where it scores best). ``passages`` are best first; ``idf``
     holds the IDF of the question's stemmed terms (unknown terms: the largest); ``topical`` is the
     question's cosine with the closest passage of the corpus; ``qa`` the answer model's cosine of each
-    sentence (by id; missing: 0); ``known`` the share of the question's terms the corpus uses."""
+    sentence (by id; missing: 0); ``known`` the share of the question's terms the corpus uses; ``names``
+    the words of each document's file name (by source), which its sentences are read with for the
+    question's terms and named things ("Under the NCSA licence, ..." of a file named NCSA)."""
     q_terms = terms(question)
     q_set = set(q_terms)
     topical = max(0.0, float(topical))
@@ -209,14 +212,15 @@ def score_sentences(
     for chunk in passages:
         ss = sentences.get(chunk.id, [])
         cos = [max(0.0, float(np.dot(qvec, sentence_vectors[x.id]))) for x in ss]
+        name = (names or {}).get(chunk.source, "")
         for i, s in enumerate(ss):
             if len(s.text) < config.min_sentence_chars:
                 continue
             near = ss if config.window is None else ss[max(0, i - config.window):i + config.window + 1]
-            window = " ".join(x.text for x in near)
+            window = " ".join([*(x.text for x in near), name])
             f = (
                 cos[i],
-                lexical_coverage(q_terms, idf, s.text),
+                lexical_coverage(q_terms, idf, f"{s.text} {name}"),
                 type_match(qtype, s.text, question),
                 entity_coverage(question, window, weight),
                 novelty(q_set, s.text),

@@ -205,7 +205,9 @@ def entity_coverage(question: str, text: str, weight=None) -> float:
     present = _word_set(text)
     ws = [weight(w) if weight else 1.0 for w in wanted]
     total = sum(ws)
-    return sum(x for w, x in zip(wanted, ws) if w in present) / total if total > 0 else 1.0
+    # a name the question glues to a word ("MIT-licensed", "GPL-compatible") is mentioned by the name alone
+    return sum(x for w, x in zip(wanted, ws) if w in present or w.split("-", 1)[0] in present) / total \
+        if total > 0 else 1.0
 
 
 # "the deals table", "the AI infrastructure deals table", "this table";

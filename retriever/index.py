@@ -13,7 +13,7 @@ import numpy as np
 from indexer.encoder import Encoder
 from indexer.errors import IndexCorrupt, IndexIncompatible, rebuild_hint
 from indexer.indexdir import FAISS, IndexStore, PositionMap, contained, read_faiss, search_params
-from indexer.text import fts_query
+from indexer.text import fts_query, path_words, terms
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,8 @@ class Index:
         return math.log(1 + (n + 0.5) / 0.5)
 
     def idf(self, terms: list[str]) -> dict[str, float]:
-        """BM25 inverse document frequency of stemmed terms over chunks (unknown terms: the maximum)."""
+        """BM25 inverse document frequency of stemmed terms over chunks (unknown terms: the maximum). A
+        term no chunk holds but a document's file name does ("NCSA") is in that document's chunks."""
         missing = [t for t in set(terms) if t not in self._idf_cache]
         if missing:
             db = self.store.db
@@ -107,11 +108,39 @@ class Index:
             df = dict(db.execute(f"SELECT term, doc FROM temp.vocab WHERE term IN ({marks})", missing).fetchall())
             n = self.n_chunks
             for t in missing:  # only the index's own terms are kept: a bounded cache, whatever is asked
-                d = df.get(t, 0)
+                d = df.get(t, 0) or self._named_chunks().get(t, 0)
                 if d:
                     self._idf_cache[t] = math.log(1 + (n - d + 0.5) / (d + 0.5))
         unknown = math.log(1 + (self.n_chunks + 0.5) / 0.5)
         return {t: self._idf_cache.get(t, unknown) for t in terms}
+
+    def name_words(self, source: str) -> str:
+        """The words of a document's file name and folders (:func:`indexer.text.path_words`): what a
+        question may call it by ("Under the MIT licence, ..." of a file named MIT)."""
+        names = self.__dict__.setdefault("_name_words", {})
+        if source not in names:
+            names[source] = path_words(source)
+        return names[source]
+
+    def _doc_names(self) -> list[tuple[frozenset[str], int, int]]:
+        """Each document's file-name terms, first chunk id and number of chunks (read once)."""
+        docs = self.__dict__.get("_docs")
+        if docs is None:
+            docs = self.__dict__["_docs"] = [
+                (frozenset(terms(self.name_words(d["source"]))), int(d["first_chunk"]), int(d["n_chunks"]))
+                for d in self.manifest.get("documents", [])]
+        return docs
+
+    def _named_chunks(self) -> dict[str, int]:
+        """For each term of the documents' file names, how many chunks the documents it names hold."""
+        named = self.__dict__.get("_named")
+        if named is None:
+            named = {}
+            for words_, _, n in self._doc_names():
+                for t in words_:
+                    named[t] = named.get(t, 0) + n
+            self.__dict__["_named"] = named
+        return named
 
     def sentence_vectors(self, ids: list[int]) -> np.ndarray:
         return np.asarray(self.store.sentence_vectors[ids], dtype=np.float32)

@@ -306,8 +306,9 @@ class Retriever:
         qa = None
         if self.answer_model is not None and ids:
             qa = self.answer_model.scores(question, {s.id: s.text for ss in sentences.values() for s in ss})
+        names = {c.source: self.index.name_words(c.source) for c, _ in ranked}
         scored = score_sentences(question, qvec, [c for c, _ in ranked], sentences, vecs, idf, cfg.span, topical,
-                                 qa, known_share)
+                                 qa, known_share, names)
         if self.cross_encoder is not None and cfg.cross_weight and cfg.cross_sentences > 0 and scored:
             scored = self._cross_scored(self.cross_encoder, question, scored, sentences)
         if self.reader is not None and (cfg.reader_weight or cfg.reader_abstain) and cfg.reader_passages > 0 and scored:

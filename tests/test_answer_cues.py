@@ -9,7 +9,7 @@ import pytest
 
 from indexer.schema import Chunk, Sentence, Span
 from indexer.sentences import paragraph
-from indexer.text import contains_answer, normalize_answer
+from indexer.text import contains_answer, normalize_answer, path_words
 from retriever.answer import (
     FEATURES,
     ScoredSentence,
@@ -704,3 +704,41 @@ def test_the_answer_to_a_lead_in_holds_what_it_introduces(tmp_path, real_encoder
     assert host.start_char <= a.start_char and a.end_char <= host.end_char
     alone = r.with_config(span=replace(r.config.span, lead_in_block=False)).ask(question).answer
     assert alone is not None and alone.text == "To install this version into a system directory:"
+
+
+def test_path_words_name_a_document():
+    assert path_words("licences/GPL-3") == "licences GPL 3"
+    assert path_words("Apache-2.0") == "Apache 2.0"  # a number is no extension
+    assert path_words("topics/vcs-support.md") == "topics vcs support"
+    assert path_words("userGuide.txt") == "user Guide"
+    assert path_words("000_7964c127cd96d91a.txt") == ""  # a serial number and a hash name nothing
+
+
+def test_a_name_glued_to_a_word_is_mentioned_by_the_name():
+    q = "What must I keep when I redistribute MIT-licensed code?"
+    assert entity_coverage(q, "Licensed under the MIT terms.") == 1.0
+    assert entity_coverage(q, "Licensed under the ISC terms.") == 0.0
+
+
+def test_a_question_may_name_a_document_by_its_file_name(tmp_path, real_encoder):
+    from indexer.build import build_index
+    from retriever.index import Index
+    from retriever.pipeline import Retriever, scored_sentences
+
+    corpus = tmp_path / "licences"
+    corpus.mkdir()
+    (corpus / "MIT").write_text("Permission is granted to deal in the Software without restriction.\n"
+                                "The above copyright notice shall be included in all copies.\n", encoding="utf-8")
+    (corpus / "ISC").write_text("Permission to use and copy this software for any purpose is granted.\n"
+                                "The author disclaims all warranties with regard to this software.\n", encoding="utf-8")
+    build_index(corpus, tmp_path / "index", encoder=real_encoder, progress=False)
+    r = Retriever(Index(tmp_path / "index"), real_encoder)
+    # "mit" is in no chunk's text, but in a file name: a term of the folder, not one it has never seen
+    assert r.index.idf(["mit"])["mit"] < r.index.unseen_idf
+    assert r.index.idf(["gpl"])["gpl"] == pytest.approx(r.index.unseen_idf)
+    scored = scored_sentences(r, "Under the MIT licence, what must copies include?")
+    lexical = FEATURES.index("lexical")
+    best = max(scored, key=lambda s: s.features[lexical])
+    assert best.sentence.source == "MIT" and "copyright notice" in best.sentence.text
+    answer = r.ask("Under the MIT licence, what must copies include?").answer
+    assert answer is not None and answer.source == "MIT"
