@@ -200,8 +200,9 @@ def score_sentences(
     holds the IDF of the question's stemmed terms (unknown terms: the largest); ``topical`` is the
     question's cosine with the closest passage of the corpus; ``qa`` the answer model's cosine of each
     sentence (by id; missing: 0); ``known`` the share of the question's terms the corpus uses; ``names``
-    the words of each document's file name (by source), which its sentences are read with for the
-    question's terms and named things ("Under the NCSA licence, ..." of a file named NCSA)."""
+    the words of each document's file name (by source), which its sentences are read with, as with
+    their section's headings (Markdown, HTML, DOCX), for the question's terms and named things ("Under
+    the NCSA licence, ..." of a file named NCSA; "How do I disable caching?" in "Caching > Disabling")."""
     q_terms = terms(question)
     q_set = set(q_terms)
     topical = max(0.0, float(topical))
@@ -217,10 +218,11 @@ def score_sentences(
             if len(s.text) < config.min_sentence_chars:
                 continue
             near = ss if config.window is None else ss[max(0, i - config.window):i + config.window + 1]
-            window = " ".join([*(x.text for x in near), name])
+            about = f"{name} {s.section or ''}"
+            window = " ".join([*(x.text for x in near), about])
             f = (
                 cos[i],
-                lexical_coverage(q_terms, idf, f"{s.text} {name}"),
+                lexical_coverage(q_terms, idf, f"{s.text} {about}"),
                 type_match(qtype, s.text, question),
                 entity_coverage(question, window, weight),
                 novelty(q_set, s.text),

@@ -742,3 +742,20 @@ def test_a_question_may_name_a_document_by_its_file_name(tmp_path, real_encoder)
     assert best.sentence.source == "MIT" and "copyright notice" in best.sentence.text
     answer = r.ask("Under the MIT licence, what must copies include?").answer
     assert answer is not None and answer.source == "MIT"
+
+
+def test_a_sentence_is_read_with_its_file_name_and_section():
+    a = Sentence("Pass the option to switch it off.", "guide/caching.md", 0, 33, 1, 1, section="Caching > Disabling",
+                 id=0)
+    b = Sentence("Pass the option to switch it off.", "guide/other.md", 0, 33, 1, 1, id=1)
+    q, vec = "How do I disable caching?", np.array([1.0, 0.0])
+    lexical = FEATURES.index("lexical")
+
+    def scored(s, names=None):
+        chunk = Chunk(s.text, s.source, 0, 33, 1, 1, id=s.id, first_sentence=s.id, last_sentence=s.id)
+        return score_sentences(q, vec, [chunk], {s.id: [s]}, {s.id: vec}, {"disabl": 2.0, "cach": 2.0},
+                               SpanConfig(), names=names)[0].features[lexical]
+
+    assert scored(b) == 0.0
+    assert scored(a) == 1.0  # "Caching > Disabling": both terms
+    assert scored(b, {"guide/other.md": "guide caching"}) == 0.5  # a file name counts as its words
