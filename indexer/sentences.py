@@ -95,7 +95,8 @@ def wraps_into(a: str, b: str, first: bool = False, code: bool = False) -> bool:
     return not (sa.startswith(("|", "#")) or sa.endswith(":") or _BLOCK_START.match(sb))
 
 
-_ITEM = re.compile(r"[ \t]*(?:[*+•-]|\d{1,3}[.)])[ \t]+(?=\S)")
+# "- ", "2. ", "(2) ", "(b) ", "a) "
+_ITEM = re.compile(r"[ \t]*(?:[*+•-]|\d{1,3}[.)]|\((?:\d{1,3}|[A-Za-z])\)|[A-Za-z]\))[ \t]+(?=\S)")
 
 
 def item_column(line: str) -> int | None:

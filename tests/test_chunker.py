@@ -257,6 +257,25 @@ def test_a_list_item_runs_on_into_its_hanging_indented_lines_whatever_their_leng
     assert [text[a:b] for a, b in split_sentences(text)][2] == "`DynamicUser=` documentation in"
 
 
+def test_a_parenthesised_item_runs_on_into_its_hanging_indented_lines():
+    # footnotes and clauses of a plain-text licence: "(2) ", "a) " hang their lines at the text's column
+    text = ("(2) According to Richard Stallman, 1.6.1 is not GPL-compatible,\n"
+            "    because its license has a choice of law clause.  According to\n"
+            "    CNRI, however, it is not incompatible.\n\n"
+            "a) in the case of the initial Contributor, the initial content\n"
+            "   Distributed under this Agreement, and\n")
+    assert joined_sentences(text) == [
+        "(2) According to Richard Stallman, 1.6.1 is not GPL-compatible,\n"
+        "    because its license has a choice of law clause.",
+        "According to\n    CNRI, however, it is not incompatible.",
+        "a) in the case of the initial Contributor, the initial content\n   Distributed under this Agreement, and"]
+    # "(a)", "(b)" inside a wrapped sentence do not cut it
+    assert joined_sentences("Hackers are likely to either (a) be apolitical, as most people who read this are, or\n"
+                            "(b) entertain peculiar or idiosyncratic political ideas and try to live by them.\n") == [
+        "Hackers are likely to either (a) be apolitical, as most people who read this are, or\n"
+        "(b) entertain peculiar or idiosyncratic political ideas and try to live by them."]
+
+
 def test_a_line_that_stops_mid_clause_runs_on_whatever_its_length():
     # Markdown wrapped short before a code span; not inside a fenced code block
     text = ("To run the linter without running tests, use\n"
