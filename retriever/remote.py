@@ -2,8 +2,9 @@
 
 A server for ``INDEX_DIR`` writes ``indexer.paths.server_file(INDEX_DIR)``, a JSON file
 ``{"url", "pid", "index_dir", "api_key"}``, once it is up, and removes it when it stops. ``ask``
-reads it, checks that it names this index, a live process and a loopback URL, and POSTs the
-question to ``/ask`` (with ``X-API-Key: $QUARRY_API_KEY`` when set). Anything unexpected (no
+reads it, checks that it names this index, a live process and a loopback URL, asks it to switch to
+the index on disk if that was updated (``/admin/reload``) and POSTs the question to ``/ask`` (with
+``X-API-Key: $QUARRY_API_KEY`` when set). Anything unexpected (no
 file, a dead pid, a refused connection, a timeout, a non-200 reply, a body that is not the
 contract) returns ``None``, silently: the caller answers in process.
 """
@@ -71,14 +72,18 @@ def ask_server(index_dir: str | os.PathLike, question: str, k: int, timeout: flo
         log.debug("server %s wants an API key and QUARRY_API_KEY is not set: falling back", info["url"])
         return None
     body = json.dumps({"question": question, "k": k}).encode("utf-8")
+    root = parts.path.rstrip("/") or ""
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
-        conn.request("POST", (parts.path.rstrip("/") or "") + "/ask", body=body, headers=headers)
-        reply = conn.getresponse()
-        data = reply.read()
-        if reply.status != 200:
-            log.debug("server %s answered %s: falling back", info["url"], reply.status)
-            return None
+        # the index may have been updated a moment ago (`quarry index`) and the server not have seen it yet
+        # (it looks every --watch seconds): it switches now if so, or this question is answered in process
+        for path, payload in ((f"{root}/admin/reload", b""), (f"{root}/ask", body)):
+            conn.request("POST", path, body=payload, headers=headers)
+            reply = conn.getresponse()
+            data = reply.read()
+            if reply.status != 200:
+                log.debug("server %s answered %s to %s: falling back", info["url"], reply.status, path)
+                return None
         result = json.loads(data.decode("utf-8"))
     except (OSError, http.client.HTTPException, ValueError) as e:
         log.debug("server %s failed (%s): falling back", info["url"], e)

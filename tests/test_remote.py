@@ -31,17 +31,24 @@ REMOTE = Result(
 class StandIn:
     """A tiny HTTP server on 127.0.0.1 with the server contract: POST /ask -> Result.to_dict()."""
 
-    def __init__(self, status: int = 200, body: object = None, delay: float = 0.0):
+    def __init__(self, status: int = 200, body: object = None, delay: float = 0.0, reload_status: int = 200):
         self.requests: list[tuple[dict, dict]] = []
+        self.reloads = 0
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 (http.server's naming)
                 length = int(self.headers.get("Content-Length", 0))
-                stand_in.requests.append((json.loads(self.rfile.read(length)), dict(self.headers)))
-                time.sleep(delay)
-                data = json.dumps(REMOTE.to_dict() if body is None else body).encode()
-                self.send_response(status if self.path == "/ask" else 404)
+                payload = self.rfile.read(length)
+                if self.path == "/admin/reload":  # asked first: switch to the index on disk if it changed
+                    stand_in.reloads += 1
+                    data = json.dumps({"reloaded": False, "version": "v1", "previous": "v1"}).encode()
+                    self.send_response(reload_status)
+                else:
+                    stand_in.requests.append((json.loads(payload), dict(self.headers)))
+                    time.sleep(delay)
+                    data = json.dumps(REMOTE.to_dict() if body is None else body).encode()
+                    self.send_response(status if self.path == "/ask" else 404)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -124,6 +131,25 @@ def test_a_failing_server_falls_back_silently(index_dir, capsys, status, body):
     finally:
         server.close()
     assert capsys.readouterr().err == ""
+
+
+def test_the_server_is_asked_to_switch_to_an_updated_index_first(index_dir, capsys):
+    # `quarry index` may have just updated the index, and the server not have looked yet (--watch seconds)
+    server = StandIn()
+    try:
+        server.announce(index_dir)
+        assert ask_server(index_dir, "Who runs the zoo?", 5) == REMOTE.to_dict()
+        assert server.reloads == 1 and len(server.requests) == 1
+    finally:
+        server.close()
+    # a server that cannot switch to the index on disk (409) serves an older one: answered here
+    server = StandIn(reload_status=409)
+    try:
+        server.announce(index_dir)
+        local_answer(index_dir, capsys)
+        assert server.reloads == 1 and server.requests == []
+    finally:
+        server.close()
 
 
 def test_unfit_announcements_are_ignored(index_dir, stand_in, tmp_path, capsys):
