@@ -342,11 +342,29 @@ _CODE_LINE = re.compile(
     r"|[$#>] \S)")  # a shell prompt
 
 
+# a command's usage, as a manual's synopsis gives it: "cp [OPTION]... [-T] SOURCE DEST", "grep [OPTION...]",
+# "tar {--extract|--get} [-f ARCHIVE] [MEMBER...]"
+_USAGE_ARG = re.compile(r"[\[{][^\s\]}]*[\]}]?(?:\.\.\.)?|[^\s\[{]*[\]}](?:\.\.\.)?|[A-Z][A-Z0-9_|-]*(?:\.\.\.)?|"
+                        r"\.\.\.|-{1,2}[\w-]+(?:=[\w]+)?|\|")
+
+
+def is_usage(text: str) -> bool:
+    """A command's usage line(s): the command, then only options, placeholders in capitals and
+    bracketed arguments, at least one of them bracketed or repeated ("ls [OPTION]... [FILE]...")."""
+    words_ = text.split()
+    if len(words_) < 2 or not re.fullmatch(r"[a-z][\w.+-]*", words_[0]):
+        return False
+    args = [w for w in words_[1:] if w != words_[0]]
+    return bool(args) and all(_USAGE_ARG.fullmatch(w) for w in args) and any(
+        c in w for w in args for c in ("[", "{", "..."))
+
+
 def is_code_line(text: str) -> bool:
     """A line of program code or a shell command, not prose ("except Exception:", "x = f(y);",
-    "$ make install"): it cannot state an answer by itself."""
+    "$ make install"), or a command's usage ("cp [OPTION]... SOURCE DEST"): it cannot state an answer
+    by itself."""
     t = text.strip()
-    return "\n" not in t and bool(_CODE_LINE.match(t))
+    return ("\n" not in t and bool(_CODE_LINE.match(t))) or is_usage(t)
 
 
 @dataclass(frozen=True)

@@ -410,9 +410,12 @@ def problems(retriever: Retriever, question: str, scored: ScoredSentence, idf: d
     a, b = paragraph(around, span.start_char - start, span.end_char - start)
     never_seen = retriever.index.unseen_idf
     unknown = {t for t, v in idf.items() if v >= never_seen - 1e-9}
+    # a sentence without a section of the markup's is read under its document's title (a plain-text manual's
+    # first line, "GREP(1) User Commands GREP(1)"), so that the title line is a heading as a "# Title" is
+    section = scored.sentence.section or retriever.index.store.title(c.source)
     return unmet(question, span.text, around[a:b], unknown,
                  known_names(c.text) if known is None else known, off=retriever.config.span.checks_off,
-                 section=scored.sentence.section)
+                 section=section)
 
 
 def answer_span(retriever: Retriever, best: ScoredSentence, chunk_sentences: list[Sentence] | None = None) -> Span:

@@ -346,6 +346,10 @@ def test_a_possessive_still_holds_the_name():
     ("import numpy as np", False),  # no code ending: could be prose in a list
     ("def main():", True), ("#include <zlib.h>", False),
     ("Exceptions are fast when none is raised.", False), ("Use the except clause:", False),
+    # a manual's synopsis is a command's usage, no answer; its NAME line is prose
+    ("cp [OPTION]... [-T] SOURCE DEST", True), ("tar {--extract|--get} [-f ARCHIVE] [MEMBER...]", True),
+    ("wc [OPTION]... --files0-from=F", True), ("split - split a file into pieces", False),
+    ("Use ls [OPTION] to list.", False), ("grep -r pattern dir", False),
 ])
 def test_a_line_of_code_is_told_from_prose(text, code):
     from retriever.cues import is_code_line
@@ -759,3 +763,16 @@ def test_a_sentence_is_read_with_its_file_name_and_section():
     assert scored(b) == 0.0
     assert scored(a) == 1.0  # "Caching > Disabling": both terms
     assert scored(b, {"guide/other.md": "guide caching"}) == 0.5  # a file name counts as its words
+
+
+def test_a_plain_text_documents_title_line_is_a_heading(tmp_path, real_encoder):
+    from retriever.pipeline import problems, scored_sentences
+
+    text = ("UNIQ(1)                 User Commands                 UNIQ(1)\n\n"
+            "       -c, --count\n              prefix lines by the number of occurrences\n")
+    r = retriever_over(tmp_path, real_encoder, "uniq.txt", text)
+    q = "How can I see how many times each line is repeated with uniq?"
+    every = scored_sentences(r.with_config(span=replace(r.config.span, verify=False)), q)
+    title = next(s for s in every if s.sentence.text.startswith("UNIQ(1)"))
+    assert problems(r, q, title, r.index.idf(["uniq"])) == ["is a heading"]
+    assert all(not s.sentence.text.startswith("UNIQ(1)") for s in scored_sentences(r, q))
