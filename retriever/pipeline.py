@@ -287,8 +287,10 @@ class Retriever:
         if cfg.mode == "dense":
             return dense, topical
         if cfg.fusion == "rrf":
-            return rrf([lexical, dense], k=cfg.rrf_k, weights=[1.0, cfg.dense_weight]), topical
-        return score_fusion([lexical, dense], weights=[1.0, cfg.dense_weight]), topical
+            fused = rrf([lexical, dense], k=cfg.rrf_k, weights=[1.0, cfg.dense_weight])
+        else:
+            fused = score_fusion([lexical, dense], weights=[1.0, cfg.dense_weight])
+        return promoted(fused, [d for d, _ in lexical[:2]] + [d for d, _ in dense[:2]], cfg.span_passages), topical
 
     def _score_sentences(self, question, qvec, ranked: list[tuple[Chunk, float]], topical: float = 0.0,
                          best_per_chunk: bool = False) -> tuple[list[ScoredSentence], list[ScoredSentence]]:
@@ -364,6 +366,17 @@ class Retriever:
         return Answer(s.text, s.source, s.start_char, s.end_char, s.start_line, s.end_line,
                       page=s.page, section=s.section, score=round(float(conf), 6), passage=where,
                       low_confidence=bool(conf < self.config.low_confidence))
+
+
+def promoted(fused: list[tuple[int, float]], ids: list[int], n: int) -> list[tuple[int, float]]:
+    """``fused`` with each of ``ids`` (the best of each list fused) among its first ``n``: a passage one
+    list ranks first and the other not at all may fall out of what the answer is picked from."""
+    at = {d: i for i, (d, _) in enumerate(fused)}
+    missing = [d for d in dict.fromkeys(ids) if at.get(d, -1) >= n][:n]
+    if not missing:
+        return fused
+    cut, moved = n - len(missing), set(missing)
+    return fused[:cut] + [fused[at[d]] for d in missing] + [x for x in fused[cut:] if x[0] not in moved]
 
 
 def falling(ranked: list[tuple[Chunk, float]], scores: dict[int, float]) -> list[tuple[Chunk, float]]:

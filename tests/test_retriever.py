@@ -10,7 +10,7 @@ from indexer.build import build_index
 from indexer.errors import QueryError
 from indexer.schema import Chunk
 from retriever.fusion import interleave, minmax, rrf, score_fusion
-from retriever.pipeline import Retriever, RetrieverConfig, falling, problems, scored_sentences
+from retriever.pipeline import Retriever, RetrieverConfig, falling, problems, promoted, scored_sentences
 from tests.conftest import TINY
 
 
@@ -40,6 +40,13 @@ def test_interleave_takes_turns_and_each_item_once():
     assert [d for d, _ in interleave([(5, 0.0), (6, 0.0), (7, 0.0)], [(8, 0.0), (5, 0.0)], key)] == [5, 8, 6, 7]
     assert interleave([], [(1, 0.0)], key) == [(1, 0.0)]
     assert interleave([], [], key) == []
+
+
+def test_the_best_of_each_list_is_among_the_passages_answered_from():
+    fused = [(i, 1.0 - i / 10) for i in range(10)]
+    # 7 (first in one list, fused far down) and 9 take the last places of the first 4, in their order
+    assert [d for d, _ in promoted(fused, [7, 1, 9], 4)] == [0, 1, 7, 9, 2, 3, 4, 5, 6, 8]
+    assert promoted(fused, [0, 2, 42], 4) == fused  # already there, or not fused at all
 
 
 def test_falling_scores_each_passage_by_its_rerank_no_higher_than_the_one_above():
