@@ -26,18 +26,16 @@ _QUANTITY = (r"(?:only|just|exactly) one|a single|both|several|few|a couple|a ha
              r"an? (?:(?:small|large|limited|growing|increasing|tiny|huge)\s+)?number of")
 _NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|{_QUANTITY})\b", re.I)
 # what is no count of anything: a year, a version ("4.0.0", "v2.1"), a month's day ("9 July", "June 23")
+_MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
 _NOT_A_COUNT = re.compile(
     r"\b(?:1[89]|20)\d\d\b|\bv?\d+(?:\.\d+){2,}\b|\b(?:version|release|v)\s?\d+(?:\.\d+)*\b|"
-    r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:January|February|March|April|May|June|July|August|September|"
-    r"October|November|December)\b|\b(?:January|February|March|April|May|June|July|August|September|October|"
-    r"November|December)\s+\d{1,2}(?:st|nd|rd|th)?\b", re.I)
+    rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})\b|\b(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?\b", re.I)
 _TIME_UNITS = re.compile(r"\bhow many\s+(?:more\s+)?(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|"
                          r"decades?|centuries|times)\b", re.I)
 _DURATION = re.compile(rf"\d|\b(?:{_NUMBER_WORDS}|decades?|years?|months?|weeks?|days?|hours?|minutes?)\b", re.I)
 # a date or a time of day ("when does the shop close?": "at noon on Sundays", "at 6 pm")
 _DATE = re.compile(
-    r"\b(?:1[89]|20)\d\d\b|\b(?:January|February|March|April|May|June|July|August|September|October|"
-    r"November|December|(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)days?|weekends?|"
+    rf"\b(?:1[89]|20)\d\d\b|\b(?:{_MONTHS}|(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)days?|weekends?|"
     r"spring|summer|autumn|winter|yesterday|today|tomorrow|tonight|quarterly|daily|weekly|monthly|yearly|"
     r"noon|midnight|morning|afternoon|evening|o'clock|\d{1,2}(?::\d\d)?\s?[ap]\.?m\.?|\d{1,2}:\d\d|"
     r"(?:last|next|coming|past|following|current|this) (?:years?|months?|weeks?|quarters?|decades?))(?!\w)", re.I)

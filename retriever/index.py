@@ -122,23 +122,14 @@ class Index:
             names[source] = path_words(source)
         return names[source]
 
-    def _doc_names(self) -> list[tuple[frozenset[str], int, int]]:
-        """Each document's file-name terms, first chunk id and number of chunks (read once)."""
-        docs = self.__dict__.get("_docs")
-        if docs is None:
-            docs = self.__dict__["_docs"] = [
-                (frozenset(terms(self.name_words(d["source"]))), int(d["first_chunk"]), int(d["n_chunks"]))
-                for d in self.manifest.get("documents", [])]
-        return docs
-
     def _named_chunks(self) -> dict[str, int]:
-        """For each term of the documents' file names, how many chunks the documents it names hold."""
+        """For each term of the documents' file names, how many chunks the documents it names hold (read once)."""
         named = self.__dict__.get("_named")
         if named is None:
             named = {}
-            for words_, _, n in self._doc_names():
-                for t in words_:
-                    named[t] = named.get(t, 0) + n
+            for d in self.manifest.get("documents", []):
+                for t in set(terms(self.name_words(d["source"]))):
+                    named[t] = named.get(t, 0) + int(d["n_chunks"])
             self.__dict__["_named"] = named
         return named
 
