@@ -38,7 +38,10 @@ questions of the six benchmark corpora, the seeds' test split left out (``python
 all --fit-all --fit-hold-out seeds:test``; ``python -m eval.bench.tune`` fits on one gold file).
 
 The answer span is the best sentence, extended by the sentence before it when it opens by
-pointing back ("These systems ...", "He described ...") and both fit ``max_answer_chars``. Where a
+pointing back ("These systems ...", "He described ...") and both fit ``max_answer_chars``, and by
+the sentence after it when the question asks why and the sentence gives no reason
+(:func:`reason_follows`: "The use of git:// is discouraged." / "The former two use the Git Protocol,
+which lacks authentication ..."). Where a
 candidate asks the question again (a FAQ's own question: :func:`echoes`), the sentences after it
 come first (:func:`after_echo`, ``follow_echo``), as sure as the echo is.
 """
@@ -131,6 +134,9 @@ class SpanConfig:
     # an answer that leads in ("To install it:", "BUG REPORTS:") runs on over the block it introduces, as far
     # as its passage and max_answer_chars allow (:func:`introduced_end`)
     lead_in_block: bool = True
+    # a why-question answered by a sentence that gives no reason ("The use of git:// is discouraged.") runs on
+    # into the next sentence of its paragraph, where the reason usually is (:func:`reason_follows`)
+    reason_follows: bool = True
 
     def weights(self) -> np.ndarray:
         return np.array([getattr(self, f"w_{f}") for f in FEATURES])
@@ -276,15 +282,64 @@ def antecedent(text: str, config: SpanConfig) -> bool:
     return len(t) >= config.min_sentence_chars and any(c.isalpha() for c in t) and not asks(t)
 
 
-def answer_sentences(best: ScoredSentence, chunk_sentences: list[Sentence], config: SpanConfig) -> list[Sentence]:
+# a question asking for a reason or a purpose, and words that give one
+_WHY = re.compile(
+    r"(?:^\W*|[,;:.?!\-–—]\s*|\b(?:so|and|but|then)\s+)why\b|\bfor what (?:reason|purpose)\b|"
+    r"\bwhat (?:is|was|are|were) the (?:reasons?|purpose|point)\b", re.I)
+_REASON = re.compile(
+    r"\b(?:because|since|due to|owing to|thanks to|so that|so as to|in order to|reasons?|why|caused by|as a result|"
+    r"therefore|thus|hence|purpose|causes?|to (?:avoid|prevent|ensure|allow|enable|make|keep|help|protect|reduce))\b",
+    re.I)
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\r?\n")
+
+
+def asks_why(question: str) -> bool:
+    """Whether a question asks for a reason or a purpose ("Why is X discouraged?", "X fails - why?", "For what
+    reason ..."); not a question that only names one ("What comparison explains why X?")."""
+    return bool(_WHY.search(question))
+
+
+def gives_reason(text: str) -> bool:
+    """Whether a sentence states a reason or a purpose ("because", "due to", "to avoid", "This is why ...")."""
+    return bool(_REASON.search(text))
+
+
+def reason_follows(question: str, parts: list[Sentence], chunk: Chunk, chunk_sentences: list[Sentence],
+                   config: SpanConfig) -> Sentence | None:
+    """The sentence after an answer to a why-question that gives no reason, when it goes on in the same
+    paragraph and both fit ``max_answer_chars``: a claim is usually followed by its explanation ("The use of
+    git:// is discouraged. The former two use the Git Protocol, which lacks authentication ..."). None when
+    the answer gives a reason itself or nothing fits."""
+    if not asks_why(question) or any(gives_reason(s.text) for s in parts) or not antecedent(parts[-1].text, config):
+        return None  # a sentence that asks is no answer to run on from
+    j = _position(chunk_sentences, parts[-1].id)
+    if j is None or j + 1 >= len(chunk_sentences):
+        return None
+    nxt = chunk_sentences[j + 1]
+    between = chunk.text[parts[-1].end_char - chunk.start_char:nxt.start_char - chunk.start_char]
+    if (_PARAGRAPH_BREAK.search(between) or nxt.end_char - parts[0].start_char > config.max_answer_chars
+            or not antecedent(nxt.text, config) or is_heading(nxt.text.strip())):
+        return None
+    return nxt
+
+
+def answer_sentences(best: ScoredSentence, chunk_sentences: list[Sentence], config: SpanConfig,
+                     question: str | None = None) -> list[Sentence]:
     """The sentences making up the answer: the best one, preceded by its antecedent when it points back
-    (:func:`antecedent`: "Can chronyd do X?" / "It is not possible ...", "it" is chronyd, takes none)."""
+    (:func:`antecedent`: "Can chronyd do X?" / "It is not possible ...", "it" is chronyd, takes none), and
+    followed by the next one when ``question`` asks why and only the next one may say
+    (:func:`reason_follows`, ``reason_follows``)."""
+    parts = [best.sentence]
     i = _position(chunk_sentences, best.sentence.id)
     if i and _POINTS_BACK.match(best.sentence.text) and antecedent(chunk_sentences[i - 1].text, config):
         prev = chunk_sentences[i - 1]
         if best.sentence.end_char - prev.start_char <= config.max_answer_chars:
-            return [prev, best.sentence]
-    return [best.sentence]
+            parts = [prev, best.sentence]
+    if question is not None and config.reason_follows:
+        nxt = reason_follows(question, parts, best.chunk, chunk_sentences, config)
+        if nxt is not None:
+            parts.append(nxt)
+    return parts
 
 
 _MD_HEADING = re.compile(r"[ \t]{0,3}#{1,6}(?:[ \t]|$)")

@@ -229,7 +229,7 @@ class Retriever:
             # everyday off-topic probes are is withheld; a sure one is not ("What is a moat?" is short)
             near = conf >= cfg.low_confidence or topical >= self.probe_gate()
             if near and conf >= cfg.span.abstain_below and conf >= self.probe_threshold():
-                answer = self._answer(best, conf, passages)
+                answer = self._answer(question, best, conf, passages)
         return Result(question, answer, passages)
 
     def probe_gate(self) -> float:
@@ -360,8 +360,8 @@ class Retriever:
         out.sort(key=lambda s: -s.score)
         return out, reading
 
-    def _answer(self, best: ScoredSentence, conf: float, passages: tuple[Passage, ...]) -> Answer:
-        s = answer_span(self, best)
+    def _answer(self, question: str, best: ScoredSentence, conf: float, passages: tuple[Passage, ...]) -> Answer:
+        s = answer_span(self, best, question=question)
         where = next(i for i, p in enumerate(passages) if p.chunk_id == best.chunk.id)
         return Answer(s.text, s.source, s.start_char, s.end_char, s.start_line, s.end_line,
                       page=s.page, section=s.section, score=round(float(conf), 6), passage=where,
@@ -431,13 +431,17 @@ def problems(retriever: Retriever, question: str, scored: ScoredSentence, idf: d
                  section=section)
 
 
-def answer_span(retriever: Retriever, best: ScoredSentence, chunk_sentences: list[Sentence] | None = None) -> Span:
-    """The answer span a scored sentence gives: the sentence, with its antecedent when it points back, and with
-    the block it introduces when it leads in (:func:`retriever.answer.introduced_end`)."""
+def answer_span(retriever: Retriever, best: ScoredSentence, chunk_sentences: list[Sentence] | None = None,
+                question: str | None = None) -> Span:
+    """The answer span a scored sentence gives: the sentence, with its antecedent when it points back, with
+    the sentence after it when it answers ``question``'s why without a reason (:func:`retriever.answer.
+    reason_follows`), and with the block it introduces when it leads in (:func:`retriever.answer.introduced_end`).
+    The answer checks and the scorer's fit (eval.fit) read spans without the question: the why extension
+    changes what an answer shows, not which sentence is picked or how sure it is."""
     if chunk_sentences is None:
         chunk_sentences = retriever.index.store.sentences_of(best.chunk)
     cfg = retriever.config.span
-    parts = answer_sentences(best, chunk_sentences, cfg)
+    parts = answer_sentences(best, chunk_sentences, cfg, question)
     first, last = parts[0], parts[-1]
     c = best.chunk
     start, end = first.start_char - c.start_char, last.end_char - c.start_char

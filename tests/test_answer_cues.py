@@ -15,7 +15,9 @@ from retriever.answer import (
     ScoredSentence,
     SpanConfig,
     answer_sentences,
+    asks_why,
     confidence,
+    gives_reason,
     novelty,
     score_sentences,
 )
@@ -129,6 +131,41 @@ def test_answer_takes_the_antecedent_when_the_sentence_points_back():
     assert answer_sentences(best, [q, s1, s2], SpanConfig()) == [s1]
     rule = _sentence("---", 0, 0)  # a Markdown rule before the answer: no sentence, no antecedent
     assert answer_sentences(best, [rule, s1, s2], SpanConfig()) == [s1]
+
+
+def test_a_why_answer_without_a_reason_runs_on_into_the_next_sentence():
+    text = "The use of git:// is discouraged. The protocol lacks authentication.\n\nUse https."
+    s0 = _sentence("The use of git:// is discouraged.", 0, 0)
+    s1 = _sentence("The protocol lacks authentication.", 34, 1)
+    s2 = _sentence("Use https.", 70, 2)
+    assert text[s1.start_char:s1.end_char] == s1.text and text[s2.start_char:s2.end_char] == s2.text
+    chunk = Chunk(text, "d.txt", 0, len(text), 1, 3, id=0, first_sentence=0, last_sentence=2)
+    best = ScoredSentence(s0, chunk, 1.0, (0.0,) * 6)
+    why = "Why is the plain git:// scheme discouraged?"
+    assert answer_sentences(best, [s0, s1, s2], SpanConfig(), why) == [s0, s1]
+    assert answer_sentences(best, [s0, s1, s2], SpanConfig(reason_follows=False), why) == [s0]
+    assert answer_sentences(best, [s0, s1, s2], SpanConfig(), "Is git:// discouraged?") == [s0]  # no why
+    assert answer_sentences(best, [s0, s1, s2], SpanConfig()) == [s0]  # no question given
+    assert answer_sentences(best, [s0, s1, s2], SpanConfig(max_answer_chars=50), why) == [s0]  # too long together
+    # the next paragraph is not the same claim's explanation
+    assert answer_sentences(ScoredSentence(s1, chunk, 1.0, (0.0,) * 6), [s0, s1, s2], SpanConfig(), why) == [s1]
+    # an answer that gives its reason needs no more
+    r0 = _sentence("It is discouraged because it lacks TLS.", 0, 0)
+    assert answer_sentences(ScoredSentence(r0, chunk, 1.0, (0.0,) * 6), [r0, s1], SpanConfig(), why) == [r0]
+    # a sentence that asks is no answer to run on from
+    q0 = _sentence("Why is git:// discouraged?", 0, 0)
+    assert answer_sentences(ScoredSentence(q0, chunk, 1.0, (0.0,) * 6), [q0, s1], SpanConfig(), why) == [q0]
+
+
+def test_asks_why_and_gives_reason():
+    assert asks_why("Why shouldn't I disable pip's caching?")
+    assert asks_why("For what reason was the policy split out?")
+    assert asks_why("curl hangs when I pull the cable - why?")
+    assert not asks_why("Who wrote it?")
+    assert not asks_why("What comparison does the article use to explain why prices rise?")  # names a why
+    assert gives_reason("Doing so can slow down pip (due to repeated operations).")
+    assert gives_reason("This is to avoid concentration of power.")
+    assert not gives_reason("The ar format was adopted.")
 
 
 @pytest.mark.parametrize(("question", "text", "short"), [
