@@ -41,7 +41,9 @@ The answer span is the best sentence, extended by the sentence before it when it
 pointing back ("These systems ...", "He described ...") and both fit ``max_answer_chars``, and by
 the sentence after it when the question asks why and the sentence gives no reason
 (:func:`reason_follows`: "The use of git:// is discouraged." / "The former two use the Git Protocol,
-which lacks authentication ..."). Where a
+which lacks authentication ..."); a definition list's term or description is shown with the other half
+(``whole_entry``: "-i, --interactive" / "prompt before overwrite"). These two change what is shown, not
+what is picked. Where a
 candidate asks the question again (a FAQ's own question: :func:`echoes`), the sentences after it
 come first (:func:`after_echo`, ``follow_echo``), as sure as the echo is.
 """
@@ -137,6 +139,10 @@ class SpanConfig:
     # a why-question answered by a sentence that gives no reason ("The use of git:// is discouraged.") runs on
     # into the next sentence of its paragraph, where the reason usually is (:func:`reason_follows`)
     reason_follows: bool = True
+    # an answer that is a definition list's entry comes with both halves: a description with the term it
+    # describes on the line above ("-a, --all" / "do not ignore entries starting with ."), a term with the
+    # first sentence of its description (:func:`entry_term`, :func:`entry_description`)
+    whole_entry: bool = True
 
     def weights(self) -> np.ndarray:
         return np.array([getattr(self, f"w_{f}") for f in FEATURES])
@@ -323,18 +329,79 @@ def reason_follows(question: str, parts: list[Sentence], chunk: Chunk, chunk_sen
     return nxt
 
 
+_TERM_END = re.compile(r"[.!?:;,]$")
+MAX_TERM_CHARS = 60  # a definition list's term ("-a, --all", "bs=BYTES", "--group-directories-first")
+
+
+def _line_at(text: str, pos: int) -> tuple[int, int]:
+    """The bounds of the line of ``text`` holding offset ``pos``."""
+    a = max(text.rfind("\n", 0, pos), text.rfind("\r", 0, pos)) + 1
+    m = LINE_BREAK.search(text, pos)
+    return a, (m.start() if m else len(text))
+
+
+def _term_line(line: str) -> bool:
+    """A definition list's term: short, one line with words, not ending as a sentence or a clause does, and
+    no heading (a manual's "SYNOPSIS" above its indented usage line) nor code's "/**"."""
+    t = line.strip()
+    return (len(t) <= MAX_TERM_CHARS and any(c.isalnum() for c in t) and not _TERM_END.search(t) and not asks(t)
+            and not is_heading(t))
+
+
+def _describes(chunk: Chunk, term: Sentence, description: Sentence) -> bool:
+    """Whether ``description`` opens the block indented under the one-line ``term`` right above it."""
+    text, base = chunk.text, chunk.start_char
+    ta, tb = _line_at(text, term.start_char - base)
+    da, db = _line_at(text, description.start_char - base)
+    if term.end_char - base > tb or description.start_char - base != da + indent(text[da:db]):
+        return False  # the term runs past its line, or the description does not open its line
+    between = text[tb:da]
+    return (LINE_BREAK.fullmatch(between) is not None and _term_line(text[ta:tb])
+            and text[ta:tb].strip() == term.text.strip() and indent(text[da:db]) > indent(text[ta:tb]))
+
+
+def entry_term(best: Sentence, chunk: Chunk, chunk_sentences: list[Sentence]) -> Sentence | None:
+    """The term a description belongs to: the sentence on the line right above ``best``, less indented, that is
+    a term by itself (:func:`_term_line`): "-a, --all" above "do not ignore entries starting with .". None when
+    ``best`` describes no term."""
+    i = _position(chunk_sentences, best.id)
+    if not i:
+        return None
+    prev = chunk_sentences[i - 1]
+    return prev if _describes(chunk, prev, best) else None
+
+
+def entry_description(best: Sentence, chunk: Chunk, chunk_sentences: list[Sentence]) -> Sentence | None:
+    """The first sentence of the description indented under a term ("--copy-contents" / "copy contents of
+    special files when recursive"); None when ``best`` is no term with one."""
+    i = _position(chunk_sentences, best.id)
+    if i is None or i + 1 >= len(chunk_sentences):
+        return None
+    nxt = chunk_sentences[i + 1]
+    return nxt if _describes(chunk, best, nxt) else None
+
+
 def answer_sentences(best: ScoredSentence, chunk_sentences: list[Sentence], config: SpanConfig,
                      question: str | None = None) -> list[Sentence]:
     """The sentences making up the answer: the best one, preceded by its antecedent when it points back
-    (:func:`antecedent`: "Can chronyd do X?" / "It is not possible ...", "it" is chronyd, takes none), and
-    followed by the next one when ``question`` asks why and only the next one may say
-    (:func:`reason_follows`, ``reason_follows``)."""
+    (:func:`antecedent`: "Can chronyd do X?" / "It is not possible ...", "it" is chronyd, takes none). Given
+    the ``question`` asked, the answer as shown: a definition list's entry whole (``whole_entry``: the term
+    with its description's first sentence), and a why-answer followed by the next sentence when only that
+    one may give the reason (:func:`reason_follows`, ``reason_follows``); without it, the picked sentence as
+    the answer checks and the fit read it."""
     parts = [best.sentence]
     i = _position(chunk_sentences, best.sentence.id)
     if i and _POINTS_BACK.match(best.sentence.text) and antecedent(chunk_sentences[i - 1].text, config):
         prev = chunk_sentences[i - 1]
         if best.sentence.end_char - prev.start_char <= config.max_answer_chars:
             parts = [prev, best.sentence]
+    if question is not None and config.whole_entry and len(parts) == 1:
+        term = entry_term(best.sentence, best.chunk, chunk_sentences)
+        description = None if term else entry_description(best.sentence, best.chunk, chunk_sentences)
+        if term and best.sentence.end_char - term.start_char <= config.max_answer_chars:
+            parts = [term, best.sentence]
+        elif description and description.end_char - best.sentence.start_char <= config.max_answer_chars:
+            parts = [best.sentence, description]
     if question is not None and config.reason_follows:
         nxt = reason_follows(question, parts, best.chunk, chunk_sentences, config)
         if nxt is not None:

@@ -6,6 +6,7 @@ import copy
 import logging
 import math
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -15,7 +16,7 @@ import numpy as np
 from indexer.encoder import Encoder
 from indexer.errors import SettingsError
 from indexer.schema import Answer, Chunk, Passage, Result, Sentence, Span
-from indexer.sentences import paragraph
+from indexer.sentences import FENCE, lines_of, paragraph
 from indexer.text import LINE_BREAK, terms
 from retriever.answer import (
     ScoredSentence,
@@ -431,13 +432,30 @@ def problems(retriever: Retriever, question: str, scored: ScoredSentence, idf: d
                  section=section)
 
 
+_CLOSING_FENCE = re.compile(r"[ \t]*(?:`{3,}|~{3,})[ \t]*")
+
+
+def unclosed_fence_cut(text: str, start: int, end: int, end_line: int) -> tuple[int, int]:
+    """``end`` (and its line) moved back over a last line that only closes a code fence opened before
+    ``text[start:end]`` (a sentence at the end of a MyST ```` ```{warning} ```` block takes the closing fence
+    along); a fence the span opens itself stays closed."""
+    lines = [text[a:b] for a, b in lines_of(text[:end], start)]
+    fences = sum(bool(FENCE.match(line)) for line in lines)
+    if len(lines) < 2 or not _CLOSING_FENCE.fullmatch(lines[-1]) or fences % 2 == 0:
+        return end, end_line
+    cut = end - len(lines[-1])
+    while cut > start and text[cut - 1] in "\r\n":
+        cut -= 1
+    return cut, end_line - 1
+
+
 def answer_span(retriever: Retriever, best: ScoredSentence, chunk_sentences: list[Sentence] | None = None,
                 question: str | None = None) -> Span:
-    """The answer span a scored sentence gives: the sentence, with its antecedent when it points back, with
-    the sentence after it when it answers ``question``'s why without a reason (:func:`retriever.answer.
-    reason_follows`), and with the block it introduces when it leads in (:func:`retriever.answer.introduced_end`).
-    The answer checks and the scorer's fit (eval.fit) read spans without the question: the why extension
-    changes what an answer shows, not which sentence is picked or how sure it is."""
+    """The answer span a scored sentence gives: the sentence, with its antecedent when it points back, and with
+    the block it introduces when it leads in (:func:`retriever.answer.introduced_end`). Given the ``question``,
+    the answer as shown (:func:`retriever.answer.answer_sentences`: a definition list's entry whole, a
+    why-answer with its reason); the answer checks and the scorer's fit (eval.fit) read spans without it, so
+    what an answer shows changes, not which sentence is picked or how sure it is."""
     if chunk_sentences is None:
         chunk_sentences = retriever.index.store.sentences_of(best.chunk)
     cfg = retriever.config.span
@@ -450,5 +468,6 @@ def answer_span(retriever: Retriever, best: ScoredSentence, chunk_sentences: lis
         block_end = introduced_end(c.text, start, end, cfg.max_answer_chars)
         end_line += len(LINE_BREAK.findall(c.text, end, block_end))
         end = block_end
+    end, end_line = unclosed_fence_cut(c.text, start, end, end_line)
     return Span(c.text[start:end], c.source, first.start_char, c.start_char + end, first.start_line, end_line,
                 page=first.page, section=first.section)

@@ -17,6 +17,8 @@ from retriever.answer import (
     answer_sentences,
     asks_why,
     confidence,
+    entry_description,
+    entry_term,
     gives_reason,
     novelty,
     score_sentences,
@@ -155,6 +157,39 @@ def test_a_why_answer_without_a_reason_runs_on_into_the_next_sentence():
     # a sentence that asks is no answer to run on from
     q0 = _sentence("Why is git:// discouraged?", 0, 0)
     assert answer_sentences(ScoredSentence(q0, chunk, 1.0, (0.0,) * 6), [q0, s1], SpanConfig(), why) == [q0]
+
+
+def _sentences_of(text, *pieces):
+    out, pos = [], 0
+    for i, piece in enumerate(pieces):
+        start = text.index(piece, pos)
+        out.append(_sentence(piece, start, i))
+        pos = start + len(piece)
+    return out
+
+
+def test_a_definition_list_entry_is_shown_whole():
+    text = ("DESCRIPTION\n       List information about the FILEs.\n\n"
+            "       -a, --all\n              do not ignore entries starting with .\n\n"
+            "       --copy-contents\n              copy contents of special files when recursive.  More here.\n")
+    pieces = ("DESCRIPTION", "List information about the FILEs.", "-a, --all", "do not ignore entries starting with .",
+              "--copy-contents", "copy contents of special files when recursive.", "More here.")
+    ss = _sentences_of(text, *pieces)
+    chunk = Chunk(text, "ls.txt", 0, len(text), 1, 7, id=0, first_sentence=0, last_sentence=6)
+    q = "How do I list hidden files?"
+
+    def shown(i, config=SpanConfig(), question=q):
+        return [x.text for x in answer_sentences(ScoredSentence(ss[i], chunk, 1.0, (0.0,) * 6), ss, config, question)]
+
+    assert shown(3) == ["-a, --all", "do not ignore entries starting with ."]  # the description, with its term
+    assert shown(4) == ["--copy-contents", "copy contents of special files when recursive."]  # the term, described
+    assert shown(6) == ["More here."]  # no description's first sentence
+    assert shown(1) == ["List information about the FILEs."]  # a heading is no term
+    assert shown(3, question=None) == ["do not ignore entries starting with ."]  # as the checks read it
+    assert shown(3, SpanConfig(whole_entry=False)) == ["do not ignore entries starting with ."]
+    assert shown(3, SpanConfig(max_answer_chars=40)) == ["do not ignore entries starting with ."]  # too long
+    assert entry_term(ss[3], chunk, ss) == ss[2] and entry_description(ss[2], chunk, ss) == ss[3]
+    assert entry_term(ss[2], chunk, ss) is None  # a blank line above: no term
 
 
 def test_asks_why_and_gives_reason():
@@ -813,3 +848,16 @@ def test_a_plain_text_documents_title_line_is_a_heading(tmp_path, real_encoder):
     title = next(s for s in every if s.sentence.text.startswith("UNIQ(1)"))
     assert problems(r, q, title, r.index.idf(["uniq"])) == ["is a heading"]
     assert all(not s.sentence.text.startswith("UNIQ(1)") for s in scored_sentences(r, q))
+
+
+def test_an_answer_leaves_out_a_fence_it_only_closes():
+    from retriever.pipeline import unclosed_fence_cut
+
+    text = "Intro.\n\n```{warning}\nThe use is discouraged.\nThe former two lack TLS.\n```\n\nNext."
+    start, end = text.index("The use"), text.index("```\n\nNext") + 3
+    cut, line = unclosed_fence_cut(text, start, end, 6)
+    assert text[start:cut] == "The use is discouraged.\nThe former two lack TLS." and line == 5
+    # a fence the answer opens itself stays closed ("To install it:" with the code block it introduces)
+    lead = "To install it:\n\n```sh\nmake install\n```\n"
+    assert unclosed_fence_cut(lead, 0, len(lead) - 1, 5) == (len(lead) - 1, 5)
+    assert unclosed_fence_cut("One line.", 0, 9, 1) == (9, 1)
