@@ -290,7 +290,7 @@ def antecedent(text: str, config: SpanConfig) -> bool:
 
 # a question asking for a reason or a purpose, and words that give one
 _WHY = re.compile(
-    r"(?:^\W*|[,;:.?!\-–—]\s*|\b(?:so|and|but|then)\s+)why\b|\bfor what (?:reason|purpose)\b|"
+    r"(?:^\W*|[,;:.?!\-–—]\s*|\b(?:so|and|but|then)\s+)(?:why|how come)\b|\bfor what (?:reason|purpose)\b|"
     r"\bwhat (?:is|was|are|were) the (?:reasons?|purpose|point)\b", re.I)
 _REASON = re.compile(
     r"\b(?:because|since|due to|owing to|thanks to|so that|so as to|in order to|reasons?|why|caused by|as a result|"
@@ -300,8 +300,8 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\r?\n")
 
 
 def asks_why(question: str) -> bool:
-    """Whether a question asks for a reason or a purpose ("Why is X discouraged?", "X fails - why?", "For what
-    reason ..."); not a question that only names one ("What comparison explains why X?")."""
+    """Whether a question asks for a reason or a purpose ("Why is X discouraged?", "X fails - why?", "How come
+    ...?", "For what reason ..."); not a question that only names one ("What comparison explains why X?")."""
     return bool(_WHY.search(question))
 
 

@@ -196,6 +196,7 @@ def test_asks_why_and_gives_reason():
     assert asks_why("Why shouldn't I disable pip's caching?")
     assert asks_why("For what reason was the policy split out?")
     assert asks_why("curl hangs when I pull the cable - why?")
+    assert asks_why("How come pip downloads several versions?")
     assert not asks_why("Who wrote it?")
     assert not asks_why("What comparison does the article use to explain why prices rise?")  # names a why
     assert gives_reason("Doing so can slow down pip (due to repeated operations).")
