@@ -348,16 +348,25 @@ def _term_line(line: str) -> bool:
             and not is_heading(t))
 
 
+_DEFINITION_MARK = re.compile(r"[ \t]*:[ \t]+")  # Markdown's definition list (MyST, Pandoc): "Term" / ": what it is"
+
+
 def _describes(chunk: Chunk, term: Sentence, description: Sentence) -> bool:
-    """Whether ``description`` opens the block indented under the one-line ``term`` right above it."""
+    """Whether ``description`` opens the block indented under the one-line ``term`` right above it, or the
+    Markdown definition (": ...") of the term on the line above, however that term reads ("User")."""
     text, base = chunk.text, chunk.start_char
     ta, tb = _line_at(text, term.start_char - base)
     da, db = _line_at(text, description.start_char - base)
-    if term.end_char - base > tb or description.start_char - base != da + indent(text[da:db]):
+    mark = _DEFINITION_MARK.match(text, da, db)
+    opens = da + indent(text[da:db])
+    if term.end_char - base > tb or description.start_char - base not in {opens, mark.end() if mark else opens}:
         return False  # the term runs past its line, or the description does not open its line
-    between = text[tb:da]
-    return (LINE_BREAK.fullmatch(between) is not None and _term_line(text[ta:tb])
-            and text[ta:tb].strip() == term.text.strip() and indent(text[da:db]) > indent(text[ta:tb]))
+    t = text[ta:tb]
+    if LINE_BREAK.fullmatch(text[tb:da]) is None or t.strip() != term.text.strip():
+        return False
+    if mark:
+        return 0 < len(t.strip()) <= MAX_TERM_CHARS and not _TERM_END.search(t.strip()) and not asks(t)
+    return _term_line(t) and indent(text[da:db]) > indent(t)
 
 
 def entry_term(best: Sentence, chunk: Chunk, chunk_sentences: list[Sentence]) -> Sentence | None:

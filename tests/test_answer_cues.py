@@ -192,6 +192,17 @@ def test_a_definition_list_entry_is_shown_whole():
     assert entry_term(ss[2], chunk, ss) is None  # a blank line above: no term
 
 
+def test_a_markdown_definition_is_shown_with_its_term():
+    text = "Global\n: In the `XDG_CONFIG_DIRS` paths.\n\nUser\n: `$HOME/.config/pip/pip.conf`, which respects XDG.\n"
+    ss = _sentences_of(text, "Global", "In the `XDG_CONFIG_DIRS` paths.", "User",
+                       "`$HOME/.config/pip/pip.conf`, which respects XDG.")
+    chunk = Chunk(text, "c.md", 0, len(text), 1, 5, id=0, first_sentence=0, last_sentence=3)
+    best = ScoredSentence(ss[3], chunk, 1.0, (0.0,) * 6)
+    assert [x.text for x in answer_sentences(best, ss, SpanConfig(), "Where is the user config?")] == [
+        "User", "`$HOME/.config/pip/pip.conf`, which respects XDG."]
+    assert entry_term(ss[1], chunk, ss) == ss[0]
+
+
 def test_asks_why_and_gives_reason():
     assert asks_why("Why shouldn't I disable pip's caching?")
     assert asks_why("For what reason was the policy split out?")
