@@ -129,6 +129,11 @@ def run_corpora(args: argparse.Namespace, check_floors) -> int:
           "latency without question embedding):\n")
     loco = [(f.corpus.name, f.run.metrics) for f in folds]
     print(table("held out", rows(loco)))
+    # a held-out corpus's false abstention moves with the threshold fitted on the others: shown, so that a change
+    # read off the table can be told from the threshold's drift
+    shipped_below = parts[0].retriever.config.span.abstain_below
+    print(f"\nAbstention thresholds the folds fitted (shipped {shipped_below:.3f}): "
+          + ", ".join(f"{f.corpus.name} {f.span.abstain_below:.3f}" for f in folds))
     passages = None
     if others is not None:
         from eval.passages import report, systems

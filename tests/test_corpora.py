@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -84,6 +85,8 @@ def test_corpora_cli_prints_each_corpus_and_leave_one_out(three_corpora, capsys)
         rows = [ln.split(" | ")[0] for ln in part.splitlines() if ln.startswith("| ") and "---" not in ln]
         assert rows == ["| corpus" if part is shipped else "| held out", "| seeds (4)", "| b (4)", "| c (4)",
                         "| **macro average**"]
+    assert re.search(r"Abstention thresholds the folds fitted \(shipped \d\.\d{3}\): seeds \d\.\d{3}, b \d\.\d{3}, "
+                     r"c \d\.\d{3}\n", loco)
     body = json.loads(out_json.read_text())
     assert [c["name"] for c in body["corpora"]] == ["seeds", "b", "c"]
     b = body["corpora"][1]
