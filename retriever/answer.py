@@ -340,12 +340,16 @@ def _line_at(text: str, pos: int) -> tuple[int, int]:
     return a, (m.start() if m else len(text))
 
 
+def _label(t: str) -> bool:
+    """A stripped line that can name what follows it: short, not ending as a sentence or a clause does."""
+    return len(t) <= MAX_TERM_CHARS and not _TERM_END.search(t) and not asks(t)
+
+
 def _term_line(line: str) -> bool:
-    """A definition list's term: short, one line with words, not ending as a sentence or a clause does, and
-    no heading (a manual's "SYNOPSIS" above its indented usage line) nor code's "/**"."""
+    """A definition list's term: a label (:func:`_label`) with words, and no heading (a manual's "SYNOPSIS"
+    above its indented usage line) nor code's "/**"."""
     t = line.strip()
-    return (len(t) <= MAX_TERM_CHARS and any(c.isalnum() for c in t) and not _TERM_END.search(t) and not asks(t)
-            and not is_heading(t))
+    return _label(t) and any(c.isalnum() for c in t) and not is_heading(t)
 
 
 _DEFINITION_MARK = re.compile(r"[ \t]*:[ \t]+")  # Markdown's definition list (MyST, Pandoc): "Term" / ": what it is"
@@ -365,7 +369,7 @@ def _describes(chunk: Chunk, term: Sentence, description: Sentence) -> bool:
     if LINE_BREAK.fullmatch(text[tb:da]) is None or t.strip() != term.text.strip():
         return False
     if mark:
-        return 0 < len(t.strip()) <= MAX_TERM_CHARS and not _TERM_END.search(t.strip()) and not asks(t)
+        return bool(t.strip()) and _label(t.strip())
     return _term_line(t) and indent(text[da:db]) > indent(t)
 
 
@@ -439,7 +443,7 @@ def introduced_end(text: str, start: int, end: int, limit: int) -> int:
     brk = LINE_BREAK.search(text, end)
     if brk is None or text[end:brk.start()].strip():
         return end  # the colon is not the end of its line ("Note: ..." goes on)
-    lead = indent(text[max(text.rfind("\n", 0, end), text.rfind("\r", 0, end)) + 1:end])
+    lead = indent(text[_line_at(text, end)[0]:end])
     lines = list(lines_of(text, brk.end()))
     i = next((k for k, (a, b) in enumerate(lines) if text[a:b].strip()), None)
     if i is None or i > 2:
