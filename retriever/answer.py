@@ -42,8 +42,9 @@ pointing back ("These systems ...", "He described ...") and both fit ``max_answe
 the sentence after it when the question asks why and the sentence gives no reason
 (:func:`reason_follows`: "The use of git:// is discouraged." / "The former two use the Git Protocol,
 which lacks authentication ..."); a definition list's term or description is shown with the other half
-(``whole_entry``: "-i, --interactive" / "prompt before overwrite"). These two change what is shown, not
-what is picked. Where a
+(``whole_entry``: "-i, --interactive" / "prompt before overwrite"); a sentence longer than
+``max_answer_chars`` is cut to the run of its clauses that holds the most of the question (``clause_cut``,
+:func:`clause_window`). These change what is shown, not what is picked. Where a
 candidate asks the question again (a FAQ's own question: :func:`echoes`), the sentences after it
 come first (:func:`after_echo`, ``follow_echo``), as sure as the echo is.
 """
@@ -143,6 +144,9 @@ class SpanConfig:
     # describes on the line above ("-a, --all" / "do not ignore entries starting with ."), a term with the
     # first sentence of its description (:func:`entry_term`, :func:`entry_description`)
     whole_entry: bool = True
+    # an answer sentence longer than max_answer_chars is shown cut to its clauses that hold the most of the
+    # question's terms and fit (:func:`clause_window`: a licence's 400-character sentence, the clause that answers)
+    clause_cut: bool = True
 
     def weights(self) -> np.ndarray:
         return np.array([getattr(self, f"w_{f}") for f in FEATURES])
@@ -420,6 +424,44 @@ def answer_sentences(best: ScoredSentence, chunk_sentences: list[Sentence], conf
         if nxt is not None:
             parts.append(nxt)
     return parts
+
+
+_CLAUSE_END = re.compile(r"[,;:](?=\s)")
+
+
+def clause_window(text: str, q_terms: list[str], idf: dict[str, float], limit: int) -> tuple[int, int]:
+    """The part of a sentence longer than ``limit`` characters to show as the answer: the run of its clauses
+    (cut after a comma, semicolon or colon) at most ``limit`` long holding the most of the question's terms,
+    each weighted by its IDF; of those, the longest (the most of the sentence kept), then the first.
+    ``(0, len(text))`` when the text fits or no run of clauses does.
+
+    >>> t = ("Permission is granted to any person, free of charge, to use the work; "
+    ...      "it may be sold, and copies may be sold too.")
+    >>> a, b = clause_window(t, ["sold", "copi"], {"sold": 1.0, "copi": 2.0}, 50)
+    >>> t[a:b]
+    'it may be sold, and copies may be sold too.'
+    """
+    if len(text) <= limit:
+        return 0, len(text)
+    ends = [m.start() for m in _CLAUSE_END.finditer(text)] + [len(text.rstrip())]
+    starts = [0] + [m.end() for m in re.finditer(r"[,;:]\s+", text)]
+    wanted = {t: idf.get(t, 0.0) for t in set(q_terms)}
+    best: tuple[float, int, int] | None = None
+    span = (0, len(text))
+    for a in starts:
+        for b in ends:
+            if b <= a or b - a > limit:
+                continue
+            present = term_set(text[a:b])
+            key = (sum(v for t, v in wanted.items() if t in present), b - a, -a)
+            if best is None or key > best:
+                best, span = key, (a, b)
+    if best is None:
+        return 0, len(text)
+    a, b = span
+    if b < len(text) and text[b] in ";:" and b - a < limit:
+        b += 1  # a clause ending in a semicolon or colon keeps it
+    return a, b
 
 
 _MD_HEADING = re.compile(r"[ \t]{0,3}#{1,6}(?:[ \t]|$)")

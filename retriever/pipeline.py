@@ -23,6 +23,7 @@ from retriever.answer import (
     SpanConfig,
     after_echo,
     answer_sentences,
+    clause_window,
     confidence,
     introduced_end,
     score_sentences,
@@ -454,8 +455,9 @@ def answer_span(retriever: Retriever, best: ScoredSentence, chunk_sentences: lis
     """The answer span a scored sentence gives: the sentence, with its antecedent when it points back, and with
     the block it introduces when it leads in (:func:`retriever.answer.introduced_end`). Given the ``question``,
     the answer as shown (:func:`retriever.answer.answer_sentences`: a definition list's entry whole, a
-    why-answer with its reason); the answer checks and the scorer's fit (eval.fit) read spans without it, so
-    what an answer shows changes, not which sentence is picked or how sure it is."""
+    why-answer with its reason; a sentence longer than ``max_answer_chars`` cut to the clauses that hold the
+    question, :func:`retriever.answer.clause_window`); the answer checks and the scorer's fit (eval.fit) read
+    spans without it, so what an answer shows changes, not which sentence is picked or how sure it is."""
     if chunk_sentences is None:
         chunk_sentences = retriever.index.store.sentences_of(best.chunk)
     cfg = retriever.config.span
@@ -463,11 +465,17 @@ def answer_span(retriever: Retriever, best: ScoredSentence, chunk_sentences: lis
     first, last = parts[0], parts[-1]
     c = best.chunk
     start, end = first.start_char - c.start_char, last.end_char - c.start_char
-    end_line = last.end_line
+    start_line, end_line = first.start_line, last.end_line
+    if question is not None and cfg.clause_cut and end - start > cfg.max_answer_chars:
+        q_terms = terms(question)
+        a, b = clause_window(c.text[start:end], q_terms, retriever.index.idf(q_terms), cfg.max_answer_chars)
+        start_line += len(LINE_BREAK.findall(c.text, start, start + a))
+        end_line = start_line + len(LINE_BREAK.findall(c.text, start + a, start + b))
+        start, end = start + a, start + b
     if cfg.lead_in_block:  # what a lead-in introduces, inside its passage (the answer stays inside it)
         block_end = introduced_end(c.text, start, end, cfg.max_answer_chars)
         end_line += len(LINE_BREAK.findall(c.text, end, block_end))
         end = block_end
     end, end_line = unclosed_fence_cut(c.text, start, end, end_line)
-    return Span(c.text[start:end], c.source, first.start_char, c.start_char + end, first.start_line, end_line,
+    return Span(c.text[start:end], c.source, c.start_char + start, c.start_char + end, start_line, end_line,
                 page=first.page, section=first.section)

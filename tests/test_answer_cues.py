@@ -873,3 +873,37 @@ def test_an_answer_leaves_out_a_fence_it_only_closes():
     lead = "To install it:\n\n```sh\nmake install\n```\n"
     assert unclosed_fence_cut(lead, 0, len(lead) - 1, 5) == (len(lead) - 1, 5)
     assert unclosed_fence_cut("One line.", 0, 9, 1) == (9, 1)
+
+
+def test_clause_window_keeps_the_clauses_that_hold_the_question():
+    from retriever.answer import clause_window
+
+    t = ("If a Contributor includes the Program in a commercial product offering, such Contributor hereby agrees "
+         "to defend every other Contributor against any losses, damages and costs arising from claims brought by "
+         "a third party; this applies to any Contributor that distributes the Program; the rest of this sentence "
+         "only says who pays the lawyers, when, and in which court, and it goes on for a while longer.")
+    idf = {"defend": 3.0, "contributor": 1.0, "commerci": 2.0, "court": 0.5}
+    a, b = clause_window(t, ["defend", "contributor", "commerci"], idf, 300)
+    assert a == 0 and b <= 301 and "hereby agrees to defend" in t[a:b]
+    assert t[a:b].endswith(";")  # a run ending at a semicolon keeps it
+    assert clause_window(t, ["court"], idf, 120)[1] == len(t)  # the clause that holds it, to the end
+    assert clause_window("Short enough.", ["x"], {}, 300) == (0, 13)
+    no_clauses = "word " * 80
+    assert clause_window(no_clauses, ["word"], {"word": 1.0}, 300) == (0, len(no_clauses))
+
+
+def test_a_long_answer_sentence_is_shown_cut_to_the_clauses_that_answer(tmp_path, real_encoder):
+    sentence = ("Subject to the terms of this Agreement, each Contributor hereby grants Recipient a non-exclusive, "
+                "worldwide, royalty-free copyright license to reproduce, prepare derivative works of, publicly "
+                "display, publicly perform, Distribute and sublicense the Contribution of such Contributor, if any, "
+                "and such derivative works, provided that the license granted here does not extend to hardware.")
+    text = f"EXAMPLE PUBLIC LICENSE\n\n2. GRANT OF RIGHTS\n\n{sentence}\n\n3. REQUIREMENTS\n\nKeep this notice.\n"
+    r = retriever_over(tmp_path, real_encoder, "EPL", text)
+    q = "Does the licence let a Recipient sublicense derivative works of the Contribution?"
+    answer = r.ask(q).answer
+    assert answer is not None and len(sentence) > 300
+    assert len(answer.text) <= 300 and "sublicense the Contribution" in answer.text
+    assert text[answer.start_char:answer.end_char] == answer.text  # still a verbatim slice, its lines too
+    assert answer.start_line == answer.end_line == 5
+    plain = r.with_config(span=replace(r.config.span, clause_cut=False)).ask(q).answer
+    assert plain is not None and plain.text == sentence

@@ -28,7 +28,8 @@ def texts(work: Path, sources: Sources) -> Iterator[tuple[str, str]]:
     try:  # eval.qamodel.mine's: apt-get download into work/debs (once), dpkg-deb -x into work/root
         share = unpack(work, [spec for spec, _, _ in sources.values()])
     except (OSError, subprocess.CalledProcessError) as e:
-        sys.exit(f"error: could not download or unpack the FAQs' packages into {work}: {e}")
+        sys.exit(f"error: could not download or unpack the FAQs' packages into {work}: {e} (a pinned version "
+                 f"apt does not know yet may need `apt-get update` first)")
     for name, (spec, rel, sha) in sources.items():
         try:
             text = gzip.open(share / rel, "rt", encoding="utf-8").read()

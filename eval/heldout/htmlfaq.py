@@ -72,7 +72,8 @@ def main(work: Path) -> None:
     try:
         share = unpack(work, [PACKAGE])
     except (OSError, subprocess.CalledProcessError) as e:
-        sys.exit(f"error: could not download or unpack {PACKAGE} into {work}: {e}")
+        sys.exit(f"error: could not download or unpack {PACKAGE} into {work}: {e} (a pinned version apt does "
+                 f"not know yet may need `apt-get update` first)")
     out = work / "docs"
     out.mkdir(parents=True, exist_ok=True)
     gold = Gold("htmlfaq")
