@@ -70,6 +70,9 @@ def test_document_titles():
     assert document_title("# Install\nText") == "Install"
     assert document_title("intro line\n\n## Later heading ##\n") == "Later heading"
     assert document_title("\n\n   First  line   here\nsecond") == "First line here"
+    # a licence's opening sentence wrapped over two lines is a paragraph, not a title
+    assert document_title("This program and the accompanying materials are made available under\n"
+                          "the terms of the Eclipse Public License 2.0 which is available at\n") is None
     assert document_title("\n321\nAI Models Are Becoming Commodities\nText.") == "AI Models Are Becoming Commodities"
     assert document_title("Why You Care\nAre you ready?") == "Why You Care"
     # a first line that is no title: a sentence, a clause, a table row, a paragraph on one line

@@ -62,6 +62,7 @@ CREATE VIRTUAL TABLE chunks_fts USING fts5(
 
 TITLE_READ = 4000  # characters of a document searched for its title
 TITLE_CHARS = 80  # a longer title (a first line that is a paragraph) is cut there
+WRAPPED_CHARS = 50  # a first line this long, run on by a next line in lower case, is a wrapped paragraph
 _ATX = re.compile(r"^ {0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _RULE = re.compile(r"^\s*(?:[-=_*|:+ ]{3,}|```.*|~~~.*)\s*$")  # front-matter fences, rules, table separators
 
@@ -72,8 +73,9 @@ _LETTERS = re.compile(r"[^\W\d_]{2,}")
 def document_title(text: str) -> str | None:
     """A document's title: its first Markdown heading (``# Title``) in ``text`` (its first few thousand
     characters), else its first line with words in it when that reads as a title (at most
-    ``TITLE_CHARS`` long, no table row, not ending as a sentence or a clause does); None otherwise: a
-    first line that is a paragraph ("Last October, there was a long line ...") names nothing.
+    ``TITLE_CHARS`` long, no table row, not ending as a sentence or a clause does, not a line of wrapped
+    text run on by a next line in lower case); None otherwise: a first line that is a paragraph ("Last
+    October, there was a long line ...") names nothing.
 
     >>> document_title("---\\nlayout: post\\n---\\n# Getting started #\\nText.")
     'Getting started'
@@ -83,6 +85,8 @@ def document_title(text: str) -> str | None:
     'General Information'
     >>> document_title("Cats sleep for sixteen hours a day.\\nA cat purrs.") is None
     True
+    >>> document_title("This program and its materials are made available under\\nthe terms of the EPL") is None
+    True
     """
     lines = text.splitlines()
     for line in lines:
@@ -90,9 +94,12 @@ def document_title(text: str) -> str | None:
         title = " ".join(HTML_TAG.sub("", m.group(1)).split()) if m else ""  # "## <a name="x"></a>Title"
         if title:
             return _cut(title)
-    for line in lines:
+    for i, line in enumerate(lines):
         if _LETTERS.search(line) and not _RULE.match(line):
             first = " ".join(line.split())
+            after = lines[i + 1].strip() if i + 1 < len(lines) else ""
+            if after[:1].islower() and len(first) >= WRAPPED_CHARS:  # a paragraph's first line, wrapped
+                return None  # mid-sentence: "This program and the accompanying materials are made available under"
             if len(first) <= TITLE_CHARS and not first.startswith("|") and first[-1] not in ".!?,;:":
                 return first
             return None
