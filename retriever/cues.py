@@ -220,11 +220,19 @@ def table_question(question: str) -> bool:
     return bool(_TABLE.search(question))
 
 
+# a numbered section's title line closes with a full stop: "Section 6 -- Term and Termination.", "1. Definitions."
+_NUMBERED_TITLE = re.compile(r"(?:(?:section|article|part|chapter)\s+)?(?:\d+(?:\.\d+)*\.?|[A-Z][.)])\s+(?:--?\s+)?"
+                             r"[^.!?;:]+\.", re.I)
+
+
 def is_heading(text: str) -> bool:
     """A title or heading: one line, no closing punctuation, most content words capitalised
     ("Podcast Appearances", "Why This Matters to You"); a table row is not one, nor a label glued to
-    its count ("Software Development231", a list item in scraped page text)."""
+    its count ("Software Development231", a list item in scraped page text). A numbered section's title
+    may close with a full stop ("Section 6 -- Term and Termination.", "10. Automatic Licensing.")."""
     t = text.strip()
+    if _NUMBERED_TITLE.fullmatch(t):
+        t = t[:-1]
     if not t or "\n" in t or t.startswith("|") or t[-1] in ".!?:;,\"”)’'" or _GLUED.search(t):
         return False
     ws = [w for w in t.split() if w[:1].isalnum() and w.lower() not in STOPWORDS]

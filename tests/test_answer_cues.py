@@ -386,6 +386,11 @@ def test_headings_and_table_questions():
     assert not is_heading("Look, we get it") and not is_heading("the race goes on")
     assert not is_heading("Software Development231")  # a list item with its count
     assert is_heading("The Nvidia H100")  # a model name is no count
+    # a numbered section's title may close with a full stop; a numbered sentence is still a sentence
+    assert is_heading("Section 6 -- Term and Termination.") and is_heading("10. Automatic Licensing of Downstream.")
+    assert is_heading("1. Definitions.") and is_heading("4.2 Adding the Package.")
+    assert not is_heading("3.3 Contributors may not remove or alter any copyright.")
+    assert not is_heading("1. Install the package.") and not is_heading("Terms and Conditions.")
     assert table_question("What is the key trend according to the summary table?")
     assert table_question("How much did Nvidia put in, in the table?")
     assert not table_question("Which companies are at the table in these talks?")  # an idiom
