@@ -443,16 +443,21 @@ def clause_window(text: str, q_terms: list[str], idf: dict[str, float], limit: i
     """
     if len(text) <= limit:
         return 0, len(text)
-    ends = [m.start() for m in _CLAUSE_END.finditer(text)] + [len(text.rstrip())]
+    ends = sorted({m.start() for m in _CLAUSE_END.finditer(text)} | {len(text.rstrip())})
     starts = [0] + [m.end() for m in re.finditer(r"[,;:]\s+", text)]
     wanted = {t: idf.get(t, 0.0) for t in set(q_terms)}
     best: tuple[float, int, int] | None = None
     span = (0, len(text))
-    for a in starts:
+    for a in starts:  # each start's runs grow clause by clause: words never straddle a cut
+        present: set[str] = set()
+        done = a
         for b in ends:
-            if b <= a or b - a > limit:
+            if b <= a:
                 continue
-            present = term_set(text[a:b])
+            if b - a > limit:
+                break
+            present.update(terms(text[done:b]))
+            done = b
             key = (sum(v for t, v in wanted.items() if t in present), b - a, -a)
             if best is None or key > best:
                 best, span = key, (a, b)
