@@ -912,3 +912,21 @@ def test_a_long_answer_sentence_is_shown_cut_to_the_clauses_that_answer(tmp_path
     assert answer.start_line == answer.end_line == 5
     plain = r.with_config(span=replace(r.config.span, clause_cut=False)).ask(q).answer
     assert plain is not None and plain.text == sentence
+
+
+def test_a_cut_answer_of_a_wrapped_sentence_cites_its_own_lines(tmp_path, real_encoder):
+    import textwrap
+
+    sentence = ("If Recipient institutes patent litigation against any entity, including a cross-claim or "
+                "counterclaim in a lawsuit, alleging that the Program itself infringes such Recipient's patents, "
+                "then such Recipient's rights granted under Section 2(b) shall terminate as of the date such "
+                "litigation is filed, and the Recipient shall cease all use of the Program at once.")
+    wrapped = textwrap.fill(sentence, 70)
+    text = f"EXAMPLE LICENSE\n\n7. TERMINATION\n\n{wrapped}\n"
+    r = retriever_over(tmp_path, real_encoder, "EXL", text)
+    answer = r.ask("When do a Recipient's rights under Section 2(b) terminate?").answer
+    assert answer is not None and len(answer.text) <= 300 and "shall terminate" in answer.text
+    assert text[answer.start_char:answer.end_char] == answer.text
+    first = text.count("\n", 0, answer.start_char) + 1
+    assert (answer.start_line, answer.end_line) == (first, first + answer.text.count("\n"))
+    assert answer.start_line > 5  # cut: it does not open on the sentence's first line
