@@ -426,7 +426,7 @@ def answer_sentences(best: ScoredSentence, chunk_sentences: list[Sentence], conf
     return parts
 
 
-_CLAUSE_END = re.compile(r"[,;:](?=\s)")
+_CLAUSE_CUT = re.compile(r"[,;:]\s+")  # a clause ends at the mark, the next opens after the space
 
 
 def clause_window(text: str, q_terms: list[str], idf: dict[str, float], limit: int) -> tuple[int, int]:
@@ -443,8 +443,9 @@ def clause_window(text: str, q_terms: list[str], idf: dict[str, float], limit: i
     """
     if len(text) <= limit:
         return 0, len(text)
-    ends = sorted({m.start() for m in _CLAUSE_END.finditer(text)} | {len(text.rstrip())})
-    starts = [0] + [m.end() for m in re.finditer(r"[,;:]\s+", text)]
+    cuts = list(_CLAUSE_CUT.finditer(text))
+    ends = sorted({m.start() for m in cuts} | {len(text.rstrip())})
+    starts = [0] + [m.end() for m in cuts]
     wanted = {t: idf.get(t, 0.0) for t in set(q_terms)}
     best: tuple[float, int, int] | None = None
     span = (0, len(text))

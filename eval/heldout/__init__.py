@@ -20,6 +20,9 @@ from pathlib import Path
 Sources = Mapping[str, tuple[str, str, str]]
 
 
+APT_HINT = " (a pinned version apt does not know yet may need `apt-get update` first)"
+
+
 def texts(work: Path, sources: Sources) -> Iterator[tuple[str, str]]:
     """(name, text) of every source, downloaded and unpacked under ``work`` once and checked against its
     pinned hash (the rules that cut a text were written for that text); any failure is a one-line exit."""
@@ -28,8 +31,7 @@ def texts(work: Path, sources: Sources) -> Iterator[tuple[str, str]]:
     try:  # eval.qamodel.mine's: apt-get download into work/debs (once), dpkg-deb -x into work/root
         share = unpack(work, [spec for spec, _, _ in sources.values()])
     except (OSError, subprocess.CalledProcessError) as e:
-        sys.exit(f"error: could not download or unpack the FAQs' packages into {work}: {e} (a pinned version "
-                 f"apt does not know yet may need `apt-get update` first)")
+        sys.exit(f"error: could not download or unpack the FAQs' packages into {work}: {e}{APT_HINT}")
     for name, (spec, rel, sha) in sources.items():
         try:
             text = gzip.open(share / rel, "rt", encoding="utf-8").read()

@@ -30,7 +30,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from eval.heldout import Gold
+from eval.heldout import APT_HINT, Gold
 
 PACKAGE = "python-django-doc=3:3.2.25-0+deb12u7"
 FAQ = "doc/python-django-doc/html/faq"
@@ -72,8 +72,7 @@ def main(work: Path) -> None:
     try:
         share = unpack(work, [PACKAGE])
     except (OSError, subprocess.CalledProcessError) as e:
-        sys.exit(f"error: could not download or unpack {PACKAGE} into {work}: {e} (a pinned version apt does "
-                 f"not know yet may need `apt-get update` first)")
+        sys.exit(f"error: could not download or unpack {PACKAGE} into {work}: {e}{APT_HINT}")
     out = work / "docs"
     out.mkdir(parents=True, exist_ok=True)
     gold = Gold("htmlfaq")
