@@ -213,6 +213,7 @@ def entity_coverage(question: str, text: str, weight=None) -> float:
 _TABLE = re.compile(r"(?<!\bat )(?<!\bon )(?<!\boff )\b(?:the|this|that|a|its) "
                     r"(?:(?!(?:the|an?|on|at|off|in|of|to|for|from|with|by)\b)[\w&-]+ ){0,3}table\b", re.I)
 _TITLE_WORD = re.compile(r"[A-Z0-9]")
+_TRAILING_ASIDE = re.compile(r"\s+\([^()\n]*\)$")  # "... Guidelines (DFSG)", "... Project (v1.9)"
 
 
 def table_question(question: str) -> bool:
@@ -229,10 +230,12 @@ def is_heading(text: str) -> bool:
     """A title or heading: one line, no closing punctuation, most content words capitalised
     ("Podcast Appearances", "Why This Matters to You"); a table row is not one, nor a label glued to
     its count ("Software Development231", a list item in scraped page text). A numbered section's title
-    may close with a full stop ("Section 6 -- Term and Termination.", "10. Automatic Licensing.")."""
+    may close with a full stop ("Section 6 -- Term and Termination.", "10. Automatic Licensing."), and any title
+    with an aside in brackets ("The Debian Free Software Guidelines (DFSG)", "Constitution ... (v1.9)")."""
     t = text.strip()
     if _NUMBERED_TITLE.fullmatch(t):
         t = t[:-1]
+    t = _TRAILING_ASIDE.sub("", t)
     if not t or "\n" in t or t.startswith("|") or t[-1] in ".!?:;,\"”)’'" or _GLUED.search(t):
         return False
     ws = [w for w in t.split() if w[:1].isalnum() and w.lower() not in STOPWORDS]

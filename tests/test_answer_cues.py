@@ -391,6 +391,9 @@ def test_headings_and_table_questions():
     assert is_heading("1. Definitions.") and is_heading("4.2 Adding the Package.")
     assert not is_heading("3.3 Contributors may not remove or alter any copyright.")
     assert not is_heading("1. Install the package.") and not is_heading("Terms and Conditions.")
+    # a title may close with an aside in brackets (its short name, its version); a sentence's aside is no title
+    assert is_heading("The Debian Free Software Guidelines (DFSG)") and is_heading("Constitution (v1.9)")
+    assert not is_heading("Hackers eat pizza (mostly)") and not is_heading("(DFSG)")
     assert table_question("What is the key trend according to the summary table?")
     assert table_question("How much did Nvidia put in, in the table?")
     assert not table_question("Which companies are at the table in these talks?")  # an idiom
