@@ -23,7 +23,7 @@ import numpy as np
 from indexer.chunker import ChunkBatch, ChunkerSettings, chunk_regions, chunk_stream
 from indexer.encoder import Encoder, SentenceTransformerEncoder
 from indexer.errors import FileSkipped, IndexDirError, SourceError
-from indexer.formats import format_of
+from indexer.formats import GZIP, format_of
 from indexer.formats.registry import reader as format_reader
 from indexer.indexdir import FAISS, IndexStore
 from indexer.indexdir.fsutil import human_bytes, recover_dir, sweep, writer_lock
@@ -41,7 +41,7 @@ EMBED_FLUSH_TEXTS = 1024  # embed pending texts once this many wait
 LIST_LIMIT = 20  # files named per kind (added, changed, removed) in the summary; past it, a count
 # How text files that are not UTF-8 are decoded; a change re-reads them (manifest "decoding").
 GUESSER = 2  # 2: cp1252 preferred over a near-equal guess for Western-European text
-TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".html", ".htm")
+TEXT_SUFFIXES = (".txt", ".text", ".info", ".md", ".markdown", ".html", ".htm")
 
 
 @dataclass
@@ -191,7 +191,8 @@ def build_index(
             plan.append((f, sha))
             if not plain and format_of(f.path.name) in TEXT_SUFFIXES:
                 not_utf8.add(f.source)
-            if plain and format_of(f.path.name) in STREAMED and settings.strategy == "sentences":
+            if (plain and format_of(f.path.name) in STREAMED and not f.path.name.lower().endswith(GZIP)
+                    and settings.strategy == "sentences"):
                 streamable.add(f.source)
         current = {f.source for f, _ in plan}
         report.removed = sorted(s for s in old_docs if s not in current)
@@ -421,7 +422,7 @@ class _Embedder:
         self.chunks, self.sentences, self.direct, self._mark = [], [], 0, (0, 0)
 
 
-STREAMED = (".txt", ".text")  # formats read as a stream when the file is plain UTF-8 text
+STREAMED = (".txt", ".text", ".info")  # formats read as a stream when the file is plain UTF-8 text
 
 
 class _WholeDocument:

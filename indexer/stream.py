@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterator
 
 from indexer.errors import FileSkipped
+from indexer.formats import ROFF_SKIPPED, is_roff
 from indexer.indexdir.fsutil import open_regular
 from indexer.sources import SourceFile
 
@@ -45,6 +46,8 @@ class TextStream:
                 data = fh.read(self.block)
                 if self.consumed < SNIFF and b"\x00" in data[:SNIFF - self.consumed]:
                     raise FileSkipped(self.file.source, "binary file (NUL bytes), not text")
+                if not self.consumed and is_roff(data):
+                    raise FileSkipped(self.file.source, ROFF_SKIPPED)
                 self._sha.update(data)
                 held = len(decoder.getstate()[0])  # bytes of an unfinished character from the last block
                 try:

@@ -133,3 +133,24 @@ def test_a_line_of_extracted_html_is_a_block_never_joined_to_the_next(tmp_path):
     assert sentences["build.html"][:2] == ["make the .changes file, using dpkg-genchanges",
                                            "If the build result is satisfactory, sign the files with debsign."]
     assert sentences["build.txt"][0] == lines.splitlines()[0] + "\n" + lines.splitlines()[1]
+
+
+def test_a_gzip_file_in_the_folder_is_indexed_and_cited_in_its_decompressed_text(tmp_path):
+    import gzip
+
+    faq = "Why is the sky blue?\n\nAir scatters blue light more than red light.\n"
+    root = write_corpus(tmp_path / "corpus", {"notes.txt": "Penguins live in Antarctica.\n"})
+    (root / "FAQ.gz").write_bytes(gzip.compress(faq.encode()))
+    (root / "broken.txt.gz").write_bytes(b"plain text, not gzip\n")  # plain UTF-8, so never streamed raw
+    (root / "grep.1").write_bytes(b'.\\" GNU grep man page\n.TH GREP 1\n')
+    report = build_index(root, tmp_path / "idx", encoder=FakeEncoder(), progress=False)
+    assert report.added == ["FAQ.gz", "notes.txt"]
+    assert {s.source: s.reason for s in report.skipped} == {
+        "broken.txt.gz": "damaged gzip file (Error -3 while decompressing data: incorrect header check)",
+        "grep.1": "a manual page's roff source: index it as text (MANWIDTH=80 man -l FILE | col -bx > NAME.txt)"}
+    store = IndexStore(tmp_path / "idx")
+    assert store.document_text("FAQ.gz") == faq
+    cited = [s for c in store.chunks(list(range(store.n_chunks))).values() if c.source == "FAQ.gz"
+             for s in store.sentences_of(c)]
+    assert [(s.text, s.start_line) for s in cited][-1] == ("Air scatters blue light more than red light.", 3)
+    assert all(faq[s.start_char:s.end_char] == s.text for s in cited)

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from indexer.errors import FileSkipped
-from indexer.formats import Region, extract, format_of
+from indexer.formats import Region, extract, format_of, gunzip
 from indexer.formats.layout import Heading, section_regions
 
 
@@ -216,6 +216,9 @@ def test_docx_that_cannot_be_indexed():
 @pytest.mark.parametrize(("name", "reader"), [
     ("README", ".txt"), ("COPYING", ".txt"), ("GPL-3", ".txt"), ("Apache-2.0", ".txt"), ("MPL-1.1", ".txt"),
     ("notes.MD", ".md"), ("page.HTM", ".htm"), ("photo.jpg", None), ("archive.tar.gz", None), ("lib.so", None),
+    ("README.Debian", ".txt"), ("changelog.Debian.amd64", ".txt"), ("README.source", ".txt"),
+    ("FAQ.txt.gz", ".txt"), ("README.gz", ".txt"), ("NEWS.Debian.gz", ".txt"), ("guide.md.gz", ".md"),
+    ("page.html.gz", ".html"), ("bc.info.gz", ".info"), ("photo.jpg.gz", None), ("twice.txt.gz.gz", None),
 ])
 def test_names_without_an_extension_are_plain_text(name, reader):
     # a documentation folder's README, COPYING and licence files ("Apache-2.0") have no extension of their own
@@ -242,3 +245,33 @@ def test_markdown_front_matter_is_not_a_heading():
     ex = extract("notes.md", text.encode())
     assert slices(ex) == [("---\ntitle: Notes\ntags: [a]\n---\nBody text.\n", None, None),
                           ("# Real\nMore.\n", None, "Real")]
+
+
+def test_a_gzip_file_is_read_as_the_file_it_holds():
+    import gzip
+
+    assert extract("FAQ.txt.gz", gzip.compress(b"Is it free?\nYes.\n")).text == "Is it free?\nYes.\n"
+    assert extract("guide.md.gz", gzip.compress(b"# Guide\n\nRun it.\n")).text == "# Guide\n\nRun it.\n"
+    # concatenated members (gzip a >> b) are one file, as zcat reads them
+    assert extract("log.gz", gzip.compress(b"one\n") + gzip.compress(b"two\n")).text == "one\ntwo\n"
+    whole = gzip.compress(b"Some text that is long enough.\n" * 10)
+    for data, why in [(b"not gzip at all", r"damaged gzip file \(.*incorrect header check\)"),
+                      (whole[:-10], r"damaged gzip file \(cut short\)"),
+                      (gzip.compress(b""), r"empty file \(once decompressed\)"),
+                      (gzip.compress(b"\x7fELF\x00\x01"), r"binary file \(NUL bytes\)")]:
+        with pytest.raises(FileSkipped, match=why):
+            extract("notes.txt.gz", data)
+    with pytest.raises(FileSkipped, match="more than 0 MB once decompressed"):
+        gunzip("big.gz", gzip.compress(b"x" * 1000), limit=999)
+    assert gunzip("big.gz", gzip.compress(b"x" * 1000), limit=1000) == b"x" * 1000
+
+
+def test_a_manual_pages_roff_source_is_skipped_with_how_to_render_it():
+    import gzip
+
+    for head in (b'.\\" GNU grep man page\n.TH GREP 1\n', b".TH PYTHON \"1\"\n", b"'\\\" t\n.TH GIT 1\n"):
+        with pytest.raises(FileSkipped, match=r"roff source: index it as text \(MANWIDTH=80 man -l FILE"):
+            extract("grep.1.gz", gzip.compress(head))
+        with pytest.raises(FileSkipped, match="roff source"):
+            extract("grep.1", head)
+    assert extract("notes.txt", b".The dot is not a macro.\n").text == ".The dot is not a macro.\n"

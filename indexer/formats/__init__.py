@@ -2,30 +2,53 @@
 
 Text formats (.txt, .md) are stored as decoded, so offsets index the file itself; PDF, DOCX and
 HTML are stored as their extracted text, which offsets index (``python -m indexer --show-text``).
+A gzip-compressed file (``FAQ.txt.gz``, ``README.gz``) is read as the file it holds, and offsets index
+its decompressed text (what ``zcat`` prints).
 """
 
 from __future__ import annotations
 
+import re
+import zlib
 from pathlib import PurePosixPath
 
 from indexer.errors import FileSkipped
 from indexer.formats.layout import Extracted, Region
 from indexer.formats.registry import EXTENSIONS, READERS
 
-__all__ = ["EXTENSIONS", "READERS", "Extracted", "Region", "extract", "format_of", "supported"]
+__all__ = ["EXTENSIONS", "READERS", "Extracted", "Region", "extract", "format_of", "gunzip", "is_roff", "supported"]
+
+# a documentation folder's plain-text files named for what they are, with a suffix of their own
+# ("README.Debian", "NEWS.Debian", "changelog.Debian.amd64", "README.source")
+_DOC_NAME = re.compile(r"(?:readme|news|changelog|changes|todo|install|faq|copying|authors|thanks|bugs|"
+                       r"hacking|notice|licen[cs]e)\.[a-z]\w*(?:\.\w+)*$", re.I)
+GZIP = ".gz"
+MAX_GUNZIPPED = 256 << 20  # bytes a compressed file may hold; more is refused (a decompression bomb)
+# a manual page's roff source (grep.1.gz): a comment line, a title macro, a link to another page
+_ROFF = re.compile(rb"\A(?:\.\\\"|'\\\"|\.(?:TH|Dd|so)[ \t])")
+ROFF_SKIPPED = "a manual page's roff source: index it as text (MANWIDTH=80 man -l FILE | col -bx > NAME.txt)"
+
+
+def is_roff(head: bytes) -> bool:
+    """Whether a file opening with ``head`` is roff source (a manual page before ``man`` renders it)."""
+    return _ROFF.match(head) is not None
 
 
 def format_of(name: str) -> str | None:
     """The extension whose reader reads the file ``name`` (lower case, with its dot), or None.
 
-    A name with no extension ("README", "COPYING", "GPL-3") or a number for one ("Apache-2.0",
-    "MPL-1.1", "notes.2") is read as plain text, as such files in a documentation folder are; a
-    binary one is skipped when read (NUL bytes).
+    A name with no extension ("README", "COPYING", "GPL-3"), a number for one ("Apache-2.0",
+    "MPL-1.1", "notes.2") or a documentation file's name with a suffix of its own ("README.Debian",
+    "changelog.Debian") is read as plain text, as such files in a documentation folder are; a binary
+    one is skipped when read (NUL bytes). A gzip file is read as the file it holds ("FAQ.txt.gz").
     """
     suffix = PurePosixPath(name).suffix.lower()
+    if suffix == GZIP:  # the file it holds: "FAQ.txt.gz", "README.gz"; not an archive ("docs.tar.gz")
+        inner = name[: -len(GZIP)]
+        return None if not PurePosixPath(inner).name or inner.lower().endswith(GZIP) else format_of(inner)
     if suffix in READERS:
         return suffix
-    if not suffix or suffix[1:].isdigit():
+    if not suffix or suffix[1:].isdigit() or _DOC_NAME.match(PurePosixPath(name).name):
         return ".txt"
     return None
 
@@ -48,9 +71,36 @@ def extract(source: str, data: bytes, encoding: str | None = None) -> Extracted:
         raise FileSkipped(source, f"unsupported extension {PurePosixPath(source).suffix.lower()}")
     if not data:
         raise FileSkipped(source, "empty file")
+    if source.lower().endswith(GZIP):
+        data = gunzip(source, data)
+        if not data:
+            raise FileSkipped(source, "empty file (once decompressed)")
+    if ext == ".txt" and is_roff(data):
+        raise FileSkipped(source, ROFF_SKIPPED)
     mod = reader(ext)
     out = (mod.extract(source, data, encoding=encoding) if encoding and getattr(mod, "TAKES_ENCODING", False)
            else mod.extract(source, data))
     if not out.text.strip():
         raise FileSkipped(source, "no text (only white space)")
     return out
+
+
+def gunzip(source: str, data: bytes, limit: int = MAX_GUNZIPPED) -> bytes:
+    """The bytes a gzip file holds (every member of a concatenated one), or ``FileSkipped`` when it is
+    damaged, cut short, or holds more than ``limit`` bytes."""
+    out, rest = [], data
+    size = 0
+    while rest:
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            part = d.decompress(rest, limit - size + 1)
+        except zlib.error as e:
+            raise FileSkipped(source, f"damaged gzip file ({e})") from None
+        size += len(part)
+        if size > limit:
+            raise FileSkipped(source, f"holds more than {limit >> 20} MB once decompressed")
+        if not d.eof:
+            raise FileSkipped(source, "damaged gzip file (cut short)")
+        out.append(part)
+        rest = d.unused_data.lstrip(b"\0")  # some writers pad a member with NUL bytes
+    return b"".join(out)

@@ -9,7 +9,7 @@ from indexer.errors import FileSkipped
 
 # extension -> reader module in indexer.formats
 READERS = {
-    ".txt": "plain", ".text": "plain",
+    ".txt": "plain", ".text": "plain", ".info": "plain",  # a GNU Info manual is plain text between its nodes
     ".md": "markdown", ".markdown": "markdown",
     ".html": "html", ".htm": "html",
     ".pdf": "pdf",
