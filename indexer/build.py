@@ -41,7 +41,7 @@ EMBED_FLUSH_TEXTS = 1024  # embed pending texts once this many wait
 LIST_LIMIT = 20  # files named per kind (added, changed, removed) in the summary; past it, a count
 # How text files that are not UTF-8 are decoded; a change re-reads them (manifest "decoding").
 GUESSER = 2  # 2: cp1252 preferred over a near-equal guess for Western-European text
-TEXT_SUFFIXES = (".txt", ".text", ".info", ".md", ".markdown", ".html", ".htm")
+TEXT_SUFFIXES = (".txt", ".text", ".info", ".md", ".markdown", ".rst", ".html", ".htm")
 
 
 @dataclass

@@ -154,3 +154,16 @@ def test_a_gzip_file_in_the_folder_is_indexed_and_cited_in_its_decompressed_text
              for s in store.sentences_of(c)]
     assert [(s.text, s.start_line) for s in cited][-1] == ("Air scatters blue light more than red light.", 3)
     assert all(faq[s.start_char:s.end_char] == s.text for s in cited)
+
+
+def test_rst_documentation_is_indexed_with_its_sections(tmp_path):
+    from tests.test_formats import RST
+
+    root = write_corpus(tmp_path / "corpus", {"guide.rst": RST})
+    build_index(root, tmp_path / "idx", encoder=FakeEncoder(), progress=False)
+    store = IndexStore(tmp_path / "idx")
+    assert store.document_text("guide.rst") == RST  # offsets index the file itself
+    chunks = store.chunks(list(range(store.n_chunks))).values()
+    found = {s.text: s.section for c in chunks for s in store.sentences_of(c)}
+    assert found["Copy the wheel first."] == "Guide > Install > Offline"
+    assert found["Ask it."] == "Guide > Usage"

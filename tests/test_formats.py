@@ -219,6 +219,7 @@ def test_docx_that_cannot_be_indexed():
     ("README.Debian", ".txt"), ("changelog.Debian.amd64", ".txt"), ("README.source", ".txt"),
     ("FAQ.txt.gz", ".txt"), ("README.gz", ".txt"), ("NEWS.Debian.gz", ".txt"), ("guide.md.gz", ".md"),
     ("page.html.gz", ".html"), ("bc.info.gz", ".info"), ("photo.jpg.gz", None), ("twice.txt.gz.gz", None),
+    ("usage.rst", ".rst"), ("usage.rst.gz", ".rst"),
 ])
 def test_names_without_an_extension_are_plain_text(name, reader):
     # a documentation folder's README, COPYING and licence files ("Apache-2.0") have no extension of their own
@@ -275,3 +276,51 @@ def test_a_manual_pages_roff_source_is_skipped_with_how_to_render_it():
         with pytest.raises(FileSkipped, match="roff source"):
             extract("grep.1", head)
     assert extract("notes.txt", b".The dot is not a macro.\n").text == ".The dot is not a macro.\n"
+
+
+RST = """\
+=====
+Guide
+=====
+
+What the guide is for.
+
+Install
+-------
+
+Run ``pip install tool``; see :ref:`setup` and :func:`tool.main`.
+
+.. code-block:: python
+
+   import tool
+
+.. toctree::
+
+   usage
+
+Offline
+~~~~~~~
+
+Copy the wheel first.
+
+Usage
+-----
+
+Ask it.
+"""
+
+
+def test_rst_sections_at_its_titles_and_the_text_stays_the_file():
+    out = extract("guide.rst", RST.encode())
+    assert out.text == RST
+    got = [(r.section, RST[r.start:r.end].split("\n", 1)[0]) for r in out.regions]
+    assert got == [("Guide", "====="), ("Guide > Install", "Install"), ("Guide > Install > Offline", "Offline"),
+                   ("Guide > Usage", "Usage")]
+    assert out.regions[0].start == 0 and out.regions[-1].end == len(RST)
+    # Windows line ends and a form feed (a line break to docutils, none to quarry) move no title
+    crlf = "Title\r\n=====\r\n\r\n\x0cText one.\r\n\r\nPart\r\n----\r\n\r\nText two.\r\n"
+    regions = extract("crlf.rst", crlf.encode()).regions
+    assert [(r.section, crlf[r.start:r.end][:4]) for r in regions] == [("Title", "Titl"), ("Title > Part", "Part")]
+    # no titles (a transition line is none): one region without a section
+    plain = "Text.\n\n----------\n\nMore text.\n"
+    assert [r.section for r in extract("notes.rst", plain.encode()).regions] == [None]

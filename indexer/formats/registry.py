@@ -11,6 +11,7 @@ from indexer.errors import FileSkipped
 READERS = {
     ".txt": "plain", ".text": "plain", ".info": "plain",  # a GNU Info manual is plain text between its nodes
     ".md": "markdown", ".markdown": "markdown",
+    ".rst": "rst",
     ".html": "html", ".htm": "html",
     ".pdf": "pdf",
     ".docx": "docx",
