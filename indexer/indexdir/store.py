@@ -68,6 +68,8 @@ _RULE = re.compile(r"^\s*(?:[-=_*|:+ ]{3,}|```.*|~~~.*)\s*$")  # front-matter fe
 
 
 _LETTERS = re.compile(r"[^\W\d_]{2,}")
+_RST_META = re.compile(r"^(?::[\w][\w .-]*:(?:\s|$)|\.\.(?:\s|$))")  # ":description: ...", ".. _label:", ".."
+_RST_TITLE = re.compile(r"^:title:\s+(\S.*)$")
 
 
 def document_title(text: str) -> str | None:
@@ -87,6 +89,10 @@ def document_title(text: str) -> str | None:
     True
     >>> document_title("This program and its materials are made available under\\nthe terms of the EPL") is None
     True
+    >>> document_title(":title: AWS CLI S3 FAQ\\n:category: S3\\n\\nS3 FAQ\\n======\\n")
+    'AWS CLI S3 FAQ'
+    >>> document_title(".. _s3-faq:\\n\\nS3 FAQ\\n======\\n")
+    'S3 FAQ'
     """
     lines = text.splitlines()
     for line in lines:
@@ -95,6 +101,11 @@ def document_title(text: str) -> str | None:
         if title:
             return _cut(title)
     for i, line in enumerate(lines):
+        if _RST_META.match(line):  # reStructuredText's fields and comments before its title
+            field = _RST_TITLE.match(line)
+            if field:
+                return _cut(" ".join(field.group(1).split()))
+            continue
         if _LETTERS.search(line) and not _RULE.match(line):
             first = " ".join(line.split())
             after = lines[i + 1].strip() if i + 1 < len(lines) else ""
