@@ -80,6 +80,9 @@ def test_document_titles():
                  "| a | b |\n|---|---|\n", "word " * 100, "Do this:\n  make"):
         assert document_title(text) is None, text
     assert document_title("---\n\n") is None and document_title("") is None
+    # reStructuredText: its :title: field, else its first title after its fields and comments
+    assert document_title(":title: AWS CLI S3 FAQ\n:category: S3\n\nS3 FAQ\n======\n") == "AWS CLI S3 FAQ"
+    assert document_title(".. _s3-faq:\n\n:orphan:\n\nS3 FAQ\n======\n") == "S3 FAQ"
 
 
 def test_isotonic_crossing_and_split():
