@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.errors import FileSkipped, SourceError
-from indexer.formats import EXTENSIONS, Region, extract, supported
+from indexer.formats import EXTENSIONS, Region, extension, extract, supported
 from indexer.indexdir.fsutil import open_regular
 
 log = logging.getLogger(__name__)
@@ -162,7 +162,7 @@ def _not_indexable(path: Path) -> str | None:
     if stat.S_ISDIR(st.st_mode):
         return "directory symlink, not followed"
     if not supported(path.name):
-        return f"unsupported extension {path.suffix.lower()}"
+        return f"unsupported extension {extension(path.name)}"
     if not stat.S_ISREG(st.st_mode):
         return "not a regular file (a pipe, socket or device)"
     return None

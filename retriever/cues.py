@@ -418,9 +418,28 @@ def check_table_row(c: Candidate) -> list[str]:
     return ["is no table row"] if table_question(c.question) and not c.span.lstrip().startswith("|") else []
 
 
+# a section's number opening a line: "2.5. ", "4.1.3 ", "Section 3 -- " (not "3. ", a numbered list's item)
+_SECTION_NUMBER = re.compile(r"[ \t]*(?:(?:section|article|part|chapter)\s+\d+(?:\.\d+)*|\d+(?:\.\d+)+)\.?[ \t]+"
+                             r"(?:--?[ \t]+)?", re.I)
+
+
+def numbered_heading(span: str, paragraph: str) -> bool:
+    """Whether ``span`` is the title of a numbered section, whatever its case: the rest of a line that opens
+    with a section's number ("2.5. Suppressing errors", where the sentence splitter has cut "2.5." off; not
+    a numbered list's "3. install it"), short and closing as no sentence does."""
+    t = span.strip()
+    if not t or "\n" in t or t[-1] in ".!?:;,\"”)’'" or len(t.split()) > 8 or not t[0].isalpha():
+        return False
+    return any(line.rstrip().endswith(t) and _SECTION_NUMBER.fullmatch(line.rstrip()[: -len(t)])
+               for line in paragraph.splitlines())
+
+
 def check_heading(c: Candidate) -> list[str]:
-    """A heading answers no question but a who/what-name one (a title-cased line: :func:`is_heading`)."""
-    return ["is a heading"] if c.qtype != "name" and is_heading(c.span) else []
+    """A heading answers no question but a who/what-name one (a title-cased line: :func:`is_heading`, or a
+    numbered section's title in any case: :func:`numbered_heading`)."""
+    if c.qtype == "name":
+        return []
+    return ["is a heading"] if is_heading(c.span) or numbered_heading(c.span, c.paragraph) else []
 
 
 def check_section_title(c: Candidate) -> list[str]:

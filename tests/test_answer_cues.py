@@ -29,6 +29,7 @@ from retriever.cues import (
     is_heading,
     known_names,
     new_names,
+    numbered_heading,
     question_entities,
     question_type,
     states,
@@ -394,6 +395,15 @@ def test_headings_and_table_questions():
     # a title may close with an aside in brackets (its short name, its version); a sentence's aside is no title
     assert is_heading("The Debian Free Software Guidelines (DFSG)") and is_heading("Constitution (v1.9)")
     assert not is_heading("Hackers eat pizza (mostly)") and not is_heading("(DFSG)")
+    # a numbered section's title in sentence case, its number cut off by the sentence splitter (a PDF's
+    # "2.5. Suppressing errors"); a numbered list's item is no section ("3. install it with pip")
+    assert numbered_heading("Suppressing errors", "are.\n2.5. Suppressing errors\nThe tools detect ...")
+    assert numbered_heading("Term and termination", "Section 6 -- Term and termination\n")
+    assert not numbered_heading("install it with pip", "3. install it with pip\n")
+    assert not numbered_heading("Suppressing errors", "Suppressing errors\nText.")
+    assert not numbered_heading("The tools detect problems.", "2.5. The tools detect problems.\n")
+    assert unmet("How do I suppress errors?", "Suppressing errors", "2.5. Suppressing errors\nText.", set()) == \
+        ["is a heading"]
     assert table_question("What is the key trend according to the summary table?")
     assert table_question("How much did Nvidia put in, in the table?")
     assert not table_question("Which companies are at the table in these talks?")  # an idiom

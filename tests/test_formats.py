@@ -235,6 +235,8 @@ def test_file_without_an_extension_is_read_as_text():
 def test_unknown_extension_and_empty_file():
     with pytest.raises(FileSkipped, match=r"unsupported extension \.jpg"):
         extract("photo.JPG", b"\xff\xd8")
+    with pytest.raises(FileSkipped, match=r"unsupported extension \.ps\.gz"):
+        extract("manual.ps.gz", b"\x1f\x8b")
     with pytest.raises(FileSkipped, match="empty file"):
         extract("notes.md", b"")
     with pytest.raises(FileSkipped, match=r"no text \(only white space\)"):

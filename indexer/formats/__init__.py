@@ -16,7 +16,8 @@ from indexer.errors import FileSkipped
 from indexer.formats.layout import Extracted, Region
 from indexer.formats.registry import EXTENSIONS, READERS
 
-__all__ = ["EXTENSIONS", "READERS", "Extracted", "Region", "extract", "format_of", "gunzip", "is_roff", "supported"]
+__all__ = ["EXTENSIONS", "READERS", "Extracted", "Region", "extension", "extract", "format_of", "gunzip", "is_roff",
+           "supported"]
 
 # a documentation folder's plain-text files named for what they are, with a suffix of their own
 # ("README.Debian", "NEWS.Debian", "changelog.Debian.amd64", "README.source")
@@ -53,6 +54,14 @@ def format_of(name: str) -> str | None:
     return None
 
 
+def extension(name: str) -> str:
+    """A file's extension as a skip message names it: a compressed file's with the one it holds (".ps.gz")."""
+    path = PurePosixPath(name)
+    suffix = path.suffix.lower()
+    inner = PurePosixPath(path.stem).suffix.lower() if suffix == GZIP else ""
+    return inner + suffix
+
+
 def supported(name: str) -> bool:
     """Whether quarry reads a file of this name (:func:`format_of`)."""
     return format_of(name) is not None
@@ -68,7 +77,7 @@ def extract(source: str, data: bytes, encoding: str | None = None) -> Extracted:
 
     ext = format_of(source)
     if ext is None:
-        raise FileSkipped(source, f"unsupported extension {PurePosixPath(source).suffix.lower()}")
+        raise FileSkipped(source, f"unsupported extension {extension(source)}")
     if not data:
         raise FileSkipped(source, "empty file")
     if source.lower().endswith(GZIP):
