@@ -328,8 +328,9 @@ EMBEDDING = {"chunk_vectors": "pooled_sentences", "version": 1}  # in the manife
 # "No, sorry.") is one sentence with the one after it; 5: a line that stops mid-clause runs on into a next line
 # that goes on with it, whatever its length (not inside a Markdown code fence), and the lines of extracted HTML
 # and DOCX text (one block each) never run on (and the HTML reader leaves out navigation, heading permalinks and
-# a page's own table of contents); 6: an item opening with "(2) ", "(b) " or "a) " runs on into its hanging lines
-SEGMENTATION = {"sentences": 6}
+# a page's own table of contents); 6: an item opening with "(2) ", "(b) " or "a) " runs on into its hanging lines;
+# 7: a line that stops mid-clause also runs on into a next line that opens with a quotation going on with it
+SEGMENTATION = {"sentences": 7}
 
 
 def pool_sentences(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -60,10 +60,11 @@ FIRST_LINE_INDENT = 8
 
 # a line that stops mid-clause (on a lower-case word or a comma) runs on into a next line that opens in lower
 # case or with a code span, whatever its length: Markdown is often wrapped short before a code span or a link
-# ("To run the linter without running tests, use" / "`make lint`.")
+# ("To run the linter without running tests, use" / "`make lint`."), or with a quotation that does (a PDF's
+# 110-character line: 'what's the difference between "definitely lost", "indirectly lost",' / '"possibly lost", ...')
 # (a word after a space: not "PATH=/usr/bin"; the next line no "label: value" one, no code fence)
 _MID_CLAUSE = re.compile(r"(?:(?<=\s)[a-z][a-z'’-]*|,)$")
-_RUNS_ON = re.compile(r"(?![\w &-]+:\s|[\w.-]+\s*=)(?:[a-z]|`(?!``))")
+_RUNS_ON = re.compile(r"(?![\w &-]+:\s|[\w.-]+\s*=)(?:[\"“‘']?[a-z]|`(?!``))")
 FENCE = re.compile(r"[ \t]*(?:```|~~~)")
 MID_CLAUSE_CHARS = 20
 

@@ -297,6 +297,12 @@ def test_a_line_that_stops_mid_clause_runs_on_whatever_its_length():
         "method: compression method",  # a label's value
         "Doing so can", "significantly slow it down."]  # shorter than a clause is read as one (20 characters)
 
+    # a PDF's long line stopping on a comma runs on into a quotation that goes on with it (segmentation 7)
+    question = ('With Memcheck\'s memory leak detector, what\'s the difference between "definitely lost", "indirectly'
+                ' lost",\n"possibly lost", "still reachable", and "suppressed"?')
+    assert joined_sentences(f"{question}\nThe details are in the manual.\n") == [question,
+                                                                            "The details are in the manual."]
+
 
 def test_a_bare_reply_is_one_sentence_with_the_one_after_it():
     # a FAQ answers "Yes." and goes on; shown alone, the next sentence leaves the answer out
