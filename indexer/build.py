@@ -329,8 +329,10 @@ EMBEDDING = {"chunk_vectors": "pooled_sentences", "version": 1}  # in the manife
 # that goes on with it, whatever its length (not inside a Markdown code fence), and the lines of extracted HTML
 # and DOCX text (one block each) never run on (and the HTML reader leaves out navigation, heading permalinks and
 # a page's own table of contents); 6: an item opening with "(2) ", "(b) " or "a) " runs on into its hanging lines;
-# 7: a line that stops mid-clause also runs on into a next line that opens with a quotation going on with it
-SEGMENTATION = {"sentences": 7}
+# 7: a line that stops mid-clause also runs on into a next line that opens with a quotation going on with it;
+# 8: a line longer than a wrapped one that stops on a lower-case word in quotes ('If you fix the "definitely lost"')
+# stops mid-clause, and 7's quotation rule holds for such lines only (not a setting's 'set username "username"')
+SEGMENTATION = {"sentences": 8}
 
 
 def pool_sentences(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -60,11 +60,16 @@ FIRST_LINE_INDENT = 8
 
 # a line that stops mid-clause (on a lower-case word or a comma) runs on into a next line that opens in lower
 # case or with a code span, whatever its length: Markdown is often wrapped short before a code span or a link
-# ("To run the linter without running tests, use" / "`make lint`."), or with a quotation that does (a PDF's
-# 110-character line: 'what's the difference between "definitely lost", "indirectly lost",' / '"possibly lost", ...')
+# ("To run the linter without running tests, use" / "`make lint`."); a line longer than a wrapped one also runs
+# on into a quotation that goes on with it (a PDF's 110-character line: 'what's the difference between "definitely
+# lost", "indirectly lost",' / '"possibly lost", ...'), and stops mid-clause on a word in quotes too ('If you fix the
+# "definitely lost"' / 'leaks, the ...'); a short line does not (a setting's 'set username "username"')
 # (a word after a space: not "PATH=/usr/bin"; the next line no "label: value" one, no code fence)
 _MID_CLAUSE = re.compile(r"(?:(?<=\s)[a-z][a-z'’-]*|,)$")
-_RUNS_ON = re.compile(r"(?![\w &-]+:\s|[\w.-]+\s*=)(?:[\"“‘']?[a-z]|`(?!``))")
+_RUNS_ON = re.compile(r"(?![\w &-]+:\s|[\w.-]+\s*=)(?:[a-z]|`(?!``))")
+# ... and a line longer than a wrapped one (a PDF's) also with a word in quotes, on either side
+_MID_CLAUSE_QUOTED = re.compile(r"(?<=\s)[\"“‘']?[a-z][a-z'’-]*[\"”’]$")
+_RUNS_ON_QUOTED = re.compile(r"[\"“‘'][a-z]")
 FENCE = re.compile(r"[ \t]*(?:```|~~~)")
 MID_CLAUSE_CHARS = 20
 
@@ -91,9 +96,18 @@ def wraps_into(a: str, b: str, first: bool = False, code: bool = False) -> bool:
     if not sa or not sb or not (indent(a) == indent(b) or indented):
         return False
     if not WRAP_WIDTH[0] <= len(a.rstrip()) <= WRAP_WIDTH[1] and (
-            code or len(sa) < MID_CLAUSE_CHARS or "=" in sa or not (_MID_CLAUSE.search(sa) and _RUNS_ON.match(sb))):
+            code or len(sa) < MID_CLAUSE_CHARS or "=" in sa or not _goes_on(a, sa, sb)):
         return False
     return not (sa.startswith(("|", "#")) or sa.endswith(":") or _BLOCK_START.match(sb))
+
+
+def _goes_on(a: str, sa: str, sb: str) -> bool:
+    """Whether line ``sa`` stops mid-clause and ``sb`` goes on with it (:data:`_MID_CLAUSE`); for a line
+    longer than a wrapped one (``a``), a word in quotes on either side counts as well."""
+    if _MID_CLAUSE.search(sa) and _RUNS_ON.match(sb):
+        return True
+    return len(a.rstrip()) > WRAP_WIDTH[1] and bool(_MID_CLAUSE.search(sa) or _MID_CLAUSE_QUOTED.search(sa)) \
+        and bool(_RUNS_ON.match(sb) or _RUNS_ON_QUOTED.match(sb))
 
 
 # "- ", "2. ", "(2) ", "(b) ", "a) "

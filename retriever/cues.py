@@ -418,6 +418,31 @@ def check_table_row(c: Candidate) -> list[str]:
     return ["is no table row"] if table_question(c.question) and not c.span.lstrip().startswith("|") else []
 
 
+# a table of contents' dot leader and page number closing a line: "... and "suppressed"? ........ 6"
+_LEADER = re.compile(r"(?:\.[ \t]?){5,}[ \t]*(?:\d+|[ivxlc]+)[ \t]*$", re.I)
+
+
+def contents_entry(span: str, paragraph: str) -> bool:
+    """Whether ``span`` is (part of) a table of contents' entry: its last line, or the line it runs on
+    into, closes with a dot leader and a page number (a PDF manual's contents, a plain-text one's)."""
+    t = span.strip()
+    lines = paragraph.splitlines()
+    tail = t.splitlines()[-1] if t else ""
+    for i, line in enumerate(lines):
+        at = line.find(tail) if tail else -1
+        if at < 0:
+            continue
+        rest = line[at + len(tail):]
+        if _LEADER.search(line) or (not rest.strip() and i + 1 < len(lines) and _LEADER.search(lines[i + 1])):
+            return True
+    return False
+
+
+def check_contents_entry(c: Candidate) -> list[str]:
+    """A table of contents' entry names a section and its page; it answers nothing (:func:`contents_entry`)."""
+    return ["is a table of contents entry"] if contents_entry(c.span, c.paragraph) else []
+
+
 # a section's number opening a line: "2.5. ", "4.1.3 ", "Section 3 -- " (not "3. ", a numbered list's item)
 _SECTION_NUMBER = re.compile(r"[ \t]*(?:(?:section|article|part|chapter)\s+\d+(?:\.\d+)*|\d+(?:\.\d+)+)\.?[ \t]+"
                              r"(?:--?[ \t]+)?", re.I)
@@ -502,6 +527,7 @@ def check_link_only(c: Candidate) -> list[str]:
 # every answer check by name, in the order they run; SpanConfig.checks_off switches any of them off
 CHECKS: dict[str, Callable[[Candidate], list[str]]] = {
     "answer_type": check_answer_type, "table_row": check_table_row, "heading": check_heading,
+    "contents_entry": check_contents_entry,
     "focus": check_focus, "how_many": check_how_many, "code_line": check_code_line,
     "section_title": check_section_title, "question": check_question, "link_only": check_link_only,
 }

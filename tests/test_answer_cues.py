@@ -25,6 +25,7 @@ from retriever.answer import (
 )
 from retriever.cues import (
     asked_property,
+    contents_entry,
     entity_coverage,
     is_heading,
     known_names,
@@ -404,6 +405,15 @@ def test_headings_and_table_questions():
     assert not numbered_heading("The tools detect problems.", "2.5. The tools detect problems.\n")
     assert unmet("How do I suppress errors?", "Suppressing errors", "2.5. Suppressing errors\nText.", set()) == \
         ["is a heading"]
+    # a table of contents' entry (dot leader, page number), on its line or on the line it runs on into
+    toc = ('5.1. Can you write my suppression for me? ..................... 6\n'
+           '5.2. What\'s the difference between "definitely lost", "indirectly\nlost", and "suppressed"? ......... 6\n')
+    assert contents_entry("Can you write my suppression for me?", toc)
+    assert contents_entry('What\'s the difference between "definitely lost", "indirectly', toc)
+    assert not contents_entry("Use this option carefully.", "Use this option carefully.\nMore text.")
+    assert not contents_entry("The version is 1.2.3.4.5.6 now", "The version is 1.2.3.4.5.6 now\n")
+    assert "is a table of contents entry" in unmet("What is the difference?", "Can you write my suppression for me?",
+                                                   toc, set())
     assert table_question("What is the key trend according to the summary table?")
     assert table_question("How much did Nvidia put in, in the table?")
     assert not table_question("Which companies are at the table in these talks?")  # an idiom
@@ -465,7 +475,7 @@ def test_code_line_check_and_switching_checks_off():
     assert unmet("What is Debian?", "Debian GNU/Linux is:", "", set()) == []  # a lead-in may answer
     assert unmet("How fast are exceptions?", "except Exception:", "", set()) == ["is a line of code"]
     assert unmet("How fast are exceptions?", "except Exception:", "", set(), off=("code_line",)) == []
-    assert set(CHECKS) == {"answer_type", "table_row", "heading", "focus", "how_many", "code_line",
+    assert set(CHECKS) == {"answer_type", "table_row", "heading", "contents_entry", "focus", "how_many", "code_line",
                            "section_title", "question", "link_only"}
     every = tuple(CHECKS)
     assert unmet("How much did Acme pay?", "Nothing was said.", "", set(), off=every) == []

@@ -302,6 +302,12 @@ def test_a_line_that_stops_mid_clause_runs_on_whatever_its_length():
                 ' lost",\n"possibly lost", "still reachable", and "suppressed"?')
     assert joined_sentences(f"{question}\nThe details are in the manual.\n") == [question,
                                                                             "The details are in the manual."]
+    fix = ('of a binary tree is "definitely lost", all the children will be "indirectly lost".) If you fix the'
+           ' "definitely lost"\nleaks, the "indirectly lost" leaks should go away.')
+    assert joined_sentences(fix + "\n")[-1] == fix[fix.index("If you"):]  # a word in quotes stops mid-clause too
+    # ... in a line longer than a wrapped one only: settings one a line stay apart
+    assert joined_sentences('set username "username"\nset hostname "your.host.name"\n') == [
+        'set username "username"', 'set hostname "your.host.name"']
 
 
 def test_a_bare_reply_is_one_sentence_with_the_one_after_it():
