@@ -331,8 +331,9 @@ EMBEDDING = {"chunk_vectors": "pooled_sentences", "version": 1}  # in the manife
 # a page's own table of contents); 6: an item opening with "(2) ", "(b) " or "a) " runs on into its hanging lines;
 # 7: a line that stops mid-clause also runs on into a next line that opens with a quotation going on with it;
 # 8: a line longer than a wrapped one that stops on a lower-case word in quotes ('If you fix the "definitely lost"')
-# stops mid-clause, and 7's quotation rule holds for such lines only (not a setting's 'set username "username"')
-SEGMENTATION = {"sentences": 8}
+# stops mid-clause, and 7's quotation rule holds for such lines only (not a setting's 'set username "username"');
+# 9: a PDF's running header and footer (a page number) are left out of its text (indexer.formats.pdf)
+SEGMENTATION = {"sentences": 9}
 
 
 def pool_sentences(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -326,3 +326,21 @@ def test_rst_sections_at_its_titles_and_the_text_stays_the_file():
     # no titles (a transition line is none): one region without a section
     plain = "Text.\n\n----------\n\nMore text.\n"
     assert [r.section for r in extract("notes.rst", plain.encode()).regions] == [None]
+
+
+def test_a_pdfs_running_header_and_page_numbers_are_left_out():
+    from indexer.formats.pdf import without_running_lines
+
+    body = [["Memcheck finds leaks.", "It reports them at exit."], ["Suppressions hide errors.", "Write your own."],
+            ["Cachegrind profiles caches.", "It is slow."], ["Callgrind records calls.", "Use the viewer."]]
+    pages = [["Using the Valgrind core", *lines, str(n)] for n, lines in enumerate(body, start=7)]
+    ex = extract("manual.pdf", make_pdf(pages))
+    assert "Using the Valgrind core" not in ex.text and "\n7\n" not in ex.text + "\n"
+    assert [ex.text[r.start:r.end].strip().splitlines() for r in ex.regions] == body
+    assert [r.page for r in ex.regions] == [1, 2, 3, 4]
+    # a header on fewer than three pages, or a page with nothing else on it, stays; so does a last word
+    assert without_running_lines(["Intro\nText one.\nMore.", "Intro\nText two.\nMore."]) == [
+        "Intro\nText one.\nMore.", "Intro\nText two.\nMore."]
+    assert without_running_lines(["Title\n3"]) == ["Title\n3"]
+    assert without_running_lines(["A\nThe line ends with\ndid"]) == ["A\nThe line ends with\ndid"]
+    assert without_running_lines(["A\nText.\nPage 3 of 9"]) == ["A\nText."]

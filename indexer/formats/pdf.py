@@ -1,9 +1,12 @@
-"""PDF (.pdf): the text of each page, extracted by pypdf, pages joined by a form-feed line."""
+"""PDF (.pdf): the text of each page, extracted by pypdf, pages joined by a form-feed line; a page's running
+header and footer (a line that heads or foots three pages or more, a bare page number) left out."""
 
 from __future__ import annotations
 
 import io
 import logging
+import re
+from collections import Counter
 
 from indexer.errors import FileSkipped
 from indexer.formats.layout import Extracted, clean_extracted, page_regions
@@ -14,6 +17,45 @@ log = logging.getLogger(__name__)
 # Between two pages: a line holding only a form feed (the page break of `pdftotext`), so a
 # page always starts on a new line and no sentence or chunk runs across two pages.
 PAGE_BREAK = "\n\f\n"
+RUNNING_PAGES = 3  # a first or last line on this many pages is a running header or footer
+# a page's number alone: "6", "Page 6 of 40", "xiv" (a proper Roman numeral, not any word of its letters)
+_PAGE_NUMBER = re.compile(r"(?:page\s+)?(?:\d{1,4}|(?=[ivxlcdm])m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})"
+                          r"(?:ix|iv|v?i{0,3}))(?:\s+of\s+\d{1,4})?", re.I)
+_DIGITS = re.compile(r"\d+")
+
+
+def _shape(line: str) -> str:
+    """A line as running headers and footers are compared: numbers as "#", white space collapsed."""
+    return _DIGITS.sub("#", " ".join(line.split()))
+
+
+def without_running_lines(pages: list[str]) -> list[str]:
+    """``pages`` without their running header and footer: a page's first (last) line when it is a bare page
+    number or the first (last) line of ``RUNNING_PAGES`` pages or more in its shape ("Using and understanding
+    the Valgrind core", "Page 6 of 40"). Such a line, read as a sentence, answered questions it names; a
+    page holding nothing else keeps it."""
+    def edges(page: str) -> tuple[str, str]:
+        lines = [x for x in page.splitlines() if x.strip()]
+        return (_shape(lines[0]), _shape(lines[-1])) if len(lines) >= 2 else ("", "")
+
+    firsts = Counter(f for f, _ in map(edges, pages) if f)
+    lasts = Counter(last for _, last in map(edges, pages) if last)
+
+    def running(line: str, seen: Counter) -> bool:
+        shape = _shape(line)
+        return bool(shape) and (bool(_PAGE_NUMBER.fullmatch(shape.replace("#", "1"))) or seen[shape] >= RUNNING_PAGES)
+
+    out = []
+    for page in pages:
+        lines = page.splitlines()
+        body = [i for i, x in enumerate(lines) if x.strip()]
+        if len(body) >= 3:
+            first, last = body[0], body[-1]
+            keep_from = first + 1 if running(lines[first], firsts) else 0
+            keep_to = last if running(lines[last], lasts) else len(lines)
+            lines = lines[keep_from:keep_to]
+        out.append("\n".join(lines).strip("\n"))
+    return out
 
 
 def extract(source: str, data: bytes) -> Extracted:
@@ -30,5 +72,5 @@ def extract(source: str, data: bytes) -> Extracted:
         raise FileSkipped(source, f"damaged or unreadable PDF ({e.__class__.__name__})") from None
     if not any(p.strip() for p in pages):
         raise FileSkipped(source, "PDF without a text layer (scanned? run OCR on it first)")
-    text, regions = page_regions(pages, PAGE_BREAK)
+    text, regions = page_regions(without_running_lines(pages), PAGE_BREAK)
     return Extracted(text, regions)
