@@ -38,8 +38,9 @@ def without_running_lines(pages: list[str]) -> list[str]:
         lines = [x for x in page.splitlines() if x.strip()]
         return (_shape(lines[0]), _shape(lines[-1])) if len(lines) >= 2 else ("", "")
 
-    firsts = Counter(f for f, _ in map(edges, pages) if f)
-    lasts = Counter(last for _, last in map(edges, pages) if last)
+    shapes = [edges(page) for page in pages]
+    firsts = Counter(f for f, _ in shapes if f)
+    lasts = Counter(last for _, last in shapes if last)
 
     def running(line: str, seen: Counter) -> bool:
         shape = _shape(line)
