@@ -332,8 +332,10 @@ EMBEDDING = {"chunk_vectors": "pooled_sentences", "version": 1}  # in the manife
 # 7: a line that stops mid-clause also runs on into a next line that opens with a quotation going on with it;
 # 8: a line longer than a wrapped one that stops on a lower-case word in quotes ('If you fix the "definitely lost"')
 # stops mid-clause, and 7's quotation rule holds for such lines only (not a setting's 'set username "username"');
-# 9: a PDF's running header and footer (a page number) are left out of its text (indexer.formats.pdf)
-SEGMENTATION = {"sentences": 9}
+# 9: a PDF's running header and footer (a page number) are left out of its text (indexer.formats.pdf);
+# 10: a paragraph's first line that stops short of its width before a capitalised word is a sentence of its own
+# (a title: "5. Works that do not meet our free software standards" / "We acknowledge ...": stops_short)
+SEGMENTATION = {"sentences": 10}
 
 
 def pool_sentences(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -131,18 +131,56 @@ def continues_item(column: int | None, b: str) -> bool:
     return column is not None and bool(sb) and indent(b) == column and not _BLOCK_START.match(sb)
 
 
+# lines after a line that count for the width its paragraph is wrapped at (:func:`stops_short`)
+WIDTH_REACH = 3
+# columns a hand-wrapped line may stop short of its paragraph's width and still be wrapped
+WRAP_SLACK = 6
+_OPEN_END = re.compile(r"[.!?:;,(\[{\"'“‘/&+=-]$")
+_CAPITALISED = re.compile(r"[A-Z][a-z]")
+# words a line that stops short cannot end a title or a sentence on
+_LEADS_ON = frozenset("""
+    a an the and or but nor of to in on at by for with from into onto as than that which who whom whose
+    if when while because so our your their its his her my this these those is are was were be been
+""".split())
+
+
+def stops_short(a: str, b: str, width: int) -> bool:
+    """Whether line ``a`` ends before line ``b`` on purpose, as a title or a sentence without its stop
+    does ("5. Works that do not meet our free software standards" / "We acknowledge that ..."): ``b``
+    opens with a capitalised word (not one in capitals: a licence's shouted clause) that would have
+    fitted on ``a`` with ``WRAP_SLACK`` to spare within ``width`` (the longest line around: a wrap would
+    have taken it), and ``a`` ends on no punctuation and no word such as "the" or "and" that leads on.
+
+    >>> stops_short("  5. Works that do not meet our standards", "     We acknowledge that some users require it", 50)
+    True
+    >>> stops_short("  the licences of the", "     Debian archive", 50)
+    False
+    """
+    sa, sb = a.rstrip(), b.split()
+    if not sa or not sb or not _CAPITALISED.match(sb[0]) or _OPEN_END.search(sa):
+        return False
+    last = sa.split()[-1]
+    return last.lower() not in _LEADS_ON and len(sa) + 1 + len(sb[0]) <= width - WRAP_SLACK
+
+
 def _units(text: str, join_wrapped: bool) -> Iterator[tuple[int, int]]:
     """The lines of ``text``, or with ``join_wrapped`` its runs of lines that wrap into each other: a
     hard-wrapped paragraph (:func:`wraps_into`), or a list item with its hanging-indented lines, whatever
-    their length (:func:`continues_item`: a link or a code span often leaves a wrapped line short)."""
+    their length (:func:`continues_item`: a link or a code span often leaves a wrapped line short), unless
+    the first line stops short of its paragraph's width before a capital (:func:`stops_short`: a title)."""
     run: tuple[int, int, int] | None = None  # start, end, start of the last line
     column = None  # the text column of the list item the run opens with
     opens = True  # the run's first line opens a paragraph (a blank line, or nothing, before it)
     fenced = False  # inside a Markdown fenced code block
-    for a, b in lines_of(text):
+    lines = list(lines_of(text)) if join_wrapped else []
+    for i, (a, b) in enumerate(lines_of(text) if not join_wrapped else lines):
         joins = run is not None and join_wrapped and (
             continues_item(column, text[a:b])
             or wraps_into(text[run[2]:run[1]], text[a:b], first=opens and run[0] == run[2], code=fenced))
+        if joins and run is not None and run[0] == run[2]:  # a title is a paragraph's first line
+            ahead = [text[x:y].rstrip() for x, y in lines[i:i + 1 + WIDTH_REACH]]
+            ahead = ahead[:next((k for k, t in enumerate(ahead) if not t.strip()), len(ahead))]
+            joins = not stops_short(text[run[2]:run[1]], text[a:b], max(map(len, ahead)))
         fenced ^= bool(FENCE.match(text, a, b))
         if joins and run is not None:
             run = (run[0], b, a)

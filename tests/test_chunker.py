@@ -319,3 +319,54 @@ def test_a_bare_reply_is_one_sentence_with_the_one_after_it():
         "Yes.  However any library routines that zlib uses must be thread-safe too.",
         "No, sorry.  You have to spawn an uncompress or gunzip subprocess.",
         "No. 5 is the house.", "It is red.", "Is it?", "No. It is not.", "Yes."]
+
+
+def test_a_title_that_stops_short_of_its_paragraph_is_a_sentence_of_its_own():
+    # a numbered item's title, its text hanging under it; a title line over a paragraph written one a line
+    text = ("    5. Works that do not meet our free software standards\n"
+            "       We acknowledge that some of our users require the use of works that\n"
+            "       do not conform to the Debian Free Software Guidelines. We have\n"
+            "       created areas in our archive for these works.\n\n"
+            "AI Models Are Becoming Commodities, Infrastructure Is Not\n"
+            "The premise that AI models are becoming commodities while infrastructure is not rests on a reading "
+            "of the market that few investors share, and it is argued at length below.\n")
+    assert joined_sentences(text) == [
+        "5.", "Works that do not meet our free software standards",
+        "We acknowledge that some of our users require the use of works that\n"
+        "       do not conform to the Debian Free Software Guidelines.",
+        "We have\n       created areas in our archive for these works.",
+        "AI Models Are Becoming Commodities, Infrastructure Is Not",
+        "The premise that AI models are becoming commodities while infrastructure is not rests on a reading "
+        "of the market that few investors share, and it is argued at length below."]
+    # a wrapped line is not cut where the next word would not have fitted, nor where it leads on ("the"), nor
+    # before a word in capitals (a licence's shouted clause), nor where a first line stops a few columns short
+    # before a name (wrapped by hand: "Debian" / "Developers"), nor mid-paragraph ("Apache Software" / "Foundation")
+    kept = ("  curl can be built to use one of the following SSL alternatives: OpenSSL,\n"
+            "  libressl, BoringSSL, GnuTLS, wolfSSL, NSS, mbedTLS, Secure\n"
+            "  Transport (native iOS/OS X), Schannel (native Windows), GSKit (native IBM\n"
+            "  i), BearSSL, or Rustls.\n\n"
+            "  Packages built for this release were signed by Debian\n"
+            "  Developers using keys that the debian-keyring package lists as valid.\n\n"
+            "  This program may be copied and changed by anyone under the same\n"
+            "  conditions as the code of the Apache Software\n"
+            "  Foundation's server, version two, reproduced below in full, unchanged.\n\n"
+            "  The sections of this licence that apply to the\n"
+            "  Software you received from the Licensor are listed below in the order of\n"
+            "  their numbers.\n\n"
+            "PSF MAKES NO AND DISCLAIMS ANY REPRESENTATION OR WARRANTY\n"
+            "FITNESS FOR ANY PARTICULAR PURPOSE WHATSOEVER OR OF ANY OTHER KIND AT ALL.\n")
+    assert joined_sentences(kept) == [
+        "curl can be built to use one of the following SSL alternatives: OpenSSL,\n"
+        "  libressl, BoringSSL, GnuTLS, wolfSSL, NSS, mbedTLS, Secure\n"
+        "  Transport (native iOS/OS X), Schannel (native Windows), GSKit (native IBM\n"
+        "  i), BearSSL, or Rustls.",
+        "Packages built for this release were signed by Debian\n"
+        "  Developers using keys that the debian-keyring package lists as valid.",
+        "This program may be copied and changed by anyone under the same\n"
+        "  conditions as the code of the Apache Software\n"
+        "  Foundation's server, version two, reproduced below in full, unchanged.",
+        "The sections of this licence that apply to the\n"
+        "  Software you received from the Licensor are listed below in the order of\n"
+        "  their numbers.",
+        "PSF MAKES NO AND DISCLAIMS ANY REPRESENTATION OR WARRANTY\n"
+        "FITNESS FOR ANY PARTICULAR PURPOSE WHATSOEVER OR OF ANY OTHER KIND AT ALL."]
