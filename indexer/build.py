@@ -334,8 +334,9 @@ EMBEDDING = {"chunk_vectors": "pooled_sentences", "version": 1}  # in the manife
 # stops mid-clause, and 7's quotation rule holds for such lines only (not a setting's 'set username "username"');
 # 9: a PDF's running header and footer (a page number) are left out of its text (indexer.formats.pdf);
 # 10: a paragraph's first line that stops short of its width before a capitalised word is a sentence of its own
-# (a title: "5. Works that do not meet our free software standards" / "We acknowledge ...": stops_short)
-SEGMENTATION = {"sentences": 10}
+# (a title: "5. Works that do not meet our free software standards" / "We acknowledge ...": stops_short); 11: an
+# item numbered in levels ("5.3. How do I save ...") runs on into its hanging-indented lines, as "5. " does
+SEGMENTATION = {"sentences": 11}
 
 
 def pool_sentences(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:

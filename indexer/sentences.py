@@ -110,8 +110,8 @@ def _goes_on(a: str, sa: str, sb: str) -> bool:
         and bool(_RUNS_ON.match(sb) or _RUNS_ON_QUOTED.match(sb))
 
 
-# "- ", "2. ", "(2) ", "(b) ", "a) "
-_ITEM = re.compile(r"[ \t]*(?:[*+•-]|\d{1,3}[.)]|\((?:\d{1,3}|[A-Za-z])\)|[A-Za-z]\))[ \t]+(?=\S)")
+# "- ", "2. ", "5.3. ", "(2) ", "(b) ", "a) "
+_ITEM = re.compile(r"[ \t]*(?:[*+•-]|\d{1,3}(?:\.\d{1,3})*[.)]|\((?:\d{1,3}|[A-Za-z])\)|[A-Za-z]\))[ \t]+(?=\S)")
 
 
 def item_column(line: str) -> int | None:

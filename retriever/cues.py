@@ -484,8 +484,23 @@ def asks(text: str) -> bool:
 
 def check_question(c: Candidate) -> list[str]:
     """A sentence that asks a question is no answer (:func:`asks`): in a FAQ as users keep it, the
-    question heading echoes what was asked better than any answer does."""
-    return ["asks a question"] if asks(c.span) else []
+    question heading echoes what was asked better than any answer does; nor is a sentence of such a heading
+    ("The admin site is ugly!" of "The admin site is ugly! How can I change it?": :func:`opens_question`)."""
+    return ["asks a question"] if asks(c.span) or opens_question(c.span, c.paragraph) else []
+
+
+# a paragraph longer than this that closes with a question is prose, not a question heading
+QUESTION_LINES, QUESTION_CHARS = 4, 300
+
+
+def opens_question(span: str, paragraph: str) -> bool:
+    """Whether ``span`` is followed in its paragraph, a short one (``QUESTION_LINES``, ``QUESTION_CHARS``), by
+    a sentence that asks and closes it: the paragraph is a question heading of more than one sentence ("I think
+    I've found a bug! What should I do?", "When I use ":%bd", not all the buffers are deleted. Why?")."""
+    t, p = span.strip(), paragraph.strip()
+    at = p.find(t) if t else -1
+    return at >= 0 and len(p) > at + len(t) and asks(p) and p.count("\n") < QUESTION_LINES \
+        and len(p) <= QUESTION_CHARS
 
 
 def check_focus(c: Candidate) -> list[str]:

@@ -528,6 +528,17 @@ def test_a_question_or_a_marked_up_heading_is_no_answer():
     assert unmet(q, "How do I make an NTP server?", "", set()) == ["asks a question"]
     assert unmet(q, "By default, chronyd does not operate as an NTP server.", "", set()) == []
     assert unmet(q, "How do I make an NTP server?", "", set(), off=("question",)) == []
+    # ... nor is a statement that opens a question heading of more sentences, on one line or wrapped
+    q = "The admin site is ugly! How can I change it?"
+    assert unmet(q, "The admin site is ugly!", q, set()) == ["asks a question"]
+    heading = ("5. The compiler complains about unmodifiable lvalues or assignments to const\n"
+               "   variables.  Now what?")
+    span = "The compiler complains about unmodifiable lvalues or assignments to const\n   variables."
+    assert unmet("What if the compiler complains about assignments to const variables?", span, heading, set()) \
+        == ["asks a question"]
+    # a sentence in a long paragraph that closes with a question (prose), or in one that asks nothing, answers
+    assert unmet(q, "You can change it.", "You can change it. " * 20 + "Why not?", set()) == []
+    assert unmet(q, "The admin site is ugly!", "The admin site is ugly! Change it.", set()) == []
     # a heading by the document's markup, whatever its case; a sentence under it is not one
     assert is_section_title("### `PIP_CONFIG_FILE`", "Configuration > PIP_CONFIG_FILE")
     assert is_section_title("## Editable VCS installs", "VCS Support > Editable VCS installs")

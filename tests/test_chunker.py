@@ -257,6 +257,16 @@ def test_a_list_item_runs_on_into_its_hanging_indented_lines_whatever_their_leng
     assert [text[a:b] for a, b in split_sentences(text)][2] == "`DynamicUser=` documentation in"
 
 
+def test_an_item_numbered_in_levels_runs_on_into_its_hanging_indented_lines():
+    # the Vim FAQ's question headings: "5.3. " hangs its wrapped lines at the text's column
+    text = ("5.3. How do I save the current file in another name (save as) and edit a\n"
+            "     new file?\n\n"
+            "You can use the \":saveas\" command.\n")
+    assert joined_sentences(text) == [
+        "5.3.", "How do I save the current file in another name (save as) and edit a\n     new file?",
+        "You can use the \":saveas\" command."]
+
+
 def test_a_parenthesised_item_runs_on_into_its_hanging_indented_lines():
     # footnotes and clauses of a plain-text licence: "(2) ", "a) " hang their lines at the text's column
     text = ("(2) According to Richard Stallman, 1.6.1 is not GPL-compatible,\n"
