@@ -283,3 +283,18 @@ def paragraph(text: str, start: int, end: int) -> tuple[int, int]:
     while last + 1 < len(lines) and _joined(text[slice(*lines[last])], text[slice(*lines[last + 1])]):
         last += 1
     return trim(text, lines[first][0], lines[last][1])
+
+
+
+
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v\u00a0]*\n")
+
+
+def block(text: str, start: int, end: int) -> tuple[int, int]:
+    """The block of ``text`` holding ``text[start:end]``: its lines up to a blank line (or the text's end) on
+    either side, whatever they end with (:func:`paragraph` stops at a line that closes a sentence)."""
+    a = 0
+    for m in _BLANK_LINE.finditer(text, 0, start):
+        a = m.end()
+    after = _BLANK_LINE.search(text, end)
+    return trim(text, a, after.start() if after else len(text))

@@ -387,6 +387,7 @@ class Candidate:
     known: frozenset[str]
     qtype: str | None
     section: str | None = None  # the heading trail the span sits under (Markdown, HTML, DOCX)
+    block: str | None = None  # the lines around the span up to a blank line (indexer.sentences.block)
 
 
 # "when" asks for a date or a time about an event, past or set ("When was X released?", "When is the next full
@@ -486,7 +487,8 @@ def check_question(c: Candidate) -> list[str]:
     """A sentence that asks a question is no answer (:func:`asks`): in a FAQ as users keep it, the
     question heading echoes what was asked better than any answer does; nor is a sentence of such a heading
     ("The admin site is ugly!" of "The admin site is ugly! How can I change it?": :func:`opens_question`)."""
-    return ["asks a question"] if asks(c.span) or opens_question(c.span, c.paragraph) else []
+    return ["asks a question"] if asks(c.span) or any(opens_question(c.span, p) for p in (c.paragraph, c.block) if p) \
+        else []
 
 
 # a paragraph longer than this that closes with a question is prose, not a question heading
@@ -494,9 +496,10 @@ QUESTION_LINES, QUESTION_CHARS = 4, 300
 
 
 def opens_question(span: str, paragraph: str) -> bool:
-    """Whether ``span`` is followed in its paragraph, a short one (``QUESTION_LINES``, ``QUESTION_CHARS``), by
-    a sentence that asks and closes it: the paragraph is a question heading of more than one sentence ("I think
-    I've found a bug! What should I do?", "When I use ":%bd", not all the buffers are deleted. Why?")."""
+    """Whether ``span`` is followed in ``paragraph`` (its paragraph, or its block of lines), a short one
+    (``QUESTION_LINES``, ``QUESTION_CHARS``), by a sentence that asks and closes it: the paragraph is a
+    question heading of more than one sentence ("I think I've found a bug! What should I do?", "When I use
+    ":%bd", not all the buffers are deleted. Why?")."""
     t, p = span.strip(), paragraph.strip()
     at = p.find(t) if t else -1
     return at >= 0 and len(p) > at + len(t) and asks(p) and p.count("\n") < QUESTION_LINES \
@@ -549,10 +552,11 @@ CHECKS: dict[str, Callable[[Candidate], list[str]]] = {
 
 
 def unmet(question: str, span: str, paragraph: str, unknown: set[str],
-          known: frozenset[str] = frozenset(), off: Collection[str] = (), section: str | None = None) -> list[str]:
+          known: frozenset[str] = frozenset(), off: Collection[str] = (), section: str | None = None,
+          block: str | None = None) -> list[str]:
     """What the question asks that ``span`` visibly lacks, by every check of ``CHECKS`` not in
     ``off``; empty when the span can answer it. ``unknown`` holds the stemmed question terms no
     passage contains; ``known`` the names the retrieved passages use mid-sentence
     (a word opening the span's sentence counts as a name when it is among them)."""
-    c = Candidate(question, span, paragraph, unknown, known, question_type(question), section)
+    c = Candidate(question, span, paragraph, unknown, known, question_type(question), section, block)
     return [problem for name, check in CHECKS.items() if name not in off for problem in check(c)]

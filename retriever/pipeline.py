@@ -16,7 +16,7 @@ import numpy as np
 from indexer.encoder import Encoder
 from indexer.errors import SettingsError
 from indexer.schema import Answer, Chunk, Passage, Result, Sentence, Span
-from indexer.sentences import FENCE, lines_of, paragraph
+from indexer.sentences import FENCE, block, lines_of, paragraph
 from indexer.text import LINE_BREAK, terms
 from retriever.answer import (
     ScoredSentence,
@@ -423,6 +423,7 @@ def problems(retriever: Retriever, question: str, scored: ScoredSentence, idf: d
     if not around:
         around, start = c.text, c.start_char
     a, b = paragraph(around, span.start_char - start, span.end_char - start)
+    x, y = block(around, span.start_char - start, span.end_char - start)
     never_seen = retriever.index.unseen_idf
     unknown = {t for t, v in idf.items() if v >= never_seen - 1e-9}
     # a sentence without a section of the markup's is read under its document's title (a plain-text manual's
@@ -430,7 +431,7 @@ def problems(retriever: Retriever, question: str, scored: ScoredSentence, idf: d
     section = scored.sentence.section or retriever.index.store.title(c.source)
     return unmet(question, span.text, around[a:b], unknown,
                  known_names(c.text) if known is None else known, off=retriever.config.span.checks_off,
-                 section=section)
+                 section=section, block=around[x:y])
 
 
 _CLOSING_FENCE = re.compile(r"[ \t]*(?:`{3,}|~{3,})[ \t]*")

@@ -536,6 +536,12 @@ def test_a_question_or_a_marked_up_heading_is_no_answer():
     span = "The compiler complains about unmodifiable lvalues or assignments to const\n   variables."
     assert unmet("What if the compiler complains about assignments to const variables?", span, heading, set()) \
         == ["asks a question"]
+    # ... its block of lines, where a line of the heading closes a sentence (the paragraph stops there)
+    heading = ("20.11. In my mappings the special characters like <CR> are not recognized.\n"
+               "       How can I configure Vim to recognize special characters?")
+    span = "In my mappings the special characters like <CR> are not recognized."
+    assert unmet("How do I make mappings recognize <CR>?", span, span, set()) == []
+    assert unmet("How do I make mappings recognize <CR>?", span, span, set(), block=heading) == ["asks a question"]
     # a sentence in a long paragraph that closes with a question (prose), or in one that asks nothing, answers
     assert unmet(q, "You can change it.", "You can change it. " * 20 + "Why not?", set()) == []
     assert unmet(q, "The admin site is ugly!", "The admin site is ugly! Change it.", set()) == []

@@ -380,3 +380,17 @@ def test_a_title_that_stops_short_of_its_paragraph_is_a_sentence_of_its_own():
         "  their numbers.",
         "PSF MAKES NO AND DISCLAIMS ANY REPRESENTATION OR WARRANTY\n"
         "FITNESS FOR ANY PARTICULAR PURPOSE WHATSOEVER OR OF ANY OTHER KIND AT ALL."]
+
+
+def test_a_block_runs_to_the_blank_lines_around_it_whatever_its_lines_end_with():
+    from indexer.sentences import block, paragraph
+
+    text = "Intro.\n\n20.11. Special characters are not recognized.\n       How can I fix it?\n \nCheck it.\n"
+    start = text.index("Special")
+    end = text.index(" recognized.") + len(" recognized.")
+    assert text[slice(*paragraph(text, start, end))] == "20.11. Special characters are not recognized."
+    assert text[slice(*block(text, start, end))] == (
+        "20.11. Special characters are not recognized.\n       How can I fix it?")
+    assert text[slice(*block(text, 0, 3))] == "Intro."
+    assert text[slice(*block(text, len(text) - 4, len(text) - 2))] == "Check it."
+
