@@ -214,6 +214,9 @@ _TABLE = re.compile(r"(?<!\bat )(?<!\bon )(?<!\boff )\b(?:the|this|that|a|its) "
                     r"(?:(?!(?:the|an?|on|at|off|in|of|to|for|from|with|by)\b)[\w&-]+ ){0,3}table\b", re.I)
 _TITLE_WORD = re.compile(r"[A-Z0-9]")
 _TRAILING_ASIDE = re.compile(r"\s+\([^()\n]*\)$")  # "... Guidelines (DFSG)", "... Project (v1.9)"
+# a manual page's running header or footer closes with its name and section after a wide gap:
+# "GNU coreutils 9.1               September 2022               WC(1)"
+_MAN_PAGE_REF = re.compile(r"\s{2,}[\w.:+-]+\(\d\w*\)$")
 
 
 def table_question(question: str) -> bool:
@@ -231,11 +234,12 @@ def is_heading(text: str) -> bool:
     ("Podcast Appearances", "Why This Matters to You"); a table row is not one, nor a label glued to
     its count ("Software Development231", a list item in scraped page text). A numbered section's title
     may close with a full stop ("Section 6 -- Term and Termination.", "10. Automatic Licensing."), and any title
-    with an aside in brackets ("The Debian Free Software Guidelines (DFSG)", "Constitution ... (v1.9)")."""
+    with an aside in brackets ("The Debian Free Software Guidelines (DFSG)", "Constitution ... (v1.9)"); a manual
+    page's running header or footer is one ("GNU coreutils 9.1      September 2022      WC(1)")."""
     t = text.strip()
     if _NUMBERED_TITLE.fullmatch(t):
         t = t[:-1]
-    t = _TRAILING_ASIDE.sub("", t)
+    t = _MAN_PAGE_REF.sub("", _TRAILING_ASIDE.sub("", t))
     if not t or "\n" in t or t.startswith("|") or t[-1] in ".!?:;,\"”)’'" or _GLUED.search(t):
         return False
     ws = [w for w in t.split() if w[:1].isalnum() and w.lower() not in STOPWORDS]

@@ -388,6 +388,10 @@ def test_headings_and_table_questions():
     assert not is_heading("Look, we get it") and not is_heading("the race goes on")
     assert not is_heading("Software Development231")  # a list item with its count
     assert is_heading("The Nvidia H100")  # a model name is no count
+    # a manual page's running footer and header, not a sentence that names a page
+    assert is_heading("GNU coreutils 9.1               September 2022                           WC(1)")
+    assert is_heading("WC(1)                            User Commands                           WC(1)")
+    assert not is_heading("See grep(1)") and not is_heading("It is documented in sort(1)")
     # a numbered section's title may close with a full stop; a numbered sentence is still a sentence
     assert is_heading("Section 6 -- Term and Termination.") and is_heading("10. Automatic Licensing of Downstream.")
     assert is_heading("1. Definitions.") and is_heading("4.2 Adding the Package.")
@@ -903,7 +907,12 @@ def test_a_plain_text_documents_title_line_is_a_heading(tmp_path, real_encoder):
     q = "How can I see how many times each line is repeated with uniq?"
     every = scored_sentences(r.with_config(span=replace(r.config.span, verify=False)), q)
     title = next(s for s in every if s.sentence.text.startswith("UNIQ(1)"))
-    assert problems(r, q, title, r.index.idf(["uniq"])) == ["is a heading"]
+    def problems_without(check):
+        return problems(r.with_config(span=replace(r.config.span, checks_off=(check,))), q, title,
+                        r.index.idf(["uniq"]))
+
+    # a heading twice: the document's title line (section_title) and a manual page's running header (heading)
+    assert problems_without("heading") == problems_without("section_title") == ["is a heading"]
     assert all(not s.sentence.text.startswith("UNIQ(1)") for s in scored_sentences(r, q))
 
 
