@@ -192,7 +192,7 @@ def build_index(
             if not plain and format_of(f.path.name) in TEXT_SUFFIXES:
                 not_utf8.add(f.source)
             if (plain and format_of(f.path.name) in STREAMED and not f.path.name.lower().endswith(GZIP)
-                    and settings.strategy == "sentences"):
+                    and settings.strategy == "sentences" and f.path.stat().st_size > STREAM_ABOVE):
                 streamable.add(f.source)
         current = {f.source for f, _ in plan}
         report.removed = sorted(s for s in old_docs if s not in current)
@@ -335,8 +335,9 @@ EMBEDDING = {"chunk_vectors": "pooled_sentences", "version": 1}  # in the manife
 # 9: a PDF's running header and footer (a page number) are left out of its text (indexer.formats.pdf);
 # 10: a paragraph's first line that stops short of its width before a capitalised word is a sentence of its own
 # (a title: "5. Works that do not meet our free software standards" / "We acknowledge ...": stops_short); 11: an
-# item numbered in levels ("5.3. How do I save ...") runs on into its hanging-indented lines, as "5. " does
-SEGMENTATION = {"sentences": 11}
+# item numbered in levels ("5.3. How do I save ...") runs on into its hanging-indented lines, as "5. " does;
+# 12: a plain-text file is cut into sections at its headings (indexer.formats.plain.headings)
+SEGMENTATION = {"sentences": 12}
 
 
 def pool_sentences(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -430,6 +431,9 @@ class _Embedder:
 
 
 STREAMED = (".txt", ".text", ".info")  # formats read as a stream when the file is plain UTF-8 text
+# ... and larger than this: a smaller one is read whole (a peak of about 60 MB a MB of text, docs/scaling.md)
+# and cut into sections at its headings (indexer.formats.plain.headings), which a stream is not
+STREAM_ABOVE = 1 << 20
 
 
 class _WholeDocument:

@@ -77,6 +77,30 @@ def test_section_trail_and_heading_only_regions():
                    ("## D\n# E\ne text", "E")]  # "## D" has no text of its own: merged forward
 
 
+# --- plain text: sections at its headings ---------------------------------------------------------
+
+TXT = ("Vim FAQ\n=======\n\nIntro text.\n\nSECTION 1 - GENERAL\n\n1.1. What is Vim?\n\nVim is an editor.\n\n"
+       "1.2. I have a patch for Vim. Where do I send\n     the patch?\n\nTo the list.\n\n"
+       "2. Not a heading, a numbered sentence that closes.\n\nNOTES on the text\n\n"
+       "Underlined too long\n===\n")
+
+
+def test_plain_text_sections_at_its_headings():
+    ex = extract("vim.txt", TXT.encode())
+    assert ex.text == TXT  # offsets index the file itself
+    assert [(TXT[r.start:r.end].split("\n")[0], r.section) for r in ex.regions] == [
+        ("Vim FAQ", "Vim FAQ"),  # underlined
+        # in capitals, at the same level; a heading with no text of its own is merged forward
+        ("SECTION 1 - GENERAL", "SECTION 1 - GENERAL > 1.1. What is Vim?"),
+        # numbered in levels, over two lines
+        ("1.2. I have a patch for Vim. Where do I send",
+         "SECTION 1 - GENERAL > 1.2. I have a patch for Vim. Where do I send the patch?")]
+    assert TXT[ex.regions[-1].start:].endswith("NOTES on the text\n\nUnderlined too long\n===\n")
+    # no heading: one region, as before (a numbered sentence, words in lower case, an underline of
+    # another length are none)
+    assert extract("notes.txt", b"2. A numbered sentence that closes.\n\nNOTES on it\n\nToo long\n==\n").regions == ()
+
+
 # --- HTML: visible text only ---------------------------------------------------------------------
 
 HTML = """<!doctype html><html><head><title>Not shown</title><style>p { color: red }</style></head>

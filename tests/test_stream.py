@@ -138,7 +138,9 @@ def _peak_traced(corpus, index_dir) -> int:
 
 @pytest.mark.slow
 def test_a_large_file_is_indexed_in_memory_that_does_not_grow_with_it(tmp_path, monkeypatch):
-    # small windows and read blocks, so that a few MB show what 50 MB would with the defaults
+    # small windows and read blocks, so that a few MB show what 50 MB would with the defaults (and a file
+    # that small streams: by default one is read whole, to be cut into sections at its headings)
+    monkeypatch.setattr("indexer.build.STREAM_ABOVE", 0)
     monkeypatch.setattr("indexer.chunker.STREAM_WINDOW", 1 << 15)
     monkeypatch.setattr("indexer.stream.READ_BLOCK", 1 << 15)
     build_index(write_corpus(tmp_path / "warm", {"a.txt": "Warm up."}), tmp_path / "idx-warm",
@@ -177,6 +179,7 @@ def test_progress_reports_bytes_and_an_eta(tmp_path):
 
 @pytest.mark.slow
 def test_a_file_that_breaks_mid_stream_is_dropped_whole_or_kept_as_before(tmp_path, monkeypatch):
+    monkeypatch.setattr("indexer.build.STREAM_ABOVE", 0)  # a file of a few MB streams
     good = _big_text(2.5, seed=1)
     corpus = write_corpus(tmp_path / "c", {"big.txt": good, "small.txt": "Penguins live in Antarctica."})
     index_dir = tmp_path / "idx"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import codecs
 import logging
+import re
 from dataclasses import dataclass
 
 from indexer.errors import FileSkipped
-from indexer.formats.layout import Extracted
+from indexer.formats.layout import Extracted, Heading, clean_title, section_regions
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,58 @@ def encoding_note(codec: str | Decoded) -> str | None:
 TAKES_ENCODING = True  # extract() takes the user's --encoding
 
 
+# a plain-text heading, a paragraph of its own (blank lines around it, at most HEADING_LINES lines): numbered
+# ("2.5. I have a patch ... Where do I send the patch?", "3. Usage"), underlined ("Usage" / "=====") or in
+# capitals at the margin ("DESCRIPTION", a manual page's section)
+HEADING_LINES, HEADING_CHARS = 3, 240
+_NUMBERED = re.compile(r"[ \t]{0,3}(\d{1,3}(?:\.\d{1,3})*)\.?[ \t]+\S")
+_UNDERLINE = re.compile(r"[ \t]*(=+|-+)[ \t]*")
+_CAPITALS = re.compile(r"[A-Z][A-Z0-9 ,/&()'-]{2,40}")
+_ENDS_SENTENCE = re.compile(r"[.;:,!]$")
+
+
+def _blocks(text: str) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """(start, end, lines) of every run of non-blank lines."""
+    out: list[tuple[int, int, list[tuple[int, int]]]] = []
+    run: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        a, b = pos, pos + len(line.rstrip("\r\n"))
+        pos += len(line)
+        if text[a:b].strip():
+            run.append((a, b))
+        elif run:
+            out.append((run[0][0], run[-1][1], run))
+            run = []
+    if run:
+        out.append((run[0][0], run[-1][1], run))
+    return out
+
+
+def headings(text: str) -> list[Heading]:
+    """The headings of a plain-text file (see ``HEADING_LINES``): a numbered one that asks or reads as a
+    title (no closing full stop, colon or comma), an underlined line, a line in capitals at the margin. Its
+    level: the parts of its number, 1 for "=" and capitals, 2 for "-"."""
+    out = []
+    for start, end, lines in _blocks(text):
+        first = text[lines[0][0]:lines[0][1]]
+        body = text[start:end]
+        if len(lines) == 2 and _UNDERLINE.fullmatch(text[lines[1][0]:lines[1][1]]) \
+                and abs(len(text[lines[1][0]:lines[1][1]].strip()) - len(first.strip())) <= 3 and first.strip():
+            level = 1 if "=" in text[lines[1][0]:lines[1][1]] else 2
+            out.append(Heading(start, end, level, clean_title(first)))
+            continue
+        if len(lines) > HEADING_LINES or len(body) > HEADING_CHARS:
+            continue
+        m = _NUMBERED.match(first)
+        if m and (body.rstrip().endswith("?") or not _ENDS_SENTENCE.search(body.rstrip())):
+            out.append(Heading(start, end, m.group(1).count(".") + 1, clean_title(body)))
+        elif len(lines) == 1 and _CAPITALS.fullmatch(first) and any(c.isalpha() for c in first):
+            out.append(Heading(start, end, 1, clean_title(first)))
+    return out
+
+
 def extract(source: str, data: bytes, encoding: str | None = None) -> Extracted:
     d = decode_bytes(source, data, encoding=encoding)
-    return Extracted(d.text, (), encoding_note(d), d.record())
+    found = headings(d.text)
+    return Extracted(d.text, section_regions(d.text, found) if found else (), encoding_note(d), d.record())
