@@ -2,7 +2,7 @@
 
 With no index yet, the default index is built over the bundled seeds/ first. Every passage
 shown is a verbatim slice of a source file, cited as file:lines (plus the page of a PDF
-or the section of a Markdown, HTML or DOCX file).
+or the section of a Markdown, HTML, DOCX or plain-text file with headings).
 
 Questions are embedded with the index's ONNX export of its model (no torch, starts fast), or by
 a quarry server already running for the same index. --torch (or QUARRY_ENCODER=torch) embeds with

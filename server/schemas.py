@@ -46,7 +46,8 @@ class SpanOut(BaseModel):
     start_line: int = Field(description="1-based")
     end_line: int = Field(description="1-based, inclusive")
     page: int | None = Field(None, description="1-based page of a PDF; null for other formats")
-    section: str | None = Field(None, description="heading trail (Markdown, HTML, DOCX), e.g. 'Guide > Install'")
+    section: str | None = Field(None, description="heading trail (Markdown, HTML, DOCX, plain text with "
+                                                  "headings), e.g. 'Guide > Install'")
 
 
 class PassageOut(SpanOut):
