@@ -254,12 +254,16 @@ def is_section_title(text: str, section: str | None) -> bool:
     ``## Title``, an HTML ``<h2>``, a DOCX heading style): the last title of the ``section`` trail,
     read without markup ("### `PIP_CONFIG_FILE`" is the title "PIP_CONFIG_FILE"), or without its number
     ("Manage release-critical bugs¶" under "3.1.3. Manage release-critical bugs¶": the sentence splitter cuts
-    the number off)."""
-    if not section or "\n" in text.strip():
+    the number off), or one sentence of a title of several (a plain-text FAQ's "25.30. Is it possible to
+    un-source a script? In other words, reverse all the commands ...", wrapped over its lines)."""
+    if not section:
         return False
     title = _LETTERS.sub("", section.rsplit(" > ", 1)[-1]).lower()
     own = _LETTERS.sub("", text).lower()
-    return bool(own) and own in (title, title.lstrip("0123456789"))
+    return bool(own) and (own in (title, title.lstrip("0123456789")) or len(own) >= TITLE_PART and own in title)
+
+
+TITLE_PART = 20  # letters and digits of a sentence that is part of its section's title (not "Usage.")
 
 
 # The thing a question asks about, by the shape of the question (no word lists of topics):

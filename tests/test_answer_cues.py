@@ -560,6 +560,11 @@ def test_a_question_or_a_marked_up_heading_is_no_answer():
     assert is_section_title("3.1.3. Manage release-critical bugs¶", section)
     assert not is_section_title("Manage bugs", section)
     assert not is_section_title("Release-critical bugs must be fixed.", section)
+    # one sentence of a title of several, wrapped (a plain-text FAQ's question heading); not a short word of it
+    section = "SECTION 25 > 25.30. Is it possible to un-source a script? In otherwords, reverse all the commands."
+    assert is_section_title("In otherwords, reverse\n       all the commands.", section)
+    assert is_section_title("Is it possible to un-source a script?", section)
+    assert not is_section_title("Reverse.", section) and not is_section_title("No, it is not possible.", section)
     span = "## Editable VCS installs"
     assert unmet("Where are editable checkouts cloned?", span, "", set(),
                  section="VCS Support > Editable VCS installs") == ["is a heading"]

@@ -81,6 +81,7 @@ def test_section_trail_and_heading_only_regions():
 
 TXT = ("Vim FAQ\n=======\n\nIntro text.\n\nSECTION 1 - GENERAL\n\n1.1. What is Vim?\n\nVim is an editor.\n\n"
        "1.2. I have a patch for Vim. Where do I send\n     the patch?\n\nTo the list.\n\n"
+       "1.3. Can I un-source a script? In other words,\n     undo what it did.\n\nNo.\n\n"
        "2. Not a heading, a numbered sentence that closes.\n\nNOTES on the text\n\n"
        "Underlined too long\n===\n")
 
@@ -94,7 +95,10 @@ def test_plain_text_sections_at_its_headings():
         ("SECTION 1 - GENERAL", "SECTION 1 - GENERAL > 1.1. What is Vim?"),
         # numbered in levels, over two lines
         ("1.2. I have a patch for Vim. Where do I send",
-         "SECTION 1 - GENERAL > 1.2. I have a patch for Vim. Where do I send the patch?")]
+         "SECTION 1 - GENERAL > 1.2. I have a patch for Vim. Where do I send the patch?"),
+        # a question heading that goes on after its question
+        ("1.3. Can I un-source a script? In other words,",
+         "SECTION 1 - GENERAL > 1.3. Can I un-source a script? In other words, undo what it did.")]
     assert TXT[ex.regions[-1].start:].endswith("NOTES on the text\n\nUnderlined too long\n===\n")
     # no heading: one region, as before (a numbered sentence, words in lower case, an underline of
     # another length are none)

@@ -178,8 +178,9 @@ def _blocks(text: str) -> list[tuple[int, int, list[tuple[int, int]]]]:
 
 
 def headings(text: str) -> list[Heading]:
-    """The headings of a plain-text file (see ``HEADING_LINES``): a numbered one that asks or reads as a
-    title (no closing full stop, colon or comma), an underlined line, a line in capitals at the margin. Its
+    """The headings of a plain-text file (see ``HEADING_LINES``): a numbered one that asks (a question
+    heading may go on after its question: "Is it possible to un-source a script? In other words, ...") or
+    reads as a title (no closing full stop, colon or comma), an underlined line, a line in capitals at the margin. Its
     level: the parts of its number, 1 for "=" and capitals, 2 for "-"."""
     out = []
     for start, end, lines in _blocks(text):
@@ -193,7 +194,7 @@ def headings(text: str) -> list[Heading]:
         if len(lines) > HEADING_LINES or len(body) > HEADING_CHARS:
             continue
         m = _NUMBERED.match(first)
-        if m and (body.rstrip().endswith("?") or not _ENDS_SENTENCE.search(body.rstrip())):
+        if m and ("?" in body or not _ENDS_SENTENCE.search(body.rstrip())):
             out.append(Heading(start, end, m.group(1).count(".") + 1, clean_title(body)))
         elif len(lines) == 1 and _CAPITALS.fullmatch(first) and any(c.isalpha() for c in first):
             out.append(Heading(start, end, 1, clean_title(first)))

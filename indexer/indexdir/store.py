@@ -65,6 +65,8 @@ TITLE_CHARS = 80  # a longer title (a first line that is a paragraph) is cut the
 WRAPPED_CHARS = 50  # a first line this long, run on by a next line in lower case, is a wrapped paragraph
 _ATX = re.compile(r"^ {0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _RULE = re.compile(r"^\s*(?:[-=_*|:+ ]{3,}|```.*|~~~.*)\s*$")  # front-matter fences, rules, table separators
+# an editor's settings line ("vim:tw=75:wrap:et", "-*- mode: text -*-"): skipped like a rule
+_MODELINE = re.compile(r"(?:^|\s)(?:vim?|ex):\s*\S*[=:]|-\*-.*-\*-")
 
 
 _LETTERS = re.compile(r"[^\W\d_]{2,}")
@@ -93,6 +95,8 @@ def document_title(text: str) -> str | None:
     'AWS CLI S3 FAQ'
     >>> document_title(".. _s3-faq:\\n\\nS3 FAQ\\n======\\n")
     'S3 FAQ'
+    >>> document_title("vim:tw=75:wrap:fo=tcqn2:et\\n\\nVim FAQ\\n")
+    'Vim FAQ'
     """
     lines = text.splitlines()
     for line in lines:
@@ -105,6 +109,8 @@ def document_title(text: str) -> str | None:
             field = _RST_TITLE.match(line)
             if field:
                 return _cut(" ".join(field.group(1).split()))
+            continue
+        if _MODELINE.search(line):
             continue
         if _LETTERS.search(line) and not _RULE.match(line):
             first = " ".join(line.split())
