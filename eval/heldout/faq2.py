@@ -27,6 +27,7 @@ gold ranges are the same bodies. All rows are split "test": this corpus is for e
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from eval.heldout import Gold, Sources, cli, texts
@@ -91,14 +92,19 @@ def question_of(heading: str) -> str:
     return re.sub(r"\s+", " ", q).strip()
 
 
-def build(name: str, text: str, keep_headings: bool = False):
+def build(name: str, text: str, keep_headings: bool = False, formats: dict | None = None):
     """The written text and the (question, start, end) of every entry; with ``keep_headings`` the entry
-    headings stay in the text (the FAQ as a user has it), each before its body."""
-    fmt = FORMATS[name]
+    headings stay in the text (the FAQ as a user has it), each before its body. ``formats``: the files'
+    formats (default :data:`FORMATS`); where one has ``content``, the entries start at its first match
+    after the table of contents, else at the first section heading after a blank line."""
+    fmt = (formats or FORMATS)[name]
     toc = re.search(fmt["toc"], text, re.M)
     head = text[:toc.start()].rstrip()
-    first_section = re.compile(fmt["section"], re.M)
-    content = next(m for m in first_section.finditer(text, toc.end()) if text[m.start() - 2] == "\n").start()
+    if fmt.get("content"):
+        content = re.compile(fmt["content"], re.M).search(text, toc.end()).start()
+    else:
+        first_section = re.compile(fmt["section"], re.M)
+        content = next(m for m in first_section.finditer(text, toc.end()) if text[m.start() - 2] == "\n").start()
     ms = marks(text, fmt, content)
     parts, entries = [head.strip("\n") + "\n\n"], []
     pos = len(parts[0])
@@ -118,23 +124,30 @@ def build(name: str, text: str, keep_headings: bool = False):
     return "".join(parts).rstrip("\n") + "\n", entries
 
 
-def main(work: Path, keep_headings: bool = False) -> None:
+def write(work: Path, prefix: str, sources: Sources, formats: dict, keep_headings: bool,
+          asks: Callable[[str], bool]) -> None:
+    """The FAQs of ``sources`` written to ``work/docs`` and their gold rows (``prefix``) to ``work/gold.jsonl``:
+    an entry whose heading ``asks``, whose question has at least 8 characters and whose body at least 20."""
     out = work / "docs"
     out.mkdir(parents=True, exist_ok=True)
-    gold = Gold("faq2")
-    for name, text in texts(work, SOURCES):
-        written, entries = build(name, text, keep_headings)
+    gold = Gold(prefix)
+    for name, text in texts(work, sources):
+        written, entries = build(name, text, keep_headings, formats)
         (out / name).write_text(written, encoding="utf-8")
         for q, a, b in entries:
             assert written[a:b].strip() == written[a:b]
             assert keep_headings or q not in written  # the heading is gone from the text
-            if not q.endswith("?"):
+            if not asks(q):
                 gold.counts[name, "not a question"] += 1
             elif b - a < 20 or len(q) < 8:
                 gold.counts[name, "too short"] += 1
             else:
                 gold.add(name, q, a, b)
     gold.write(work / "gold.jsonl")
+
+
+def main(work: Path, keep_headings: bool = False) -> None:
+    write(work, "faq2", SOURCES, FORMATS, keep_headings, lambda q: q.endswith("?"))
 
 
 if __name__ == "__main__":

@@ -23,11 +23,10 @@ body; the gold ranges are the same bodies. All rows are split "test".
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from eval.heldout import Gold, Sources, cli, texts
-from eval.heldout.faq2 import marks, question_of
+from eval.heldout import Sources, cli
+from eval.heldout.faq2 import write
 
 SOURCES: Sources = {
     "vim.txt": ("vim-doc=2:9.0.1378-2+deb12u2", "doc/vim/FAQ.gz",
@@ -41,47 +40,8 @@ FORMATS = {
 }
 
 
-def build(name: str, text: str, keep_headings: bool = False):
-    """The written text and the (question, start, end) of every entry; with ``keep_headings`` the entry
-    headings stay in the text (the FAQ as a user has it), each before its body."""
-    fmt = FORMATS[name]
-    content = re.search(fmt["content"], text, re.M).start()
-    head = text[:re.search(fmt["toc"], text, re.M).start()].rstrip()
-    ms = marks(text, fmt, content)
-    parts, entries = [head.strip("\n") + "\n\n"], []
-    pos = len(parts[0])
-    for i, (kind, a, b) in enumerate(ms):
-        nxt = ms[i + 1][1] if i + 1 < len(ms) else len(text)
-        if kind == "entry":
-            chunk = text[a if keep_headings else b:nxt].strip("\n")
-            body = text[b:nxt].strip()
-            lead = chunk.find(body[:1], b - a if keep_headings else 0) if body else 0
-            entries.append((question_of(text[a:b]), pos + lead, pos + lead + len(body)))
-        else:
-            chunk = text[a:nxt].strip("\n")  # a section heading and its intro
-        if chunk:
-            parts.append(chunk + "\n\n")
-            pos += len(chunk) + 2
-    return "".join(parts).rstrip("\n") + "\n", entries
-
-
 def main(work: Path, keep_headings: bool = False) -> None:
-    out = work / "docs"
-    out.mkdir(parents=True, exist_ok=True)
-    gold = Gold("faq3")
-    for name, text in texts(work, SOURCES):
-        written, entries = build(name, text, keep_headings)
-        (out / name).write_text(written, encoding="utf-8")
-        for q, a, b in entries:
-            assert written[a:b].strip() == written[a:b]
-            assert keep_headings or q not in written  # the heading is gone from the text
-            if "?" not in q:
-                gold.counts[name, "not a question"] += 1
-            elif b - a < 20 or len(q) < 8:
-                gold.counts[name, "too short"] += 1
-            else:
-                gold.add(name, q, a, b)
-    gold.write(work / "gold.jsonl")
+    write(work, "faq3", SOURCES, FORMATS, keep_headings, lambda q: "?" in q)
 
 
 if __name__ == "__main__":
