@@ -172,8 +172,8 @@ def _units(text: str, join_wrapped: bool) -> Iterator[tuple[int, int]]:
     column = None  # the text column of the list item the run opens with
     opens = True  # the run's first line opens a paragraph (a blank line, or nothing, before it)
     fenced = False  # inside a Markdown fenced code block
-    lines = list(lines_of(text)) if join_wrapped else []
-    for i, (a, b) in enumerate(lines_of(text) if not join_wrapped else lines):
+    lines = list(lines_of(text))
+    for i, (a, b) in enumerate(lines):
         joins = run is not None and join_wrapped and (
             continues_item(column, text[a:b])
             or wraps_into(text[run[2]:run[1]], text[a:b], first=opens and run[0] == run[2], code=fenced))

@@ -180,16 +180,15 @@ def _blocks(text: str) -> list[tuple[int, int, list[tuple[int, int]]]]:
 def headings(text: str) -> list[Heading]:
     """The headings of a plain-text file (see ``HEADING_LINES``): a numbered one that asks (a question
     heading may go on after its question: "Is it possible to un-source a script? In other words, ...") or
-    reads as a title (no closing full stop, colon or comma), an underlined line, a line in capitals at the margin. Its
-    level: the parts of its number, 1 for "=" and capitals, 2 for "-"."""
+    reads as a title (no closing full stop, colon or comma), an underlined line (as long as its line, give
+    or take 3), a line in capitals at the margin. Its level: the parts of its number, 1 for "=" and
+    capitals, 2 for "-"."""
     out = []
     for start, end, lines in _blocks(text):
-        first = text[lines[0][0]:lines[0][1]]
-        body = text[start:end]
-        if len(lines) == 2 and _UNDERLINE.fullmatch(text[lines[1][0]:lines[1][1]]) \
-                and abs(len(text[lines[1][0]:lines[1][1]].strip()) - len(first.strip())) <= 3 and first.strip():
-            level = 1 if "=" in text[lines[1][0]:lines[1][1]] else 2
-            out.append(Heading(start, end, level, clean_title(first)))
+        first, body = text[lines[0][0]:lines[0][1]], text[start:end]
+        second = text[lines[1][0]:lines[1][1]] if len(lines) == 2 else ""
+        if _UNDERLINE.fullmatch(second) and abs(len(second.strip()) - len(first.strip())) <= 3:
+            out.append(Heading(start, end, 1 if "=" in second else 2, clean_title(first)))
             continue
         if len(lines) > HEADING_LINES or len(body) > HEADING_CHARS:
             continue
