@@ -185,14 +185,16 @@ def build_index(
         for f in files:
             try:
                 sha, plain = scan_file(f.path)
+                # a small file is read whole (cut into sections at its headings), a large one streamed
+                large = plain and f.path.stat().st_size > STREAM_ABOVE
             except OSError as e:
                 _unreadable(f, e, old_docs, plan, report)
                 continue
             plan.append((f, sha))
             if not plain and format_of(f.path.name) in TEXT_SUFFIXES:
                 not_utf8.add(f.source)
-            if (plain and format_of(f.path.name) in STREAMED and not f.path.name.lower().endswith(GZIP)
-                    and settings.strategy == "sentences" and f.path.stat().st_size > STREAM_ABOVE):
+            if (large and format_of(f.path.name) in STREAMED and not f.path.name.lower().endswith(GZIP)
+                    and settings.strategy == "sentences"):
                 streamable.add(f.source)
         current = {f.source for f, _ in plan}
         report.removed = sorted(s for s in old_docs if s not in current)

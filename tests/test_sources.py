@@ -198,3 +198,22 @@ def test_files_vanishing_mid_run(tiny_corpus, tmp_path, monkeypatch):
     monkeypatch.undo()
     report = build_index(tiny_corpus, index_dir, encoder=FakeEncoder(), progress=False)
     assert report.removed == ["money.txt", "space.txt"] and report.skipped == []
+
+
+def test_a_file_vanishing_right_after_it_is_hashed(tiny_corpus, tmp_path, monkeypatch):
+    # a small plain file is read whole, a large one streamed: its size is looked at after hashing
+    import indexer.build as build
+
+    (tiny_corpus / "gone.txt").write_text("Hashed, then gone before its size is read.")
+    real_scan = build.scan_file
+
+    def scan_then_delete(path, *args):
+        result = real_scan(path, *args)
+        if path.name == "gone.txt":
+            path.unlink()
+        return result
+
+    monkeypatch.setattr(build, "scan_file", scan_then_delete)
+    report = build_index(tiny_corpus, tmp_path / "idx", encoder=FakeEncoder(), progress=False)
+    assert [(s.source, s.reason) for s in report.skipped] == [("gone.txt", "vanished while indexing")]
+    assert IndexStore(tmp_path / "idx").document_text("space.txt") == TINY["space.txt"]
