@@ -285,8 +285,6 @@ def paragraph(text: str, start: int, end: int) -> tuple[int, int]:
     return trim(text, lines[first][0], lines[last][1])
 
 
-
-
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v\u00a0]*\n")
 
 

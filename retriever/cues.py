@@ -249,6 +249,9 @@ def is_heading(text: str) -> bool:
 _LETTERS = re.compile(r"[\W_]+")
 
 
+TITLE_PART = 20  # letters and digits of a sentence that is part of its section's title (not "Usage.")
+
+
 def is_section_title(text: str, section: str | None) -> bool:
     """Whether ``text`` is the heading its document's markup opens its section with (Markdown
     ``## Title``, an HTML ``<h2>``, a DOCX heading style): the last title of the ``section`` trail,
@@ -261,9 +264,6 @@ def is_section_title(text: str, section: str | None) -> bool:
     title = _LETTERS.sub("", section.rsplit(" > ", 1)[-1]).lower()
     own = _LETTERS.sub("", text).lower()
     return bool(own) and (own in (title, title.lstrip("0123456789")) or len(own) >= TITLE_PART and own in title)
-
-
-TITLE_PART = 20  # letters and digits of a sentence that is part of its section's title (not "Usage.")
 
 
 # The thing a question asks about, by the shape of the question (no word lists of topics):

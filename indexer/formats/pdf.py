@@ -42,18 +42,17 @@ def without_running_lines(pages: list[str]) -> list[str]:
     firsts = Counter(f for f, _ in shapes if f)
     lasts = Counter(last for _, last in shapes if last)
 
-    def running(line: str, seen: Counter) -> bool:
-        shape = _shape(line)
+    def running(shape: str, seen: Counter) -> bool:
         return bool(shape) and (bool(_PAGE_NUMBER.fullmatch(shape.replace("#", "1"))) or seen[shape] >= RUNNING_PAGES)
 
     out = []
-    for page in pages:
+    for page, (head, foot) in zip(pages, shapes):  # the shapes of the page's first and last line
         lines = page.splitlines()
         body = [i for i, x in enumerate(lines) if x.strip()]
         if len(body) >= 3:
             first, last = body[0], body[-1]
-            keep_from = first + 1 if running(lines[first], firsts) else 0
-            keep_to = last if running(lines[last], lasts) else len(lines)
+            keep_from = first + 1 if running(head, firsts) else 0
+            keep_to = last if running(foot, lasts) else len(lines)
             lines = lines[keep_from:keep_to]
         out.append("\n".join(lines).strip("\n"))
     return out

@@ -195,7 +195,7 @@ def headings(text: str) -> list[Heading]:
         m = _NUMBERED.match(first)
         if m and ("?" in body or not _ENDS_SENTENCE.search(body.rstrip())):
             out.append(Heading(start, end, m.group(1).count(".") + 1, clean_title(body)))
-        elif len(lines) == 1 and _CAPITALS.fullmatch(first) and any(c.isalpha() for c in first):
+        elif len(lines) == 1 and _CAPITALS.fullmatch(first):  # opens with a capital letter
             out.append(Heading(start, end, 1, clean_title(first)))
     return out
 
