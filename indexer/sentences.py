@@ -110,8 +110,9 @@ def _goes_on(a: str, sa: str, sb: str) -> bool:
         and bool(_RUNS_ON.match(sb) or _RUNS_ON_QUOTED.match(sb))
 
 
-# "- ", "2. ", "5.3. ", "(2) ", "(b) ", "a) "
-_ITEM = re.compile(r"[ \t]*(?:[*+•-]|\d{1,3}(?:\.\d{1,3})*[.)]|\((?:\d{1,3}|[A-Za-z])\)|[A-Za-z]\))[ \t]+(?=\S)")
+# "- ", "2. ", "5.3. ", "(2) ", "(b) ", "a) ", "g. ", "iv. ", "(ii) " (a contract's or a licence's clauses)
+_ITEM = re.compile(r"[ \t]*(?:[*+•-]|\d{1,3}(?:\.\d{1,3})*[.)]|\((?:\d{1,3}|[A-Za-z]|[ivx]{2,4})\)"
+                   r"|(?:[A-Za-z]|[ivx]{2,4})[.)])[ \t]+(?=\S)")
 
 
 def item_column(line: str) -> int | None:
@@ -119,6 +120,8 @@ def item_column(line: str) -> int | None:
 
     >>> item_column("2. UIDs for dynamic users are allocated from this range (see the")
     3
+    >>> item_column("  g. License Elements means the license attributes listed in the name")
+    5
     """
     m = _ITEM.match(line)
     return m.end() if m else None

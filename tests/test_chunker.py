@@ -286,6 +286,21 @@ def test_a_parenthesised_item_runs_on_into_its_hanging_indented_lines():
         "(b) entertain peculiar or idiosyncratic political ideas and try to live by them."]
 
 
+def test_a_lettered_or_roman_item_runs_on_into_its_hanging_indented_lines():
+    # a licence's or a contract's clauses: "g. ", "ii. ", "(iv) " hang their lines at the text's column
+    text = ("  g. License Elements means the license attributes listed in the name\n"
+            "     of a Creative Commons Public License.\n\n"
+            "       ii. a copyright notice and a notice that refers to\n"
+            "           this Public License;\n\n"
+            "(iv) the rights of publicity, privacy and other\n"
+            "     similar rights.\n")
+    assert joined_sentences(text) == [
+        "g.", "License Elements means the license attributes listed in the name\n"
+        "     of a Creative Commons Public License.",
+        "ii. a copyright notice and a notice that refers to\n           this Public License;",
+        "(iv) the rights of publicity, privacy and other\n     similar rights."]
+
+
 def test_a_line_that_stops_mid_clause_runs_on_whatever_its_length():
     # Markdown wrapped short before a code span; not inside a fenced code block
     text = ("To run the linter without running tests, use\n"
