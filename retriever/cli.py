@@ -110,15 +110,41 @@ def _ask(args, settings):
             return body
     from retriever.pipeline import Retriever
 
-    if args.index_dir is None and not os.path.exists(index_dir):
-        from indexer.build import build_index
-        from indexer.encoder import SentenceTransformerEncoder
+    if args.index_dir is None:  # quarry's default index: made here when missing, made again when outdated
+        outdated = _outdated(index_dir)
+        if outdated is not None or not os.path.exists(index_dir):
+            from indexer.build import build_index
+            from indexer.encoder import SentenceTransformerEncoder
 
-        seeds = default_seeds_dir()
-        print(f"No index yet: indexing {seeds} into {index_dir} (once) ...", file=sys.stderr)
-        report = build_index(seeds, index_dir, encoder=SentenceTransformerEncoder(args.model))
-        print(report.summary(), file=sys.stderr)
+            if outdated is not None:
+                source, version = outdated
+                print(f"{index_dir} is in the index format of an older quarry ({version}): indexing {source} "
+                      f"again (once) ...", file=sys.stderr)
+            else:
+                source = str(default_seeds_dir())
+                print(f"No index yet: indexing {source} into {index_dir} (once) ...", file=sys.stderr)
+            report = build_index(source, index_dir, encoder=SentenceTransformerEncoder(args.model))
+            print(report.summary(), file=sys.stderr)
     return Retriever.open(settings=settings).ask(args.question, k=args.k)
+
+
+def _outdated(index_dir) -> tuple[str, int] | None:
+    """The folder an index in an older format was built from, and that format, when the folder is still
+    there to index again (None for a current index, a newer one, or one that cannot be read: opening it
+    says why)."""
+    from indexer.indexdir.store import FORMAT_VERSION, MANIFEST
+
+    try:
+        with open(os.path.join(index_dir, MANIFEST), encoding="utf-8") as f:
+            manifest = json.load(f)
+    except (OSError, ValueError):
+        return None
+    version = manifest.get("format_version") if isinstance(manifest, dict) else None
+    source = manifest.get("source_dir") if isinstance(manifest, dict) else None
+    if type(version) is not int or version >= FORMAT_VERSION or not isinstance(source, str) \
+            or not os.path.isdir(source):
+        return None
+    return source, version
 
 
 # terminal escape sequences (CSI, OSC, DCS/PM/APC/SOS, two-byte ESC, 8-bit CSI), then the other control

@@ -15,6 +15,9 @@ from indexer.errors import IndexCorrupt, IndexIncompatible, rebuild_hint
 from indexer.indexdir import FAISS, IndexStore, PositionMap, contained, read_faiss, search_params
 from indexer.text import fts_query, path_words, terms
 
+# BM25 weight of a chunk's context column (its document's path words and title, its section trail) against
+# its text: what names the document counts as said in each of its passages (BM25F)
+CONTEXT_WEIGHT = 1.0
 log = logging.getLogger(__name__)
 
 
@@ -61,14 +64,17 @@ class Index:
         return self.store.n_chunks
 
     def lexical(self, question: str, limit: int) -> list[tuple[int, float]]:
-        """Chunk ids and BM25 scores (higher is better) for the question's words, best first."""
+        """Chunk ids and BM25 scores (higher is better) for the question's words, best first: over each
+        chunk's text and its context (its document's path words and title, its section), so that the words
+        naming a document choose the document, not the passages that repeat its name."""
         query = fts_query(question)
         if not query:
             return []
         try:
             rows = self.store.db.execute(
-                "SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
-                "ORDER BY bm25(chunks_fts) LIMIT ?", (query, limit)).fetchall()
+                "SELECT rowid, -bm25(chunks_fts, 1.0, ?) FROM chunks_fts WHERE chunks_fts MATCH ? "
+                "ORDER BY bm25(chunks_fts, 1.0, ?) LIMIT ?",
+                (CONTEXT_WEIGHT, query, CONTEXT_WEIGHT, limit)).fetchall()
         except sqlite3.OperationalError as e:  # a query FTS5 cannot parse: no lexical hits
             log.debug("FTS5 rejected %r: %s", query, e)
             return []

@@ -17,7 +17,7 @@ from indexer.build import build_index
 from indexer.errors import IndexCorrupt, IndexIncompatible, IndexLocked, ModelError
 from indexer.hashcache import file_sha256
 from indexer.indexdir.fsutil import writer_lock
-from indexer.indexdir.store import MANIFEST, IndexStore
+from indexer.indexdir.store import FORMAT_VERSION, MANIFEST, IndexStore
 from retriever.index import Index
 from retriever.query_encoder import onnx_encoder
 from tests.conftest import ROOT, TINY, FakeEncoder, write_corpus
@@ -168,7 +168,7 @@ def test_other_format_still_says_which(index_dir):
     manifest = _manifest(index_dir)
     manifest["format_version"] = 999
     _write(index_dir, manifest)
-    with pytest.raises(IndexIncompatible, match="format 999, this quarry reads format 3"):
+    with pytest.raises(IndexIncompatible, match=f"format 999, this quarry reads format {FORMAT_VERSION}"):
         Index(index_dir)
 
 

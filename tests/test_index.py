@@ -157,3 +157,31 @@ def test_undecodable_changed_file_keeps_previous_version(tiny_corpus, tmp_path, 
     assert [s.source for s in report.skipped] == ["space.txt"]
     assert "previous version kept" in report.skipped[0].reason
     assert IndexStore(index_dir).document_text("space.txt") == TINY["space.txt"]
+
+
+
+def test_a_passage_is_searched_with_what_names_its_document(tmp_path, fake_encoder):
+    # BM25 reads each chunk with its document's path words and title (and its section): words that name a
+    # document find every passage of it, not only those that repeat its name, so the passage that answers
+    # "Does the Eclipse Public License give me a patent license?" competes on "patent" alone
+    from tests.conftest import write_corpus
+
+    corpus = write_corpus(tmp_path / "corpus", {
+        "licences/NCSA": "University of Illinois Open Source License\n\n" + "Some words of filler text. " * 40
+                         + "\n\nRedistributions of source code must retain the copyright notice.\n",
+        "licences/EPL-2.0": "Eclipse Public License - v 2.0\n\nThis program is provided under this license.\n\n"
+                            + "Some words of filler text. " * 40 + "\n\nEach contributor gives you a patent license.\n",
+    })
+    build_index(corpus, tmp_path / "idx", encoder=fake_encoder, progress=False)
+    index = Index(tmp_path / "idx")
+
+    def found(question):
+        hits = index.store.chunks([i for i, _ in index.lexical(question, 10)])
+        return sorted((c.source, c.start_char) for c in hits.values())
+
+    epl = sorted((c.source, c.start_char) for c in index.store.chunks(list(range(index.n_chunks))).values()
+                 if c.source == "licences/EPL-2.0")
+    assert len(epl) >= 2
+    assert found("Eclipse") == epl  # the title names every passage of its document
+    assert found("NCSA") == [x for x in found("filler") if x[0] == "licences/NCSA"]  # and so does the file name
+    index.close()

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from indexer.indexdir.store import FORMAT_VERSION
 from retriever.cli import main as ask_main
 from tests.conftest import SEEDS
 
@@ -96,7 +97,17 @@ def test_ask_builds_the_default_index_over_seeds_first(capsys, monkeypatch, tmp_
     captured = capsys.readouterr()
     assert "No index yet" in captured.err and "5 added" in captured.err
     assert json.loads(captured.out)["answer"]["source"] == F003
-    assert (tmp_path / "default-index" / "manifest.json").is_file()
+    manifest_file = tmp_path / "default-index" / "manifest.json"
+    assert manifest_file.is_file()
+    # an index made by an older quarry (another format) is made again from the folder it was made from
+    manifest = json.loads(manifest_file.read_text())
+    manifest["format_version"] = FORMAT_VERSION - 1
+    manifest_file.write_text(json.dumps(manifest))
+    assert ask_main(["--json", "What is the Great Re-materialization?"]) == 0
+    captured = capsys.readouterr()
+    assert f"format of an older quarry ({FORMAT_VERSION - 1}): indexing {SEEDS} again" in captured.err
+    assert "full rebuild" in captured.err and json.loads(captured.out)["answer"]["source"] == F003
+    assert json.loads(manifest_file.read_text())["format_version"] == FORMAT_VERSION
 
 
 def test_ask_errors_are_one_line(tmp_path, capsys):

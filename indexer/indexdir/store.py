@@ -26,7 +26,8 @@ from indexer.text import HTML_TAG
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3  # 2: page and section per span; 3: document text in pieces, FAISS kind in the manifest
+FORMAT_VERSION = 4  # 2: page and section per span; 3: document text in pieces, FAISS kind in the manifest;
+# 4: each chunk's context (its document's path words and title, its section) searched with its text
 MANIFEST = "manifest.json"
 DB = "chunks.sqlite"
 FAISS = "chunks.faiss"
@@ -54,9 +55,9 @@ CREATE TABLE chunks(
     start_char INTEGER NOT NULL, end_char INTEGER NOT NULL,
     start_line INTEGER NOT NULL, end_line INTEGER NOT NULL,
     first_sentence INTEGER NOT NULL, last_sentence INTEGER NOT NULL,
-    text TEXT NOT NULL, page INTEGER, section TEXT);
+    text TEXT NOT NULL, page INTEGER, section TEXT, context TEXT);
 CREATE VIRTUAL TABLE chunks_fts USING fts5(
-    text, content='chunks', content_rowid='id', tokenize='porter unicode61');
+    text, context, content='chunks', content_rowid='id', tokenize='porter unicode61');
 """
 
 

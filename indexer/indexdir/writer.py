@@ -24,10 +24,13 @@ from indexer.indexdir.store import (
     MANIFEST,
     SCHEMA,
     SENTENCE_VECTORS,
+    TITLE_READ,
     DocumentRecord,
     IndexStore,
+    document_title,
 )
 from indexer.schema import Chunk, Sentence
+from indexer.text import path_words
 
 log = logging.getLogger(__name__)
 
@@ -143,11 +146,21 @@ class IndexWriter:
             [(s0 + s.id, doc["id"], s.start_char, s.end_char, s.start_line, s.end_line, s.page, s.section)
              for s in sentences])
         self.db.executemany(
-            "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             [(c0 + c.id, doc["id"], c.start_char, c.end_char, c.start_line, c.end_line,
-              s0 + c.first_sentence, s0 + c.last_sentence, c.text, c.page, c.section) for c in chunks])
+              s0 + c.first_sentence, s0 + c.last_sentence, c.text, c.page, c.section,
+              self._context(doc) + (" " + c.section if c.section else "")) for c in chunks])
         self.n_sentences += len(sentences)
         self.n_chunks += len(chunks)
+
+    def _context(self, doc: dict[str, Any]) -> str:
+        """What names the document, searched with each of its chunks (the ``context`` column of the full-text
+        index): its path's words ("licences EPL 2.0") and its title, read from its first text pieces."""
+        if "context" not in doc:
+            head = "".join(r[0] for r in self.db.execute(
+                "SELECT text FROM texts WHERE doc_id = ? ORDER BY start_char LIMIT 8", (doc["id"],)))[:TITLE_READ]
+            doc["context"] = " ".join(x for x in (path_words(doc["source"]), document_title(head) or "") if x)
+        return doc["context"]
 
     def add_vectors(self, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
         """The next rows of chunk and sentence vectors, in id order."""
