@@ -60,7 +60,9 @@ def question_type(question: str) -> str | None:
         return "percent"
     if re.search(r"\bhow long\b", q):
         return "duration"
-    if re.search(r"\bhow many\b|\bwhat number\b", q):
+    # a count, or a quantity asked by its dimension ("How big was Debian 2.2 in lines of source code?")
+    if re.search(r"\bhow many\b|\bwhat number\b|\bwhat numeric\b|"
+                 r"^how (?:big|large|small|old|tall|heavy|far|wide|deep|high)\b", q):
         return "number"
     if re.search(r"^when\b|\bwhat (?:year|month|day|date)\b|\b(?:which|what|in which) (?:year|month)\b|"
                  r"\bby when\b|\buntil when\b", q):

@@ -47,6 +47,10 @@ from retriever.short import short_answer, short_offsets
     ("What share of revenue is spent on chips?", "percent"),
     ("How long can returns take?", "duration"),
     ("How many users are there?", "number"),
+    ("How big was Debian 2.2 in lines of source code?", "number"),  # a size, an age, a height: a quantity
+    ("How old was he when he died?", "number"),
+    ("What numeric uid does www-data have?", "number"),
+    ("What decides how fast a tool works?", None),  # not what is asked
     ("When did OpenAI announce it?", "date"),
     ("Until what year will spending grow?", "date"),
     ("Where was the conference held?", "place"),
