@@ -105,6 +105,22 @@ def test_plain_text_sections_at_its_headings():
     assert extract("notes.txt", b"2. A numbered sentence that closes.\n\nNOTES on it\n\nToo long\n==\n").regions == ()
 
 
+
+def test_plain_text_headings_as_docbook_writes_them():
+    # DocBook's text output puts a no-break space after a section's number ("1.1.\xa0In the Beginning",
+    # "Chapter\xa01.\xa0Introduction"); an appendix numbers its sections "A.1."
+    text = ("Chapter\xa01.\xa0Introduction -- What is the Debian Project?\n\n    The project is a group.\n\n"
+            "1.1.\xa0In the Beginning\n\n    It was founded in 1993.\n\n"
+            "A.1. Discussion and Amendment\n\n    Anyone may propose.\n\n"
+            "A. Smith wrote the rest.\n\n    Not a heading above.\n")
+    ex = extract("history.txt", text.encode())
+    assert [r.section for r in ex.regions] == [
+        "Chapter 1. Introduction -- What is the Debian Project?",  # the title with plain spaces
+        "Chapter 1. Introduction -- What is the Debian Project? > 1.1. In the Beginning",
+        "Chapter 1. Introduction -- What is the Debian Project? > A.1. Discussion and Amendment"]
+    assert text[ex.regions[-1].start:].endswith("A. Smith wrote the rest.\n\n    Not a heading above.\n")
+
+
 # --- HTML: visible text only ---------------------------------------------------------------------
 
 HTML = """<!doctype html><html><head><title>Not shown</title><style>p { color: red }</style></head>

@@ -153,7 +153,10 @@ TAKES_ENCODING = True  # extract() takes the user's --encoding
 # ("2.5. I have a patch ... Where do I send the patch?", "3. Usage"), underlined ("Usage" / "=====") or in
 # capitals at the margin ("DESCRIPTION", a manual page's section)
 HEADING_LINES, HEADING_CHARS = 3, 240
-_NUMBERED = re.compile(r"[ \t]{0,3}(\d{1,3}(?:\.\d{1,3})*)\.?[ \t]+\S")
+# (a no-break space after the number, as DocBook's text output writes "1.1.\xa0In the Beginning" and
+# "Chapter\xa01.\xa0Introduction"; an appendix's "A.1.")
+_NUMBERED = re.compile(r"[ \t]{0,3}(?:(?:Chapter|Appendix)[ \t\xa0]+)?((?:\d{1,3}|[A-Z](?=\.\d))(?:\.\d{1,3})*)\.?"
+                       r"[ \t\xa0]+\S")
 _UNDERLINE = re.compile(r"[ \t]*(=+|-+)[ \t]*")
 _CAPITALS = re.compile(r"[A-Z][A-Z0-9 ,/&()'-]{2,40}")
 _ENDS_SENTENCE = re.compile(r"[.;:,!]$")
