@@ -340,7 +340,7 @@ EMBEDDING = {"chunk_vectors": "pooled_sentences", "version": 1}  # in the manife
 # item numbered in levels ("5.3. How do I save ...") runs on into its hanging-indented lines, as "5. " does;
 # 12: a plain-text file is cut into sections at its headings (indexer.formats.plain.headings); 13: a numbered
 # heading may go on after its question ("25.30. Is it possible to un-source a script? In otherwords, ...")
-SEGMENTATION = {"sentences": 15}
+SEGMENTATION = {"sentences": 16}
 
 
 def pool_sentences(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:

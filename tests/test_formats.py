@@ -121,6 +121,23 @@ def test_plain_text_headings_as_docbook_writes_them():
     assert text[ex.regions[-1].start:].endswith("A. Smith wrote the rest.\n\n    Not a heading above.\n")
 
 
+
+def test_plain_text_titles_at_the_margin_over_indented_text():
+    # DocBook's text output and many FAQs: a title or a question at the margin, its text indented under it
+    text = ("Appendix\xa0B.\xa0A Portrait of J. Random Hacker\n\n   This profile reflects comments.\n\n"
+            "General Appearance\n\n   Intelligent. Scruffy. Intense.\n\n"
+            "Why do long usernames get printed as numbers?\n\n\tThe standards require it.\n\n"
+            "For more information, read\n\n    :help usr_01.txt\n\n"  # a lead-in, not in title case
+            "A Title Over Text At Its Own Margin\n\nNot indented under it.\n")
+    ex = extract("portrait.txt", text.encode())
+    assert [r.section for r in ex.regions] == [
+        "Appendix B. A Portrait of J. Random Hacker",
+        "Appendix B. A Portrait of J. Random Hacker > General Appearance",
+        "Appendix B. A Portrait of J. Random Hacker > Why do long usernames get printed as numbers?"]
+    assert text[ex.regions[-1].start:].endswith("For more information, read\n\n    :help usr_01.txt\n\n"
+                                                "A Title Over Text At Its Own Margin\n\nNot indented under it.\n")
+
+
 # --- HTML: visible text only ---------------------------------------------------------------------
 
 HTML = """<!doctype html><html><head><title>Not shown</title><style>p { color: red }</style></head>

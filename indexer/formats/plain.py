@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from indexer.errors import FileSkipped
 from indexer.formats.layout import Extracted, Heading, clean_title, section_regions
+from indexer.sentences import indent
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +156,14 @@ TAKES_ENCODING = True  # extract() takes the user's --encoding
 HEADING_LINES, HEADING_CHARS = 3, 240
 # (a no-break space after the number, as DocBook's text output writes "1.1.\xa0In the Beginning" and
 # "Chapter\xa01.\xa0Introduction"; an appendix's "A.1.")
-_NUMBERED = re.compile(r"[ \t]{0,3}(?:(?:Chapter|Appendix)[ \t\xa0]+)?((?:\d{1,3}|[A-Z](?=\.\d))(?:\.\d{1,3})*)\.?"
-                       r"[ \t\xa0]+\S")
+_NUMBERED = re.compile(r"[ \t]{0,3}(?:(?:Chapter|Appendix)[ \t\xa0]+(?P<chapter>\d{1,3}|[A-Z])|"
+                       r"(?P<number>(?:\d{1,3}|[A-Z](?=\.\d))(?:\.\d{1,3})*))\.?[ \t\xa0]+\S")
+# a title at the margin over text indented under it, as DocBook's text output and many FAQs lay them out
+# ("General Appearance" / "   Intelligent. Scruffy. ..."; "Why do long usernames get printed as numbers?" /
+# "\tThe UNIX and POSIX standards ..."): one line, at most MARGIN_TITLE_WORDS words, asking, or in title case
+# with no closing stop
+MARGIN_TITLE_WORDS = 12
+_MARGIN_TITLE = re.compile(r"[A-Z][^\t]*")
 _UNDERLINE = re.compile(r"[ \t]*(=+|-+)[ \t]*")
 _CAPITALS = re.compile(r"[A-Z][A-Z0-9 ,/&()'-]{2,40}")
 _ENDS_SENTENCE = re.compile(r"[.;:,!]$")
@@ -180,14 +187,22 @@ def _blocks(text: str) -> list[tuple[int, int, list[tuple[int, int]]]]:
     return out
 
 
+def _title_case(line: str) -> bool:
+    """Whether every word of four letters or more in ``line`` opens with a capital ("Things Hackers Detest and
+    Avoid"; not "For more information, read")."""
+    return all(w[0].isupper() for w in re.findall(r"[^\W\d_][\w'’-]*", line) if len(w) >= 4)
+
+
 def headings(text: str) -> list[Heading]:
     """The headings of a plain-text file (see ``HEADING_LINES``): a numbered one that asks (a question
     heading may go on after its question: "Is it possible to un-source a script? In other words, ...") or
     reads as a title (no closing full stop, colon or comma), an underlined line (as long as its line, give
-    or take 3), a line in capitals at the margin. Its level: the parts of its number, 1 for "=" and
-    capitals, 2 for "-"."""
+    or take 3), a line in capitals at the margin, a title or a question at the margin over indented text
+    (``_MARGIN_TITLE``). Its level: the parts of its number (1 for a chapter or an appendix), 1 for "=" and
+    capitals, 2 for "-" and a title at the margin."""
     out = []
-    for start, end, lines in _blocks(text):
+    blocks = _blocks(text)
+    for i, (start, end, lines) in enumerate(blocks):
         first, body = text[lines[0][0]:lines[0][1]], text[start:end]
         second = text[lines[1][0]:lines[1][1]] if len(lines) == 2 else ""
         if _UNDERLINE.fullmatch(second) and abs(len(second.strip()) - len(first.strip())) <= 3:
@@ -197,9 +212,14 @@ def headings(text: str) -> list[Heading]:
             continue
         m = _NUMBERED.match(first)
         if m and ("?" in body or not _ENDS_SENTENCE.search(body.rstrip())):
-            out.append(Heading(start, end, m.group(1).count(".") + 1, clean_title(body)))
+            out.append(Heading(start, end, 1 if m["chapter"] else m["number"].count(".") + 1, clean_title(body)))
         elif len(lines) == 1 and _CAPITALS.fullmatch(first):  # opens with a capital letter
             out.append(Heading(start, end, 1, clean_title(first)))
+        elif len(lines) == 1 and i + 1 < len(blocks) and _MARGIN_TITLE.fullmatch(first.rstrip()) \
+                and len(first.split()) <= MARGIN_TITLE_WORDS \
+                and (first.rstrip().endswith("?") or not _ENDS_SENTENCE.search(first.rstrip()) and _title_case(first)) \
+                and indent(text[slice(*blocks[i + 1][2][0])].expandtabs()) >= 2:
+            out.append(Heading(start, end, 2, clean_title(first)))
     return out
 
 
