@@ -339,7 +339,10 @@ EMBEDDING = {"chunk_vectors": "pooled_sentences", "version": 1}  # in the manife
 # (a title: "5. Works that do not meet our free software standards" / "We acknowledge ...": stops_short); 11: an
 # item numbered in levels ("5.3. How do I save ...") runs on into its hanging-indented lines, as "5. " does;
 # 12: a plain-text file is cut into sections at its headings (indexer.formats.plain.headings); 13: a numbered
-# heading may go on after its question ("25.30. Is it possible to un-source a script? In otherwords, ...")
+# heading may go on after its question ("25.30. Is it possible to un-source a script? In otherwords, ..."); 14: a
+# lettered or roman-numbered item ("g. ", "ii. ") runs on into its hanging lines; 15: DocBook's headings ("1.1." and
+# a no-break space) and an appendix's "A.1." are headings; 16: so is a title or a question at the margin over
+# indented text
 SEGMENTATION = {"sentences": 16}
 
 

@@ -151,8 +151,8 @@ TAKES_ENCODING = True  # extract() takes the user's --encoding
 
 
 # a plain-text heading, a paragraph of its own (blank lines around it, at most HEADING_LINES lines): numbered
-# ("2.5. I have a patch ... Where do I send the patch?", "3. Usage"), underlined ("Usage" / "=====") or in
-# capitals at the margin ("DESCRIPTION", a manual page's section)
+# ("2.5. I have a patch ... Where do I send the patch?", "3. Usage"), underlined ("Usage" / "====="), in
+# capitals at the margin ("DESCRIPTION", a manual page's section), or a title at the margin over indented text
 HEADING_LINES, HEADING_CHARS = 3, 240
 # (a no-break space after the number, as DocBook's text output writes "1.1.\xa0In the Beginning" and
 # "Chapter\xa01.\xa0Introduction"; an appendix's "A.1.")
@@ -193,6 +193,15 @@ def _title_case(line: str) -> bool:
     return all(w[0].isupper() for w in re.findall(r"[^\W\d_][\w'’-]*", line) if len(w) >= 4)
 
 
+def _margin_title(line: str, below: str) -> bool:
+    """Whether ``line``, a paragraph of its own, is a title or a question at the margin over ``below``, the
+    first line of the next paragraph, indented by two columns or more (``_MARGIN_TITLE``)."""
+    title = line.rstrip()
+    return bool(_MARGIN_TITLE.fullmatch(title)) and len(title.split()) <= MARGIN_TITLE_WORDS \
+        and (title.endswith("?") or not _ENDS_SENTENCE.search(title) and _title_case(title)) \
+        and indent(below.expandtabs()) >= 2
+
+
 def headings(text: str) -> list[Heading]:
     """The headings of a plain-text file (see ``HEADING_LINES``): a numbered one that asks (a question
     heading may go on after its question: "Is it possible to un-source a script? In other words, ...") or
@@ -215,10 +224,7 @@ def headings(text: str) -> list[Heading]:
             out.append(Heading(start, end, 1 if m["chapter"] else m["number"].count(".") + 1, clean_title(body)))
         elif len(lines) == 1 and _CAPITALS.fullmatch(first):  # opens with a capital letter
             out.append(Heading(start, end, 1, clean_title(first)))
-        elif len(lines) == 1 and i + 1 < len(blocks) and _MARGIN_TITLE.fullmatch(first.rstrip()) \
-                and len(first.split()) <= MARGIN_TITLE_WORDS \
-                and (first.rstrip().endswith("?") or not _ENDS_SENTENCE.search(first.rstrip()) and _title_case(first)) \
-                and indent(text[slice(*blocks[i + 1][2][0])].expandtabs()) >= 2:
+        elif len(lines) == 1 and i + 1 < len(blocks) and _margin_title(first, text[slice(*blocks[i + 1][2][0])]):
             out.append(Heading(start, end, 2, clean_title(first)))
     return out
 
