@@ -38,6 +38,7 @@ _DATE = re.compile(
     rf"\b(?:1[89]|20)\d\d\b|\b(?:{_MONTHS}|(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)days?|weekends?|"
     r"spring|summer|autumn|winter|yesterday|today|tomorrow|tonight|quarterly|daily|weekly|monthly|yearly|"
     r"noon|midnight|morning|afternoon|evening|o'clock|\d{1,2}(?::\d\d)?\s?[ap]\.?m\.?|\d{1,2}:\d\d|"
+    r"\d{1,2}[/-]\d{1,2}[/-](?:\d{4}|\d\d)|"  # a date in figures: "01/06/94", "6-1-1994"
     r"(?:last|next|coming|past|following|current|this) (?:years?|months?|weeks?|quarters?|decades?))(?!\w)", re.I)
 # A capitalised word that does not start the text or a sentence, or a word with inner capitals (OpenAI, CEO, xAI).
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)(?<![“\"])\b[A-Z][\w’'-]*[A-Za-z]|\b[A-Z][a-z]*[A-Z]\w*|\b[a-z]+[A-Z]\w*")
@@ -64,8 +65,8 @@ def question_type(question: str) -> str | None:
     if re.search(r"\bhow many\b|\bwhat number\b|\bwhat numeric\b|"
                  r"^how (?:big|large|small|old|tall|heavy|far|wide|deep|high)\b", q):
         return "number"
-    if re.search(r"^when\b|\bwhat (?:year|month|day|date)\b|\b(?:which|what|in which) (?:year|month)\b|"
-                 r"\bby when\b|\buntil when\b", q):
+    if re.search(r"^when\b|\bwhat (?:(?:is|was) the )?(?:year|month|day|date)\b|"
+                 r"\b(?:which|what|in which) (?:year|month)\b|\bby when\b|\buntil when\b", q):
         return "date"
     if re.search(r"^where\b|\bwhat (?:city|country|place)\b|\bin (?:which|what) (?:city|country)\b", q):
         return "place"
@@ -471,10 +472,10 @@ def numbered_heading(span: str, paragraph: str) -> bool:
 
 
 def check_heading(c: Candidate) -> list[str]:
-    """A heading answers no question but a who/what-name one (a title-cased line: :func:`is_heading`, or a
-    numbered section's title in any case: :func:`numbered_heading`)."""
-    if c.qtype == "name":
-        return []
+    """A heading answers no question but a who/what-name one, or a "when" one when it holds a date (a
+    title-cased line: :func:`is_heading`, or a numbered section's title in any case: :func:`numbered_heading`)."""
+    if c.qtype == "name" or c.qtype == "date" and type_match("date", c.span):
+        return []  # a title names; a dateline ("Revised 01/06/94", "Version 1.1 - 26 February 2007") dates
     return ["is a heading"] if is_heading(c.span) or numbered_heading(c.span, c.paragraph) else []
 
 
@@ -516,9 +517,14 @@ def opens_question(span: str, paragraph: str) -> bool:
         and len(p) <= QUESTION_CHARS
 
 
+_DATE_WORDS = frozenset({"date", "year", "day", "month"})
+
+
 def check_focus(c: Candidate) -> list[str]:
     """The property a question asks about ("what is the X of Y") must be stated in the paragraph."""
     focus = asked_property(c.question)
+    if focus and focus[-1] in _DATE_WORDS and type_match("date", c.span):
+        return []  # "what is the date of X" is answered by a date, whether or not it says "date"
     return [f"does not mention {' '.join(focus[-2:])}"] if focus and not states(focus, c.paragraph) else []
 
 

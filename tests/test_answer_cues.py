@@ -52,6 +52,7 @@ from retriever.short import short_answer, short_offsets
     ("What numeric uid does www-data have?", "number"),
     ("What decides how fast a tool works?", None),  # not what is asked
     ("When did OpenAI announce it?", "date"),
+    ("What is the date of version 1.1 of the licence?", "date"),
     ("Until what year will spending grow?", "date"),
     ("Where was the conference held?", "place"),
     ("Who runs Nvidia?", "name"),
@@ -384,6 +385,16 @@ def test_states_by_stem_family_and_acronym():
     assert states(("description",), "He described it as a moat.")
     assert states(("chief", "executive"), "Acme CEO Jane Roe")
     assert not states(("revenue",), "| Acme | $5B |")
+
+
+def test_a_dateline_answers_when():
+    # a date in figures is a date; a dateline, short and unpunctuated as a heading is, answers "when" and
+    # "what is the date of ...", which it need not say in words
+    assert type_match("date", "Revised 01/06/94") == 1.0 and type_match("date", "kernel 2.6.10") == 0.0
+    for question, line in [("When was the manifesto last revised?", "Revised 01/06/94"),
+                           ("What is the date of version 1.1 of the licence?", "Version 1.1 - 26 February 2007")]:
+        assert is_heading(line) and unmet(question, line, line, set()) == []
+    assert unmet("What is the licence's version?", "Version 1.1 - 26 February 2007", "", set()) == ["is a heading"]
 
 
 def test_headings_and_table_questions():
