@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 
 class QuarryError(Exception):
     """Base class: the message is one line a person can act on."""
@@ -65,6 +67,8 @@ class QueryError(QuarryError):
     """The question or its options are not acceptable (empty, too long, k out of range)."""
 
 
-def rebuild_hint(index_dir: object) -> str:
-    """The command that rebuilds an index, for error messages."""
-    return f"Rebuild it with: python -m indexer SOURCE_DIR --index-dir {index_dir} --rebuild"
+def rebuild_hint(index_dir: object, source_dir: object = None) -> str:
+    """The command that rebuilds an index, for error messages (with the folder it was built from, when
+    known)."""
+    source = shlex.quote(source_dir) if isinstance(source_dir, str) and source_dir else "SOURCE_DIR"
+    return f"Rebuild it with: python -m indexer {source} --index-dir {index_dir} --rebuild"

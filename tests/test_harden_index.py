@@ -168,8 +168,10 @@ def test_other_format_still_says_which(index_dir):
     manifest = _manifest(index_dir)
     manifest["format_version"] = 999
     _write(index_dir, manifest)
-    with pytest.raises(IndexIncompatible, match=f"format 999, this quarry reads format {FORMAT_VERSION}"):
+    with pytest.raises(IndexIncompatible, match=f"format 999, this quarry reads format {FORMAT_VERSION}") as e:
         Index(index_dir)
+    # the command to rebuild it names the folder it was built from
+    assert f"python -m indexer {manifest['source_dir']} --index-dir" in e.value.hint
 
 
 def _as_nobody() -> list[str]:

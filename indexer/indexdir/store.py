@@ -169,7 +169,7 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
     if version != FORMAT_VERSION:
         raise IndexIncompatible(
             f"{index_dir} has index format {version}, this quarry reads format {FORMAT_VERSION}",
-            index_dir, rebuild_hint(index_dir))
+            index_dir, rebuild_hint(index_dir, manifest.get("source_dir")))
     return validate_manifest(manifest, path, index_dir)
 
 
