@@ -88,22 +88,29 @@ def terms(text: str) -> list[str]:
 
 
 _NAME_PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
-_NOT_A_NAME = re.compile(r"^(?=.*\d)[\w]{6,}$|^0\d+$|^\d{5,}$")  # a hash or a serial number, not a name
+# a hash (hexadecimal, with a figure) or a serial number, not a name; "e2fsprogs", "ipv6", "log4j" are names
+_NOT_A_NAME = re.compile(r"^(?=.*\d)[0-9a-fA-F]{6,}$|^0\d+$|^\d{5,}$")
+_LETTERS_AND_FIGURES = re.compile(r"(?=.*\d)(?=.*[a-z])[a-z0-9]+", re.I)
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zst")  # a compressed file's name says what it holds before these
 
 
 def path_words(source: str) -> str:
     """The words of a file's path, as a name for what it holds: "licences/GPL-3" -> "licences GPL 3",
     "topics/vcs-support.md" -> "topics vcs support", "userGuide.txt" -> "user Guide"; without the
-    extension (a number is none: "Apache-2.0" keeps its "2.0") and without parts that are hashes or serial
-    numbers ("000_7964c127cd96d91a.txt" names nothing)."""
+    extension (a number is none: "Apache-2.0" keeps its "2.0"; "README.md.gz" loses both) and without parts
+    that are hashes or serial numbers ("000_7964c127cd96d91a.txt" names nothing); a word of letters and
+    figures is one word ("ipv6-howto.txt" -> "ipv6 howto")."""
     *folders, name = source.replace("\\", "/").split("/")
+    if name.lower().endswith(_COMPRESSED) and name.count(".") >= 2:  # "README.md.gz" names a README
+        name = name.rsplit(".", 1)[0]
     stem, dot, suffix = name.rpartition(".")
     if dot and stem and not suffix.isdigit():
         name = stem
     out = []
     for part in re.findall(r"\d+(?:\.\d+)+|[^\W_]+", " ".join([*folders, name])):
         if not _NOT_A_NAME.match(part):
-            out.extend([part] if part[0].isdigit() else _NAME_PART.findall(part))
+            whole = part[0].isdigit() or _LETTERS_AND_FIGURES.fullmatch(part)  # "2.0", "ipv6": one word
+            out.extend([part] if whole else _NAME_PART.findall(part))
     return " ".join(out)
 
 

@@ -869,6 +869,10 @@ def test_path_words_name_a_document():
     assert path_words("topics/vcs-support.md") == "topics vcs support"
     assert path_words("userGuide.txt") == "user Guide"
     assert path_words("000_7964c127cd96d91a.txt") == ""  # a serial number and a hash name nothing
+    # a word of letters and figures is a name, whole; a compressed file is named by what it holds
+    assert path_words("e2fsprogs-README") == "e2fsprogs README"
+    assert path_words("ipv6-howto.txt") == "ipv6 howto" and path_words("log4j.txt") == "log4j"
+    assert path_words("zstd/README.md.gz") == "zstd README" and path_words("FAQ.gz") == "FAQ"
 
 
 def test_a_name_glued_to_a_word_is_mentioned_by_the_name():
