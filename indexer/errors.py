@@ -44,7 +44,14 @@ class IndexNotFound(IndexDirError):
 
 
 class IndexIncompatible(IndexDirError):
-    """The index was written by another format version or another embedding model."""
+    """The index was written by another format version or another embedding model. For another format:
+    ``format_version``, the index's, and ``source_dir``, the folder it was built from (None if unknown)."""
+
+    def __init__(self, message: str, index_dir: object = None, hint: str | None = None,
+                 format_version: int | None = None, source_dir: str | None = None):
+        super().__init__(message, index_dir, hint)
+        self.format_version = format_version
+        self.source_dir = source_dir
 
 
 class IndexCorrupt(IndexDirError):

@@ -18,6 +18,7 @@ import re
 import sys
 import textwrap
 
+from indexer.errors import IndexIncompatible
 from indexer.offline import set_offline
 from indexer.paths import default_index_dir, default_seeds_dir
 from retriever.plugin import add_model_arguments
@@ -110,41 +111,34 @@ def _ask(args, settings):
             return body
     from retriever.pipeline import Retriever
 
-    if args.index_dir is None:  # quarry's default index: made here when missing, made again when outdated
-        outdated = _outdated(index_dir)
-        if outdated is not None or not os.path.exists(index_dir):
-            from indexer.build import build_index
-            from indexer.encoder import SentenceTransformerEncoder
-
-            if outdated is not None:
-                source, version = outdated
-                print(f"{index_dir} is in the index format of an older quarry ({version}): indexing {source} "
-                      f"again (once) ...", file=sys.stderr)
-            else:
-                source = str(default_seeds_dir())
-                print(f"No index yet: indexing {source} into {index_dir} (once) ...", file=sys.stderr)
-            report = build_index(source, index_dir, encoder=SentenceTransformerEncoder(args.model))
-            print(report.summary(), file=sys.stderr)
-    return Retriever.open(settings=settings).ask(args.question, k=args.k)
-
-
-def _outdated(index_dir) -> tuple[str, int] | None:
-    """The folder an index in an older format was built from, and that format, when the folder is still
-    there to index again (None for a current index, a newer one, or one that cannot be read: opening it
-    says why)."""
-    from indexer.indexdir.store import FORMAT_VERSION, MANIFEST
-
+    if args.index_dir is None and not os.path.exists(index_dir):
+        seeds = str(default_seeds_dir())
+        print(f"No index yet: indexing {seeds} into {index_dir} (once) ...", file=sys.stderr)
+        _build(seeds, index_dir, args)
     try:
-        with open(os.path.join(index_dir, MANIFEST), encoding="utf-8") as f:
-            manifest = json.load(f)
-    except (OSError, ValueError):
-        return None
-    version = manifest.get("format_version") if isinstance(manifest, dict) else None
-    source = manifest.get("source_dir") if isinstance(manifest, dict) else None
-    if type(version) is not int or version >= FORMAT_VERSION or not isinstance(source, str) \
-            or not os.path.isdir(source):
-        return None
-    return source, version
+        retriever = Retriever.open(settings=settings)
+    except IndexIncompatible as e:
+        from indexer.indexdir.store import FORMAT_VERSION
+
+        # quarry's default index in an older quarry's format is made again from the folder it was made from;
+        # another index, or a newer one, is left as it is (the error says how to rebuild it)
+        old = e.format_version is not None and e.format_version < FORMAT_VERSION
+        if args.index_dir is not None or not old or not e.source_dir or not os.path.isdir(e.source_dir):
+            raise
+        print(f"{index_dir} is in the index format of an older quarry ({e.format_version}): indexing "
+              f"{e.source_dir} again (once) ...", file=sys.stderr)
+        _build(e.source_dir, index_dir, args)
+        retriever = Retriever.open(settings=settings)
+    return retriever.ask(args.question, k=args.k)
+
+
+def _build(source: str, index_dir, args) -> None:
+    """Index ``source`` into ``index_dir`` with the model asked for, the report on stderr."""
+    from indexer.build import build_index
+    from indexer.encoder import SentenceTransformerEncoder
+
+    report = build_index(source, index_dir, encoder=SentenceTransformerEncoder(args.model))
+    print(report.summary(), file=sys.stderr)
 
 
 # terminal escape sequences (CSI, OSC, DCS/PM/APC/SOS, two-byte ESC, 8-bit CSI), then the other control

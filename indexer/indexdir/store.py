@@ -167,9 +167,10 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
         raise IndexCorrupt(f"{path}: field 'format_version' is wrong: {version!r} is a "
                            f"{type(version).__name__}, not a whole number", index_dir, rebuild_hint(index_dir))
     if version != FORMAT_VERSION:
+        source = manifest.get("source_dir") if isinstance(manifest.get("source_dir"), str) else None
         raise IndexIncompatible(
             f"{index_dir} has index format {version}, this quarry reads format {FORMAT_VERSION}",
-            index_dir, rebuild_hint(index_dir, manifest.get("source_dir")))
+            index_dir, rebuild_hint(index_dir, source), format_version=version, source_dir=source)
     return validate_manifest(manifest, path, index_dir)
 
 
