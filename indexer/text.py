@@ -115,12 +115,18 @@ def path_words(source: str) -> str:
 
 
 def fts_query(text: str) -> str:
-    """An FTS5 MATCH expression: any of the question's content words (OR), each quoted."""
+    """An FTS5 MATCH expression: any of the question's content words (OR), each quoted. A number with
+    points or commas ("1.1", "2.6.32", "1,000") is the phrase of its parts ("1 1"), as the tokenizer cut
+    it in the text: "1" alone, in half the passages of a release history, would find nothing."""
     seen: dict[str, None] = {}
     for w in words(text):
         w = w.replace("’", "'").split("'", 1)[0]
-        for part in re.split(r"[.,]", w):
-            if part and part not in STOPWORDS:
+        parts = [p for p in re.split(r"[.,]", w) if p]
+        if len(parts) > 1 and all(p.isdigit() for p in parts):
+            seen.setdefault(" ".join(parts), None)
+            continue
+        for part in parts:
+            if part not in STOPWORDS:
                 seen.setdefault(part, None)
     return " OR ".join(f'"{w}"' for w in seen)
 

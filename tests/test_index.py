@@ -185,3 +185,23 @@ def test_a_passage_is_searched_with_what_names_its_document(tmp_path, fake_encod
     assert found("Eclipse") == epl  # the title names every passage of its document
     assert found("NCSA") == [x for x in found("filler") if x[0] == "licences/NCSA"]  # and so does the file name
     index.close()
+
+
+def test_a_version_number_is_searched_as_one(tmp_path, fake_encoder):
+    # the full-text index cuts "1.1" into "1" and "1"; the question's "1.1" is searched as that phrase, so the
+    # passage about Debian 1.1 is found, not every passage holding a "1" (it failed before: "1" alone)
+    from indexer.text import fts_query
+    from tests.conftest import write_corpus
+
+    assert fts_query("How many packages were in Debian 1.1?") == '"many" OR "packages" OR "debian" OR "1 1"'
+    assert fts_query("setup.py on 1,000 hosts") == '"setup" OR "py" OR "1 000" OR "hosts"'
+    filler = "Some words of filler text. " * 40
+    corpus = write_corpus(tmp_path / "corpus", {
+        "history.txt": f"Debian 1.3 had 1 kernel and 1 installer.\n\n{filler}\n\n"
+                       f"Debian 1.1 was the first release with a code name.\n",
+    })
+    build_index(corpus, tmp_path / "idx", encoder=fake_encoder, progress=False)
+    index = Index(tmp_path / "idx")
+    hits = index.store.chunks([i for i, _ in index.lexical("1.1", 10)])
+    assert [c.text for c in hits.values()] and all("1.1" in c.text for c in hits.values())
+    index.close()
