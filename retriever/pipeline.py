@@ -17,7 +17,7 @@ from indexer.encoder import Encoder
 from indexer.errors import SettingsError
 from indexer.schema import Answer, Chunk, Passage, Result, Sentence, Span
 from indexer.sentences import FENCE, block, lines_of, paragraph
-from indexer.text import LINE_BREAK, terms
+from indexer.text import LINE_BREAK, terms, words
 from retriever.answer import (
     ScoredSentence,
     SpanConfig,
@@ -201,7 +201,7 @@ class Retriever:
         if not fused:
             return Result(question, None, ())
         n = max(k, cfg.span_passages) if (cfg.answer or cfg.rerank) else k
-        ranked = self._chunks(fused[:n])
+        ranked = self._passages(fused, n)
 
         scored: list[ScoredSentence] = []
         if cfg.answer or cfg.rerank:
@@ -271,6 +271,12 @@ class Retriever:
         chunks = self.index.store.chunks([cid for cid, _ in top])
         hi = top[0][1] or 1.0
         return [(chunks[cid], s / hi) for cid, s in top if cid in chunks]
+
+    def _passages(self, fused: list[tuple[int, float]], n: int) -> list[tuple[Chunk, float]]:
+        """The chunks of the first ``n`` candidates that repeat no other document's passage above them
+        (:func:`distinct`), the next ones filling in: left out before any sentence competes, so that a folder
+        holding a manual twice still gets ``n`` different passages read."""
+        return distinct(self._chunks(fused[:n + DUPLICATE_SPARE]), n)
 
     def _candidates(self, question: str, qvec: np.ndarray | None) -> tuple[list[tuple[int, float]], float]:
         """Fused (id, score) candidates, best first, and the best passage cosine (0.0 without a vector)."""
@@ -381,6 +387,35 @@ def promoted(fused: list[tuple[int, float]], ids: list[int], n: int) -> list[tup
     return fused[:cut] + [fused[at[d]] for d in missing] + [x for x in fused[cut:] if x[0] not in moved]
 
 
+DUPLICATE_SHARE = 0.75  # the share of a passage's word triples shown already above it that makes it a duplicate
+DUPLICATE_SPARE = 8  # passages read beyond those needed, to fill in for duplicates left out
+
+
+def _triples(text: str) -> frozenset[tuple[str, str, str]]:
+    ws = words(text)
+    return frozenset(zip(ws, ws[1:], ws[2:]))
+
+
+def distinct(ranked: list[tuple[Chunk, float]], k: int) -> list[tuple[Chunk, float]]:
+    """The first ``k`` of ``ranked`` that repeat no passage above them: a passage three quarters of whose
+    word triples (``DUPLICATE_SHARE``) are in one kept already is left out. A folder holding a document
+    twice (a manual as HTML and as text, a copy in a backup folder) would otherwise show each passage
+    twice, and crowd out the passages that say something else. Only another document's passage is a
+    duplicate: one document's passages share its boilerplate (a manual page's "-A NUM" and "-B NUM"
+    close with the same two sentences) and still say different things."""
+    kept: list[tuple[Chunk, float]] = []
+    seen: list[tuple[str, frozenset]] = []
+    for chunk, score in ranked:
+        t = _triples(chunk.text)
+        if t and any(source != chunk.source and len(t & o) >= DUPLICATE_SHARE * len(t) for source, o in seen):
+            continue
+        kept.append((chunk, score))
+        seen.append((chunk.source, t))
+        if len(kept) == k:
+            break
+    return kept
+
+
 def falling(ranked: list[tuple[Chunk, float]], scores: dict[int, float]) -> list[tuple[Chunk, float]]:
     """``ranked`` in its order, each passage scored by ``scores`` (its re-ranked score), no higher than the
     passage above it: the interleaved list mixes two orders, and a list's scores should read best first
@@ -402,10 +437,10 @@ def scored_sentences(retriever: Retriever, question: str, k: int = 5,
     if qvec is None:
         qvec = retriever.embed(question)
     fused, topical = retriever._candidates(question, qvec)
-    fused = fused[: max(k, retriever.config.span_passages)]
     if not fused:
         return []
-    return retriever._score_sentences(question, qvec, retriever._chunks(fused), topical)[1]
+    ranked = retriever._passages(fused, max(k, retriever.config.span_passages))
+    return retriever._score_sentences(question, qvec, ranked, topical)[1]
 
 
 # Tuning internals (eval.fit, eval.bench.tune, tests): what the retriever does with one candidate sentence.

@@ -10,7 +10,15 @@ from indexer.build import build_index
 from indexer.errors import QueryError
 from indexer.schema import Chunk
 from retriever.fusion import interleave, minmax, rrf, score_fusion
-from retriever.pipeline import Retriever, RetrieverConfig, falling, problems, promoted, scored_sentences
+from retriever.pipeline import (
+    Retriever,
+    RetrieverConfig,
+    distinct,
+    falling,
+    problems,
+    promoted,
+    scored_sentences,
+)
 from tests.conftest import TINY
 
 
@@ -54,6 +62,33 @@ def test_falling_scores_each_passage_by_its_rerank_no_higher_than_the_one_above(
     out = falling([(c, 0.0) for c in chunks], {3: 0.6, 1: 0.9, 2: 0.4})
     assert [(c.id, s) for c, s in out] == [(3, 0.6), (1, 0.6), (2, 0.4)]
     assert falling([], {}) == []
+
+
+def test_a_passage_another_document_repeats_above_it_is_left_out():
+    text = "The sync user has the shell /bin/sync, so anyone can sync the system at the console."
+    boiler = "Places a line containing a group separator between contiguous groups of matches."
+    ranked = [(Chunk(t, src, 0, len(t), 1, 1, id=i), 1.0 - i / 10) for i, (src, t) in enumerate([
+        ("users.html", text), ("users.txt.gz", "\n  " + text.replace(" ", "\n  ", 3)),  # the same, wrapped
+        ("grep.txt", "-A NUM Print NUM lines of trailing context. " + boiler),
+        ("grep.txt", "-B NUM Print NUM lines of leading context. " + boiler),  # one document's boilerplate
+        ("other.txt", "The sync user exists for historical reasons only."),
+    ])]
+    assert [c.id for c, _ in distinct(ranked, 5)] == [0, 2, 3, 4]
+    assert [c.id for c, _ in distinct(ranked, 2)] == [0, 2]
+    assert distinct([], 3) == []
+
+
+def test_a_folder_holding_its_documents_twice_shows_each_passage_once(tmp_path, fake_encoder):
+    from tests.conftest import write_corpus
+
+    files = dict(TINY) | {f"backup/{name}": text for name, text in TINY.items()}
+    build_index(write_corpus(tmp_path / "corpus", files), tmp_path / "idx", encoder=fake_encoder, progress=False)
+    r = Retriever.open(tmp_path / "idx", encoder=fake_encoder)
+    for question in ("How many moons does Mars have?", "How long do cats sleep?"):
+        result = r.ask(question, k=4)
+        texts = [p.text for p in result.passages]
+        assert len(texts) == 4 and len(set(texts)) == 4  # four different passages, none twice
+        assert result.answer is not None and result.passages[result.answer.passage].source == result.answer.source
 
 
 @pytest.mark.parametrize("question", ["How long do cats sleep?", "How many moons does Mars have?",

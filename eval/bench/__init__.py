@@ -17,6 +17,8 @@ Each is run as ``python -m eval.bench.NAME`` (``--help`` for its options) and pr
 * ``attack``: a header flood and connection exhaustion against a server: what each connection got,
   the server's memory, whether ``/health`` still answers.
 * ``encoding``: encoding guesses on known sentences, charset-normalizer alone vs quarry: counts, misses.
+* ``twice``: each benchmark corpus held twice (the folder and a copy): repeated passages in the top k,
+  hit@k and answer accuracy, with the duplicates left out (as shipped) and kept.
 * ``tune``: fits the answer scorer on the dev split (ranking weights, answerability, off-topic gate,
   abstention threshold; ``--grid``: fusion settings) and prints what it found.
 """
