@@ -217,6 +217,16 @@ def test_pdf_text_per_page():
                           ("The Moon orbits the Earth.", 3, None)]
 
 
+def test_a_ligature_of_extracted_text_is_its_letters():
+    # a PDF typeset by TeX or DocBook holds "ﬁ" (U+FB01): "conﬁguration" matched no question's "configuration"
+    from indexer.formats.layout import clean_extracted
+
+    assert clean_extracted("The conﬁguration ﬁle, ﬂags and eﬀort; a di\ufb03cult \ud800 one") == \
+        "The configuration file, flags and effort; a difficult \ufffd one"
+    ex = extract("guide.html", "<html><body><p>Where is the user conﬁguration ﬁle?</p></body></html>".encode())
+    assert ex.text == "Where is the user configuration file?"
+
+
 def test_pdf_that_cannot_be_indexed():
     with pytest.raises(FileSkipped, match=r"^x.pdf: encrypted PDF \(needs a password\)$"):
         extract("x.pdf", make_pdf([["Secret."]], owner_password="o", user_password="u"))

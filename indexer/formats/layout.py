@@ -54,9 +54,16 @@ def clean_title(title: str, limit: int = 200) -> str:
     return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
 
 
+# the Latin ligatures of Unicode's presentation forms (U+FB00-FB06), as a PDF typeset by TeX or DocBook holds
+# them: "conﬁguration" is no word of a question, of the full-text index or of the embedding model's vocabulary
+_LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+                            "\ufb05": "st", "\ufb06": "st"})
+
+
 def clean_extracted(text: str) -> str:
-    """Extracted text made storable: lone surrogates (broken PDF fonts) become U+FFFD."""
-    return _SURROGATE.sub("\ufffd", text)
+    """Extracted text made storable and searchable: lone surrogates (broken PDF fonts) become U+FFFD, and a
+    ligature its letters ("ﬁle" -> "file")."""
+    return _SURROGATE.sub("\ufffd", text).translate(_LIGATURES)
 
 
 def section_regions(text: str, headings: Sequence[Heading]) -> tuple[Region, ...]:
