@@ -396,21 +396,32 @@ def _triples(text: str) -> frozenset[tuple[str, str, str]]:
     return frozenset(zip(ws, ws[1:], ws[2:]))
 
 
+def _repeats(chunk: Chunk, t: frozenset, other: Chunk, o: frozenset) -> bool:
+    """Whether ``chunk`` (its word triples ``t``) repeats ``other`` (``o``): in the same document, three
+    quarters of its characters are ``other``'s too; in another, three quarters of its word triples."""
+    if chunk.source == other.source:
+        shared = min(chunk.end_char, other.end_char) - max(chunk.start_char, other.start_char)
+        return shared >= DUPLICATE_SHARE * max(1, chunk.end_char - chunk.start_char)
+    return bool(t) and len(t & o) >= DUPLICATE_SHARE * len(t)
+
+
 def distinct(ranked: list[tuple[Chunk, float]], k: int) -> list[tuple[Chunk, float]]:
     """The first ``k`` of ``ranked`` that repeat no passage above them: a passage three quarters of whose
     word triples (``DUPLICATE_SHARE``) are in one kept already is left out. A folder holding a document
     twice (a manual as HTML and as text, a copy in a backup folder) would otherwise show each passage
-    twice, and crowd out the passages that say something else. Only another document's passage is a
-    duplicate: one document's passages share its boilerplate (a manual page's "-A NUM" and "-B NUM"
-    close with the same two sentences) and still say different things."""
+    twice, and crowd out the passages that say something else. In one document, a passage is a duplicate
+    by where it is, not by its words: passages share a sentence with the next, so a long sentence after a
+    short one makes a passage that is little more than the end of the one before (``_repeats``); and one
+    document's passages share its boilerplate (a manual page's "-A NUM" and "-B NUM" close with the same
+    two sentences) and still say different things."""
     kept: list[tuple[Chunk, float]] = []
-    seen: list[tuple[str, frozenset]] = []
+    seen: list[tuple[Chunk, frozenset]] = []
     for chunk, score in ranked:
         t = _triples(chunk.text)
-        if t and any(source != chunk.source and len(t & o) >= DUPLICATE_SHARE * len(t) for source, o in seen):
+        if any(_repeats(chunk, t, other, o) for other, o in seen):
             continue
         kept.append((chunk, score))
-        seen.append((chunk.source, t))
+        seen.append((chunk, t))
         if len(kept) == k:
             break
     return kept

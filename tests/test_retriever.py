@@ -64,16 +64,19 @@ def test_falling_scores_each_passage_by_its_rerank_no_higher_than_the_one_above(
     assert falling([], {}) == []
 
 
-def test_a_passage_another_document_repeats_above_it_is_left_out():
+def test_a_passage_repeating_one_above_it_is_left_out():
     text = "The sync user has the shell /bin/sync, so anyone can sync the system at the console."
     boiler = "Places a line containing a group separator between contiguous groups of matches."
-    ranked = [(Chunk(t, src, 0, len(t), 1, 1, id=i), 1.0 - i / 10) for i, (src, t) in enumerate([
-        ("users.html", text), ("users.txt.gz", "\n  " + text.replace(" ", "\n  ", 3)),  # the same, wrapped
-        ("grep.txt", "-A NUM Print NUM lines of trailing context. " + boiler),
-        ("grep.txt", "-B NUM Print NUM lines of leading context. " + boiler),  # one document's boilerplate
-        ("other.txt", "The sync user exists for historical reasons only."),
+    a = "-A NUM Print NUM lines of trailing context. " + boiler
+    b = "-B NUM Print NUM lines of leading context. " + boiler
+    table = "foundry  String  Font foundry name\nantialias  Bool  Whether glyphs can be antialiased\n" * 3
+    ranked = [(Chunk(t, src, at, at + len(t), 1, 1, id=i), 1.0 - i / 10) for i, (src, at, t) in enumerate([
+        ("users.html", 0, text), ("users.txt.gz", 0, "\n  " + text.replace(" ", "\n  ", 3)),  # the same, wrapped
+        ("grep.txt", 100, a), ("grep.txt", 400, b),  # one document's boilerplate, in two places
+        ("other.txt", 0, "The sync user exists for historical reasons only."),
+        ("fonts.txt", 1000, "Sizes.\n" + table), ("fonts.txt", 1007, table),  # the end of the passage above
     ])]
-    assert [c.id for c, _ in distinct(ranked, 5)] == [0, 2, 3, 4]
+    assert [c.id for c, _ in distinct(ranked, 7)] == [0, 2, 3, 4, 5]
     assert [c.id for c, _ in distinct(ranked, 2)] == [0, 2]
     assert distinct([], 3) == []
 
