@@ -359,7 +359,8 @@ _CODE_LINE = re.compile(
     r"struct|int|void|char|static|const|var|let|function|public|private)\b[^.!?]*[:;{)]\s*$"  # a statement
     r"|[\w.\[\]>-]+\s*[-+*/|&]?=\s*[^.!?]*[^.!?\s]\s*$"  # an assignment
     r"|.*[;{}]\s*$"  # a line ending as C, Java or JavaScript lines do
-    r"|[$#>] \S)")  # a shell prompt
+    r"|[$#>] \S"  # a shell prompt
+    r"|</?[A-Za-z][\w:.-]*(?:\s[^<>]*)?/?>(?:.*>)?\s*$)")  # markup: XML or HTML tags, "<fontconfig>", "</match>"
 
 
 # a command's usage, as a manual's synopsis gives it: "cp [OPTION]... [-T] SOURCE DEST", "grep [OPTION...]",
@@ -380,8 +381,8 @@ def is_usage(text: str) -> bool:
 
 
 def is_code_line(text: str) -> bool:
-    """A line of program code or a shell command, not prose ("except Exception:", "x = f(y);",
-    "$ make install"), or a command's usage ("cp [OPTION]... SOURCE DEST"): it cannot state an answer
+    """A line of program code, markup or a shell command, not prose ("except Exception:", "x = f(y);",
+    "<fontconfig>", "$ make install"), or a command's usage ("cp [OPTION]... SOURCE DEST"): it cannot state an answer
     by itself."""
     t = text.strip()
     return ("\n" not in t and bool(_CODE_LINE.match(t))) or is_usage(t)

@@ -481,6 +481,9 @@ def test_a_possessive_still_holds_the_name():
     ("cp [OPTION]... [-T] SOURCE DEST", True), ("tar {--extract|--get} [-f ARCHIVE] [MEMBER...]", True),
     ("wc [OPTION]... --files0-from=F", True), ("split - split a file into pieces", False),
     ("Use ls [OPTION] to list.", False), ("grep -r pattern dir", False),
+    # markup is code too (a configuration manual's example: "<fontconfig>" answered where its file is)
+    ("<fontconfig>", True), ("</match>", True), ('<edit name="antialias"><bool>false</bool></edit>', True),
+    ("Press <Enter> to continue.", False), ("<Ctrl-X> quits the editor.", False), ("x < y and y > z", False),
 ])
 def test_a_line_of_code_is_told_from_prose(text, code):
     from retriever.cues import is_code_line
