@@ -342,8 +342,9 @@ EMBEDDING = {"chunk_vectors": "pooled_sentences", "version": 1}  # in the manife
 # heading may go on after its question ("25.30. Is it possible to un-source a script? In otherwords, ..."); 14: a
 # lettered or roman-numbered item ("g. ", "ii. ") runs on into its hanging lines; 15: DocBook's headings ("1.1." and
 # a no-break space) and an appendix's "A.1." are headings; 16: so is a title or a question at the margin over
-# indented text; 17: a ligature of extracted text (a PDF's "ﬁ") is its letters
-SEGMENTATION = {"sentences": 17}
+# indented text; 17: a ligature of extracted text (a PDF's "ﬁ") is its letters; 18: a rule ("-----") runs on into
+# no line
+SEGMENTATION = {"sentences": 18}
 
 
 def pool_sentences(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:

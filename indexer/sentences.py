@@ -74,13 +74,18 @@ FENCE = re.compile(r"[ \t]*(?:```|~~~)")
 MID_CLAUSE_CHARS = 20
 
 
+# a rule: a line of one punctuation mark repeated ("-----", "=====", "* * *"), which separates, not wraps
+_RULE = re.compile(r"([-=_*~+#.•·])(?: ?\1){2,}")
+
+
 def wraps_into(a: str, b: str, first: bool = False, code: bool = False) -> bool:
     """Whether line ``a`` runs on into line ``b`` as one hard-wrapped paragraph: ``a`` fills a wrapped
     line (``WRAP_WIDTH`` characters) or stops mid-clause before a line that goes on with it
     (:data:`_MID_CLAUSE`; not inside a fenced code block, ``code``), both hold text at the same
     indentation (a code block or a quotation is indented otherwise; with ``first``, ``a`` opening a
     paragraph, it may be indented up to ``FIRST_LINE_INDENT`` more), ``b`` opens no list item, heading,
-    table row or quotation, and ``a`` is no table row or heading and leads into nothing (ends in no colon).
+    table row or quotation, and ``a`` is no table row, heading or rule (:data:`_RULE`) and leads into nothing
+    (ends in no colon).
 
     >>> wraps_into("  Note that a Z_BUF_ERROR is not fatal--another call to deflate() or", "  inflate() works.")
     True
@@ -93,7 +98,7 @@ def wraps_into(a: str, b: str, first: bool = False, code: bool = False) -> bool:
     """
     sa, sb = a.strip(), b.strip()
     indented = first and indent(b) < indent(a) <= indent(b) + FIRST_LINE_INDENT
-    if not sa or not sb or not (indent(a) == indent(b) or indented):
+    if not sa or not sb or not (indent(a) == indent(b) or indented) or _RULE.fullmatch(sa):
         return False
     if not WRAP_WIDTH[0] <= len(a.rstrip()) <= WRAP_WIDTH[1] and (
             code or len(sa) < MID_CLAUSE_CHARS or "=" in sa or not _goes_on(a, sa, sb)):

@@ -209,6 +209,16 @@ def test_a_hard_wrapped_paragraph_is_read_as_sentences_not_lines():
     assert (sentences[1].start_line, sentences[1].end_line) == (1, 3)
 
 
+def test_a_rule_runs_on_into_no_line():
+    # bash's CHANGES: a rule of dashes straight over a paragraph was the answer's first 78 characters
+    rule = "-" * 78
+    text = (f"4. New Features in Readline\n\n{rule}\nThis document details the changes between this version, "
+            "bash-5.2-beta, and\nthe previous version, bash-5.2-alpha.\n\n* * *\nThe end.\n")
+    assert joined_sentences(text)[2:] == [
+        rule, "This document details the changes between this version, bash-5.2-beta, and\nthe previous version, "
+        "bash-5.2-alpha.", "* * *", "The end."]
+
+
 def test_a_paragraph_whose_first_line_is_indented_is_one_paragraph():
     # GNU Info manuals and plain-text licences indent a paragraph's first line only
     text = ("   The GDB debugger sources, the generic GNU include files, the BFD\n"
