@@ -273,9 +273,9 @@ class Retriever:
         return [(chunks[cid], s / hi) for cid, s in top if cid in chunks]
 
     def _passages(self, fused: list[tuple[int, float]], n: int) -> list[tuple[Chunk, float]]:
-        """The chunks of the first ``n`` candidates that repeat no other document's passage above them
-        (:func:`distinct`), the next ones filling in: left out before any sentence competes, so that a folder
-        holding a manual twice still gets ``n`` different passages read."""
+        """The chunks of the first ``n`` candidates that repeat no passage above them (:func:`distinct`), the
+        next ones filling in: left out before any sentence competes, so that a folder holding a manual twice
+        still gets ``n`` different passages read."""
         return distinct(self._chunks(fused[:n + DUPLICATE_SPARE]), n)
 
     def _candidates(self, question: str, qvec: np.ndarray | None) -> tuple[list[tuple[int, float]], float]:
