@@ -122,7 +122,8 @@ class IndexWriter:
     def begin(self, source: str) -> None:
         if self._doc is not None:
             raise RuntimeError(f"{self._doc['source']} is still being written")
-        self._doc = {"source": source, "id": self.n_docs, "c0": self.n_chunks, "s0": self.n_sentences, "chars": 0}
+        self._doc = {"source": source, "id": self.n_docs, "c0": self.n_chunks, "s0": self.n_sentences, "chars": 0,
+                     "head": ""}
 
     def add_text(self, start_char: int, text: str) -> None:
         """The next piece of the document's text (pieces in order cover the whole text)."""
@@ -132,6 +133,7 @@ class IndexWriter:
         if text:
             self.db.execute("INSERT INTO texts VALUES (?,?,?)", (doc["id"], start_char, text))
             doc["chars"] += len(text)
+            doc["head"] += text[:TITLE_READ - len(doc["head"])]  # where its title is read (``_context``)
 
     def add_spans(self, sentences: Sequence[Sentence], chunks: Sequence[Chunk]) -> None:
         """Sentences and chunks with ids local to the document, continuing the previous ones."""
@@ -155,11 +157,9 @@ class IndexWriter:
 
     def _context(self, doc: dict[str, Any]) -> str:
         """What names the document, searched with each of its chunks (the ``context`` column of the full-text
-        index): its path's words ("licences EPL 2.0") and its title, read from its first text pieces."""
+        index): its path's words ("licences EPL 2.0") and its title, read from the text added so far."""
         if "context" not in doc:
-            head = "".join(r[0] for r in self.db.execute(
-                "SELECT text FROM texts WHERE doc_id = ? ORDER BY start_char LIMIT 8", (doc["id"],)))[:TITLE_READ]
-            doc["context"] = " ".join(x for x in (path_words(doc["source"]), document_title(head) or "") if x)
+            doc["context"] = " ".join(x for x in (path_words(doc["source"]), document_title(doc["head"]) or "") if x)
         return doc["context"]
 
     def add_vectors(self, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
