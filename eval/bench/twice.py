@@ -46,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
                         "(default: a temporary folder)")
     parser.add_argument("-k", type=int, default=5)
     args = parser.parse_args(argv)
+    from retriever.settings import MAX_K
+
+    if not 1 <= args.k <= MAX_K:
+        parser.error(f"-k must be 1-{MAX_K}, not {args.k}")
 
     import tempfile
 
@@ -70,8 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         if not folder.exists():
             shutil.copytree(corpus.documents, folder)
             shutil.copytree(corpus.documents, folder / COPY)
-        if not index.exists():
-            build_index(folder, index, encoder=encoder, progress=False)
+        build_index(folder, index, encoder=encoder, progress=False)  # incremental: kept when up to date
         questions = [q for q in load_gold(corpus.gold) if q.answerable]
         for label, distinct in (("kept", lambda ranked, k: ranked[:k]), ("left out", shipped)):
             pipeline.distinct = distinct
