@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from indexer.schema import Chunk, Sentence
-from indexer.sentences import split_sentences, trim
+from indexer.sentences import runs_over_page, split_sentences, trim
 from indexer.text import LINE_BREAK, LineIndex
 
 STRATEGIES = ("sentences", "fixed")
@@ -231,10 +231,12 @@ def chunk_regions(
 ) -> tuple[list[Sentence], list[Chunk]]:
     """Sentences and chunks of a document cut into regions (pages, sections).
 
-    Each region is chunked on its own (``chunk_text`` on its slice), so no sentence or chunk
-    crosses a page or section boundary and no overlap reaches into the next region; every span
-    carries its region's ``page`` and ``section``. Offsets and lines are those of the whole
-    ``text``, ids run on across regions. With no regions this is ``chunk_text``.
+    Each section is chunked on its own (``chunk_text`` on its slice), so no sentence or chunk
+    crosses a section boundary and no overlap reaches into the next section; every span carries
+    its region's ``page`` and ``section``. A PDF's page whose last sentence goes on over the page
+    break is read as one text with the next (:func:`flows`): the sentence runs on over the break as it
+    does over a line break, and a span carries the page it starts on. Offsets and lines are those of
+    the whole ``text``, ids run on across regions. With no regions this is ``chunk_text``.
     """
     settings = settings or ChunkerSettings()
     if not regions:
@@ -242,20 +244,46 @@ def chunk_regions(
     lines = LineIndex(text)
     sentences: list[Sentence] = []
     chunks: list[Chunk] = []
-    for r in regions:
-        if r.start >= r.end:
+    for flow in flows(text, regions):
+        start, end = flow[0].start, flow[-1].end
+        if start >= end:
             continue
-        local_sentences, local_chunks = chunk_text(text[r.start:r.end], source, settings)
+        starts = [r.start - start for r in flow]
+        pages = [r.page for r in flow]
+        local_sentences, local_chunks = chunk_text(text[start:end], source, settings)
         s0, c0 = len(sentences), len(chunks)
-        sentences.extend(_place(s, r, lines, id=s0 + s.id) for s in local_sentences)
-        chunks.extend(_place(c, r, lines, id=c0 + c.id, first_sentence=s0 + c.first_sentence,
-                             last_sentence=s0 + c.last_sentence) for c in local_chunks)
+        sentences.extend(_place(s, start, flow[0].section, _page_at(s.start_char, starts, pages), lines,
+                                id=s0 + s.id) for s in local_sentences)
+        chunks.extend(_place(c, start, flow[0].section, _page_at(c.start_char, starts, pages), lines, id=c0 + c.id,
+                             first_sentence=s0 + c.first_sentence, last_sentence=s0 + c.last_sentence)
+                      for c in local_chunks)
     return sentences, chunks
 
 
-def _place(span, region: Region, lines: LineIndex, **ids):
-    """A span of a region's slice moved to the whole text, with the region's page and section."""
-    start, end = span.start_char + region.start, span.end_char + region.start
+def flows(text: str, regions: Sequence[Region]) -> list[list[Region]]:
+    """``regions`` grouped into runs read as one text: a page whose paragraph runs on into the next page
+    (:func:`indexer.sentences.runs_over_page`), with that page when it is under the same section and starts
+    where it ends; any other region alone."""
+    out: list[list[Region]] = []
+    for r in regions:
+        last = out[-1][-1] if out else None
+        if last is not None and r.page is not None and last.page is not None and r.page != last.page \
+                and r.section == last.section and r.start == last.end \
+                and runs_over_page(text[last.start:last.end], text[r.start:r.end]):
+            out[-1].append(r)
+        else:
+            out.append([r])
+    return out
+
+
+def _page_at(pos: int, starts: list[int], pages: list[int | None]) -> int | None:
+    """The page of the region (starting at ``starts``, in order) that offset ``pos`` falls in."""
+    return pages[max(bisect_right(starts, pos) - 1, 0)]
+
+
+def _place(span, offset: int, section: str | None, page: int | None, lines: LineIndex, **ids):
+    """A span of a slice starting at ``offset`` moved to the whole text, with its page and section."""
+    start, end = span.start_char + offset, span.end_char + offset
     first, last = lines.lines(start, end)
     return replace(span, start_char=start, end_char=end, start_line=first, end_line=last,
-                   page=region.page, section=region.section, **ids)
+                   page=page, section=section, **ids)

@@ -171,17 +171,45 @@ def stops_short(a: str, b: str, width: int) -> bool:
     return last.lower() not in _LEADS_ON and len(sa) + 1 + len(sb[0]) <= width - WRAP_SLACK
 
 
+PAGE_BREAK_LINE = "\f"  # the line between two pages of a PDF's text (indexer.formats.pdf.PAGE_BREAK)
+
+
+# a line that a page break cuts in the middle of its sentence ends on a word, a comma or a hyphen (not on a
+# stop, a page number of a table of contents, or markup: "</edit>")
+_CUT_BY_PAGE = re.compile(r"(?:[^\W\d_]|[,\-–])$")
+
+
+def goes_over_page(a: str, b: str) -> bool:
+    """Whether line ``a``, the last of a PDF's page, runs on into ``b``, the first of the next: it wraps
+    into it (:func:`wraps_into`) and stops mid-sentence (``_CUT_BY_PAGE``), a page break being no place
+    for a sentence to end unmarked where a line break might be."""
+    return bool(_CUT_BY_PAGE.search(a.rstrip())) and wraps_into(a, b)
+
+
+def runs_over_page(page: str, following: str) -> bool:
+    """Whether the last line of ``page`` (a PDF's page, with the page break after it) runs on into the
+    first line of ``following`` (:func:`goes_over_page`)."""
+    before = [t for t in LINE_BREAK.split(page) if t.strip() and t != PAGE_BREAK_LINE]
+    after = [t for t in LINE_BREAK.split(following) if t.strip() and t != PAGE_BREAK_LINE]
+    return bool(before and after) and goes_over_page(before[-1], after[0])
+
+
 def _units(text: str, join_wrapped: bool) -> Iterator[tuple[int, int]]:
     """The lines of ``text``, or with ``join_wrapped`` its runs of lines that wrap into each other: a
     hard-wrapped paragraph (:func:`wraps_into`), or a list item with its hanging-indented lines, whatever
     their length (:func:`continues_item`: a link or a code span often leaves a wrapped line short), unless
-    the first line stops short of its paragraph's width before a capital (:func:`stops_short`: a title)."""
+    the first line stops short of its paragraph's width before a capital (:func:`stops_short`: a title).
+    A paragraph runs on over a PDF's page break (``PAGE_BREAK_LINE``) where its lines would wrap into each
+    other without it."""
     run: tuple[int, int, int] | None = None  # start, end, start of the last line
     column = None  # the text column of the list item the run opens with
     opens = True  # the run's first line opens a paragraph (a blank line, or nothing, before it)
     fenced = False  # inside a Markdown fenced code block
     lines = list(lines_of(text))
     for i, (a, b) in enumerate(lines):
+        if run is not None and join_wrapped and text[a:b] == PAGE_BREAK_LINE and i + 1 < len(lines) \
+                and not fenced and goes_over_page(text[run[2]:run[1]], text[slice(*lines[i + 1])]):
+            continue  # a PDF's page break inside a paragraph: the sentence runs on over it
         joins = run is not None and join_wrapped and (
             continues_item(column, text[a:b])
             or wraps_into(text[run[2]:run[1]], text[a:b], first=opens and run[0] == run[2], code=fenced))

@@ -21,6 +21,7 @@ import textwrap
 from indexer.errors import IndexIncompatible
 from indexer.offline import set_offline
 from indexer.paths import default_index_dir, default_seeds_dir
+from indexer.sentences import PAGE_BREAK_LINE
 from retriever.plugin import add_model_arguments
 
 EXAMPLES = """\
@@ -160,7 +161,8 @@ def _cite(span) -> str:
     lines = f"{span.start_line}" if span.start_line == span.end_line else f"{span.start_line}-{span.end_line}"
     where = f"{printable(span.source)}:{lines}"
     if getattr(span, "page", None) is not None:
-        where += f", page {span.page}"
+        last = span.page + (getattr(span, "text", None) or "").count(PAGE_BREAK_LINE)  # runs on over a page break
+        where += f", page {span.page}" if last == span.page else f", pages {span.page}-{last}"
     if getattr(span, "section", None):
         where += f", section \"{printable(span.section)}\""
     return where
@@ -174,6 +176,7 @@ def answer_lines(text: str, width: int = 100) -> list[str]:
     """The answer for a person, indented by two: one run of words (a sentence of a hard-wrapped paragraph runs
     over lines), or its lines as they are when it holds a list, a code block or a blank line after its first
     line (dedented to the least indentation of those lines)."""
+    text = text.replace(f"\n{PAGE_BREAK_LINE}\n", "\n")  # a sentence running on over a PDF's page break
     first, _, rest = printable(text).partition("\n")
     if not _BLOCK_LINE.search("\n" + rest):
         return textwrap.wrap(" ".join(printable(text).split()), width, initial_indent="  ", subsequent_indent="  ")

@@ -419,3 +419,24 @@ def test_a_block_runs_to_the_blank_lines_around_it_whatever_its_lines_end_with()
     assert text[slice(*block(text, 0, 3))] == "Intro."
     assert text[slice(*block(text, len(text) - 4, len(text) - 2))] == "Check it."
 
+
+
+def test_a_sentence_runs_on_over_a_pdf_page_break():
+    from indexer.formats.layout import page_regions
+    from indexer.formats.pdf import PAGE_BREAK
+
+    wrapped = "The survey of the northern coast went on through the spring and for the rest of the"
+    pages = ["Preface.\n\n" + wrapped, "summer of that year. Its maps were printed\nin the autumn.",
+             "A new chapter opens on this page.", "And this one too."]
+    text, regions = page_regions(pages, PAGE_BREAK)
+    sentences, chunks = chunk_regions(text, "a.pdf", regions, ChunkerSettings(max_chars=120))
+    assert [(s.text.replace("\n\f\n", " / "), s.page) for s in sentences] == [
+        ("Preface.", 1),
+        (wrapped + " / summer of that year.", 1),  # one sentence over the break, cited by the page it starts on
+        ("Its maps were printed\nin the autumn.", 2),
+        ("A new chapter opens on this page.", 3),  # a page ending its paragraph ends its chunk, as before
+        ("And this one too.", 4)]
+    assert [(c.page, c.start_line, c.end_line) for c in chunks] == [
+        (1, 1, 5), (1, 3, 5), (2, 5, 6), (3, 8, 8), (4, 10, 10)]
+    for c in chunks:
+        assert c.text == text[c.start_char:c.end_char]

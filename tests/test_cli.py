@@ -57,3 +57,17 @@ def test_an_answer_is_one_run_of_words_unless_it_holds_a_block():
                         "       123 if any invocation failed") == [
         "  xargs exits with the following status:", "", "  0   if it succeeds", "", "  123 if any invocation failed"]
     assert answer_lines("Steps:\n- one\n  - nested") == ["  Steps:", "  - one", "    - nested"]
+    # a sentence that runs on over a PDF's page break (a form-feed line): one run of words
+    assert answer_lines("The survey went on for the rest of the\n\f\nsummer.") == [
+        "  The survey went on for the rest of the summer."]
+
+
+def test_a_span_over_a_page_break_cites_both_pages():
+    from types import SimpleNamespace
+
+    from retriever.cli import _cite
+
+    span = SimpleNamespace(source="a.pdf", start_line=3, end_line=5, page=2, section=None,
+                           text="The survey went on for the rest of the\n\f\nsummer.")
+    assert _cite(span) == "a.pdf:3-5, pages 2-3"
+    assert _cite(SimpleNamespace(**{**vars(span), "text": "The survey ended."})) == "a.pdf:3-5, page 2"

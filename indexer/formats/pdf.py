@@ -11,12 +11,13 @@ from collections import Counter
 from indexer.errors import FileSkipped
 from indexer.formats.layout import Extracted, clean_extracted, page_regions
 from indexer.formats.registry import require
+from indexer.sentences import PAGE_BREAK_LINE
 
 log = logging.getLogger(__name__)
 
-# Between two pages: a line holding only a form feed (the page break of `pdftotext`), so a
-# page always starts on a new line and no sentence or chunk runs across two pages.
-PAGE_BREAK = "\n\f\n"
+# Between two pages: a line holding only a form feed (the page break of `pdftotext`), so a page always
+# starts on a new line; a sentence runs on over it where the lines around it wrap (indexer.sentences).
+PAGE_BREAK = f"\n{PAGE_BREAK_LINE}\n"
 RUNNING_PAGES = 3  # a first or last line on this many pages is a running header or footer
 # a page's number alone: "6", "Page 6 of 40", "xiv" (a proper Roman numeral, not any word of its letters)
 _PAGE_NUMBER = re.compile(r"(?:page\s+)?(?:\d{1,4}|(?=[ivxlcdm])m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})"

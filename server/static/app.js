@@ -22,7 +22,11 @@ function lines(span) {
 
 function cite(span) {
   let where = `${span.source}:${lines(span)}`;
-  if (span.page != null) where += `, page ${span.page}`;
+  if (span.page != null) {
+    // a span that runs on over a PDF's page break (a form-feed line) names both pages
+    const last = span.page + ((span.text || "").match(/\f/g) || []).length;
+    where += last === span.page ? `, page ${span.page}` : `, pages ${span.page}-${last}`;
+  }
   if (span.section) where += `, section "${span.section}"`;
   return where;
 }
