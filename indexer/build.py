@@ -343,8 +343,9 @@ EMBEDDING = {"chunk_vectors": "pooled_sentences", "version": 1}  # in the manife
 # lettered or roman-numbered item ("g. ", "ii. ") runs on into its hanging lines; 15: DocBook's headings ("1.1." and
 # a no-break space) and an appendix's "A.1." are headings; 16: so is a title or a question at the margin over
 # indented text; 17: a ligature of extracted text (a PDF's "ﬁ") is its letters; 18: a rule ("-----") runs on into
-# no line; 19: a PDF's pages are read as one text, a sentence running on over a page break (indexer.chunker.flows)
-SEGMENTATION = {"sentences": 19}
+# no line; 19: a PDF's pages are read as one text, a sentence running on over a page break (indexer.chunker.flows);
+# 20: a word a PDF hyphenated at a line break is made whole (indexer.formats.pdf.dehyphenated)
+SEGMENTATION = {"sentences": 20}
 
 
 def pool_sentences(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:

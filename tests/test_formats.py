@@ -415,3 +415,19 @@ def test_a_pdfs_running_header_and_page_numbers_are_left_out():
     assert without_running_lines(["Title\n3"]) == ["Title\n3"]
     assert without_running_lines(["A\nThe line ends with\ndid"]) == ["A\nThe line ends with\ndid"]
     assert without_running_lines(["A\nText.\nPage 3 of 9"]) == ["A\nText."]
+
+
+def test_a_word_a_pdf_hyphenated_at_a_line_break_is_made_whole():
+    from indexer.formats.pdf import dehyphenated
+
+    # the rest of the word moves up to the line it starts on; its punctuation with it
+    assert dehyphenated(["The shell expands words before the reg-\nular expression functions see them; expres-\n"
+                         "sions."]) == ["The shell expands words before the regular\nexpression functions see them; "
+                                        "expressions."]  # (the line that held only "sions." goes)
+    # a compound the document writes with its hyphen elsewhere keeps it; an option, a number or a capital does not join
+    pages = ["A user-defined key.", "Each user-\ndefined key, --enable-\nstrict, page 12-\n13, Anti-\nFraud."]
+    assert dehyphenated(pages) == [
+        "A user-defined key.", "Each user-defined\nkey, --enable-\nstrict, page 12-\n13, Anti-\nFraud."]
+    assert dehyphenated(["No break here.\n\nA blank line stays."]) == ["No break here.\n\nA blank line stays."]
+    ex = extract("paper.pdf", make_pdf([["Search reads the configura-", "tion file first."]]))
+    assert ex.text == "Search reads the configuration\nfile first."

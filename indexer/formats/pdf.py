@@ -1,5 +1,6 @@
 """PDF (.pdf): the text of each page, extracted by pypdf, pages joined by a form-feed line; a page's running
-header and footer (a line that heads or foots three pages or more, a bare page number) left out."""
+header and footer (a line that heads or foots three pages or more, a bare page number) left out, and a word
+hyphenated at a line break made whole."""
 
 from __future__ import annotations
 
@@ -59,6 +60,35 @@ def without_running_lines(pages: list[str]) -> list[str]:
     return out
 
 
+# a word a line break hyphenated ("reg-" / "ular expression"), as TeX and other typesetters break words to justify
+_BROKEN = re.compile(r"(?<![\w-])([^\W\d_]*[a-z])-$")
+_REST = re.compile(r"[ \t]*([a-z][^\W\d_]*)([^\s]*)[ \t]*")
+_COMPOUND = re.compile(r"(?<![\w-])([^\W\d_]+)-([^\W\d_]+)(?![\w-])")
+
+
+def dehyphenated(pages: list[str]) -> list[str]:
+    """``pages`` with each word a line break hyphenated made whole on the line it starts ("reg-" / "ular
+    expression" -> "regular" / "expression"), so that search and the model read the word, and an answer shows
+    it. A compound the document writes with its hyphen elsewhere ("user-defined") keeps it ("user-" / "defined"
+    -> "user-defined"). Only a lower-case fragment after a letter, before a line opening in lower case."""
+    compounds = {(a.lower(), b.lower()) for page in pages for a, b in _COMPOUND.findall(page)}
+    out = []
+    for page in pages:
+        lines: list[str | None] = list(page.split("\n"))
+        for i in range(len(lines) - 1):
+            line, below = lines[i], lines[i + 1]
+            if not line or not below:
+                continue
+            head, rest = _BROKEN.search(line), _REST.match(below)
+            if head is None or rest is None:
+                continue
+            word = head[1].lower(), rest[1].lower()
+            lines[i] = line[:head.start()] + head[1] + ("-" if word in compounds else "") + rest[1] + rest[2]
+            lines[i + 1] = below[rest.end():] or None  # a line that held only the rest of the word goes
+        out.append("\n".join(x for x in lines if x is not None))
+    return out
+
+
 def extract(source: str, data: bytes) -> Extracted:
     pypdf = require(source, "pypdf", "pypdf")
     try:
@@ -73,5 +103,5 @@ def extract(source: str, data: bytes) -> Extracted:
         raise FileSkipped(source, f"damaged or unreadable PDF ({e.__class__.__name__})") from None
     if not any(p.strip() for p in pages):
         raise FileSkipped(source, "PDF without a text layer (scanned? run OCR on it first)")
-    text, regions = page_regions(without_running_lines(pages), PAGE_BREAK)
+    text, regions = page_regions(dehyphenated(without_running_lines(pages)), PAGE_BREAK)
     return Extracted(text, regions)
