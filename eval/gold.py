@@ -96,19 +96,34 @@ def load_gold(path: str | os.PathLike = DEFAULT_GOLD, split: str = "all") -> lis
     return [q for q in questions if split == "all" or q.split == split]
 
 
+def _indexed_text(path: Path) -> str | None:
+    """The text a file's offsets index, as the indexer reads it (a PDF's or an HTML page's extracted text, a
+    text file as decoded), or None when there is no such file or it cannot be read."""
+    from indexer.errors import FileSkipped
+    from indexer.formats import extract
+
+    if not path.is_file():
+        return None
+    try:
+        return extract(path.name, path.read_bytes()).text
+    except FileSkipped:
+        return None
+
+
 def answer_problems(questions: list[GoldQuestion], corpus: str | os.PathLike) -> list[str]:
-    """Every accepted answer that does not occur verbatim in its source file (empty list: all good)."""
+    """Every accepted answer that does not occur verbatim in the text of its source file, and every range
+    past its end (empty list: all good). The text is the one the index stores (:func:`_indexed_text`)."""
     problems = []
     texts: dict[str, str | None] = {}
     for q in questions:
         if q.source is None:
             continue
+        p = Path(corpus) / q.source
         if q.source not in texts:
-            p = Path(corpus) / q.source
-            texts[q.source] = p.read_bytes().decode("utf-8") if p.is_file() else None
+            texts[q.source] = _indexed_text(p)
         text = texts[q.source]
         if text is None:
-            problems.append(f"{q.id}: no file {q.source}")
+            problems.append(f"{q.id}: no file {q.source}" if not p.is_file() else f"{q.id}: {q.source} has no text")
             continue
         problems.extend(f"{q.id}: {a!r} is not in {q.source}" for a in q.answers if a not in text)
         problems.extend(f"{q.id}: range {a}-{b} is past the end of {q.source} ({len(text)} characters)"

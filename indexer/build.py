@@ -344,8 +344,10 @@ EMBEDDING = {"chunk_vectors": "pooled_sentences", "version": 1}  # in the manife
 # a no-break space) and an appendix's "A.1." are headings; 16: so is a title or a question at the margin over
 # indented text; 17: a ligature of extracted text (a PDF's "ﬁ") is its letters; 18: a rule ("-----") runs on into
 # no line; 19: a PDF's pages are read as one text, a sentence running on over a page break (indexer.chunker.flows);
-# 20: a word a PDF hyphenated at a line break is made whole (indexer.formats.pdf.dehyphenated)
-SEGMENTATION = {"sentences": 20}
+# 20: a word a PDF hyphenated at a line break is made whole (indexer.formats.pdf.dehyphenated); 21: a PDF's
+# paragraphs are apart (a blank line where a line sits further below the one before: with_paragraphs) and its
+# headings cut it into sections (pdf_headings); a table of contents' line ("3 Shell Features . . . 5") is no heading
+SEGMENTATION = {"sentences": 21}
 
 
 def pool_sentences(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:

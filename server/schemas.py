@@ -47,7 +47,7 @@ class SpanOut(BaseModel):
     end_line: int = Field(description="1-based, inclusive")
     page: int | None = Field(None, description="1-based page of a PDF the span starts on (one running on over a "
                                                 "page break holds a form-feed line per break); null for other formats")
-    section: str | None = Field(None, description="heading trail (Markdown, HTML, DOCX, plain text with "
+    section: str | None = Field(None, description="heading trail (Markdown, HTML, DOCX, PDF, plain text with "
                                                   "headings), e.g. 'Guide > Install'")
 
 

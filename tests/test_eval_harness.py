@@ -388,3 +388,21 @@ def test_span_settings_apply_to_one_gold_file_too(tiny_eval, capsys):
     assert cells[4] == "0.000" and cells[9] == "1.000"  # answer accuracy 0, false abstention 1
     with pytest.raises(SystemExit, match="SpanConfig has no field 'nope'"):
         eval_main([*args, "--span", "nope=1"])
+
+
+def test_a_gold_answer_in_a_pdf_is_checked_against_its_extracted_text(tmp_path):
+    from eval.gold import parse_line
+    from tests.test_formats import make_pdf
+
+    (tmp_path / "paper.pdf").write_bytes(make_pdf([["The survey ended in May."], ["Maps followed in June."]]))
+    text = "The survey ended in May.\n\f\nMaps followed in June."  # what the index stores (--show-text)
+
+    def q(**kw):
+        row = {"id": "q1", "question": "When did the maps follow?", "answers": [], "source": "paper.pdf",
+               "split": "test", **kw}
+        return parse_line(json.dumps(row), "gold.jsonl:1")
+
+    assert answer_problems([q(answers=["in June"], ranges=[[text.index("Maps"), len(text)]])], tmp_path) == []
+    assert answer_problems([q(answers=["in July"])], tmp_path) == ["q1: 'in July' is not in paper.pdf"]
+    assert answer_problems([q(ranges=[[0, len(text) + 1]])], tmp_path) == [
+        f"q1: range 0-{len(text) + 1} is past the end of paper.pdf ({len(text)} characters)"]

@@ -431,3 +431,46 @@ def test_a_word_a_pdf_hyphenated_at_a_line_break_is_made_whole():
     assert dehyphenated(["No break here.\n\nA blank line stays."]) == ["No break here.\n\nA blank line stays."]
     ex = extract("paper.pdf", make_pdf([["Search reads the configura-", "tion file first."]]))
     assert ex.text == "Search reads the configuration\nfile first."
+
+
+def test_a_pdfs_paragraphs_are_apart_and_its_larger_type_heads_sections():
+    fpdf = pytest.importorskip("fpdf")
+    pdf = fpdf.FPDF()
+    pdf.add_page()
+
+    def write(lines: list[str], size: int, then: float) -> None:  # lines 5 mm apart, then a gap of `then` mm
+        pdf.set_font("helvetica", size=size)
+        for i, line in enumerate(lines):
+            pdf.cell(text=line)
+            pdf.ln(then if i == len(lines) - 1 else 5)
+
+    cats = ["Cats sleep sixteen hours a day", "and spend the rest of it grooming", "or watching birds from a window."]
+    write(["Cats"], 16, 9)
+    write(cats, 11, 9)
+    write(["A cat purrs when it is content", "and sometimes when it is hurt."], 11, 9)
+    write(["Dogs"], 16, 9)
+    write(["Dogs bark at strangers", "and at the postman."], 11, 5)
+    ex = extract("pets.pdf", bytes(pdf.output()))
+    assert ex.text == ("Cats\n\n" + "\n".join(cats) + "\n\nA cat purrs when it is content\n"
+                       "and sometimes when it is hurt.\n\nDogs\n\nDogs bark at strangers\nand at the postman.")
+    assert [(ex.text[r.start:r.end].split("\n")[0], r.page, r.section) for r in ex.regions] == [
+        ("Cats", 1, "Cats"), ("Dogs", 1, "Dogs")]
+
+
+def test_pdf_paragraph_gaps_and_heading_types():
+    from indexer.formats.pdf import Line, pdf_headings, with_paragraphs
+
+    # lines 12 points apart; 26 apart opens a paragraph; a line higher up (the next column) opens none
+    page = [Line("One two", 700, 10), Line("three.", 688, 10), Line("Four", 662, 10), Line("five.", 650, 10),
+            Line("six", 700, 10), Line("seven.", 688, 10)]
+    assert with_paragraphs([page]) == ["One two\nthree.\n\nFour\nfive.\nsix\nseven."]
+    # no heights (pypdf's pieces did not make up the text): as extracted
+    assert with_paragraphs([[Line("a"), Line("b")]]) == ["a\nb"]
+    # a document in one type: a plain-text file's headings; with larger types: theirs, ranked by size
+    text = "1. Cats\n\nCats nap.\n\nKittens\n\nKittens play."
+    one = [[Line("1. Cats", 700, 10), Line("Cats nap.", 680, 10), Line("Kittens", 660, 10),
+            Line("Kittens play.", 640, 10)]]
+    assert [h.title for h in pdf_headings(text, one)] == ["1. Cats"]
+    sized = [[Line("1. Cats", 700, 16), Line("Cats nap.", 680, 10), Line("Kittens", 660, 13),
+              Line("Kittens play.", 640, 10)]]
+    assert [(h.title, h.level) for h in pdf_headings(text, sized)] == [("1. Cats", 1), ("Kittens", 2)]

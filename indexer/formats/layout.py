@@ -91,6 +91,17 @@ def section_regions(text: str, headings: Sequence[Heading]) -> tuple[Region, ...
     return tuple(regions)
 
 
+def split_by_sections(pages: Sequence[Region], sections: Sequence[Region]) -> tuple[Region, ...]:
+    """Page regions cut where sections begin: each piece keeps its page and takes the section it lies in."""
+    out = []
+    for p in pages:
+        for s in sections:
+            a, b = max(p.start, s.start), min(p.end, s.end)
+            if a < b:
+                out.append(Region(a, b, p.page, s.section))
+    return tuple(out)
+
+
 def page_regions(pages: Sequence[str], separator: str) -> tuple[str, tuple[Region, ...]]:
     """The pages joined by ``separator`` and one region per page (numbered from 1).
 

@@ -6,11 +6,23 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import re
+import statistics
 from collections import Counter
+from typing import NamedTuple
 
 from indexer.errors import FileSkipped
-from indexer.formats.layout import Extracted, clean_extracted, page_regions
+from indexer.formats.layout import (
+    Extracted,
+    Heading,
+    clean_extracted,
+    clean_title,
+    page_regions,
+    section_regions,
+    split_by_sections,
+)
+from indexer.formats.plain import LEADER, MARGIN_TITLE_WORDS, blocks, headings
 from indexer.formats.registry import require
 from indexer.sentences import PAGE_BREAK_LINE
 
@@ -89,13 +101,120 @@ def dehyphenated(pages: list[str]) -> list[str]:
     return out
 
 
+# a line this much further below the one before it than the document's usual line spacing opens a paragraph
+# (Texinfo's 13.2-point lines are 15-19 points apart between paragraphs; a heading's are further)
+PARAGRAPH_GAP = 1.12
+
+
+class Line(NamedTuple):
+    """A line of a page's text, with the height on the page and the font size of its first piece of text
+    (None for a line with no text, or when the pieces pypdf reports do not make up the page's text)."""
+
+    text: str
+    y: float | None = None
+    size: float | None = None
+
+
+def _lines(page) -> list[Line]:
+    """A page's text as pypdf extracts it, line by line (:class:`Line`)."""
+    pieces: list[tuple[str, float, float]] = []
+
+    def visit(text, cm, tm, font, size) -> None:  # the text matrix times the current one: height, scale
+        pieces.append((text, tm[4] * cm[1] + tm[5] * cm[3] + cm[5],
+                       abs(size * math.hypot(tm[2], tm[3]) * math.hypot(cm[2], cm[3]))))
+
+    text = page.extract_text(visitor_text=visit) or ""
+    if "".join(t for t, _, _ in pieces) != text:
+        return [Line(line) for line in text.split("\n")]
+    lines: list[list] = [["", None, None]]
+    for piece, y, size in pieces:
+        for k, part in enumerate(piece.split("\n")):
+            if k:
+                lines.append(["", None, None])
+            if lines[-1][1] is None and part.strip():
+                lines[-1][1:] = [y, round(size, 1)]
+            lines[-1][0] += part
+    return [Line(*x) for x in lines]
+
+
+def with_paragraphs(pages: list[list[Line]]) -> list[str]:
+    """Each page's text with a blank line where a line sits further below the one before it than
+    ``PARAGRAPH_GAP`` times the document's usual line spacing (the median drop from one line to the next):
+    pypdf writes no blank line between paragraphs, and without one a paragraph ran on into the next. A line
+    higher than the one before (the next column) opens none."""
+    heights = [[x.y for x in _placed(page) if x.y is not None] for page in pages]
+    drops = [a - b for ys in heights for a, b in zip(ys, ys[1:]) if a > b]
+    if not drops:
+        return ["\n".join(x.text for x in page) for page in pages]
+    gap = PARAGRAPH_GAP * statistics.median(drops)
+    out = []
+    for page in pages:
+        lines: list[str] = []
+        above = None
+        for x in page:
+            if x.y is not None and above is not None and above - x.y > gap and lines and lines[-1].strip():
+                lines.append("")
+            lines.append(x.text)
+            if x.y is not None and x.text.strip():
+                above = x.y
+            elif not x.text.strip():
+                above = None
+        out.append("\n".join(lines))
+    return out
+
+
+def _placed(page: list[Line]) -> list[Line]:
+    """The lines of a page that hold text and have a height, in order."""
+    return [x for x in page if x.y is not None and x.text.strip()]
+
+
+# a heading of a PDF that sets its headings in a larger type: at least this many times the body's size
+HEADING_SIZE = 1.1
+
+
+def pdf_headings(text: str, pages: list[list[Line]]) -> list[Heading]:
+    """A PDF's headings. Where the document sets some lines in a type ``HEADING_SIZE`` times its body's
+    (the size most of its characters have) or larger, its headings are those lines: a paragraph of one or
+    two lines (``plain.HEADING_LINES`` at most) in such a type, of at most ``MARGIN_TITLE_WORDS`` words,
+    that does not end like a sentence; its level is its type's rank among theirs (the largest 1). A
+    document in one type has a plain-text file's headings (:func:`indexer.formats.plain.headings`:
+    "1.1 What is Bash?" numbered on a line of its own)."""
+    chars: Counter = Counter()
+    size_of: dict[str, float] = {}
+    for page in pages:
+        for x in _placed(page):
+            if x.size:
+                chars[x.size] += len(x.text.strip())
+                key = clean_extracted(" ".join(x.text.split()))
+                size_of[key] = max(size_of.get(key, 0.0), x.size)
+    if not chars:
+        return headings(text)
+    body = chars.most_common(1)[0][0]
+    big = sorted({z for z in chars if z >= HEADING_SIZE * body}, reverse=True)
+    if not big:
+        return headings(text)
+    out = []
+    for start, end, lines in blocks(text):
+        titles = [" ".join(text[a:b].split()) for a, b in lines]
+        sizes = [size_of.get(t, 0.0) for t in titles]
+        title = " ".join(titles)
+        if len(lines) <= 2 and all(z >= HEADING_SIZE * body for z in sizes) \
+                and len(title.split()) <= MARGIN_TITLE_WORDS and not _STOP.search(title) and not LEADER.search(title):
+            out.append(Heading(start, end, 1 + big.index(max(z for z in big if z <= max(sizes))), clean_title(title)))
+    return out
+
+
+_STOP = re.compile(r"[.;:,]$")
+
+
 def extract(source: str, data: bytes) -> Extracted:
     pypdf = require(source, "pypdf", "pypdf")
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise FileSkipped(source, "encrypted PDF (needs a password)")
-        pages = [clean_extracted(page.extract_text() or "").rstrip() for page in reader.pages]
+        lines = [_lines(page) for page in reader.pages]
+        pages = [clean_extracted(text).rstrip() for text in with_paragraphs(lines)]
     except FileSkipped:
         raise
     except Exception as e:  # noqa: BLE001 - pypdf raises many kinds of error on damaged files
@@ -104,4 +223,5 @@ def extract(source: str, data: bytes) -> Extracted:
     if not any(p.strip() for p in pages):
         raise FileSkipped(source, "PDF without a text layer (scanned? run OCR on it first)")
     text, regions = page_regions(dehyphenated(without_running_lines(pages)), PAGE_BREAK)
-    return Extracted(text, regions)
+    found = pdf_headings(text, lines)
+    return Extracted(text, split_by_sections(regions, section_regions(text, found)) if found else regions)

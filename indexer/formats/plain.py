@@ -167,9 +167,10 @@ _MARGIN_TITLE = re.compile(r"[A-Z][^\t]*")
 _UNDERLINE = re.compile(r"[ \t]*(=+|-+)[ \t]*")
 _CAPITALS = re.compile(r"[A-Z][A-Z0-9 ,/&()'-]{2,40}")
 _ENDS_SENTENCE = re.compile(r"[.;:,!]$")
+LEADER = re.compile(r"\.(?: ?\.){3,}")  # a table of contents' dot leader ("3 Basic Shell Features . . . . 5")
 
 
-def _blocks(text: str) -> list[tuple[int, int, list[tuple[int, int]]]]:
+def blocks(text: str) -> list[tuple[int, int, list[tuple[int, int]]]]:
     """(start, end, lines) of every run of non-blank lines."""
     out: list[tuple[int, int, list[tuple[int, int]]]] = []
     run: list[tuple[int, int]] = []
@@ -210,21 +211,21 @@ def headings(text: str) -> list[Heading]:
     (``_MARGIN_TITLE``). Its level: the parts of its number (1 for a chapter or an appendix), 1 for "=" and
     capitals, 2 for "-" and a title at the margin."""
     out = []
-    blocks = _blocks(text)
-    for i, (start, end, lines) in enumerate(blocks):
+    found = blocks(text)
+    for i, (start, end, lines) in enumerate(found):
         first, body = text[lines[0][0]:lines[0][1]], text[start:end]
         second = text[lines[1][0]:lines[1][1]] if len(lines) == 2 else ""
         if _UNDERLINE.fullmatch(second) and abs(len(second.strip()) - len(first.strip())) <= 3:
             out.append(Heading(start, end, 1 if "=" in second else 2, clean_title(first)))
             continue
-        if len(lines) > HEADING_LINES or len(body) > HEADING_CHARS:
+        if len(lines) > HEADING_LINES or len(body) > HEADING_CHARS or LEADER.search(body):
             continue
         m = _NUMBERED.match(first)
         if m and ("?" in body or not _ENDS_SENTENCE.search(body.rstrip())):
             out.append(Heading(start, end, 1 if m["chapter"] else m["number"].count(".") + 1, clean_title(body)))
         elif len(lines) == 1 and _CAPITALS.fullmatch(first):  # opens with a capital letter
             out.append(Heading(start, end, 1, clean_title(first)))
-        elif len(lines) == 1 and i + 1 < len(blocks) and _margin_title(first, text[slice(*blocks[i + 1][2][0])]):
+        elif len(lines) == 1 and i + 1 < len(found) and _margin_title(first, text[slice(*found[i + 1][2][0])]):
             out.append(Heading(start, end, 2, clean_title(first)))
     return out
 
