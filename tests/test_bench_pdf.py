@@ -44,3 +44,9 @@ def test_a_corpus_printed_to_pdfs_keeps_its_gold_answers(tmp_path):
     (a, b), = questions[0].ranges
     assert text[a:b] == "Cats sleep sixteen hours"
     assert (tmp_path / "out" / "text" / "cats.md").read_text() == md
+    # set in two columns, as a paper: the same answer, carried
+    assert make_pdf_folder(docs, gold, tmp_path / "cols", FONT, columns=2) == 2
+    questions = load_gold(tmp_path / "cols" / "gold.jsonl")
+    text = extract("cats.pdf", (tmp_path / "cols" / "docs" / "cats.pdf").read_bytes()).text
+    (a, b), = questions[0].ranges
+    assert text[a:b] == "Cats sleep sixteen hours"

@@ -9,7 +9,9 @@ shipped settings.
 Printed per corpus and folder: questions, hit@1, hit@5, MRR@10, answer accuracy, false abstention and
 abstention on the unanswerable ones (docs/corpora.md).
 
-    python -m eval.bench.pdf [--corpus NAME ...] [--work DIR] [--font TTF]
+With ``--columns 2`` each paragraph is instead justified in two columns, as a paper sets it.
+
+    python -m eval.bench.pdf [--corpus NAME ...] [--work DIR] [--font TTF] [--columns 1|2|3]
 """
 
 from __future__ import annotations
@@ -26,9 +28,13 @@ _MD_HEADING = re.compile(r"#{1,6} ")
 LINE_MM, HEADING_MM, BODY_PT = 4.2, 7.0, 9
 
 
-def to_pdf(text: str, markdown: bool, font: str) -> bytes:
-    """``text`` printed to a PDF line for line (see the module's doc)."""
+def to_pdf(text: str, markdown: bool, font: str, columns: int = 1) -> bytes:
+    """``text`` printed to a PDF line for line (see the module's doc), or with ``columns`` of 2 or more, as a
+    paper sets it: each paragraph (a run of non-blank lines) justified in columns, a heading in a larger type."""
     from fpdf import FPDF
+
+    if columns > 1:
+        return _in_columns(text, markdown, font, columns)
 
     class Paged(FPDF):
         def footer(self) -> None:
@@ -49,6 +55,25 @@ def to_pdf(text: str, markdown: bool, font: str) -> bytes:
             pdf.set_font("body", size=BODY_PT)
         else:
             pdf.cell(0, LINE_MM, line.expandtabs(), new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def _in_columns(text: str, markdown: bool, font: str, columns: int) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.add_font("body", fname=font)
+    pdf.add_page()
+    pdf.set_font("body", size=BODY_PT)
+    with pdf.text_columns(ncols=columns, gutter=8) as cols:
+        for block in re.split(r"\n[ \t]*\n", text):
+            m = _MD_HEADING.match(block) if markdown else None
+            if not block.strip():
+                continue
+            pdf.set_font("body", size=15 - len(m[0]) if m else BODY_PT)
+            paragraph = cols.paragraph(text_align="L" if m else "J", bottom_margin=2)
+            paragraph.write(" ".join(block[m.end() if m else 0:].split()))
+            cols.end_paragraph()
     return bytes(pdf.output())
 
 
@@ -74,7 +99,7 @@ def carry_range(pos: dict[int, int], start: int, end: int) -> tuple[int, int] | 
     return None if first is None or last is None else (first, last)
 
 
-def make_pdf_folder(documents: Path, gold: Path, folder: Path, font: str) -> int:
+def make_pdf_folder(documents: Path, gold: Path, folder: Path, font: str, columns: int = 1) -> int:
     """The PDF folder, the text and Markdown files it was printed from, and its gold file (``folder/docs``,
     ``folder/text``, ``folder/gold.jsonl``); returns the questions kept."""
     from indexer.formats import extract
@@ -85,7 +110,7 @@ def make_pdf_folder(documents: Path, gold: Path, folder: Path, font: str) -> int
     for f in sorted([*documents.glob("*.txt"), *documents.glob("*.md")]):
         shutil.copyfile(f, folder / "text" / f.name)
         name = f.stem + ".pdf"
-        data = to_pdf(f.read_text(encoding="utf-8"), f.suffix == ".md", font)
+        data = to_pdf(f.read_text(encoding="utf-8"), f.suffix == ".md", font, columns)
         (folder / "docs" / name).write_bytes(data)
         maps[f.name] = (name, carried(f.read_text(encoding="utf-8"), extract(name, data).text))
     kept = 0
@@ -139,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="where the PDF folders and the indexes go (default: a temporary folder)")
     parser.add_argument("--font", default=FONT, help=f"a TrueType font with every character of the corpora "
                                                       f"(default {FONT})")
+    parser.add_argument("--columns", type=int, default=1, choices=(1, 2, 3),
+                        help="1: each line of a file a line of the PDF (default); 2 or 3: its paragraphs justified "
+                             "in columns, as a paper sets them")
     args = parser.parse_args(argv)
     if not Path(args.font).is_file():
         parser.error(f"no font at {args.font} (apt-get install fonts-dejavu-core, or --font TTF)")
@@ -166,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|" + "---:|" * len(columns))
     for corpus in chosen:
         folder = work / corpus.name
-        if make_pdf_folder(Path(corpus.documents), Path(corpus.gold), folder, args.font) == 0:
+        if make_pdf_folder(Path(corpus.documents), Path(corpus.gold), folder, args.font, args.columns) == 0:
             print(f"| {corpus.name} | (no text or Markdown file) |" + " |" * len(columns))
             continue
         pdf_gold = load_gold(folder / "gold.jsonl")  # the questions carried over
