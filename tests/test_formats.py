@@ -466,6 +466,12 @@ def test_pdf_paragraph_gaps_and_heading_types():
     assert with_paragraphs([page]) == ["One two\nthree.\n\nFour\nfive.\nsix\nseven."]
     # no heights (pypdf's pieces did not make up the text): as extracted
     assert with_paragraphs([[Line("a"), Line("b")]]) == ["a\nb"]
+    # entries a blank line apart outnumber lines of a paragraph: the spacing is still the paragraph's; code in a
+    # smaller type (9 points, 11.7 apart) is spaced as the body (10 points, 13 apart), in type sizes
+    entries = [Line(f"{n}. Entry", 700 - 26 * n, 10) for n in range(6)]
+    body = [Line("Body one", 500, 10), Line("two.", 487, 10), Line("code", 475.3, 9), Line("more", 463.6, 9)]
+    assert with_paragraphs([entries + body]) == [
+        "\n\n".join(x.text for x in entries) + "\n\nBody one\ntwo.\ncode\nmore"]
     # a document in one type: a plain-text file's headings; with larger types: theirs, ranked by size
     text = "1. Cats\n\nCats nap.\n\nKittens\n\nKittens play."
     one = [[Line("1. Cats", 700, 10), Line("Cats nap.", 680, 10), Line("Kittens", 660, 10),

@@ -139,28 +139,49 @@ def _lines(page) -> list[Line]:
 
 def with_paragraphs(pages: list[list[Line]]) -> list[str]:
     """Each page's text with a blank line where a line sits further below the one before it than
-    ``PARAGRAPH_GAP`` times the document's usual line spacing (the median drop from one line to the next):
-    pypdf writes no blank line between paragraphs, and without one a paragraph ran on into the next. A line
-    higher than the one before (the next column) opens none."""
-    heights = [[x.y for x in _placed(page) if x.y is not None] for page in pages]
-    drops = [a - b for ys in heights for a, b in zip(ys, ys[1:]) if a > b]
-    if not drops:
+    ``PARAGRAPH_GAP`` times the document's usual line spacing (:func:`line_spacing`; both measured in the
+    lower line's type size, so that code in a smaller type is spaced as the body is): pypdf writes no blank
+    line between paragraphs, and without one a paragraph ran on into the next. A line higher than the one
+    before (the next column) opens none."""
+    drops = [_drop(a, b) for page in pages for a, b in zip(_placed(page), _placed(page)[1:])]
+    usual = [d for d in drops if d > 0]
+    if not usual:
         return ["\n".join(x.text for x in page) for page in pages]
-    gap = PARAGRAPH_GAP * statistics.median(drops)
+    gap = PARAGRAPH_GAP * line_spacing(usual)
     out = []
     for page in pages:
         lines: list[str] = []
-        above = None
+        above: Line | None = None
         for x in page:
-            if x.y is not None and above is not None and above - x.y > gap and lines and lines[-1].strip():
+            if x.y is not None and above is not None and _drop(above, x) > gap and lines and lines[-1].strip():
                 lines.append("")
             lines.append(x.text)
             if x.y is not None and x.text.strip():
-                above = x.y
+                above = x
             elif not x.text.strip():
                 above = None
         out.append("\n".join(lines))
     return out
+
+
+def _drop(a: Line, b: Line) -> float:
+    """How far line ``b`` sits below line ``a``, in ``b``'s type size where both have one (negative: higher)."""
+    if a.y is None or b.y is None:
+        return 0.0
+    return (a.y - b.y) / b.size if a.size and b.size else a.y - b.y
+
+
+# a drop from one line to the next this common (a share of all) is a spacing the document sets lines at
+COMMON_DROP = 0.1
+
+
+def line_spacing(drops: list[float]) -> float:
+    """A document's usual line spacing: the least drop from one line to the next, to 2%, that at least
+    ``COMMON_DROP`` of its drops have (a manual whose entries stand a blank line apart has more drops of two
+    lines than of one); the median where none is that common."""
+    counts = Counter(round(math.log(d) / math.log(1.02)) for d in drops)
+    common = [k for k, n in counts.items() if n >= COMMON_DROP * len(drops)]
+    return 1.02 ** min(common) if common else statistics.median(drops)
 
 
 def _placed(page: list[Line]) -> list[Line]:
