@@ -347,8 +347,9 @@ EMBEDDING = {"chunk_vectors": "pooled_sentences", "version": 1}  # in the manife
 # 20: a word a PDF hyphenated at a line break is made whole (indexer.formats.pdf.dehyphenated); 21: a PDF's
 # paragraphs are apart (a blank line where a line sits further below the one before: with_paragraphs) and its
 # headings cut it into sections (pdf_headings); a table of contents' line ("3 Shell Features . . . 5") is no heading;
-# 22: a PDF's line spacing is measured in type sizes and is its least common one (pdf.line_spacing)
-SEGMENTATION = {"sentences": 22}
+# 22: a PDF's line spacing is measured in type sizes and is its least common one (pdf.line_spacing); 23: a Word file
+# with no Heading style has the headings formatted by hand, in bold or a larger type (indexer.formats.docx)
+SEGMENTATION = {"sentences": 23}
 
 
 def pool_sentences(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -277,6 +277,38 @@ def test_docx_paragraphs_tables_and_sections():
     ]
 
 
+def test_a_word_files_headings_formatted_by_hand_head_sections():
+    from docx.shared import Pt
+
+    def build(document) -> None:
+        run = document.add_paragraph().add_run("Lease terms")
+        run.font.size = Pt(16)
+        document.add_paragraph().add_run("1. Rent").bold = True
+        document.add_paragraph("Rent is due on the first day of each month.")
+        document.add_paragraph().add_run("Note:").bold = True  # a label, not a heading
+        document.add_paragraph("Late rent costs a fee.")
+        document.add_paragraph().add_run("2. Repairs").bold = True
+        document.add_paragraph("The landlord pays for repairs to the roof.")
+
+    ex = extract("lease.docx", make_docx(build))
+    assert [(ex.text[r.start:r.end].split("\n")[0], r.section) for r in ex.regions] == [
+        ("Lease terms", "Lease terms > 1. Rent"), ("2. Repairs", "Lease terms > 2. Repairs")]
+
+    # where Heading styles are used, only they head sections; where most paragraphs are bold, bold is no sign
+    def styled(document) -> None:
+        document.add_heading("Rent", 1)
+        document.add_paragraph().add_run("Due dates").bold = True
+        document.add_paragraph("Rent is due on the first.")
+
+    assert [r.section for r in extract("a.docx", make_docx(styled)).regions] == ["Rent"]
+
+    def all_bold(document) -> None:
+        for text in ("Rent", "Due on the first", "Repairs"):
+            document.add_paragraph().add_run(text).bold = True
+
+    assert [r.section for r in extract("b.docx", make_docx(all_bold)).regions] == [None]
+
+
 def test_docx_that_cannot_be_indexed():
     with pytest.raises(FileSkipped, match=r"damaged or unreadable DOCX \(\w+\)"):
         extract("bad.docx", b"PK\x03\x04 not a zip")

@@ -19,8 +19,9 @@ Each is run as ``python -m eval.bench.NAME`` (``--help`` for its options) and pr
 * ``encoding``: encoding guesses on known sentences, charset-normalizer alone vs quarry: counts, misses.
 * ``twice``: each benchmark corpus held twice (the folder and a copy): repeated passages in the top k,
   hit@k and answer accuracy, with the duplicates left out (as shipped) and kept.
-* ``pdf``: each benchmark corpus's text and Markdown files printed to PDFs, the gold ranges carried over:
-  hit@1/5, MRR, answer accuracy and abstention on the text folder and on the PDF one.
+* ``formats``: each benchmark corpus's text and Markdown files made PDFs (``--format pdf``, ``--columns 2``) or
+  Word files (``--format docx``), the gold ranges carried over: hit@1/5, MRR, answer accuracy and abstention
+  on the text folder and on the other.
 * ``tune``: fits the answer scorer on the dev split (ranking weights, answerability, off-topic gate,
   abstention threshold; ``--grid``: fusion settings) and prints what it found.
 """

@@ -41,16 +41,81 @@ def _row_text(row) -> str:
     return " | ".join(cells)
 
 
+DEFAULT_PT = 11.0  # Word's type size where neither a run, its style nor the document's defaults set one
+
+
+def _default_size(document) -> float:
+    """The document's default type size in points (its styles' ``w:docDefaults``), else ``DEFAULT_PT``."""
+    from docx.oxml.ns import qn
+
+    try:
+        sz = document.styles.element.xpath("w:docDefaults/w:rPrDefault/w:rPr/w:sz")
+        return int(sz[0].get(qn("w:val"))) / 2 if sz else DEFAULT_PT
+    except (ValueError, TypeError, AttributeError):
+        return DEFAULT_PT
+
+
+def _looks(paragraph, default: float) -> tuple[bool, float]:
+    """Whether every run of a paragraph that holds text is bold, and its largest type size in points (a
+    run's, else its paragraph style's, else ``default``): how a heading formatted by hand stands out."""
+    bold, sizes = True, []
+    for run in paragraph.runs:
+        if not run.text.strip():
+            continue
+        b = run.bold
+        if b is None:
+            b = (run.style is not None and run.style.font.bold) or paragraph.style.font.bold
+        bold = bold and bool(b)
+        size = run.font.size or paragraph.style.font.size
+        sizes.append(size.pt if size is not None else default)
+    return bold, max(sizes, default=default)
+
+
 def lines_of(document) -> list[tuple[str, int | None]]:
-    """(text, heading level or None) for each non-empty paragraph and table row of the body."""
+    """(text, heading level or None) for each non-empty paragraph and table row of the body. With no
+    paragraph in a Heading style, a short one formatted as a heading by hand is one (:func:`hand_levels`)."""
     from docx.table import Table
 
     out: list[tuple[str, int | None]] = []
+    looks: dict[int, tuple[bool, float]] = {}
+    default = _default_size(document)
     for block in document.iter_inner_content():
         if isinstance(block, Table):
             out.extend((t, None) for t in (_row_text(r) for r in block.rows) if t.strip(" |"))
         elif block.text.strip():
+            looks[len(out)] = _looks(block, default)
             out.append((block.text, _level(block)))
+    if all(level is None for _, level in out):
+        for i, level in hand_levels([(out[i][0], *looks[i]) for i in sorted(looks)], sorted(looks)).items():
+            out[i] = (out[i][0], level)
+    return out
+
+
+HEADING_WORDS = 12  # at most this many words in a heading formatted by hand
+HEADING_SIZE = 1.1  # ... set in a type this many times the body's or larger, or in bold
+_STOP = re.compile(r"[.;:,]$")
+
+
+def hand_levels(paragraphs: list[tuple[str, bool, float]], where: list[int]) -> dict[int, int]:
+    """Levels of the paragraphs (text, all bold, type size; at ``where``) that are headings formatted by
+    hand: at most ``HEADING_WORDS`` words, not ending like a sentence, in a type ``HEADING_SIZE`` times the
+    body's (the size most characters have) or larger, ranked by size, or in bold at the level below them
+    (unless half the paragraphs or more are bold: then bold sets nothing apart)."""
+    chars: dict[float, int] = {}
+    for text, _, size in paragraphs:
+        chars[size] = chars.get(size, 0) + len(text)
+    body = max(chars, key=lambda z: chars[z]) if chars else 0.0
+    big = sorted({z for z in chars if z >= HEADING_SIZE * body}, reverse=True)
+    bold_apart = 2 * sum(bold for _, bold, _ in paragraphs) < len(paragraphs)
+    out = {}
+    for i, (text, bold, size) in zip(where, paragraphs):
+        title = " ".join(text.split())
+        if len(title.split()) > HEADING_WORDS or _STOP.search(title):
+            continue
+        if size in big:
+            out[i] = 1 + big.index(size)
+        elif bold and bold_apart:
+            out[i] = 1 + len(big)
     return out
 
 

@@ -1,4 +1,4 @@
-"""eval.bench.pdf: a corpus printed to PDFs keeps its gold answers, carried to the PDF's extracted text."""
+"""eval.bench.formats: a corpus made PDFs or Word files keeps its gold answers, carried to the extracted text."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.bench.pdf import FONT, carried, carry_range, make_pdf_folder
+from eval.bench.formats import FONT, carried, carry_range, make_folder
 from eval.gold import answer_problems, load_gold
 from indexer.formats import extract
 
@@ -36,7 +36,7 @@ def test_a_corpus_printed_to_pdfs_keeps_its_gold_answers(tmp_path):
              "kind": "off-topic"}]
     gold = tmp_path / "gold.jsonl"
     gold.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    assert make_pdf_folder(docs, gold, tmp_path / "out", FONT) == 2  # the HTML page's question is left out
+    assert make_folder(docs, gold, tmp_path / "out", FONT) == 2  # the HTML page's question is left out
     questions = load_gold(tmp_path / "out" / "gold.jsonl")
     assert [q.id for q in questions] == ["q1", "q3"]
     assert answer_problems(questions, tmp_path / "out" / "docs") == []
@@ -45,7 +45,7 @@ def test_a_corpus_printed_to_pdfs_keeps_its_gold_answers(tmp_path):
     assert text[a:b] == "Cats sleep sixteen hours"
     assert (tmp_path / "out" / "text" / "cats.md").read_text() == md
     # set in two columns, as a paper: the same answer, carried
-    assert make_pdf_folder(docs, gold, tmp_path / "cols", FONT, columns=2) == 2
+    assert make_folder(docs, gold, tmp_path / "cols", FONT, columns=2) == 2
     questions = load_gold(tmp_path / "cols" / "gold.jsonl")
     text = extract("cats.pdf", (tmp_path / "cols" / "docs" / "cats.pdf").read_bytes()).text
     (a, b), = questions[0].ranges

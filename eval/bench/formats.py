@@ -1,17 +1,19 @@
-"""Each benchmark corpus as PDFs: how much an answer loses when the folder is PDFs rather than text.
+"""Each benchmark corpus as PDFs or Word files: how much an answer loses when the folder is not text.
 
-Each text and Markdown file of a corpus (``--corpus``, default all) is printed to a PDF one line for one line
-with fpdf2 (a Markdown heading in a larger type, without its ``#``; a blank line as a line's height of space;
-a page number at each page's foot), and each gold range is carried over to the PDF's extracted text by
-aligning the characters that are not white space (a question about another file, an HTML page, is left
-out). The questions are asked of an index of those text and Markdown files and of one of their PDFs, with the
-shipped settings.
-Printed per corpus and folder: questions, hit@1, hit@5, MRR@10, answer accuracy, false abstention and
-abstention on the unanswerable ones (docs/corpora.md).
+``--format pdf`` (default): each text and Markdown file of a corpus (``--corpus``, default all) is printed to
+a PDF one line for one line with fpdf2 (a Markdown heading in a larger type, without its ``#``; a blank line
+as a line's height of space; a page number at each page's foot); with ``--columns 2`` each paragraph is
+instead justified in two columns, as a paper sets it. ``--format docx``: each paragraph (lines that wrap into
+each other) is a Word paragraph (python-docx), a Markdown heading in a Heading style, and a heading of a text
+file (as ``indexer.formats.plain.headings`` finds it) in bold, as a writer formats one by hand. Each gold
+range is carried over to the extracted text by aligning the characters that are not white space (a
+question about another file, an HTML page, is left out). The questions are asked of an index of those text
+and Markdown files and of one of the files made of them, with the shipped settings. Printed per corpus and
+folder: questions, hit@1, hit@5, MRR@10, answer accuracy, false abstention and abstention on the
+unanswerable ones (docs/corpora.md).
 
-With ``--columns 2`` each paragraph is instead justified in two columns, as a paper sets it.
-
-    python -m eval.bench.pdf [--corpus NAME ...] [--work DIR] [--font TTF] [--columns 1|2|3]
+    python -m eval.bench.formats [--format pdf|docx] [--corpus NAME ...] [--work DIR] [--font TTF]
+                                 [--columns 1|2|3]
 """
 
 from __future__ import annotations
@@ -77,6 +79,43 @@ def _in_columns(text: str, markdown: bool, font: str, columns: int) -> bytes:
     return bytes(pdf.output())
 
 
+def to_docx(text: str, markdown: bool) -> bytes:
+    """``text`` as a Word file (see the module's doc): a paragraph for each run of lines that wrap into each
+    other (:func:`indexer.sentences.wraps_into`; a table row or a list item is one of its own)."""
+    import io
+
+    import docx
+
+    from indexer.formats.plain import headings
+    from indexer.sentences import lines_of, wraps_into
+
+    titled = set() if markdown else {h.start for h in headings(text)}
+    document = docx.Document()
+    runs: list[tuple[int, list[str]]] = []  # (start of its first line, its lines)
+    for a, b in lines_of(text):
+        line = text[a:b]
+        if not line.strip():
+            runs.append((b, []))
+        elif runs and runs[-1][1] and wraps_into(runs[-1][1][-1], line):
+            runs[-1][1].append(line)
+        else:
+            runs.append((a, [line]))
+    for start, lines in runs:
+        if not lines:
+            continue
+        m = _MD_HEADING.match(lines[0]) if markdown else None
+        words = " ".join(" ".join(lines)[m.end() if m else 0:].split())
+        if m:
+            document.add_heading(words, level=len(m[0]) - 1)
+        elif start in titled:
+            document.add_paragraph().add_run(words).bold = True
+        else:
+            document.add_paragraph(words)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
 def carried(old: str, new: str) -> dict[int, int]:
     """Offsets of ``old``'s characters that are not white space -> the same characters' offsets in ``new``
     (matched in order; a character one text lacks, such as a Markdown heading's ``#``, has none)."""
@@ -99,9 +138,10 @@ def carry_range(pos: dict[int, int], start: int, end: int) -> tuple[int, int] | 
     return None if first is None or last is None else (first, last)
 
 
-def make_pdf_folder(documents: Path, gold: Path, folder: Path, font: str, columns: int = 1) -> int:
-    """The PDF folder, the text and Markdown files it was printed from, and its gold file (``folder/docs``,
-    ``folder/text``, ``folder/gold.jsonl``); returns the questions kept."""
+def make_folder(documents: Path, gold: Path, folder: Path, font: str = FONT, columns: int = 1,
+                fmt: str = "pdf") -> int:
+    """The PDF (``fmt`` "docx": Word) folder, the text and Markdown files it was made from, and its gold file
+    (``folder/docs``, ``folder/text``, ``folder/gold.jsonl``); returns the questions kept."""
     from indexer.formats import extract
 
     (folder / "docs").mkdir(parents=True, exist_ok=True)
@@ -109,10 +149,11 @@ def make_pdf_folder(documents: Path, gold: Path, folder: Path, font: str, column
     maps: dict[str, tuple[str, dict[int, int]]] = {}
     for f in sorted([*documents.glob("*.txt"), *documents.glob("*.md")]):
         shutil.copyfile(f, folder / "text" / f.name)
-        name = f.stem + ".pdf"
-        data = to_pdf(f.read_text(encoding="utf-8"), f.suffix == ".md", font, columns)
+        name = f"{f.stem}.{fmt}"
+        text = f.read_text(encoding="utf-8")
+        data = to_docx(text, f.suffix == ".md") if fmt == "docx" else to_pdf(text, f.suffix == ".md", font, columns)
         (folder / "docs" / name).write_bytes(data)
-        maps[f.name] = (name, carried(f.read_text(encoding="utf-8"), extract(name, data).text))
+        maps[f.name] = (name, carried(text, extract(name, data).text))
     kept = 0
     with open(folder / "gold.jsonl", "w", encoding="utf-8") as out:
         for line in gold.read_text(encoding="utf-8").splitlines():
@@ -158,22 +199,24 @@ def measure(retriever, questions) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.bench.pdf", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m eval.bench.formats", description=__doc__.splitlines()[0])
+    parser.add_argument("--format", choices=("pdf", "docx"), default="pdf",
+                        help="what to make of the files (default pdf)")
     parser.add_argument("--corpus", action="append", help="a benchmark corpus by name (default: all)")
     parser.add_argument("--work", type=Path, default=None,
                         help="where the PDF folders and the indexes go (default: a temporary folder)")
-    parser.add_argument("--font", default=FONT, help=f"a TrueType font with every character of the corpora "
+    parser.add_argument("--font", default=FONT, help=f"PDF: a TrueType font with every character of the corpora "
                                                       f"(default {FONT})")
     parser.add_argument("--columns", type=int, default=1, choices=(1, 2, 3),
                         help="1: each line of a file a line of the PDF (default); 2 or 3: its paragraphs justified "
                              "in columns, as a paper sets them")
     args = parser.parse_args(argv)
-    if not Path(args.font).is_file():
+    if args.format == "pdf" and not Path(args.font).is_file():
         parser.error(f"no font at {args.font} (apt-get install fonts-dejavu-core, or --font TTF)")
     try:
-        import fpdf  # noqa: F401
+        __import__("fpdf" if args.format == "pdf" else "docx")
     except ImportError:
-        parser.error("needs fpdf2: pip install -e '.[dev]'")
+        parser.error("needs fpdf2 and python-docx: pip install -e '.[dev]'")
 
     import tempfile
 
@@ -186,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [c for c in corpora() if not args.corpus or c.name in args.corpus]
     if not chosen:
         parser.error(f"no such corpus: {', '.join(args.corpus or [])}")
-    work = args.work or Path(tempfile.mkdtemp(prefix="quarry-pdf-"))
+    work = args.work or Path(tempfile.mkdtemp(prefix="quarry-formats-"))
     encoder = SentenceTransformerEncoder()
     columns = ("questions", "hit@1", "hit@5", "MRR@10", "answer accuracy", "false abstention",
                "abstention (unanswerable)")
@@ -194,13 +237,14 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|" + "---:|" * len(columns))
     for corpus in chosen:
         folder = work / corpus.name
-        if make_pdf_folder(Path(corpus.documents), Path(corpus.gold), folder, args.font, args.columns) == 0:
+        if make_folder(Path(corpus.documents), Path(corpus.gold), folder, args.font, args.columns, args.format) == 0:
             print(f"| {corpus.name} | (no text or Markdown file) |" + " |" * len(columns))
             continue
-        pdf_gold = load_gold(folder / "gold.jsonl")  # the questions carried over
-        ids = {q.id for q in pdf_gold}
+        made_gold = load_gold(folder / "gold.jsonl")  # the questions carried over
+        ids = {q.id for q in made_gold}
         text_gold = [q for q in load_gold(corpus.gold) if q.id in ids]
-        for label, documents, gold in (("text", folder / "text", text_gold), ("PDF", folder / "docs", pdf_gold)):
+        made = args.format.upper() if args.format == "pdf" else "Word"
+        for label, documents, gold in (("text", folder / "text", text_gold), (made, folder / "docs", made_gold)):
             index = work / f"{corpus.name}-{label.lower()}-index"
             build_index(documents, index, encoder=encoder, progress=False)
             r = Retriever.open(index, encoder=encoder)
