@@ -56,19 +56,23 @@ def _default_size(document) -> float:
 
 
 def _looks(paragraph, default: float) -> tuple[bool, float]:
-    """Whether every run of a paragraph that holds text is bold, and its largest type size in points (a
-    run's, else its paragraph style's, else ``default``): how a heading formatted by hand stands out."""
+    """Whether every run of a paragraph that holds text is bold (and there is one: a hyperlink's text is in
+    none), and its largest type size in points (a run's, else its paragraph style's, else ``default``): how a
+    heading formatted by hand stands out."""
     bold, sizes = True, []
-    for run in paragraph.runs:
-        if not run.text.strip():
-            continue
-        b = run.bold
-        if b is None:
-            b = (run.style is not None and run.style.font.bold) or paragraph.style.font.bold
-        bold = bold and bool(b)
-        size = run.font.size or paragraph.style.font.size
-        sizes.append(size.pt if size is not None else default)
-    return bold, max(sizes, default=default)
+    try:
+        for run in paragraph.runs:
+            if not run.text.strip():
+                continue
+            b = run.bold
+            if b is None:
+                b = (run.style is not None and run.style.font.bold) or paragraph.style.font.bold
+            bold = bold and bool(b)
+            size = run.font.size or paragraph.style.font.size
+            sizes.append(size.pt if size is not None else default)
+    except (AttributeError, KeyError, ValueError):
+        return False, default
+    return bold and bool(sizes), max(sizes, default=default)
 
 
 def lines_of(document) -> list[tuple[str, int | None]]:

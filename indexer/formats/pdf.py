@@ -1,6 +1,7 @@
 """PDF (.pdf): the text of each page, extracted by pypdf, pages joined by a form-feed line; a page's running
-header and footer (a line that heads or foots three pages or more, a bare page number) left out, and a word
-hyphenated at a line break made whole."""
+header and footer (a line that heads or foots three pages or more, a bare page number) left out, a word
+hyphenated at a line break made whole, a blank line between paragraphs (from the lines' heights), and
+sections at its headings (from their type sizes)."""
 
 from __future__ import annotations
 
