@@ -156,6 +156,12 @@ def printable(text: str) -> str:
     return _CONTROLS.sub("", _ESCAPES.sub("", text))
 
 
+def shown(text: str) -> str:
+    """A passage's text as printed: :func:`printable`, a PDF's page break read as the line break it stands
+    for (the citation names the pages)."""
+    return printable(text.replace(f"\n{PAGE_BREAK_LINE}\n", "\n"))
+
+
 def _cite(span) -> str:
     """``file:lines``, then the page (PDF) and the section (the heading trail) when there are any."""
     lines = f"{span.start_line}" if span.start_line == span.end_line else f"{span.start_line}-{span.end_line}"
@@ -211,10 +217,10 @@ def render(result, color: bool = False, width: int = 100) -> str:
         out.append("Passages:")
     for i, p in enumerate(result.passages, 1):
         out.append(bold(f"[{i}] {_cite(p)}") + dim(f"  chars {p.start_char}-{p.end_char}, score {p.score:.4f}"))
-        text = printable(p.text)
+        text = shown(p.text)
         if a is not None and a.source == p.source and p.start_char <= a.start_char and a.end_char <= p.end_char:
             i0, i1 = a.start_char - p.start_char, a.end_char - p.start_char  # cleaned piece by piece
-            text = printable(p.text[:i0]) + hi(printable(p.text[i0:i1])) + printable(p.text[i1:])
+            text = shown(p.text[:i0]) + hi(shown(p.text[i0:i1])) + shown(p.text[i1:])
         for para in text.splitlines():
             out.extend(textwrap.wrap(para, width, initial_indent="    ", subsequent_indent="    ") or [""])
     return "\n".join(out)

@@ -71,3 +71,6 @@ def test_a_span_over_a_page_break_cites_both_pages():
                            text="The survey went on for the rest of the\n\f\nsummer.")
     assert _cite(span) == "a.pdf:3-5, pages 2-3"
     assert _cite(SimpleNamespace(**{**vars(span), "text": "The survey ended."})) == "a.pdf:3-5, page 2"
+    from retriever.cli import shown
+
+    assert shown(span.text) == "The survey went on for the rest of the\nsummer."  # the break read as a line break

@@ -44,16 +44,19 @@ function blockParts(text) {
   return [text.slice(0, i).trim(), lines.map((l) => l.slice(cut).trimEnd()).join("\n").replace(/^\n+|\n+$/g, "")];
 }
 
+// A PDF's page break (a form-feed line) read as the line break it stands for; the citation names the pages.
+const pagesJoined = (text) => text.replace(/\n\f\n/g, "\n");
+
 // Append `text` (which starts at document offset `base`) to `el`, wrapping the part of it inside the
 // answer in <mark class="answer">. Text nodes only.
 function appendMarked(el, text, base, answer) {
   const i0 = answer ? Math.max(0, answer.start_char - base) : 0;
   const i1 = answer ? Math.min(text.length, answer.end_char - base) : 0;
-  if (!answer || i0 >= i1) { el.append(text); return; }
+  if (!answer || i0 >= i1) { el.append(pagesJoined(text)); return; }
   const mark = document.createElement("mark");
   mark.className = "answer";
-  mark.textContent = text.slice(i0, i1);
-  el.append(text.slice(0, i0), mark, text.slice(i1));
+  mark.textContent = pagesJoined(text.slice(i0, i1));
+  el.append(pagesJoined(text.slice(0, i0)), mark, pagesJoined(text.slice(i1)));
 }
 
 // --- Markdown tables: a run of two or more lines holding "|" that has a separator row (|---|:--:|)
