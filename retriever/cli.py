@@ -182,10 +182,10 @@ def answer_lines(text: str, width: int = 100) -> list[str]:
     """The answer for a person, indented by two: one run of words (a sentence of a hard-wrapped paragraph runs
     over lines), or its lines as they are when it holds a list, a code block or a blank line after its first
     line (dedented to the least indentation of those lines)."""
-    text = text.replace(f"\n{PAGE_BREAK_LINE}\n", "\n")  # a sentence running on over a PDF's page break
-    first, _, rest = printable(text).partition("\n")
+    text = shown(text)  # (a sentence may run on over a PDF's page break)
+    first, _, rest = text.partition("\n")
     if not _BLOCK_LINE.search("\n" + rest):
-        return textwrap.wrap(" ".join(printable(text).split()), width, initial_indent="  ", subsequent_indent="  ")
+        return textwrap.wrap(" ".join(text.split()), width, initial_indent="  ", subsequent_indent="  ")
     lines = rest.splitlines()
     cut = min((len(x) - len(x.lstrip()) for x in lines if x.strip()), default=0)
     out = []

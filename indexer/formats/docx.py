@@ -7,7 +7,15 @@ import logging
 import re
 
 from indexer.errors import FileSkipped
-from indexer.formats.layout import Extracted, Heading, clean_extracted, clean_title, section_regions
+from indexer.formats.layout import (
+    ENDS_LIKE_SENTENCE,
+    Extracted,
+    Heading,
+    clean_extracted,
+    clean_title,
+    heading_types,
+    section_regions,
+)
 from indexer.formats.registry import require
 
 log = logging.getLogger(__name__)
@@ -81,40 +89,37 @@ def lines_of(document) -> list[tuple[str, int | None]]:
     from docx.table import Table
 
     out: list[tuple[str, int | None]] = []
-    looks: dict[int, tuple[bool, float]] = {}
+    looks: dict[int, tuple[str, bool, float]] = {}
     default = _default_size(document)
     for block in document.iter_inner_content():
         if isinstance(block, Table):
             out.extend((t, None) for t in (_row_text(r) for r in block.rows) if t.strip(" |"))
         elif block.text.strip():
-            looks[len(out)] = _looks(block, default)
+            looks[len(out)] = (block.text, *_looks(block, default))
             out.append((block.text, _level(block)))
     if all(level is None for _, level in out):
-        for i, level in hand_levels([(out[i][0], *looks[i]) for i in sorted(looks)], sorted(looks)).items():
+        for i, level in hand_levels(looks).items():
             out[i] = (out[i][0], level)
     return out
 
 
 HEADING_WORDS = 12  # at most this many words in a heading formatted by hand
-HEADING_SIZE = 1.1  # ... set in a type this many times the body's or larger, or in bold
-_STOP = re.compile(r"[.;:,]$")
 
 
-def hand_levels(paragraphs: list[tuple[str, bool, float]], where: list[int]) -> dict[int, int]:
-    """Levels of the paragraphs (text, all bold, type size; at ``where``) that are headings formatted by
-    hand: at most ``HEADING_WORDS`` words, not ending like a sentence, in a type ``HEADING_SIZE`` times the
-    body's (the size most characters have) or larger, ranked by size, or in bold at the level below them
-    (unless half the paragraphs or more are bold: then bold sets nothing apart)."""
+def hand_levels(paragraphs: dict[int, tuple[str, bool, float]]) -> dict[int, int]:
+    """Levels of the paragraphs (by place: text, all bold, type size) that are headings formatted by hand:
+    at most ``HEADING_WORDS`` words, not ending like a sentence, in a larger type (ranked by size:
+    :func:`indexer.formats.layout.heading_types`), or in bold at the level below them (unless half the
+    paragraphs or more are bold: then bold sets nothing apart)."""
     chars: dict[float, int] = {}
-    for text, _, size in paragraphs:
+    for text, _, size in paragraphs.values():
         chars[size] = chars.get(size, 0) + len(text)
-    body = max(chars, key=lambda z: chars[z]) if chars else 0.0
-    big = sorted({z for z in chars if z >= HEADING_SIZE * body}, reverse=True)
-    bold_apart = 2 * sum(bold for _, bold, _ in paragraphs) < len(paragraphs)
+    big = heading_types(chars)
+    bold_apart = 2 * sum(bold for _, bold, _ in paragraphs.values()) < len(paragraphs)
     out = {}
-    for i, (text, bold, size) in zip(where, paragraphs):
+    for i, (text, bold, size) in paragraphs.items():
         title = " ".join(text.split())
-        if len(title.split()) > HEADING_WORDS or _STOP.search(title):
+        if len(title.split()) > HEADING_WORDS or ENDS_LIKE_SENTENCE.search(title):
             continue
         if size in big:
             out[i] = 1 + big.index(size)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 _SPACES = re.compile(r"\s+")
@@ -91,11 +91,33 @@ def section_regions(text: str, headings: Sequence[Heading]) -> tuple[Region, ...
     return tuple(regions)
 
 
+# a heading that stands out by its type (a PDF's, a Word file's formatted by hand): set this many times the body's
+# size or larger, and not ending like a sentence
+HEADING_SIZE = 1.1
+ENDS_LIKE_SENTENCE = re.compile(r"[.;:,]$")
+
+
+def heading_types(chars: Mapping[float, int]) -> list[float]:
+    """The type sizes a document sets its headings in, largest first (a heading's level is its size's place
+    there, plus one): ``HEADING_SIZE`` times its body's or larger, the body's being the size most of its
+    characters have (``chars``: characters by size)."""
+    if not chars:
+        return []
+    body = max(chars, key=lambda z: chars[z])
+    return sorted((z for z in chars if z >= HEADING_SIZE * body), reverse=True)
+
+
 def split_by_sections(pages: Sequence[Region], sections: Sequence[Region]) -> tuple[Region, ...]:
-    """Page regions cut where sections begin: each piece keeps its page and takes the section it lies in."""
+    """Page regions cut where sections begin: each piece keeps its page and takes the section it lies in
+    (both in text order: one walk over the two)."""
     out = []
+    first = 0  # the first section not ending before the page
     for p in pages:
-        for s in sections:
+        while first < len(sections) and sections[first].end <= p.start:
+            first += 1
+        for s in sections[first:]:
+            if s.start >= p.end:
+                break
             a, b = max(p.start, s.start), min(p.end, s.end)
             if a < b:
                 out.append(Region(a, b, p.page, s.section))

@@ -15,10 +15,12 @@ from typing import NamedTuple
 
 from indexer.errors import FileSkipped
 from indexer.formats.layout import (
+    ENDS_LIKE_SENTENCE,
     Extracted,
     Heading,
     clean_extracted,
     clean_title,
+    heading_types,
     page_regions,
     section_regions,
     split_by_sections,
@@ -144,7 +146,8 @@ def with_paragraphs(pages: list[list[Line]]) -> list[str]:
     lower line's type size, so that code in a smaller type is spaced as the body is): pypdf writes no blank
     line between paragraphs, and without one a paragraph ran on into the next. A line higher than the one
     before (the next column) opens none."""
-    drops = [_drop(a, b) for page in pages for a, b in zip(_placed(page), _placed(page)[1:])]
+    placed = [_placed(page) for page in pages]
+    drops = [_drop(a, b) for lines in placed for a, b in zip(lines, lines[1:])]
     usual = [d for d in drops if d > 0]
     if not usual:
         return ["\n".join(x.text for x in page) for page in pages]
@@ -190,13 +193,9 @@ def _placed(page: list[Line]) -> list[Line]:
     return [x for x in page if x.y is not None and x.text.strip()]
 
 
-# a heading of a PDF that sets its headings in a larger type: at least this many times the body's size
-HEADING_SIZE = 1.1
-
-
 def pdf_headings(text: str, pages: list[list[Line]]) -> list[Heading]:
-    """A PDF's headings. Where the document sets some lines in a type ``HEADING_SIZE`` times its body's
-    (the size most of its characters have) or larger, its headings are those lines: a paragraph of one or
+    """A PDF's headings. Where the document sets some lines in a larger type (:func:`heading_types`), its
+    headings are those lines: a paragraph of one or
     two lines (``plain.HEADING_LINES`` at most) in such a type, of at most ``MARGIN_TITLE_WORDS`` words,
     that does not end like a sentence; its level is its type's rank among theirs (the largest 1). A
     document in one type has a plain-text file's headings (:func:`indexer.formats.plain.headings`:
@@ -209,10 +208,7 @@ def pdf_headings(text: str, pages: list[list[Line]]) -> list[Heading]:
                 chars[x.size] += len(x.text.strip())
                 key = clean_extracted(" ".join(x.text.split()))
                 size_of[key] = max(size_of.get(key, 0.0), x.size)
-    if not chars:
-        return headings(text)
-    body = chars.most_common(1)[0][0]
-    big = sorted({z for z in chars if z >= HEADING_SIZE * body}, reverse=True)
+    big = heading_types(chars)
     if not big:
         return headings(text)
     out = []
@@ -220,13 +216,10 @@ def pdf_headings(text: str, pages: list[list[Line]]) -> list[Heading]:
         titles = [" ".join(text[a:b].split()) for a, b in lines]
         sizes = [size_of.get(t, 0.0) for t in titles]
         title = " ".join(titles)
-        if len(lines) <= 2 and all(z >= HEADING_SIZE * body for z in sizes) \
-                and len(title.split()) <= MARGIN_TITLE_WORDS and not _STOP.search(title) and not LEADER.search(title):
-            out.append(Heading(start, end, 1 + big.index(max(z for z in big if z <= max(sizes))), clean_title(title)))
+        if len(lines) <= 2 and all(z in big for z in sizes) and len(title.split()) <= MARGIN_TITLE_WORDS \
+                and not ENDS_LIKE_SENTENCE.search(title) and not LEADER.search(title):
+            out.append(Heading(start, end, 1 + big.index(max(sizes)), clean_title(title)))
     return out
-
-
-_STOP = re.compile(r"[.;:,]$")
 
 
 def extract(source: str, data: bytes) -> Extracted:
