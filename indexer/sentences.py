@@ -194,7 +194,7 @@ def runs_over_page(page: str, following: str) -> bool:
     return bool(before and after) and goes_over_page(before[-1], after[0])
 
 
-def _units(text: str, join_wrapped: bool) -> Iterator[tuple[int, int]]:
+def units(text: str, join_wrapped: bool) -> Iterator[tuple[int, int]]:
     """The lines of ``text``, or with ``join_wrapped`` its runs of lines that wrap into each other: a
     hard-wrapped paragraph (:func:`wraps_into`), or a list item with its hanging-indented lines, whatever
     their length (:func:`continues_item`: a link or a code span often leaves a wrapped line short), unless
@@ -287,7 +287,7 @@ def split_sentences(text: str, max_chars: int = 10_000, join_wrapped: bool = Fal
     if max_chars < 1:
         raise ValueError("max_chars must be positive")
     spans: list[tuple[int, int]] = []
-    for line_start, line_end in _units(text, join_wrapped):
+    for line_start, line_end in units(text, join_wrapped):
         s, e = trim(text, line_start, line_end)
         if s == e:
             continue

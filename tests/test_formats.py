@@ -289,10 +289,18 @@ def test_a_word_files_headings_formatted_by_hand_head_sections():
         document.add_paragraph("Late rent costs a fee.")
         document.add_paragraph().add_run("2. Repairs").bold = True
         document.add_paragraph("The landlord pays for repairs to the roof.")
+        document.add_paragraph().add_run("2.1. Gutters").bold = True  # numbered a level deeper: under 2.
+        document.add_paragraph("The tenant clears the gutters.")
+        document.add_paragraph().add_run("3. Keys").bold = True
+        document.add_paragraph("Two keys are given.")
+        document.add_paragraph().add_run("Signatures").bold = True  # no number: beside "3.", not above it
+        document.add_paragraph("Both parties sign.")
 
     ex = extract("lease.docx", make_docx(build))
     assert [(ex.text[r.start:r.end].split("\n")[0], r.section) for r in ex.regions] == [
-        ("Lease terms", "Lease terms > 1. Rent"), ("2. Repairs", "Lease terms > 2. Repairs")]
+        ("Lease terms", "Lease terms > 1. Rent"), ("2. Repairs", "Lease terms > 2. Repairs"),
+        ("2.1. Gutters", "Lease terms > 2. Repairs > 2.1. Gutters"), ("3. Keys", "Lease terms > 3. Keys"),
+        ("Signatures", "Lease terms > Signatures")]
 
     # where Heading styles are used, only they head sections; where most paragraphs are bold, bold is no sign
     def styled(document) -> None:
@@ -511,4 +519,10 @@ def test_pdf_paragraph_gaps_and_heading_types():
     assert [h.title for h in pdf_headings(text, one)] == ["1. Cats"]
     sized = [[Line("1. Cats", 700, 16), Line("Cats nap.", 680, 10), Line("Kittens", 660, 13),
               Line("Kittens play.", 640, 10)]]
-    assert [(h.title, h.level) for h in pdf_headings(text, sized)] == [("1. Cats", 1), ("Kittens", 2)]
+    assert [(h.title, h.level) for h in pdf_headings(text, sized)] == [("1. Cats", 11), ("Kittens", 21)]
+    # in one heading type, a numbered heading is a level deeper for each part of its number
+    text = "1. Cats\n\nCats nap.\n\n1.1. Kittens\n\nKittens play.\n\n2. Dogs\n\nDogs bark."
+    numbered = [[Line("1. Cats", 700, 13), Line("Cats nap.", 680, 10), Line("1.1. Kittens", 660, 13),
+                 Line("Kittens play.", 640, 10), Line("2. Dogs", 620, 13), Line("Dogs bark.", 600, 10)]]
+    assert [(h.title, h.level) for h in pdf_headings(text, numbered)] == [
+        ("1. Cats", 11), ("1.1. Kittens", 12), ("2. Dogs", 11)]

@@ -2,17 +2,18 @@
 
 ``--format pdf`` (default): each text and Markdown file of a corpus (``--corpus``, default all) is printed to
 a PDF one line for one line with fpdf2 (a Markdown heading in a larger type, without its ``#``; a blank line
-as a line's height of space; a page number at each page's foot); with ``--columns 2`` each paragraph is
-instead justified in two columns, as a paper sets it. ``--format docx``: each paragraph (lines that wrap into
-each other) is a Word paragraph (python-docx), a Markdown heading in a Heading style, and a heading of a text
-file (as ``indexer.formats.plain.headings`` finds it) in bold, as a writer formats one by hand. Each gold
+as a line's height of space; a page number at each page's foot); with ``--columns 2`` each paragraph (as
+``--format docx`` reads one, below) is instead justified in two columns, as a paper sets it. ``--format
+docx``: each paragraph (lines that wrap into each other, a list item with its hanging-indented lines) is a
+Word paragraph (python-docx), a Markdown heading in a Heading style, and a heading of a text file (as
+``indexer.formats.plain.headings`` finds it) in bold, as a writer formats one by hand. Each gold
 range is carried over to the extracted text by aligning the characters that are not white space (a
 question about another file, an HTML page, is left out). The questions are asked of an index of those text
 and Markdown files and of one of the files made of them, with the shipped settings. Printed per corpus and
 folder: questions, hit@1, hit@5, MRR@10, answer accuracy, false abstention and abstention on the
 unanswerable ones (docs/corpora.md).
 
-    python -m eval.bench.formats [--format pdf|docx] [--corpus NAME ...] [--work DIR] [--font TTF]
+    python -m eval.bench.formats [--format pdf|docx] [--corpus NAME] [--work DIR] [--font TTF]
                                  [--columns 1|2|3]
 """
 
@@ -32,7 +33,8 @@ LINE_MM, HEADING_MM, BODY_PT = 4.2, 7.0, 9
 
 def to_pdf(text: str, markdown: bool, font: str, columns: int = 1) -> bytes:
     """``text`` printed to a PDF line for line (see the module's doc), or with ``columns`` of 2 or more, as a
-    paper sets it: each paragraph (a run of non-blank lines) justified in columns, a heading in a larger type."""
+    paper sets it: each paragraph (lines that wrap into each other, a list item with its hanging-indented lines, a
+    title on its own) justified in columns, a heading in a larger type."""
     from fpdf import FPDF
 
     if columns > 1:
@@ -67,8 +69,11 @@ def _in_columns(text: str, markdown: bool, font: str, columns: int) -> bytes:
     pdf.add_font("body", fname=font)
     pdf.add_page()
     pdf.set_font("body", size=BODY_PT)
+    from indexer.sentences import units
+
     with pdf.text_columns(ncols=columns, gutter=8) as cols:
-        for block in re.split(r"\n[ \t]*\n", text):
+        for start, end in units(text, join_wrapped=True):  # a list item or a title is a paragraph of its own
+            block = text[start:end]
             m = _MD_HEADING.match(block) if markdown else None
             if not block.strip():
                 continue
@@ -80,31 +85,24 @@ def _in_columns(text: str, markdown: bool, font: str, columns: int) -> bytes:
 
 
 def to_docx(text: str, markdown: bool) -> bytes:
-    """``text`` as a Word file (see the module's doc): a paragraph for each run of lines that wrap into each
-    other (:func:`indexer.sentences.wraps_into`; a table row or a list item is one of its own)."""
+    """``text`` as a Word file (see the module's doc): a paragraph for each run of lines the sentence splitter
+    reads as one (:func:`indexer.sentences.units`: lines that wrap into each other, a list item with its
+    hanging-indented lines, as a writer's list item is one paragraph; a table row is one of its own)."""
     import io
 
     import docx
 
     from indexer.formats.plain import headings
-    from indexer.sentences import lines_of, wraps_into
+    from indexer.sentences import units
 
     titled = set() if markdown else {h.start for h in headings(text)}
     document = docx.Document()
-    runs: list[tuple[int, list[str]]] = []  # (start of its first line, its lines)
-    for a, b in lines_of(text):
-        line = text[a:b]
-        if not line.strip():
-            runs.append((b, []))
-        elif runs and runs[-1][1] and wraps_into(runs[-1][1][-1], line):
-            runs[-1][1].append(line)
-        else:
-            runs.append((a, [line]))
-    for start, lines in runs:
-        if not lines:
+    for start, end in units(text, join_wrapped=True):
+        para = text[start:end]
+        if not para.strip():
             continue
-        m = _MD_HEADING.match(lines[0]) if markdown else None
-        words = " ".join(" ".join(lines)[m.end() if m else 0:].split())
+        m = _MD_HEADING.match(para) if markdown else None
+        words = " ".join(para[m.end() if m else 0:].split())
         if m:
             document.add_heading(words, level=len(m[0]) - 1)
         elif start in titled:

@@ -16,6 +16,7 @@ from indexer.formats.layout import (
     heading_types,
     section_regions,
 )
+from indexer.formats.plain import type_level
 from indexer.formats.registry import require
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,8 @@ def hand_levels(paragraphs: dict[int, tuple[str, bool, float]]) -> dict[int, int
     """Levels of the paragraphs (by place: text, all bold, type size) that are headings formatted by hand:
     at most ``HEADING_WORDS`` words, not ending like a sentence, in a larger type (ranked by size:
     :func:`indexer.formats.layout.heading_types`), or in bold at the level below them (unless half the
-    paragraphs or more are bold: then bold sets nothing apart)."""
+    paragraphs or more are bold: then bold sets nothing apart); a numbered one a level deeper for each part of
+    its number (:func:`indexer.formats.plain.type_level`: "3.1. Powers" under "3. Developers")."""
     chars: dict[float, int] = {}
     for text, _, size in paragraphs.values():
         chars[size] = chars.get(size, 0) + len(text)
@@ -122,9 +124,9 @@ def hand_levels(paragraphs: dict[int, tuple[str, bool, float]]) -> dict[int, int
         if len(title.split()) > HEADING_WORDS or ENDS_LIKE_SENTENCE.search(title):
             continue
         if size in big:
-            out[i] = 1 + big.index(size)
+            out[i] = type_level(1 + big.index(size), title)
         elif bold and bold_apart:
-            out[i] = 1 + len(big)
+            out[i] = type_level(1 + len(big), title)
     return out
 
 

@@ -25,7 +25,7 @@ from indexer.formats.layout import (
     section_regions,
     split_by_sections,
 )
-from indexer.formats.plain import LEADER, MARGIN_TITLE_WORDS, blocks, headings
+from indexer.formats.plain import LEADER, MARGIN_TITLE_WORDS, blocks, headings, type_level
 from indexer.formats.registry import require
 from indexer.sentences import PAGE_BREAK_LINE
 
@@ -197,7 +197,8 @@ def pdf_headings(text: str, pages: list[list[Line]]) -> list[Heading]:
     """A PDF's headings. Where the document sets some lines in a larger type (:func:`heading_types`), its
     headings are those lines: a paragraph of one or
     two lines (``plain.HEADING_LINES`` at most) in such a type, of at most ``MARGIN_TITLE_WORDS`` words,
-    that does not end like a sentence; its level is its type's rank among theirs (the largest 1). A
+    that does not end like a sentence; its level is its type's rank among theirs (the largest first), and
+    within a type the parts of its number (:func:`type_level`). A
     document in one type has a plain-text file's headings (:func:`indexer.formats.plain.headings`:
     "1.1 What is Bash?" numbered on a line of its own)."""
     chars: Counter = Counter()
@@ -218,7 +219,7 @@ def pdf_headings(text: str, pages: list[list[Line]]) -> list[Heading]:
         title = " ".join(titles)
         if len(lines) <= 2 and all(z in big for z in sizes) and len(title.split()) <= MARGIN_TITLE_WORDS \
                 and not ENDS_LIKE_SENTENCE.search(title) and not LEADER.search(title):
-            out.append(Heading(start, end, 1 + big.index(max(sizes)), clean_title(title)))
+            out.append(Heading(start, end, type_level(1 + big.index(max(sizes)), title), clean_title(title)))
     return out
 
 

@@ -203,6 +203,33 @@ def _margin_title(line: str, below: str) -> bool:
         and indent(below.expandtabs()) >= 2
 
 
+def number_level(title: str) -> int:
+    """The parts of a heading's own number: 2 for "3.1. Powers", 1 for "3 Usage", "Chapter 3" or "Appendix A";
+    0 for a title without one ("Powers").
+
+    >>> [number_level(t) for t in ("3.1. Powers", "A.2 Scope", "Chapter 3. Usage", "Powers", "2023 Report")]
+    [2, 2, 1, 0, 0]
+    """
+    m = _NUMBERED.match(title)
+    return 0 if m is None else 1 if m["chapter"] else m["number"].count(".") + 1
+
+
+# levels a heading's number may add within its type (:func:`type_level`)
+NUMBER_LEVELS = 10
+
+
+def type_level(rank: int, title: str) -> int:
+    """The level of a heading that stands out by its type (a PDF's or a Word file's, ``rank`` its type's place
+    among the document's heading types, the first 1), a level deeper for each part of its number after the
+    first, so that "3.1. Powers" set in the type of "3. Developers" (in bold, say) goes under it; a heading
+    without a number is at the level of a "3.", as the headings of its type were before numbers counted.
+
+    >>> [type_level(1, t) for t in ("3. Developers", "3.1. Powers", "Appendix", "3.1.2. Vote")]
+    [11, 12, 11, 13]
+    """
+    return NUMBER_LEVELS * rank + max(1, min(number_level(title), NUMBER_LEVELS - 1))
+
+
 def headings(text: str) -> list[Heading]:
     """The headings of a plain-text file (see ``HEADING_LINES``): a numbered one that asks (a question
     heading may go on after its question: "Is it possible to un-source a script? In other words, ...") or
@@ -222,7 +249,7 @@ def headings(text: str) -> list[Heading]:
             continue
         m = _NUMBERED.match(first)
         if m and ("?" in body or not _ENDS_SENTENCE.search(body.rstrip())):
-            out.append(Heading(start, end, 1 if m["chapter"] else m["number"].count(".") + 1, clean_title(body)))
+            out.append(Heading(start, end, number_level(first), clean_title(body)))
         elif len(lines) == 1 and _CAPITALS.fullmatch(first):  # opens with a capital letter
             out.append(Heading(start, end, 1, clean_title(first)))
         elif len(lines) == 1 and i + 1 < len(found) and _margin_title(first, text[slice(*found[i + 1][2][0])]):
