@@ -23,7 +23,7 @@ import numpy as np
 from indexer.chunker import ChunkBatch, ChunkerSettings, chunk_regions, chunk_stream
 from indexer.encoder import Encoder, SentenceTransformerEncoder
 from indexer.errors import FileSkipped, IndexDirError, SourceError
-from indexer.formats import GZIP, format_of
+from indexer.formats import GZIP, text_extension
 from indexer.formats.registry import reader as format_reader
 from indexer.indexdir import FAISS, IndexStore
 from indexer.indexdir.fsutil import human_bytes, recover_dir, sweep, writer_lock
@@ -92,6 +92,17 @@ class BuildReport:
         return line
 
 
+def _previous_text_extensions(index_dir: Path) -> list[str]:
+    """The extensions the index at ``index_dir`` reads as plain text (``--text-ext``; none without an index)."""
+    from indexer.indexdir import live_dir, read_manifest
+
+    try:
+        got = read_manifest(live_dir(index_dir)).get("text_extensions")
+    except (IndexDirError, OSError, ValueError, AttributeError):
+        return []
+    return sorted(got) if isinstance(got, list) else []
+
+
 def _open_previous(index_dir: Path, encoder: Encoder, settings: ChunkerSettings,
                    rebuild: bool) -> tuple[IndexStore | None, str | None]:
     """The existing index if it can be reused, else None and the reason for a full rebuild."""
@@ -135,6 +146,7 @@ def build_index(
     threads: int | None = None,
     encoding: str | None = None,
     phases: Phases | None = None,
+    text_extensions: Sequence[str] | None = None,
 ) -> BuildReport:
     """Build ``index_dir`` from the documents in ``source_dir``, or update it incrementally.
 
@@ -151,7 +163,9 @@ def build_index(
     export cannot be had). ``threads``: intra-op threads of the ONNX session (None: one per core).
     ``encoding``: the codec of text files that are not UTF-8 (default: guessed, and the guess and its
     confidence kept in the manifest). ``phases`` is told as each step starts (default: a line on
-    stderr per step when ``progress`` is not False and stderr is a terminal).
+    stderr per step when ``progress`` is not False and stderr is a terminal). ``text_extensions``: more file
+    extensions read as plain text (".org", ".adoc"; :func:`indexer.formats.text_extension` checks each; ValueError
+    for a bad one); None: those the index was last built with (kept in its manifest), an empty list: none.
     """
     if embedder not in ("onnx", "torch"):
         raise ValueError("embedder must be onnx or torch")
@@ -160,6 +174,8 @@ def build_index(
         from indexer.formats.plain import known_codec
 
         encoding = known_codec(encoding)  # ValueError for a name Python does not know
+    if text_extensions is not None:
+        text_extensions = sorted({text_extension(e) for e in text_extensions})  # ValueError for a bad one
     phases = phases or Phases(None if progress is None else progress)
     decoding = {"guesser": GUESSER, "encoding": encoding}
     source_dir, index_dir = Path(source_dir), Path(index_dir)
@@ -174,7 +190,9 @@ def build_index(
         recover_dir(index_dir)
         sweep(index_dir)  # killed runs' temporary folders, replaced indexes no reader uses any more
         phases(f"scanning {source_dir}")
-        files, report.skipped = find_files(source_dir, follow_links=follow_links)
+        before = _previous_text_extensions(index_dir)
+        as_text = before if text_extensions is None else text_extensions
+        files, report.skipped = find_files(source_dir, follow_links=follow_links, as_text=as_text)
         old, report.full_rebuild_reason = _open_previous(index_dir, encoder, settings, rebuild)
         old_docs = {d["source"]: d for d in old.manifest["documents"]} if old else {}
 
@@ -191,9 +209,9 @@ def build_index(
                 _unreadable(f, e, old_docs, plan, report)
                 continue
             plan.append((f, sha))
-            if not plain and format_of(f.path.name) in TEXT_SUFFIXES:
+            if not plain and f.format in TEXT_SUFFIXES:
                 not_utf8.add(f.source)
-            if (large and format_of(f.path.name) in STREAMED and not f.path.name.lower().endswith(GZIP)
+            if (large and f.format in STREAMED and not f.path.name.lower().endswith(GZIP)
                     and settings.strategy == "sentences"):
                 streamable.add(f.source)
         current = {f.source for f, _ in plan}
@@ -214,7 +232,7 @@ def build_index(
             todo.append(f)
         same_vectors = old is not None and old.manifest.get("faiss", {}).get("settings") == vectors.to_dict()
         export_ok = not onnx or old is None or export_is_current(old.manifest, encoder)
-        if old is not None and not (todo or report.removed) and same_vectors and export_ok:
+        if old is not None and not (todo or report.removed) and same_vectors and export_ok and as_text == before:
             report.unchanged = [f.source for f in keep]
             report.documents = len(old_docs)
             report.chunks, report.sentences = old.manifest["counts"]["chunks"], old.manifest["counts"]["sentences"]
@@ -266,6 +284,7 @@ def build_index(
                 "segmentation": SEGMENTATION,
                 "source_dir": str(source_dir.resolve()),
                 "decoding": decoding,
+                "text_extensions": as_text,
                 "skipped": [{"source": sk.source, "reason": sk.reason} for sk in report.skipped],
                 "updated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             }
@@ -467,7 +486,7 @@ def _open_document(f: SourceFile, settings: ChunkerSettings, stream: bool, encod
         whole = _WholeDocument(f, encoding)
         doc = whole.doc
         # HTML, DOCX: a line is a block
-        if getattr(format_reader(format_of(f.path.name) or ".txt"), "BLOCK_LINES", False):
+        if getattr(format_reader(f.format or ".txt"), "BLOCK_LINES", False):
             settings = replace(settings, join_wrapped=False)
         return whole, iter([ChunkBatch(0, doc.text, *chunk_regions(doc.text, doc.source, doc.regions, settings))])
     reader = TextStream(f)

@@ -50,6 +50,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--encoding", metavar="NAME", default=None,
                    help="codec of the text files that are not UTF-8 (e.g. cp1252, latin-1, cp1250); "
                         "default: guessed per file")
+    p.add_argument("--text-ext", metavar="EXT", action="append", default=None,
+                   help="also read files with this extension as plain text (e.g. --text-ext .org --text-ext "
+                        ".adoc, or .org,.adoc); kept for later updates of the index; 'none': no more")
     p.add_argument("--status", action="store_true",
                    help="show the index (SOURCE_DIR is then the index folder, or use --index-dir): its "
                         "folder, counts, files skipped and encodings guessed, and exit")
@@ -135,6 +138,17 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as e:
             print(f"error: --encoding: {e}", file=sys.stderr)
             return 2
+    text_extensions = None
+    if args.text_ext is not None:
+        from indexer.formats import text_extension
+
+        asked = [e for value in args.text_ext for e in value.split(",") if e.strip()]
+        try:
+            text_extensions = [] if [e.strip().lower() for e in asked] == ["none"] else \
+                sorted({text_extension(e) for e in asked})
+        except ValueError as e:
+            print(f"error: --text-ext: {e}", file=sys.stderr)
+            return 2
     index_dir = args.index_dir or default_index_dir()
     other = built_from_elsewhere(args.source_dir, index_dir)
     if other is not None and not args.force:
@@ -146,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     phases = Phases(False if args.quiet else None)  # on a terminal, as the bar; with -v, in the log too
     options = dict(settings=settings, progress=False if args.quiet else None, batch_size=args.batch_size,
                    vectors=vectors, onnx=not args.no_onnx, follow_links=args.follow_links,
-                   embedder=args.embedder, threads=args.threads, encoding=args.encoding, phases=phases)
+                   embedder=args.embedder, threads=args.threads, encoding=args.encoding, phases=phases,
+                   text_extensions=text_extensions)
     if args.watch:
         from indexer.watch import watch_and_index
 
@@ -170,12 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: the previous index is unchanged", file=sys.stderr)
         return 130
-    print(report.summary())
-    for s in report.skipped:
-        print(f"  skipped {s.source}: {s.reason}")
+    from indexer.watch import show_report
+
+    show_report(report, sys.stdout)
     noted = {n.source for n in report.notes}
-    for n in report.notes:
-        print(f"  note {n.source}: {n.reason}")
     earlier = [s for s in report.guessed if s not in noted]  # decoded by a guess at an earlier run
     if earlier:
         print(f"  note: {len(earlier)} {'file was' if len(earlier) == 1 else 'files were'} decoded by a guessed "

@@ -7,11 +7,12 @@ import hashlib
 import logging
 import os
 import stat
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.errors import FileSkipped, SourceError
-from indexer.formats import EXTENSIONS, Region, extension, extract, supported
+from indexer.formats import EXTENSIONS, UNSUPPORTED, Region, extension, extract, format_of, supported
 from indexer.indexdir.fsutil import open_regular
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,12 @@ class SourceFile:
 
     path: Path
     source: str  # relative to the folder, '/'-separated
+    as_text: bool = False  # of an extension quarry reads as plain text because the user said so (--text-ext)
+
+    @property
+    def format(self) -> str | None:
+        """The extension whose reader reads it (:func:`indexer.formats.format_of`), ".txt" for ``as_text``."""
+        return ".txt" if self.as_text else format_of(self.path.name)
 
 
 @dataclass(frozen=True)
@@ -53,14 +60,16 @@ class Skipped:
     reason: str
 
 
-def find_files(root: Path, follow_links: bool = False) -> tuple[list[SourceFile], list[Skipped]]:
+def find_files(root: Path, follow_links: bool = False,
+               as_text: Collection[str] = ()) -> tuple[list[SourceFile], list[Skipped]]:
     """The indexable files under ``root``, sorted by relative path, and the files passed over.
 
     Directory symlinks are not followed (no loops, nothing outside the folder) and are listed as
     skipped, as are symlink loops, broken links, special files, unsupported extensions, names
     that are not valid UTF-8 and file symlinks that lead out of the folder (unless
-    ``follow_links``). Hidden files and folders (a name starting with ".") are ignored without a
-    mention. The walk is iterative: any depth of nested folders is fine.
+    ``follow_links``); ``as_text``: more extensions read as plain text (``--text-ext``). Hidden files and
+    folders (a name starting with ".") are ignored without a mention. The walk is iterative: any depth of
+    nested folders is fine.
     """
     root = Path(root)
     if not root.exists():
@@ -94,13 +103,13 @@ def find_files(root: Path, follow_links: bool = False) -> tuple[list[SourceFile]
             if entry.is_symlink() and os.path.isdir(path):
                 skipped.append(Skipped(_rel(root, path), "directory symlink, not followed"))
                 continue
-            reason = _not_indexable(path)
+            reason = _not_indexable(path, as_text)
             if reason is None and not follow_links and entry.is_symlink() and not _inside(path, real_root):
                 reason = "symlink to outside the folder, not followed (--follow-links follows it)"
             if reason:
                 skipped.append(Skipped(_rel(root, path), reason))
             else:
-                found.append(SourceFile(path, _rel(root, path)))
+                found.append(SourceFile(path, _rel(root, path), as_text=format_of(name) is None))
                 if entry.is_symlink():
                     links.add(found[-1].source)
     found.sort(key=lambda f: f.source)
@@ -149,7 +158,7 @@ def _inside(path: Path, real_root: Path) -> bool:
         return False
 
 
-def _not_indexable(path: Path) -> str | None:
+def _not_indexable(path: Path, as_text: Collection[str] = ()) -> str | None:
     """Why the directory entry ``path`` cannot be indexed, or None when it can be read as a document."""
     try:
         st = os.stat(path)  # follows a file symlink
@@ -161,8 +170,8 @@ def _not_indexable(path: Path) -> str | None:
         return f"cannot read: {e.strerror or e}"
     if stat.S_ISDIR(st.st_mode):
         return "directory symlink, not followed"
-    if not supported(path.name):
-        return f"unsupported extension {extension(path.name)}"
+    if not supported(path.name, as_text):
+        return f"{UNSUPPORTED} {extension(path.name)}"
     if not stat.S_ISREG(st.st_mode):
         return "not a regular file (a pipe, socket or device)"
     return None
@@ -190,7 +199,7 @@ def read_document(f: SourceFile, encoding: str | None = None) -> Document:
     ``skip_reason`` turns either into the summary's words.
     """
     data, digest = read_bytes(f)
-    out = extract(f.source, data, encoding)
+    out = extract(f.source, data, encoding, f.format)
     if out.note:
         log.info("%s: %s", f.source, out.note)
     return Document(f.source, digest, len(data), out.text, out.regions, out.note, out.encoding)
@@ -198,7 +207,7 @@ def read_document(f: SourceFile, encoding: str | None = None) -> Document:
 
 def decode(f: SourceFile, data: bytes) -> str:
     """The text offsets index for a file's bytes (without its regions: prefer ``read_document``)."""
-    return extract(f.source, data).text
+    return extract(f.source, data, fmt=f.format).text
 
 
 def skip_reason(e: OSError | SourceError) -> str:

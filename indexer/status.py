@@ -62,6 +62,8 @@ def report(manifest: dict[str, Any], index_dir: Path) -> str:
     decoding = manifest.get("decoding")
     if isinstance(decoding, dict) and decoding.get("encoding"):
         lines.append(f"--encoding: {decoding['encoding']} (for files that are not UTF-8)")
+    if manifest.get("text_extensions"):
+        lines.append(f"--text-ext: {', '.join(manifest['text_extensions'])} (read as plain text)")
     encoded = [(d.get("source", "?"), d["encoding"]) for d in docs if isinstance(d.get("encoding"), dict)]
     guessed = sorted((s, r) for s, r in encoded if r.get("how") == "guessed")
     other = sorted((s, r) for s, r in encoded if r.get("how") != "guessed")
@@ -115,7 +117,7 @@ def summary(index_dir: str | Path | None = None) -> dict[str, Any]:
         "query_encoder": "onnx" if m.get("query_encoder") else "torch",
         "bytes_on_disk": _bytes_on_disk(index_dir)[0],
         "encodings": {d["source"]: d["encoding"] for d in docs if isinstance(d.get("encoding"), dict)},
-        "skipped": m.get("skipped"),
+        "skipped": m.get("skipped"), "text_extensions": m.get("text_extensions") or [],
     }
 
 

@@ -100,9 +100,15 @@ def _stop_on_sigterm():
 def show_report(report, out=None) -> None:
     """The build's summary, then its skipped files and notes, as ``python -m indexer`` prints them."""
     out = out or sys.stdout
+    from indexer.formats import UNSUPPORTED
+
     print(report.summary(), file=out)
     for s in report.skipped:
         print(f"  skipped {s.source}: {s.reason}", file=out)
+    unsupported = sorted({s.reason.rsplit(" ", 1)[-1] for s in report.skipped if s.reason.startswith(UNSUPPORTED)})
+    if unsupported:
+        print(f"  note: --text-ext EXT reads the files of an extension as plain text ({', '.join(unsupported[:5])}"
+              f"{', ...' if len(unsupported) > 5 else ''} here)", file=out)
     for n in report.notes:
         print(f"  note {n.source}: {n.reason}", file=out)
     out.flush()

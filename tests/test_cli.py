@@ -29,6 +29,36 @@ def test_indexer_usage_errors(tmp_path, capsys):
     assert "max_chars" in capsys.readouterr().err
     assert index_main([str(tmp_path), "--model", str(tmp_path)]) == 1
     assert "not a sentence-transformers model folder" in capsys.readouterr().err
+    for bad, why in ((".md", ".md files are read already"), ("gz", "a compressed file as the file it holds"),
+                     ("a b", "not a file extension: 'a b'"), (".", "not a file extension")):
+        assert index_main([str(tmp_path), "--text-ext", bad]) == 2
+        assert why in capsys.readouterr().err
+
+
+@pytest.mark.model
+def test_text_ext_reads_another_extension_as_plain_text_and_is_kept(tiny_corpus, tmp_path, capsys):
+    from indexer.indexdir import read_manifest
+    from retriever import Retriever
+
+    idx = str(tmp_path / "idx")
+    (tiny_corpus / "minutes.org").write_text("* Budget\nThe budget for 2027 is 40,000 euros.\n", encoding="utf-8")
+    (tiny_corpus / "guide.adoc").write_text("= Guide\nInstall it with make.\n", encoding="utf-8")
+    assert index_main([str(tiny_corpus), "--index-dir", idx, "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "skipped minutes.org: unsupported extension .org" in out
+    assert "note: --text-ext EXT reads the files of an extension as plain text (.adoc, .org here)" in out
+    assert index_main([str(tiny_corpus), "--index-dir", idx, "-q", "--text-ext", "ORG"]) == 0
+    out = capsys.readouterr().out
+    assert "added minutes.org" in out and "(.adoc here)" in out
+    assert read_manifest(tmp_path / "idx")["text_extensions"] == [".org"]
+    span = Retriever.open(idx).ask("What is the budget for 2027?").answer
+    assert span is not None and span.source == "minutes.org" and span.text == "The budget for 2027 is 40,000 euros."
+    # kept for the next update without the option; "none" drops them
+    assert index_main([str(tiny_corpus), "--index-dir", idx, "-q"]) == 0
+    assert "index already up to date" in capsys.readouterr().out
+    assert index_main([str(tiny_corpus), "--index-dir", idx, "-q", "--text-ext", "none"]) == 0
+    assert "removed minutes.org" in capsys.readouterr().out
+    assert read_manifest(tmp_path / "idx")["text_extensions"] == []
 
 
 @pytest.mark.model

@@ -317,6 +317,17 @@ def test_a_word_files_headings_formatted_by_hand_head_sections():
     assert [r.section for r in extract("b.docx", make_docx(all_bold)).regions] == [None]
 
 
+def test_other_names_for_markdown_and_html():
+    page = (b'<?xml version="1.0" encoding="UTF-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><head>'
+            b"<title>Kettle</title><style>p{color:red}</style></head><body><h1>Kettle</h1><h2>Descaling</h2>"
+            b"<p>Descale it every four weeks.</p><script>var x = 1;</script></body></html>")
+    ex = extract("manual.xhtml", page)
+    assert ex.text == "Kettle\nDescaling\nDescale it every four weeks."
+    assert ex.regions[-1].section == "Kettle > Descaling"
+    ex = extract("notes.mkd", b"# Notes\n\n## Garden\n\nWater the tomatoes.\n")
+    assert [r.section for r in ex.regions] == ["Notes > Garden"]
+
+
 def test_docx_that_cannot_be_indexed():
     with pytest.raises(FileSkipped, match=r"damaged or unreadable DOCX \(\w+\)"):
         extract("bad.docx", b"PK\x03\x04 not a zip")

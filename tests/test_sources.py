@@ -94,6 +94,22 @@ def test_find_files_lists_what_it_passes_over(tmp_path):
         (s, r) for s, r in ODD_SKIPPED if s not in ("blank.txt", "core", "empty.md", "image.txt"))
 
 
+def test_extensions_read_as_plain_text(tmp_path):
+    (tmp_path / "notes.org").write_text("* Tea\nGreen tea is steeped for two minutes.\n", encoding="utf-8")
+    (tmp_path / "old.org.gz").write_bytes(__import__("gzip").compress(b"Black tea takes four minutes.\n"))
+    (tmp_path / "a.md").write_text("# Tea\n", encoding="utf-8")
+    found, skipped = find_files(tmp_path)
+    assert [f.source for f in found] == ["a.md"] and [s.reason for s in skipped] == [
+        "unsupported extension .org", "unsupported extension .org.gz"]
+    found, skipped = find_files(tmp_path, as_text=[".org"])
+    assert [(f.source, f.format) for f in found] == [("a.md", ".md"), ("notes.org", ".txt"), ("old.org.gz", ".txt")]
+    assert not skipped
+    assert read_document(found[1]).text.startswith("* Tea")
+    assert read_document(found[2]).text == "Black tea takes four minutes.\n"
+    with pytest.raises(ValueError, match="read already"):
+        build_index(tmp_path, tmp_path / "idx", encoder=FakeEncoder(), text_extensions=[".html"], progress=False)
+
+
 def test_build_skips_bad_files_and_reports_each(tmp_path, capsys, monkeypatch):
     root = _odd_corpus(tmp_path / "corpus")
     index_dir = tmp_path / "idx"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Collection
 from pathlib import PurePosixPath
 
 from indexer.errors import FileSkipped
@@ -17,13 +18,14 @@ from indexer.formats.layout import Extracted, Region
 from indexer.formats.registry import EXTENSIONS, READERS
 
 __all__ = ["EXTENSIONS", "READERS", "Extracted", "Region", "extension", "extract", "format_of", "gunzip", "is_roff",
-           "supported"]
+           "supported", "text_extension", "UNSUPPORTED"]
 
 # a documentation folder's plain-text files named for what they are, with a suffix of their own
 # ("README.Debian", "NEWS.Debian", "changelog.Debian.amd64", "README.source")
 _DOC_NAME = re.compile(r"(?:readme|news|changelog|changes|todo|install|faq|copying|authors|thanks|bugs|"
                        r"hacking|notice|licen[cs]e)\.[a-z]\w*(?:\.\w+)*$", re.I)
 GZIP = ".gz"
+UNSUPPORTED = "unsupported extension"  # how a skip for a file's extension opens (the extension follows)
 MAX_GUNZIPPED = 256 << 20  # bytes a compressed file may hold; more is refused (a decompression bomb)
 # a manual page's roff source (grep.1.gz): a comment line, a title macro, a link to another page
 _ROFF = re.compile(rb"\A(?:\.\\\"|'\\\"|\.(?:TH|Dd|so)[ \t])")
@@ -35,20 +37,23 @@ def is_roff(head: bytes) -> bool:
     return _ROFF.match(head) is not None
 
 
-def format_of(name: str) -> str | None:
+def format_of(name: str, as_text: Collection[str] = ()) -> str | None:
     """The extension whose reader reads the file ``name`` (lower case, with its dot), or None.
 
     A name with no extension ("README", "COPYING", "GPL-3"), a number for one ("Apache-2.0",
     "MPL-1.1", "notes.2") or a documentation file's name with a suffix of its own ("README.Debian",
     "changelog.Debian") is read as plain text, as such files in a documentation folder are; a binary
     one is skipped when read (NUL bytes). A gzip file is read as the file it holds ("FAQ.txt.gz").
+    ``as_text``: more extensions read as plain text (:func:`text_extension`: ".org", ".adoc"; ``--text-ext``).
     """
     suffix = PurePosixPath(name).suffix.lower()
     if suffix == GZIP:  # the file it holds: "FAQ.txt.gz", "README.gz"; not an archive ("docs.tar.gz")
         inner = name[: -len(GZIP)]
-        return None if not PurePosixPath(inner).name or inner.lower().endswith(GZIP) else format_of(inner)
+        return None if not PurePosixPath(inner).name or inner.lower().endswith(GZIP) else format_of(inner, as_text)
     if suffix in READERS:
         return suffix
+    if suffix in as_text:
+        return ".txt"
     if not suffix or suffix[1:].isdigit() or _DOC_NAME.match(PurePosixPath(name).name):
         return ".txt"
     return None
@@ -62,22 +67,39 @@ def extension(name: str) -> str:
     return inner + suffix
 
 
-def supported(name: str) -> bool:
+def supported(name: str, as_text: Collection[str] = ()) -> bool:
     """Whether quarry reads a file of this name (:func:`format_of`)."""
-    return format_of(name) is not None
+    return format_of(name, as_text) is not None
 
 
-def extract(source: str, data: bytes, encoding: str | None = None) -> Extracted:
-    """The text and regions of the file ``source`` (its name picks the reader) holding ``data``.
+def text_extension(value: str) -> str:
+    """A file extension to read as plain text, as ``--text-ext`` takes it ("org", ".ADOC"), lower case with its
+    dot; ValueError for one that is no extension or that quarry already reads (".md", ".gz").
+
+    >>> text_extension("ORG"), text_extension(".adoc")
+    ('.org', '.adoc')
+    """
+    ext = "." + value.strip().lower().lstrip(".")
+    if ext == "." or not re.fullmatch(r"\.[\w.+-]+", ext) or ext.endswith("."):
+        raise ValueError(f"not a file extension: {value!r} (say: .org)")
+    if ext in READERS or ext == GZIP:
+        raise ValueError(f"{ext} files are read already" + (" (a compressed file as the file it holds)"
+                                                             if ext == GZIP else ""))
+    return ext
+
+
+def extract(source: str, data: bytes, encoding: str | None = None, fmt: str | None = None) -> Extracted:
+    """The text and regions of the file ``source`` (its name picks the reader, or ``fmt``: an extension such as
+    ".txt", for a file read as plain text by the user's choice) holding ``data``.
 
     ``encoding`` decodes text files (.txt, .md, .html) that are not UTF-8 instead of a guess.
     Raises ``FileSkipped`` with a short reason when the file cannot be indexed.
     """
     from indexer.formats.registry import reader
 
-    ext = format_of(source)
+    ext = fmt or format_of(source)
     if ext is None:
-        raise FileSkipped(source, f"unsupported extension {extension(source)}")
+        raise FileSkipped(source, f"{UNSUPPORTED} {extension(source)}")
     if not data:
         raise FileSkipped(source, "empty file")
     if source.lower().endswith(GZIP):

@@ -10,9 +10,9 @@ from indexer.errors import FileSkipped
 # extension -> reader module in indexer.formats
 READERS = {
     ".txt": "plain", ".text": "plain", ".info": "plain",  # a GNU Info manual is plain text between its nodes
-    ".md": "markdown", ".markdown": "markdown",
+    ".md": "markdown", ".markdown": "markdown", ".mdown": "markdown", ".mkd": "markdown", ".mkdn": "markdown",
     ".rst": "rst",
-    ".html": "html", ".htm": "html",
+    ".html": "html", ".htm": "html", ".xhtml": "html", ".xht": "html",
     ".pdf": "pdf",
     ".docx": "docx",
 }

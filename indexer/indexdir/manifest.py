@@ -74,6 +74,7 @@ class Manifest(_Part):
     query_encoder: QueryEncoderEntry | None = None
     source_dir: str | None = None
     updated_at: str | None = None
+    text_extensions: list[str] = Field(default_factory=list)  # read as plain text (--text-ext)
 
 
 def validate_manifest(manifest: Any, path: Path, index_dir: Path) -> dict[str, Any]:
