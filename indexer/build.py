@@ -368,7 +368,7 @@ EMBEDDING = {"chunk_vectors": "pooled_sentences", "version": 1}  # in the manife
 # headings cut it into sections (pdf_headings); a table of contents' line ("3 Shell Features . . . 5") is no heading;
 # 22: a PDF's line spacing is measured in type sizes and is its least common one (pdf.line_spacing); 23: a Word file
 # with no Heading style has the headings formatted by hand, in bold or a larger type (indexer.formats.docx)
-SEGMENTATION = {"sentences": 24}
+SEGMENTATION = {"sentences": 25}
 
 
 def pool_sentences(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -523,6 +523,17 @@ def test_pdf_paragraph_gaps_and_heading_types():
     body = [Line("Body one", 500, 10), Line("two.", 487, 10), Line("code", 475.3, 9), Line("more", 463.6, 9)]
     assert with_paragraphs([entries + body]) == [
         "\n\n".join(x.text for x in entries) + "\n\nBody one\ntwo.\ncode\nmore"]
+    # a paper's formulas: their pieces (brackets, "=", subscripts) sit a fraction of a line apart, more often
+    # than lines of prose follow each other; the spacing is measured below lines of running text
+    prose = [Line(f"Line {n} of a paragraph of running text that wraps on", 700 - 12 * n, 10) for n in range(4)]
+    formula = [Line(t, 600 - 8 * k, 10) for k, t in enumerate(["(", "x", ")", "=", "y", "(", "z", ")", "+", "1"])]
+    more = [Line(f"Line {n} of the next paragraph of running text, after it", 500 - 12 * n, 10) for n in range(3)]
+    page = with_paragraphs([prose + formula + more])[0]
+    assert prose[0].text + "\n" + prose[1].text + "\n" in page and "\n\n" + more[0].text + "\n" + more[1].text in page
+    # a PDF's lines are read with TeX's ligature codes made letters
+    from indexer.formats.pdf import ot1_ligatures
+
+    assert ot1_ligatures("Con\x0cguring the \x0cle, \x0d \x0c") == "Configuring the file, \x0d \x0c"
     # a document in one type: a plain-text file's headings; with larger types: theirs, ranked by size
     text = "1. Cats\n\nCats nap.\n\nKittens\n\nKittens play."
     one = [[Line("1. Cats", 700, 10), Line("Cats nap.", 680, 10), Line("Kittens", 660, 10),

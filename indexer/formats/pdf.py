@@ -118,8 +118,25 @@ class Line(NamedTuple):
     size: float | None = None
 
 
+# TeX's OT1 font encoding sets its ligatures at control codes (ff 0x0B, fi 0x0C, fl 0x0D, ffi 0x0E, ffl 0x0F), and
+# pypdf reads a PDF set in such a font without a map to Unicode as those codes ("Con\x0cguring", glpk's manual):
+# beside a letter they are the letters, where a line break or a page break would cut the word in two
+_OT1 = re.compile(r"(?<=[^\W\d_])[\x0b-\x0f]|[\x0b-\x0f](?=[^\W\d_])")
+_OT1_LETTERS = {"\x0b": "ff", "\x0c": "fi", "\x0d": "fl", "\x0e": "ffi", "\x0f": "ffl"}
+
+
+def ot1_ligatures(text: str) -> str:
+    """``text`` with TeX's OT1 ligature codes beside a letter made letters.
+
+    >>> ot1_ligatures("Con\x0cguring the \x0cle e\x0eciently, a\x0bect")
+    'Configuring the file efficiently, affect'
+    """
+    return _OT1.sub(lambda m: _OT1_LETTERS[m[0]], text)
+
+
 def _lines(page) -> list[Line]:
-    """A page's text as pypdf extracts it, line by line (:class:`Line`)."""
+    """A page's text as pypdf extracts it, line by line (:class:`Line`; TeX's ligature codes made letters:
+    :func:`ot1_ligatures`)."""
     pieces: list[tuple[str, float, float]] = []
 
     def visit(text, cm, tm, font, size) -> None:  # the text matrix times the current one: height, scale
@@ -128,7 +145,7 @@ def _lines(page) -> list[Line]:
 
     text = page.extract_text(visitor_text=visit) or ""
     if "".join(t for t, _, _ in pieces) != text:
-        return [Line(line) for line in text.split("\n")]
+        return [Line(ot1_ligatures(line)) for line in text.split("\n")]
     lines: list[list] = [["", None, None]]
     for piece, y, size in pieces:
         for k, part in enumerate(piece.split("\n")):
@@ -137,7 +154,7 @@ def _lines(page) -> list[Line]:
             if lines[-1][1] is None and part.strip():
                 lines[-1][1:] = [y, round(size, 1)]
             lines[-1][0] += part
-    return [Line(*x) for x in lines]
+    return [Line(ot1_ligatures(x[0]), x[1], x[2]) for x in lines]
 
 
 def with_paragraphs(pages: list[list[Line]]) -> list[str]:
@@ -149,9 +166,13 @@ def with_paragraphs(pages: list[list[Line]]) -> list[str]:
     placed = [_placed(page) for page in pages]
     drops = [_drop(a, b) for lines in placed for a, b in zip(lines, lines[1:])]
     usual = [d for d in drops if d > 0]
+    # measured below lines of running text: a formula's pieces (a bracket, "=", a subscript) sit a fraction
+    # of a line apart, and a paper full of them would set every line of its prose a paragraph apart
+    running = [d for lines in placed for a, b in zip(lines, lines[1:])
+               if len(a.text.strip()) >= RUNNING_LINE_CHARS and (d := _drop(a, b)) > 0]
     if not usual:
         return ["\n".join(x.text for x in page) for page in pages]
-    gap = PARAGRAPH_GAP * line_spacing(usual)
+    gap = PARAGRAPH_GAP * line_spacing(running or usual)
     out = []
     for page in pages:
         lines: list[str] = []
@@ -177,6 +198,8 @@ def _drop(a: Line, b: Line) -> float:
 
 # a drop from one line to the next this common (a share of all) is a spacing the document sets lines at
 COMMON_DROP = 0.1
+# a line this long (characters) is running text, whose drop to the next line measures the spacing
+RUNNING_LINE_CHARS = 30
 
 
 def line_spacing(drops: list[float]) -> float:
