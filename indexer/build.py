@@ -368,7 +368,7 @@ EMBEDDING = {"chunk_vectors": "pooled_sentences", "version": 1}  # in the manife
 # headings cut it into sections (pdf_headings); a table of contents' line ("3 Shell Features . . . 5") is no heading;
 # 22: a PDF's line spacing is measured in type sizes and is its least common one (pdf.line_spacing); 23: a Word file
 # with no Heading style has the headings formatted by hand, in bold or a larger type (indexer.formats.docx)
-SEGMENTATION = {"sentences": 25}
+SEGMENTATION = {"sentences": 26}
 
 
 def pool_sentences(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -485,9 +485,12 @@ def _open_document(f: SourceFile, settings: ChunkerSettings, stream: bool, encod
     if not stream:
         whole = _WholeDocument(f, encoding)
         doc = whole.doc
-        # HTML, DOCX: a line is a block
-        if getattr(format_reader(f.format or ".txt"), "BLOCK_LINES", False):
+        # HTML, DOCX: a line is a block; a PDF's lines are as wide as its page
+        mod = format_reader(f.format or ".txt")
+        if getattr(mod, "BLOCK_LINES", False):
             settings = replace(settings, join_wrapped=False)
+        if getattr(mod, "WIDEST_LINE", None):
+            settings = replace(settings, wrap_width=mod.WIDEST_LINE)
         return whole, iter([ChunkBatch(0, doc.text, *chunk_regions(doc.text, doc.source, doc.regions, settings))])
     reader = TextStream(f)
     return reader, _nonblank(reader, chunk_stream(reader, f.source, settings), f.source)

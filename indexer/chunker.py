@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from indexer.schema import Chunk, Sentence
-from indexer.sentences import runs_over_page, split_sentences, trim
+from indexer.sentences import WRAP_WIDTH, runs_over_page, split_sentences, trim
 from indexer.text import LINE_BREAK, LineIndex
 
 STRATEGIES = ("sentences", "fixed")
@@ -34,6 +34,9 @@ class ChunkerSettings:
     overlap_chars: int = 0  # "fixed" only
     # a sentence may run over the lines of a hard-wrapped paragraph (indexer.sentences.wraps_into)
     join_wrapped: bool = True
+    # the widest line a wrap fills (indexer.sentences.WRAP_WIDTH); set for a format whose lines are wider (a
+    # PDF's: indexer.sentences.PDF_WIDEST_LINE), not stored: the format decides it, not the user
+    wrap_width: int = WRAP_WIDTH[1]
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -55,14 +58,17 @@ class ChunkerSettings:
         return self.max_sentence_chars if self.max_sentence_chars is not None else min(400, self.max_chars)
 
     def to_dict(self) -> dict[str, int | str]:
-        return asdict(self)
+        out = asdict(self)
+        del out["wrap_width"]
+        return out
 
 
 def sentences_of(text: str, source: str, settings: ChunkerSettings) -> list[Sentence]:
     """The sentences of a document, ids numbered from 0 within the document."""
     lines = LineIndex(text)
     out = []
-    for i, (start, end) in enumerate(split_sentences(text, settings.sentence_chars, settings.join_wrapped)):
+    for i, (start, end) in enumerate(split_sentences(text, settings.sentence_chars, settings.join_wrapped,
+                                                              settings.wrap_width)):
         first, last = lines.lines(start, end)
         out.append(Sentence(text[start:end], source, start, end, first, last, id=i))
     return out
@@ -222,7 +228,7 @@ def _safe_cut(text: str, settings: ChunkerSettings) -> int:
     brk = max(text.rfind("\n"), text.rfind("\r", 0, len(text) - 1))  # never between \r and \n
     if brk >= 0:
         return brk + 1
-    spans = split_sentences(text, settings.sentence_chars, settings.join_wrapped)
+    spans = split_sentences(text, settings.sentence_chars, settings.join_wrapped, settings.wrap_width)
     return spans[-1][0] if len(spans) > 1 else 0
 
 

@@ -46,6 +46,9 @@ _BLOCK_START = re.compile(r"^(?:[#|>=*+•-]|\d{1,3}[.)]\s|[A-Za-z][.)]\s)")
 # a line broken by a wrap fills most of a 60-100 column line: shorter ones end a list entry or a
 # title, longer ones are whole paragraphs written one a line (nothing is wrapped there)
 WRAP_WIDTH = (45, 100)
+# ... but a PDF's lines are as wide as its page sets them: 100-120 characters are common (gnuplot's, valgrind's
+# and bzip2's manuals: a quarter to a third of their lines), so a PDF's wrapped line may be this long
+PDF_WIDEST_LINE = 140
 
 
 def indent(line: str) -> int:
@@ -78,10 +81,10 @@ MID_CLAUSE_CHARS = 20
 _RULE = re.compile(r"([-=_*~+#.•·])(?: ?\1){2,}")
 
 
-def wraps_into(a: str, b: str, first: bool = False, code: bool = False) -> bool:
+def wraps_into(a: str, b: str, first: bool = False, code: bool = False, widest: int = WRAP_WIDTH[1]) -> bool:
     """Whether line ``a`` runs on into line ``b`` as one hard-wrapped paragraph: ``a`` fills a wrapped
-    line (``WRAP_WIDTH`` characters) or stops mid-clause before a line that goes on with it
-    (:data:`_MID_CLAUSE`; not inside a fenced code block, ``code``), both hold text at the same
+    line (``WRAP_WIDTH`` characters, at most ``widest``: a PDF's are wider) or stops mid-clause before a line
+    that goes on with it (:data:`_MID_CLAUSE`; not inside a fenced code block, ``code``), both hold text at the same
     indentation (a code block or a quotation is indented otherwise; with ``first``, ``a`` opening a
     paragraph, it may be indented up to ``FIRST_LINE_INDENT`` more), ``b`` opens no list item, heading,
     table row or quotation, and ``a`` is no table row, heading or rule (:data:`_RULE`) and leads into nothing
@@ -100,18 +103,18 @@ def wraps_into(a: str, b: str, first: bool = False, code: bool = False) -> bool:
     indented = first and indent(b) < indent(a) <= indent(b) + FIRST_LINE_INDENT
     if not sa or not sb or not (indent(a) == indent(b) or indented) or _RULE.fullmatch(sa):
         return False
-    if not WRAP_WIDTH[0] <= len(a.rstrip()) <= WRAP_WIDTH[1] and (
-            code or len(sa) < MID_CLAUSE_CHARS or "=" in sa or not _goes_on(a, sa, sb)):
+    if not WRAP_WIDTH[0] <= len(a.rstrip()) <= widest and (
+            code or len(sa) < MID_CLAUSE_CHARS or "=" in sa or not _goes_on(a, sa, sb, widest)):
         return False
     return not (sa.startswith(("|", "#")) or sa.endswith(":") or _BLOCK_START.match(sb))
 
 
-def _goes_on(a: str, sa: str, sb: str) -> bool:
+def _goes_on(a: str, sa: str, sb: str, widest: int = WRAP_WIDTH[1]) -> bool:
     """Whether line ``sa`` stops mid-clause and ``sb`` goes on with it (:data:`_MID_CLAUSE`); for a line
     longer than a wrapped one (``a``), a word in quotes on either side counts as well."""
     if _MID_CLAUSE.search(sa) and _RUNS_ON.match(sb):
         return True
-    return len(a.rstrip()) > WRAP_WIDTH[1] and bool(_MID_CLAUSE.search(sa) or _MID_CLAUSE_QUOTED.search(sa)) \
+    return len(a.rstrip()) > widest and bool(_MID_CLAUSE.search(sa) or _MID_CLAUSE_QUOTED.search(sa)) \
         and bool(_RUNS_ON.match(sb) or _RUNS_ON_QUOTED.match(sb))
 
 
@@ -183,7 +186,7 @@ def goes_over_page(a: str, b: str) -> bool:
     """Whether line ``a``, the last of a PDF's page, runs on into ``b``, the first of the next: it wraps
     into it (:func:`wraps_into`) and stops mid-sentence (``_CUT_BY_PAGE``), a page break being no place
     for a sentence to end unmarked where a line break might be."""
-    return bool(_CUT_BY_PAGE.search(a.rstrip())) and wraps_into(a, b)
+    return bool(_CUT_BY_PAGE.search(a.rstrip())) and wraps_into(a, b, widest=PDF_WIDEST_LINE)
 
 
 def runs_over_page(page: str, following: str) -> bool:
@@ -194,7 +197,7 @@ def runs_over_page(page: str, following: str) -> bool:
     return bool(before and after) and goes_over_page(before[-1], after[0])
 
 
-def units(text: str, join_wrapped: bool) -> Iterator[tuple[int, int]]:
+def units(text: str, join_wrapped: bool, widest: int = WRAP_WIDTH[1]) -> Iterator[tuple[int, int]]:
     """The lines of ``text``, or with ``join_wrapped`` its runs of lines that wrap into each other: a
     hard-wrapped paragraph (:func:`wraps_into`), or a list item with its hanging-indented lines, whatever
     their length (:func:`continues_item`: a link or a code span often leaves a wrapped line short), unless
@@ -212,7 +215,8 @@ def units(text: str, join_wrapped: bool) -> Iterator[tuple[int, int]]:
             continue  # a PDF's page break inside a paragraph: the sentence runs on over it
         joins = run is not None and join_wrapped and (
             continues_item(column, text[a:b])
-            or wraps_into(text[run[2]:run[1]], text[a:b], first=opens and run[0] == run[2], code=fenced))
+            or wraps_into(text[run[2]:run[1]], text[a:b], first=opens and run[0] == run[2], code=fenced,
+                          widest=widest))
         if joins and run is not None and run[0] == run[2]:  # a title is a paragraph's first line
             ahead = [text[x:y].rstrip() for x, y in lines[i:i + 1 + WIDTH_REACH]]
             ahead = ahead[:next((k for k, t in enumerate(ahead) if not t.strip()), len(ahead))]
@@ -278,16 +282,18 @@ def _cut(text: str, start: int, end: int, max_chars: int) -> Iterator[tuple[int,
         yield start, end
 
 
-def split_sentences(text: str, max_chars: int = 10_000, join_wrapped: bool = False) -> list[tuple[int, int]]:
+def split_sentences(text: str, max_chars: int = 10_000, join_wrapped: bool = False,
+                    widest: int = WRAP_WIDTH[1]) -> list[tuple[int, int]]:
     """Sentence spans ``(start, end)`` of ``text``, in order, trimmed, none longer than ``max_chars``;
-    with ``join_wrapped``, a sentence may run over the lines of a hard-wrapped paragraph.
+    with ``join_wrapped``, a sentence may run over the lines of a hard-wrapped paragraph (whose wrapped lines
+    are at most ``widest`` characters: :func:`wraps_into`).
 
     Every non-space character of ``text`` lies in exactly one span.
     """
     if max_chars < 1:
         raise ValueError("max_chars must be positive")
     spans: list[tuple[int, int]] = []
-    for line_start, line_end in units(text, join_wrapped):
+    for line_start, line_end in units(text, join_wrapped, widest):
         s, e = trim(text, line_start, line_end)
         if s == e:
             continue

@@ -530,6 +530,19 @@ def test_pdf_paragraph_gaps_and_heading_types():
     more = [Line(f"Line {n} of the next paragraph of running text, after it", 500 - 12 * n, 10) for n in range(3)]
     page = with_paragraphs([prose + formula + more])[0]
     assert prose[0].text + "\n" + prose[1].text + "\n" in page and "\n\n" + more[0].text + "\n" + more[1].text in page
+    # a PDF's lines are as wide as its page: a wrapped line of 104 characters runs on into the next, as a text
+    # file's line of 100 or fewer does; a text file's line that long is a paragraph of its own
+    from dataclasses import replace as with_
+
+    from indexer.chunker import ChunkerSettings, chunk_text
+    from indexer.formats.pdf import WIDEST_LINE
+
+    wide = ("under) may be used to automatically place the key in other positions of the graph. Also an at <position>\n"
+            "may be given to indicate precisely where the plot should be placed.")
+    pdf_sentences, _ = chunk_text(wide, "a.pdf", with_(ChunkerSettings(), wrap_width=WIDEST_LINE))
+    assert pdf_sentences[-1].text == wide[wide.index("Also"):]
+    assert chunk_text(wide, "a.txt", ChunkerSettings())[0][-1].text.startswith("may be given")
+    assert "wrap_width" not in ChunkerSettings().to_dict()  # the format sets it: no index is rebuilt for it
     # a PDF's lines are read with TeX's ligature codes made letters
     from indexer.formats.pdf import ot1_ligatures
 

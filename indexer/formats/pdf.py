@@ -27,9 +27,12 @@ from indexer.formats.layout import (
 )
 from indexer.formats.plain import LEADER, MARGIN_TITLE_WORDS, blocks, headings, type_level
 from indexer.formats.registry import require
-from indexer.sentences import PAGE_BREAK_LINE
+from indexer.sentences import PAGE_BREAK_LINE, PDF_WIDEST_LINE
 
 log = logging.getLogger(__name__)
+
+# a wrapped line of a PDF may be as wide as its page sets it (the sentence splitter's widest: indexer.build)
+WIDEST_LINE = PDF_WIDEST_LINE
 
 # Between two pages: a line holding only a form feed (the page break of `pdftotext`), so a page always
 # starts on a new line; a sentence runs on over it where the lines around it wrap (indexer.sentences).
