@@ -367,7 +367,10 @@ EMBEDDING = {"chunk_vectors": "pooled_sentences", "version": 1}  # in the manife
 # paragraphs are apart (a blank line where a line sits further below the one before: with_paragraphs) and its
 # headings cut it into sections (pdf_headings); a table of contents' line ("3 Shell Features . . . 5") is no heading;
 # 22: a PDF's line spacing is measured in type sizes and is its least common one (pdf.line_spacing); 23: a Word file
-# with no Heading style has the headings formatted by hand, in bold or a larger type (indexer.formats.docx)
+# with no Heading style has the headings formatted by hand, in bold or a larger type (indexer.formats.docx); 24: such
+# headings (and a PDF's) of one type nest by their numbers (plain.type_level); 25: a PDF's line spacing is measured
+# below lines of running text, and TeX's OT1 ligature codes are letters; 26: a PDF's wrapped line may be 140
+# characters (sentences.PDF_WIDEST_LINE)
 SEGMENTATION = {"sentences": 26}
 
 
