@@ -67,8 +67,8 @@ def sentences_of(text: str, source: str, settings: ChunkerSettings) -> list[Sent
     """The sentences of a document, ids numbered from 0 within the document."""
     lines = LineIndex(text)
     out = []
-    for i, (start, end) in enumerate(split_sentences(text, settings.sentence_chars, settings.join_wrapped,
-                                                              settings.wrap_width)):
+    spans = split_sentences(text, settings.sentence_chars, settings.join_wrapped, settings.wrap_width)
+    for i, (start, end) in enumerate(spans):
         first, last = lines.lines(start, end)
         out.append(Sentence(text[start:end], source, start, end, first, last, id=i))
     return out

@@ -167,12 +167,11 @@ def with_paragraphs(pages: list[list[Line]]) -> list[str]:
     line between paragraphs, and without one a paragraph ran on into the next. A line higher than the one
     before (the next column) opens none."""
     placed = [_placed(page) for page in pages]
-    drops = [_drop(a, b) for lines in placed for a, b in zip(lines, lines[1:])]
-    usual = [d for d in drops if d > 0]
+    below = [(a, d) for lines in placed for a, b in zip(lines, lines[1:]) if (d := _drop(a, b)) > 0]
+    usual = [d for _, d in below]
     # measured below lines of running text: a formula's pieces (a bracket, "=", a subscript) sit a fraction
     # of a line apart, and a paper full of them would set every line of its prose a paragraph apart
-    running = [d for lines in placed for a, b in zip(lines, lines[1:])
-               if len(a.text.strip()) >= RUNNING_LINE_CHARS and (d := _drop(a, b)) > 0]
+    running = [d for a, d in below if len(a.text.strip()) >= RUNNING_LINE_CHARS]
     if not usual:
         return ["\n".join(x.text for x in page) for page in pages]
     gap = PARAGRAPH_GAP * line_spacing(running or usual)
