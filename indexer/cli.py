@@ -142,10 +142,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.text_ext is not None:
         from indexer.formats import text_extension
 
-        asked = [e for value in args.text_ext for e in value.split(",") if e.strip()]
+        asked = [e.strip() for value in args.text_ext for e in value.split(",") if e.strip()]
         try:
-            text_extensions = [] if [e.strip().lower() for e in asked] == ["none"] else \
-                sorted({text_extension(e) for e in asked})
+            if "none" in (e.lower() for e in asked) and len(asked) > 1:
+                raise ValueError("'none' stands alone (it drops every extension read as text)")
+            none = [e.lower() for e in asked] == ["none"]
+            text_extensions = [] if none else sorted({text_extension(e) for e in asked})
         except ValueError as e:
             print(f"error: --text-ext: {e}", file=sys.stderr)
             return 2

@@ -30,7 +30,8 @@ def test_indexer_usage_errors(tmp_path, capsys):
     assert index_main([str(tmp_path), "--model", str(tmp_path)]) == 1
     assert "not a sentence-transformers model folder" in capsys.readouterr().err
     for bad, why in ((".md", ".md files are read already"), ("gz", "a compressed file as the file it holds"),
-                     ("a b", "not a file extension: 'a b'"), (".", "not a file extension")):
+                     ("a b", "not a file extension: 'a b'"), (".", "not a file extension"),
+                     ("none,.org", "'none' stands alone")):
         assert index_main([str(tmp_path), "--text-ext", bad]) == 2
         assert why in capsys.readouterr().err
 
