@@ -561,3 +561,22 @@ def test_pdf_paragraph_gaps_and_heading_types():
                  Line("Kittens play.", 640, 10), Line("2. Dogs", 620, 13), Line("Dogs bark.", 600, 10)]]
     assert [(h.title, h.level) for h in pdf_headings(text, numbered)] == [
         ("1. Cats", 11), ("1.1. Kittens", 12), ("2. Dogs", 11)]
+
+
+def test_html_definition_descriptions_are_indented_under_their_terms():
+    # as a browser shows a <dl> (and a manual page's option list reads), so an answer from a description
+    # can be shown with its term (retriever.answer.entry_term); <pre> keeps its own spacing
+    page = ("<p>Options:</p><dl><dt>--quiet</dt><dd>Print nothing but errors.</dd><dt>--depth N</dt>"
+            "<dd><p>Set the depth.</p><p>The default is 3.</p><dl><dt>--deeper</dt><dd>More.</dd></dl>"
+            "<pre>depth = 3\n  more</pre></dd></dl><p>After the list.</p>")
+    ex = extract("opts.html", page.encode())
+    assert ex.text == ("Options:\n--quiet\n    Print nothing but errors.\n--depth N\n    Set the depth.\n"
+                       "    The default is 3.\n    --deeper\n        More.\ndepth = 3\n  more\nAfter the list.")
+
+
+def test_html_heading_inside_a_description_starts_at_its_text():
+    from indexer.formats.html import visible_text
+
+    text, heads = visible_text("<dl><dt>Term</dt><dd><h3>Usage</h3><p>Use it.</p></dd></dl>")
+    assert text == "Term\n    Usage\n    Use it."
+    assert [(h.start, h.end, h.title) for h in heads] == [(9, 14, "Usage")]

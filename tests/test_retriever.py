@@ -13,6 +13,7 @@ from retriever.fusion import interleave, minmax, rrf, score_fusion
 from retriever.pipeline import (
     Retriever,
     RetrieverConfig,
+    answer_span,
     distinct,
     falling,
     problems,
@@ -185,3 +186,19 @@ def test_a_table_row_is_checked_against_its_header_in_an_earlier_chunk(tmp_path,
         retriever, "What is the market share of Acme in the table?", scored,
         retriever.index.idf(terms("market share Acme")))
     assert retriever.ask(question, k=3).answer.text == row
+
+
+def test_an_answer_from_an_html_definition_list_is_shown_with_its_term(tmp_path, fake_encoder):
+    from tests.conftest import write_corpus
+
+    page = ("<h1>Frobnicator</h1><p>The frobnicator reads its settings from the command line.</p><dl>"
+            "<dt>--depth N</dt><dd>Set the recursion depth to N levels.</dd>"
+            "<dt>--quiet</dt><dd>Print nothing but errors.</dd></dl>")
+    build_index(write_corpus(tmp_path / "c", {"opts.html": page}), tmp_path / "idx", encoder=fake_encoder,
+                progress=False)
+    r = Retriever.open(tmp_path / "idx", encoder=fake_encoder)
+    question = "How do I print nothing but errors?"
+    best = next(s for s in scored_sentences(r, question, k=3) if s.sentence.text == "Print nothing but errors.")
+    span = answer_span(r, best, question=question)
+    assert span.text == "--quiet\n    Print nothing but errors."
+    assert answer_span(r, best).text == "Print nothing but errors."  # as the answer checks read it

@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 HEADINGS = {f"h{i}": i for i in range(1, 7)}
 CELLS = ("td", "th")
 _SPACES = re.compile(r"[ \t\n\r\f]+")  # HTML white space (a no-break space is not)
+# a definition list's description is indented under its term, as a browser shows it (and as a manual page's
+# option list reads in plain text: "--quiet" / "    Print nothing but errors."), so that an answer taken from
+# the description is shown with the term it describes (retriever.answer.entry_term)
+DD_INDENT = "    "
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
@@ -42,6 +46,7 @@ class _Writer:
         self.line_start = True  # nothing but the line break written on the current line
         self.space = False  # a collapsed space is owed before the next word
         self.brk = False  # a line break is owed before the next text
+        self.indent = 0  # definition descriptions (<dd>) open around the text: each indents its lines
 
     def _put(self, s: str) -> None:
         self.parts.append(s)
@@ -62,6 +67,8 @@ class _Writer:
         if self.brk and self.length:
             self._put("\n")
             self.line_start, self.space = True, False
+        if self.line_start and self.indent and not pre:
+            self._put(DD_INDENT * self.indent)
         self.brk = False
         if self.space and not self.line_start:
             self._put(" ")
@@ -142,12 +149,14 @@ def visible_text(html: str, page: str | None = None) -> tuple[str, list[Heading]
         if leaving:
             if name == "pre":
                 pre_depth -= 1
+            if name == "dd":
+                w.indent -= 1
             if name in HEADINGS and open_heads:
                 level, mark = open_heads.pop()
                 added = w.parts[mark:]
                 start = w.length - sum(map(len, added))
-                if added and added[0] == "\n":  # the line break written before the heading's text
-                    start += 1
+                head = "".join(added)
+                start += len(head) - len(head.lstrip())  # the line break (and indent) before the heading's text
                 if w.length > start:
                     heads.append(Heading(start, w.length, level, clean_title("".join(added))))
             if name in BLOCKS:
@@ -164,6 +173,8 @@ def visible_text(html: str, page: str | None = None) -> tuple[str, list[Heading]
             w.block()
         if name == "pre":
             pre_depth += 1
+        if name == "dd":
+            w.indent += 1
         if name in HEADINGS:
             open_heads.append((HEADINGS[name], len(w.parts)))
         stack.append((node, True))
