@@ -561,6 +561,17 @@ def test_pdf_paragraph_gaps_and_heading_types():
                  Line("Kittens play.", 640, 10), Line("2. Dogs", 620, 13), Line("Dogs bark.", 600, 10)]]
     assert [(h.title, h.level) for h in pdf_headings(text, numbered)] == [
         ("1. Cats", 11), ("1.1. Kittens", 12), ("2. Dogs", 11)]
+    # the same words in two types on two pages ("Index": a command's subsection, then the book's index): each
+    # line is read in its own page's type
+    from indexer.formats.layout import page_regions
+
+    text, regions = page_regions(["Commands\n\nIndex\n\nSelect a data set.", "Index\n\nzoom, 172"], "\n\f\n")
+    pages = [[Line("Commands", 700, 16), Line("Index", 680, 13), Line("Select a data set.", 660, 10)],
+             [Line("Index", 700, 16), Line("zoom, 172", 680, 10)]]
+    assert [(h.title, h.level) for h in pdf_headings(text, pages, regions)] == [
+        ("Commands", 11), ("Index", 21), ("Index", 11)]
+    assert [(h.title, h.level) for h in pdf_headings(text, pages)] == [  # every "Index" in its largest type
+        ("Commands", 11), ("Index", 11), ("Index", 11)]
 
 
 def test_html_definition_descriptions_are_indented_under_their_terms():

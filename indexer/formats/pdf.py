@@ -10,7 +10,9 @@ import logging
 import math
 import re
 import statistics
+from bisect import bisect_right
 from collections import Counter
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from indexer.errors import FileSkipped
@@ -18,6 +20,7 @@ from indexer.formats.layout import (
     ENDS_LIKE_SENTENCE,
     Extracted,
     Heading,
+    Region,
     clean_extracted,
     clean_title,
     heading_types,
@@ -218,29 +221,38 @@ def _placed(page: list[Line]) -> list[Line]:
     return [x for x in page if x.y is not None and x.text.strip()]
 
 
-def pdf_headings(text: str, pages: list[list[Line]]) -> list[Heading]:
+def pdf_headings(text: str, pages: list[list[Line]], regions: Sequence[Region] = ()) -> list[Heading]:
     """A PDF's headings. Where the document sets some lines in a larger type (:func:`heading_types`), its
     headings are those lines: a paragraph of one or
     two lines (``plain.HEADING_LINES`` at most) in such a type, of at most ``MARGIN_TITLE_WORDS`` words,
     that does not end like a sentence; its level is its type's rank among theirs (the largest first), and
     within a type the parts of its number (:func:`type_level`). A
     document in one type has a plain-text file's headings (:func:`indexer.formats.plain.headings`:
-    "1.1 What is Bash?" numbered on a line of its own)."""
+    "1.1 What is Bash?" numbered on a line of its own). A line's type is read on its own page (``regions``,
+    one a page, as :func:`indexer.formats.layout.page_regions` gives them): the same words may be a small
+    heading on one page and a chapter's title on another (gnuplot's "Index", a command's subsection, and the
+    book's index)."""
     chars: Counter = Counter()
     size_of: dict[str, float] = {}
+    on_page: list[dict[str, float]] = []
     for page in pages:
+        here: dict[str, float] = {}
         for x in _placed(page):
             if x.size:
                 chars[x.size] += len(x.text.strip())
                 key = clean_extracted(" ".join(x.text.split()))
                 size_of[key] = max(size_of.get(key, 0.0), x.size)
+                here[key] = max(here.get(key, 0.0), x.size)
+        on_page.append(here)
+    starts = [r.start for r in regions] if len(regions) == len(pages) else []
     big = heading_types(chars)
     if not big:
         return headings(text)
     out = []
     for start, end, lines in blocks(text):
         titles = [" ".join(text[a:b].split()) for a, b in lines]
-        sizes = [size_of.get(t, 0.0) for t in titles]
+        here = on_page[bisect_right(starts, start) - 1] if starts else {}
+        sizes = [here.get(t) or size_of.get(t, 0.0) for t in titles]
         title = " ".join(titles)
         if len(lines) <= 2 and all(z in big for z in sizes) and len(title.split()) <= MARGIN_TITLE_WORDS \
                 and not ENDS_LIKE_SENTENCE.search(title) and not LEADER.search(title):
@@ -264,5 +276,5 @@ def extract(source: str, data: bytes) -> Extracted:
     if not any(p.strip() for p in pages):
         raise FileSkipped(source, "PDF without a text layer (scanned? run OCR on it first)")
     text, regions = page_regions(dehyphenated(without_running_lines(pages)), PAGE_BREAK)
-    found = pdf_headings(text, lines)
+    found = pdf_headings(text, lines, regions)
     return Extracted(text, split_by_sections(regions, section_regions(text, found)) if found else regions)
