@@ -371,7 +371,7 @@ EMBEDDING = {"chunk_vectors": "pooled_sentences", "version": 1}  # in the manife
 # headings (and a PDF's) of one type nest by their numbers (plain.type_level); 25: a PDF's line spacing is measured
 # below lines of running text, and TeX's OT1 ligature codes are letters; 26: a PDF's wrapped line may be 140
 # characters (sentences.PDF_WIDEST_LINE); 27: an HTML definition's description (<dd>) is indented under its term,
-# and a PDF line's type is read on its own page (pdf.pdf_headings)
+# and a PDF line's type is read on its own page, a dehyphenated title's too (pdf.pdf_headings)
 SEGMENTATION = {"sentences": 27}
 
 

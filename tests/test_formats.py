@@ -572,6 +572,13 @@ def test_pdf_paragraph_gaps_and_heading_types():
         ("Commands", 11), ("Index", 21), ("Index", 11)]
     assert [(h.title, h.level) for h in pdf_headings(text, pages)] == [  # every "Index" in its largest type
         ("Commands", 11), ("Index", 11), ("Index", 11)]
+    # a title hyphenated at a line's end reads otherwise once the word is whole: its lines are still its type
+    body = "To use this tool, ask for it on the command line; it then simulates the caches."
+    text = "5. Cachegrind: a cache and branch-prediction\nprofiler\n\n" + body
+    pages = [[Line("5. Cachegrind: a cache and branch-", 700, 24), Line("prediction profiler", 680, 24),
+              Line(body, 650, 10)]]
+    assert [(h.title, h.level) for h in pdf_headings(text, pages)] == [
+        ("5. Cachegrind: a cache and branch-prediction profiler", 11)]
 
 
 def test_html_definition_descriptions_are_indented_under_their_terms():

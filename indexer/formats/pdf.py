@@ -221,6 +221,24 @@ def _placed(page: list[Line]) -> list[Line]:
     return [x for x in page if x.y is not None and x.text.strip()]
 
 
+def _squeezed(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def _moved_size(title: str, here: dict[str, float], big: Sequence[float]) -> float:
+    """The type of a line that dehyphenation changed ("5. Cachegrind: a cache and branch-" / "prediction
+    profiler" reads "... branch-prediction" / "profiler"): a line of its page in a heading type that the
+    changed line starts or ends as, or that starts or ends as it; 0.0 when none does."""
+    t = _squeezed(title)
+    if len(t) < 4:
+        return 0.0
+    for line, size in here.items():
+        s = _squeezed(line)
+        if size in big and len(s) >= 4 and (t.startswith(s) or t.endswith(s) or s.startswith(t) or s.endswith(t)):
+            return size
+    return 0.0
+
+
 def pdf_headings(text: str, pages: list[list[Line]], regions: Sequence[Region] = ()) -> list[Heading]:
     """A PDF's headings. Where the document sets some lines in a larger type (:func:`heading_types`), its
     headings are those lines: a paragraph of one or
@@ -250,12 +268,15 @@ def pdf_headings(text: str, pages: list[list[Line]], regions: Sequence[Region] =
         return headings(text)
     out = []
     for start, end, lines in blocks(text):
+        if len(lines) > 2:
+            continue
         titles = [" ".join(text[a:b].split()) for a, b in lines]
-        here = on_page[bisect_right(starts, start) - 1] if starts else {}
-        sizes = [here.get(t) or size_of.get(t, 0.0) for t in titles]
         title = " ".join(titles)
-        if len(lines) <= 2 and all(z in big for z in sizes) and len(title.split()) <= MARGIN_TITLE_WORDS \
-                and not ENDS_LIKE_SENTENCE.search(title) and not LEADER.search(title):
+        if len(title.split()) > MARGIN_TITLE_WORDS or ENDS_LIKE_SENTENCE.search(title) or LEADER.search(title):
+            continue
+        here = on_page[bisect_right(starts, start) - 1] if starts else size_of  # no pages: one
+        sizes = [here.get(t) or size_of.get(t) or _moved_size(t, here, big) for t in titles]
+        if all(z in big for z in sizes):
             out.append(Heading(start, end, type_level(1 + big.index(max(sizes)), title), clean_title(title)))
     return out
 
