@@ -100,7 +100,10 @@ def _previous_text_extensions(index_dir: Path) -> list[str]:
         got = read_manifest(live_dir(index_dir)).get("text_extensions")
     except (IndexDirError, OSError, ValueError, AttributeError):
         return []
-    return sorted(got) if isinstance(got, list) else []
+    from indexer.formats.registry import READERS
+
+    # an extension quarry has come to read itself since (".org") is read by its reader now
+    return sorted(e for e in got if e not in READERS) if isinstance(got, list) else []
 
 
 def _open_previous(index_dir: Path, encoder: Encoder, settings: ChunkerSettings,
@@ -164,7 +167,7 @@ def build_index(
     ``encoding``: the codec of text files that are not UTF-8 (default: guessed, and the guess and its
     confidence kept in the manifest). ``phases`` is told as each step starts (default: a line on
     stderr per step when ``progress`` is not False and stderr is a terminal). ``text_extensions``: more file
-    extensions read as plain text (".org", ".adoc"; :func:`indexer.formats.text_extension` checks each; ValueError
+    extensions read as plain text (".tex", ".log"; :func:`indexer.formats.text_extension` checks each; ValueError
     for a bad one); None: those the index was last built with (kept in its manifest), an empty list: none.
     """
     if embedder not in ("onnx", "torch"):
@@ -495,6 +498,8 @@ def _open_document(f: SourceFile, settings: ChunkerSettings, stream: bool, encod
             settings = replace(settings, join_wrapped=False)
         if getattr(mod, "WIDEST_LINE", None):
             settings = replace(settings, wrap_width=mod.WIDEST_LINE)
+        if getattr(mod, "OWN_LINES", None):  # Org, AsciiDoc: headlines, titles, drawers, attributes
+            settings = replace(settings, own_lines=mod.OWN_LINES)
         return whole, iter([ChunkBatch(0, doc.text, *chunk_regions(doc.text, doc.source, doc.regions, settings))])
     reader = TextStream(f)
     return reader, _nonblank(reader, chunk_stream(reader, f.source, settings), f.source)

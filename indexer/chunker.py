@@ -37,6 +37,10 @@ class ChunkerSettings:
     # the widest line a wrap fills (indexer.sentences.WRAP_WIDTH); set for a format whose lines are wider (a
     # PDF's: indexer.sentences.PDF_WIDEST_LINE), not stored: the format decides it, not the user
     wrap_width: int = WRAP_WIDTH[1]
+    # lines that are sentences of their own, neither running on nor run into (a regular expression matched at a
+    # line's start): an Org headline or drawer line, an AsciiDoc title or attribute entry; set by the format,
+    # not stored
+    own_lines: str | None = None
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -59,7 +63,7 @@ class ChunkerSettings:
 
     def to_dict(self) -> dict[str, int | str]:
         out = asdict(self)
-        del out["wrap_width"]
+        del out["wrap_width"], out["own_lines"]
         return out
 
 
@@ -67,7 +71,8 @@ def sentences_of(text: str, source: str, settings: ChunkerSettings) -> list[Sent
     """The sentences of a document, ids numbered from 0 within the document."""
     lines = LineIndex(text)
     out = []
-    spans = split_sentences(text, settings.sentence_chars, settings.join_wrapped, settings.wrap_width)
+    spans = split_sentences(text, settings.sentence_chars, settings.join_wrapped, settings.wrap_width,
+                            settings.own_lines)
     for i, (start, end) in enumerate(spans):
         first, last = lines.lines(start, end)
         out.append(Sentence(text[start:end], source, start, end, first, last, id=i))
@@ -228,7 +233,8 @@ def _safe_cut(text: str, settings: ChunkerSettings) -> int:
     brk = max(text.rfind("\n"), text.rfind("\r", 0, len(text) - 1))  # never between \r and \n
     if brk >= 0:
         return brk + 1
-    spans = split_sentences(text, settings.sentence_chars, settings.join_wrapped, settings.wrap_width)
+    spans = split_sentences(text, settings.sentence_chars, settings.join_wrapped, settings.wrap_width,
+                            settings.own_lines)
     return spans[-1][0] if len(spans) > 1 else 0
 
 

@@ -51,8 +51,8 @@ def parser() -> argparse.ArgumentParser:
                    help="codec of the text files that are not UTF-8 (e.g. cp1252, latin-1, cp1250); "
                         "default: guessed per file")
     p.add_argument("--text-ext", metavar="EXT", action="append", default=None,
-                   help="also read files with this extension as plain text (e.g. --text-ext .org --text-ext "
-                        ".adoc, or .org,.adoc); kept for later updates of the index; 'none': no more")
+                   help="also read files with this extension as plain text (e.g. --text-ext .tex --text-ext "
+                        ".log, or .tex,.log); kept for later updates of the index; 'none': no more")
     p.add_argument("--status", action="store_true",
                    help="show the index (SOURCE_DIR is then the index folder, or use --index-dir): its "
                         "folder, counts, files skipped and encodings guessed, and exit")

@@ -197,23 +197,26 @@ def runs_over_page(page: str, following: str) -> bool:
     return bool(before and after) and goes_over_page(before[-1], after[0])
 
 
-def units(text: str, join_wrapped: bool, widest: int = WRAP_WIDTH[1]) -> Iterator[tuple[int, int]]:
+def units(text: str, join_wrapped: bool, widest: int = WRAP_WIDTH[1],
+          own_lines: str | None = None) -> Iterator[tuple[int, int]]:
     """The lines of ``text``, or with ``join_wrapped`` its runs of lines that wrap into each other: a
     hard-wrapped paragraph (:func:`wraps_into`), or a list item with its hanging-indented lines, whatever
     their length (:func:`continues_item`: a link or a code span often leaves a wrapped line short), unless
-    the first line stops short of its paragraph's width before a capital (:func:`stops_short`: a title).
+    the first line stops short of its paragraph's width before a capital (:func:`stops_short`: a title), or
+    either line is one that ``own_lines`` (a regular expression) matches at its start (an Org headline).
     A paragraph runs on over a PDF's page break (``PAGE_BREAK_LINE``) where its lines would wrap into each
     other without it."""
     run: tuple[int, int, int] | None = None  # start, end, start of the last line
     column = None  # the text column of the list item the run opens with
     opens = True  # the run's first line opens a paragraph (a blank line, or nothing, before it)
     fenced = False  # inside a Markdown fenced code block
+    own = re.compile(own_lines).match if own_lines else None
     lines = list(lines_of(text))
     for i, (a, b) in enumerate(lines):
         if run is not None and join_wrapped and text[a:b] == PAGE_BREAK_LINE and i + 1 < len(lines) \
                 and not fenced and goes_over_page(text[run[2]:run[1]], text[slice(*lines[i + 1])]):
             continue  # a PDF's page break inside a paragraph: the sentence runs on over it
-        joins = run is not None and join_wrapped and (
+        joins = run is not None and join_wrapped and not (own and (own(text, run[2], run[1]) or own(text, a, b))) and (
             continues_item(column, text[a:b])
             or wraps_into(text[run[2]:run[1]], text[a:b], first=opens and run[0] == run[2], code=fenced,
                           widest=widest))
@@ -283,17 +286,17 @@ def _cut(text: str, start: int, end: int, max_chars: int) -> Iterator[tuple[int,
 
 
 def split_sentences(text: str, max_chars: int = 10_000, join_wrapped: bool = False,
-                    widest: int = WRAP_WIDTH[1]) -> list[tuple[int, int]]:
+                    widest: int = WRAP_WIDTH[1], own_lines: str | None = None) -> list[tuple[int, int]]:
     """Sentence spans ``(start, end)`` of ``text``, in order, trimmed, none longer than ``max_chars``;
     with ``join_wrapped``, a sentence may run over the lines of a hard-wrapped paragraph (whose wrapped lines
-    are at most ``widest`` characters: :func:`wraps_into`).
+    are at most ``widest`` characters: :func:`wraps_into`), but not over a line that ``own_lines`` matches.
 
     Every non-space character of ``text`` lies in exactly one span.
     """
     if max_chars < 1:
         raise ValueError("max_chars must be positive")
     spans: list[tuple[int, int]] = []
-    for line_start, line_end in units(text, join_wrapped, widest):
+    for line_start, line_end in units(text, join_wrapped, widest, own_lines):
         s, e = trim(text, line_start, line_end)
         if s == e:
             continue

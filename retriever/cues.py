@@ -14,7 +14,13 @@ from functools import lru_cache
 
 from indexer.text import STOPWORDS, stem, term_set, terms, words
 
-_MONEY = re.compile(r"[$€£¥]\s?\d|\d\s?(?:bn|billion|million|trillion|thousand)\b|\b\d+(?:\.\d+)?\s?[BMK]\b", re.I)
+# an amount of money: a currency's sign, a large amount's word or letter, a currency named in words or by its
+# ISO code after the number or before it ("40,000 euros", "USD 500", "20 Swiss francs")
+_CURRENCIES = (r"(?:US |Swiss |Canadian |Australian )?"
+               r"(?:dollars?|euros?|pounds? sterling|yen|yuan|francs?|rupees?|cents?)")
+_CODES = r"(?:USD|EUR|GBP|JPY|CHF|CNY|CAD|AUD|INR|SEK|NOK|DKK)"
+_MONEY = re.compile(rf"[$€£¥]\s?\d|\d\s?(?:bn|billion|million|trillion|thousand)\b|\b\d+(?:\.\d+)?\s?[BMK]\b"
+                    rf"|\d\s?{_CURRENCIES}\b|\d\s?(?-i:{_CODES})\b|\b(?-i:{_CODES})\s?\d", re.I)
 # an amount of memory or storage ("How much RAM is needed?": "at least 8GB"), which "how much" asks for as
 # often as for money in a manual
 _SIZE = re.compile(r"\d\s?(?:[KMGTP]i?B|[KMGT]bytes|bytes?)\b")
@@ -255,6 +261,10 @@ _LETTERS = re.compile(r"[\W_]+")
 TITLE_PART = 20  # letters and digits of a sentence that is part of its section's title (not "Usage.")
 
 
+# an Org headline: its stars, a TODO keyword (in capitals), a priority, the title, statistics cookies, tags
+_ORG_HEADLINE = re.compile(r"\*+\s+(?:[A-Z]+\s+)?(?:\[#\w\]\s+)?(.*?)(?:\s+\[\d*(?:/\d*|%)\])*(?:\s+:[\w@#%:]+:)?")
+
+
 def is_section_title(text: str, section: str | None) -> bool:
     """Whether ``text`` is the heading its document's markup opens its section with (Markdown
     ``## Title``, an HTML ``<h2>``, a DOCX heading style): the last title of the ``section`` trail,
@@ -265,8 +275,11 @@ def is_section_title(text: str, section: str | None) -> bool:
     if not section:
         return False
     title = _LETTERS.sub("", section.rsplit(" > ", 1)[-1]).lower()
-    own = _LETTERS.sub("", text).lower()
-    return bool(own) and (own in (title, title.lstrip("0123456789")) or len(own) >= TITLE_PART and own in title)
+    org = _ORG_HEADLINE.fullmatch(text.strip())  # "* TODO [#A] Title [1/3]   :tag:" is the title "Title"
+    for own in {_LETTERS.sub("", text).lower(), _LETTERS.sub("", org.group(1)).lower() if org else ""} - {""}:
+        if own in (title, title.lstrip("0123456789")) or len(own) >= TITLE_PART and own in title:
+            return True
+    return False
 
 
 # The thing a question asks about, by the shape of the question (no word lists of topics):

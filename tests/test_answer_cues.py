@@ -572,6 +572,12 @@ def test_a_question_or_a_marked_up_heading_is_no_answer():
     assert is_section_title("## Editable VCS installs", "VCS Support > Editable VCS installs")
     assert not is_section_title("Editable installs put the clone in src.", "VCS Support > Editable VCS installs")
     assert not is_section_title("## Editable VCS installs", None)
+    # an Org headline, with its TODO keyword, priority, statistics cookie and tags (the section is its title);
+    # an AsciiDoc title
+    assert is_section_title("* TODO [#A] Migration of the wiki [1/3]     :infra:", "Notes > Migration of the wiki")
+    assert is_section_title("** DONE Planning meeting, 12 March  :planning:", "Planning meeting, 12 March")
+    assert not is_section_title("The wiki moves to a static site.", "Migration of the wiki")
+    assert is_section_title("== Installing `quarry` ==", "Guide > Installing quarry")
     # a numbered heading whose number the sentence splitter cut off (Sphinx HTML, with its "¶" link)
     section = "3. Duties¶ > 3.1.3. Manage release-critical bugs¶"
     assert is_section_title("Manage release-critical bugs¶", section)
@@ -1006,3 +1012,10 @@ def test_a_cut_answer_of_a_wrapped_sentence_cites_its_own_lines(tmp_path, real_e
     first = text.count("\n", 0, answer.start_char) + 1
     assert (answer.start_line, answer.end_line) == (first, first + answer.text.count("\n"))
     assert answer.start_line > 5  # cut: it does not open on the sentence's first line
+
+
+def test_an_amount_in_a_currency_named_in_words_or_by_its_code_is_money():
+    assert type_match("money", "The budget was approved at 40,000 euros.") == 1.0
+    assert type_match("money", "A licence costs USD 500 a year.") == 1.0
+    assert type_match("money", "It sold for 20 Swiss francs.") == 1.0
+    assert type_match("money", "The euro replaced the franc.") == 0.0

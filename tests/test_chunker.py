@@ -187,6 +187,21 @@ def joined_sentences(text: str) -> list[str]:
     return [text[a:b] for a, b in split_sentences(text, join_wrapped=True)]
 
 
+def test_lines_a_format_keeps_whole_run_into_nothing():
+    # an Org headline looks like a list item whose body hangs at its text's column, a drawer line like prose
+    from indexer.formats.org import OWN_LINES
+
+    text = ("* DONE Planning meeting, 12 March   :planning:\n  :PROPERTIES:\n  :LOCATION: Room 4\n  :END:\n"
+            "  The budget for the new storage cluster was approved at 40,000 euros and the\n"
+            "  disks are ordered.\n")
+    whole = [text[a:b] for a, b in split_sentences(text, join_wrapped=True, own_lines=OWN_LINES)]
+    assert whole == ["* DONE Planning meeting, 12 March   :planning:", ":PROPERTIES:", ":LOCATION: Room 4", ":END:",
+                     "The budget for the new storage cluster was approved at 40,000 euros and the\n"
+                     "  disks are ordered."]
+    assert len(joined_sentences(text)) == 1  # without them: one "sentence" from the headline on
+    assert "own_lines" not in ChunkerSettings(own_lines=OWN_LINES).to_dict()  # the format's, not stored
+
+
 def test_a_hard_wrapped_paragraph_is_read_as_sentences_not_lines():
     text = ("    Before the call, make sure that avail_in and avail_out are not zero. A Z_BUF_ERROR\n"
             "    may in fact be unavoidable depending on how the functions are used, so see\n"

@@ -31,7 +31,7 @@ def test_indexer_usage_errors(tmp_path, capsys):
     assert "not a sentence-transformers model folder" in capsys.readouterr().err
     for bad, why in ((".md", ".md files are read already"), ("gz", "a compressed file as the file it holds"),
                      ("a b", "not a file extension: 'a b'"), (".", "not a file extension"),
-                     ("none,.org", "'none' stands alone")):
+                     ("none,.tex", "'none' stands alone"), ("org", ".org files are read already")):
         assert index_main([str(tmp_path), "--text-ext", bad]) == 2
         assert why in capsys.readouterr().err
 
@@ -42,23 +42,24 @@ def test_text_ext_reads_another_extension_as_plain_text_and_is_kept(tiny_corpus,
     from retriever import Retriever
 
     idx = str(tmp_path / "idx")
-    (tiny_corpus / "minutes.org").write_text("* Budget\nThe budget for 2027 is 40,000 euros.\n", encoding="utf-8")
-    (tiny_corpus / "guide.adoc").write_text("= Guide\nInstall it with make.\n", encoding="utf-8")
+    minutes = "\\section{Budget}\nThe budget for 2027 is 40,000 euros.\n"
+    (tiny_corpus / "minutes.tex").write_text(minutes, encoding="utf-8")
+    (tiny_corpus / "build.log").write_text("Installed it with make.\n", encoding="utf-8")
     assert index_main([str(tiny_corpus), "--index-dir", idx, "-q"]) == 0
     out = capsys.readouterr().out
-    assert "skipped minutes.org: unsupported extension .org" in out
-    assert "note: --text-ext EXT reads the files of an extension as plain text (.adoc, .org here)" in out
-    assert index_main([str(tiny_corpus), "--index-dir", idx, "-q", "--text-ext", "ORG"]) == 0
+    assert "skipped minutes.tex: unsupported extension .tex" in out
+    assert "note: --text-ext EXT reads the files of an extension as plain text (.log, .tex here)" in out
+    assert index_main([str(tiny_corpus), "--index-dir", idx, "-q", "--text-ext", "TEX"]) == 0
     out = capsys.readouterr().out
-    assert "added minutes.org" in out and "(.adoc here)" in out
-    assert read_manifest(tmp_path / "idx")["text_extensions"] == [".org"]
+    assert "added minutes.tex" in out and "(.log here)" in out
+    assert read_manifest(tmp_path / "idx")["text_extensions"] == [".tex"]
     span = Retriever.open(idx).ask("What is the budget for 2027?").answer
-    assert span is not None and span.source == "minutes.org" and span.text == "The budget for 2027 is 40,000 euros."
+    assert span is not None and span.source == "minutes.tex" and span.text == "The budget for 2027 is 40,000 euros."
     # kept for the next update without the option; "none" drops them
     assert index_main([str(tiny_corpus), "--index-dir", idx, "-q"]) == 0
     assert "index already up to date" in capsys.readouterr().out
     assert index_main([str(tiny_corpus), "--index-dir", idx, "-q", "--text-ext", "none"]) == 0
-    assert "removed minutes.org" in capsys.readouterr().out
+    assert "removed minutes.tex" in capsys.readouterr().out
     assert read_manifest(tmp_path / "idx")["text_extensions"] == []
 
 

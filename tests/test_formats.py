@@ -450,6 +450,32 @@ def test_rst_sections_at_its_titles_and_the_text_stays_the_file():
     assert [r.section for r in extract("notes.rst", plain.encode()).regions] == [None]
 
 
+def test_org_sections_at_its_headlines_and_the_text_stays_the_file():
+    org = ("#+TITLE: Notes\r\n#+TODO: TODO WAIT | DONE\nIntro.\n* TODO [#A] Install the tool   :work:\n"
+           "Run make.\x0c Then test.\n** WAIT Configure [1/2] [[https://example.org][the site]]\nEdit it.\n"
+           "*bold* opens no headline\n* Usage\nAsk it.\n")
+    out = extract("notes.org", org.encode())
+    assert out.text == org
+    got = [(r.section, org[r.start:r.end].split("\n", 1)[0]) for r in out.regions]
+    assert got == [(None, "#+TITLE: Notes\r"), ("Install the tool", "* TODO [#A] Install the tool   :work:"),
+                   ("Install the tool > Configure the site",
+                    "** WAIT Configure [1/2] [[https://example.org][the site]]"), ("Usage", "* Usage")]
+    assert [r.section for r in extract("plain.org", b"No headlines here.\n").regions] == [None]
+
+
+def test_asciidoc_sections_at_its_titles_outside_blocks():
+    adoc = ("= The Guide\n:toc:\n\nIntro.\n== not a title: inside a paragraph\n\n[[install]]\n"
+            "== Installing `quarry` ==\n\nRun it.\n\n----\n== not a title: in a listing\n----\n\n// a comment\n"
+            "=== *Offline* install\nText.\n\n```sh\n# not a title: in a fence\n```\n\n== Usage\nAsk.\n")
+    out = extract("guide.adoc", adoc.encode())
+    assert out.text == adoc
+    assert [(r.section, adoc[r.start:r.end].split("\n", 1)[0]) for r in out.regions] == [
+        ("The Guide", "= The Guide"), ("The Guide > Installing quarry", "== Installing `quarry` =="),
+        ("The Guide > Installing quarry > Offline install", "=== *Offline* install"),
+        ("The Guide > Usage", "== Usage")]
+    assert [format_of(n) for n in ("book.asciidoc", "a.ADOC", "notes.org.gz")] == [".asciidoc", ".adoc", ".org"]
+
+
 def test_a_pdfs_running_header_and_page_numbers_are_left_out():
     from indexer.formats.pdf import without_running_lines
 

@@ -95,19 +95,32 @@ def test_find_files_lists_what_it_passes_over(tmp_path):
 
 
 def test_extensions_read_as_plain_text(tmp_path):
-    (tmp_path / "notes.org").write_text("* Tea\nGreen tea is steeped for two minutes.\n", encoding="utf-8")
-    (tmp_path / "old.org.gz").write_bytes(__import__("gzip").compress(b"Black tea takes four minutes.\n"))
+    (tmp_path / "notes.tex").write_text("\\section{Tea}\nGreen tea is steeped for two minutes.\n", encoding="utf-8")
+    (tmp_path / "old.tex.gz").write_bytes(__import__("gzip").compress(b"Black tea takes four minutes.\n"))
     (tmp_path / "a.md").write_text("# Tea\n", encoding="utf-8")
     found, skipped = find_files(tmp_path)
     assert [f.source for f in found] == ["a.md"] and [s.reason for s in skipped] == [
-        "unsupported extension .org", "unsupported extension .org.gz"]
-    found, skipped = find_files(tmp_path, as_text=[".org"])
-    assert [(f.source, f.format) for f in found] == [("a.md", ".md"), ("notes.org", ".txt"), ("old.org.gz", ".txt")]
+        "unsupported extension .tex", "unsupported extension .tex.gz"]
+    found, skipped = find_files(tmp_path, as_text=[".tex"])
+    assert [(f.source, f.format) for f in found] == [("a.md", ".md"), ("notes.tex", ".txt"), ("old.tex.gz", ".txt")]
     assert not skipped
-    assert read_document(found[1]).text.startswith("* Tea")
+    assert read_document(found[1]).text.startswith("\\section{Tea}")
     assert read_document(found[2]).text == "Black tea takes four minutes.\n"
     with pytest.raises(ValueError, match="read already"):
         build_index(tmp_path, tmp_path / "idx", encoder=FakeEncoder(), text_extensions=[".html"], progress=False)
+
+
+def test_an_extension_quarry_reads_itself_now_is_no_longer_read_as_text(tmp_path, monkeypatch):
+    # an index made by --text-ext .org before quarry read Org files: the next update reads them with their reader
+    from indexer.build import _previous_text_extensions
+    from indexer.formats import registry
+
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "notes.tex").write_text("Green tea is steeped for two minutes.\n", encoding="utf-8")
+    build_index(tmp_path / "c", tmp_path / "idx", encoder=FakeEncoder(), text_extensions=[".tex"], progress=False)
+    assert _previous_text_extensions(tmp_path / "idx") == [".tex"]
+    monkeypatch.setitem(registry.READERS, ".tex", "plain")
+    assert _previous_text_extensions(tmp_path / "idx") == []
 
 
 def test_build_skips_bad_files_and_reports_each(tmp_path, capsys, monkeypatch):

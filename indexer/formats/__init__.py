@@ -44,7 +44,7 @@ def format_of(name: str, as_text: Collection[str] = ()) -> str | None:
     "MPL-1.1", "notes.2") or a documentation file's name with a suffix of its own ("README.Debian",
     "changelog.Debian") is read as plain text, as such files in a documentation folder are; a binary
     one is skipped when read (NUL bytes). A gzip file is read as the file it holds ("FAQ.txt.gz").
-    ``as_text``: more extensions read as plain text (:func:`text_extension`: ".org", ".adoc"; ``--text-ext``).
+    ``as_text``: more extensions read as plain text (:func:`text_extension`: ".tex", ".log"; ``--text-ext``).
     """
     suffix = PurePosixPath(name).suffix.lower()
     if suffix == GZIP:  # the file it holds: "FAQ.txt.gz", "README.gz"; not an archive ("docs.tar.gz")
@@ -73,15 +73,15 @@ def supported(name: str, as_text: Collection[str] = ()) -> bool:
 
 
 def text_extension(value: str) -> str:
-    """A file extension to read as plain text, as ``--text-ext`` takes it ("org", ".ADOC"), lower case with its
+    """A file extension to read as plain text, as ``--text-ext`` takes it ("tex", ".LOG"), lower case with its
     dot; ValueError for one that is no extension or that quarry already reads (".md", ".gz").
 
-    >>> text_extension("ORG"), text_extension(".adoc")
-    ('.org', '.adoc')
+    >>> text_extension("TEX"), text_extension(".log")
+    ('.tex', '.log')
     """
     ext = "." + value.strip().lower().lstrip(".")
     if ext == "." or not re.fullmatch(r"\.[\w.+-]+", ext) or ext.endswith("."):
-        raise ValueError(f"not a file extension: {value!r} (say: .org)")
+        raise ValueError(f"not a file extension: {value!r} (say: .tex)")
     if ext in READERS or ext == GZIP:
         raise ValueError(f"{ext} files are read already" + (" (a compressed file as the file it holds)"
                                                              if ext == GZIP else ""))

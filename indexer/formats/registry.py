@@ -12,6 +12,8 @@ READERS = {
     ".txt": "plain", ".text": "plain", ".info": "plain",  # a GNU Info manual is plain text between its nodes
     ".md": "markdown", ".markdown": "markdown", ".mdown": "markdown", ".mkd": "markdown", ".mkdn": "markdown",
     ".rst": "rst",
+    ".org": "org",
+    ".adoc": "asciidoc", ".asciidoc": "asciidoc",
     ".html": "html", ".htm": "html", ".xhtml": "html", ".xht": "html",
     ".pdf": "pdf",
     ".docx": "docx",
