@@ -408,7 +408,10 @@ class _Embedder:
         self.sentences: list[tuple[int, Sentence]] = []
         self.direct = 0  # queued chunks embedded as themselves
         self.doc = 0  # number of the document being written
-        self.recent: dict[int, tuple[np.ndarray, int]] = {}  # its sentences' vectors and lengths, by id
+        # vectors and lengths of sentences flushed already that queued or later chunks still pool, by (document
+        # number, id): the document being written's, and until the next flush the one before's (its last chunk,
+        # carried to the end of a streamed file, may be queued after its sentences were flushed)
+        self.recent: dict[tuple[int, int], tuple[np.ndarray, int]] = {}
         self._mark = (0, 0)  # where the document being written starts in the queues
 
     def put(self, chunks: Sequence[Chunk], sentences: Sequence[Sentence]) -> None:
@@ -425,7 +428,6 @@ class _Embedder:
     def mark(self) -> None:
         """A new document starts here."""
         self.doc += 1
-        self.recent = {}
         self._mark = (len(self.chunks), len(self.sentences))
 
     def drop_document(self) -> None:
@@ -433,7 +435,7 @@ class _Embedder:
         dropped = self.chunks[self._mark[0]:]
         self.direct -= sum(1 for _, c in dropped if not self._pooled(c))
         del self.chunks[self._mark[0]:], self.sentences[self._mark[1]:]
-        self.recent = {}
+        self.recent = {key: vn for key, vn in self.recent.items() if key[0] != self.doc}
 
     def flush(self) -> None:
         if not self.chunks and not self.sentences:
@@ -446,7 +448,7 @@ class _Embedder:
         self.report.embedded += len(unique)
         dim = self.encoder.dim
         sent_vecs = vecs[[unique[s.text] for _, s in self.sentences]].reshape(-1, dim)
-        known = {(self.doc, i): v for i, v in self.recent.items()}
+        known = dict(self.recent)
         for (doc, s), v in zip(self.sentences, sent_vecs):
             known[(doc, s.id)] = (v, len(s.text))
         chunk_vecs = np.empty((len(self.chunks), dim), dtype=np.float32)
@@ -463,7 +465,7 @@ class _Embedder:
         self.writer.add_vectors(chunk_vecs, sent_vecs)
         # the current document's later chunks start after its last queued chunk's first sentence
         last = next((c.first_sentence for doc, c in reversed(self.chunks) if doc == self.doc), None)
-        self.recent = {i: vn for (doc, i), vn in known.items()
+        self.recent = {(doc, i): vn for (doc, i), vn in known.items()
                        if doc == self.doc and (last is None or i >= last)}
         self.chunks, self.sentences, self.direct, self._mark = [], [], 0, (0, 0)
 

@@ -207,3 +207,19 @@ def test_a_file_that_breaks_mid_stream_is_dropped_whole_or_kept_as_before(tmp_pa
     assert index.faiss.ntotal == index.n_chunks
     result = Retriever(index, enc).ask("Where do penguins live?", k=1)
     assert result.passages[0].source == "small.txt"
+
+
+def test_a_streamed_files_last_chunk_finds_its_sentences_after_a_flush(tmp_path, monkeypatch):
+    # a streamed file's last chunk is carried to the end of the file: its sentences may have been embedded
+    # (flushed) before it is queued, and the next file begins before the next flush (which failed with
+    # "chunk N names sentence M, which was not queued" on a folder of two text files over 1 MiB)
+    monkeypatch.setattr("indexer.build.STREAM_ABOVE", 0)
+    monkeypatch.setattr("indexer.chunker.STREAM_WINDOW", 300)
+    monkeypatch.setattr("indexer.stream.READ_BLOCK", 200)
+    text = "".join(f"Sentence {i} tells of rivers and hills, one of many.\n" for i in range(60))
+    corpus = write_corpus(tmp_path / "c", {"a.txt": text, "b.txt": "Another file.\n"})
+    chunks = set()
+    for flush in range(3, 40):
+        build_index(corpus, tmp_path / f"idx{flush}", encoder=FakeEncoder(), progress=False, flush_texts=flush)
+        chunks.add(IndexStore(tmp_path / f"idx{flush}").n_chunks)
+    assert len(chunks) == 1
