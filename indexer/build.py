@@ -24,6 +24,7 @@ from indexer.chunker import ChunkBatch, ChunkerSettings, chunk_regions, chunk_st
 from indexer.encoder import Encoder, SentenceTransformerEncoder
 from indexer.errors import FileSkipped, IndexDirError, SourceError
 from indexer.formats import GZIP, text_extension
+from indexer.formats.plain import stream_regions
 from indexer.formats.registry import reader as format_reader
 from indexer.indexdir import FAISS, IndexStore
 from indexer.indexdir.fsutil import human_bytes, recover_dir, sweep, writer_lock
@@ -374,7 +375,8 @@ EMBEDDING = {"chunk_vectors": "pooled_sentences", "version": 1}  # in the manife
 # headings (and a PDF's) of one type nest by their numbers (plain.type_level); 25: a PDF's line spacing is measured
 # below lines of running text, and TeX's OT1 ligature codes are letters; 26: a PDF's wrapped line may be 140
 # characters (sentences.PDF_WIDEST_LINE); 27: an HTML definition's description (<dd>) is indented under its term,
-# and a PDF line's type is read on its own page, a dehyphenated title's too (pdf.pdf_headings)
+# and a PDF line's type is read on its own page, a dehyphenated title's too (pdf.pdf_headings); a streamed text
+# file has sections (plain.stream_regions)
 SEGMENTATION = {"sentences": 27}
 
 
@@ -503,8 +505,10 @@ def _open_document(f: SourceFile, settings: ChunkerSettings, stream: bool, encod
         if getattr(mod, "OWN_LINES", None):  # Org, AsciiDoc: headlines, titles, drawers, attributes
             settings = replace(settings, own_lines=mod.OWN_LINES)
         return whole, iter([ChunkBatch(0, doc.text, *chunk_regions(doc.text, doc.source, doc.regions, settings))])
+    # a first pass finds its sections (a plain-text file's headings), the second chunks it under them
+    regions = stream_regions(TextStream(f))
     reader = TextStream(f)
-    return reader, _nonblank(reader, chunk_stream(reader, f.source, settings), f.source)
+    return reader, _nonblank(reader, chunk_stream(reader, f.source, settings, regions=regions), f.source)
 
 
 def _nonblank(reader: TextStream, batches: Iterator[ChunkBatch], source: str) -> Iterator[ChunkBatch]:

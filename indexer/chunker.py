@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -161,7 +162,7 @@ class ChunkBatch(NamedTuple):
 
 
 def chunk_stream(pieces: Iterable[str], source: str, settings: ChunkerSettings | None = None,
-                 window: int | None = None) -> Iterator[ChunkBatch]:
+                 window: int | None = None, regions: Sequence[Region] = ()) -> Iterator[ChunkBatch]:
     """Sentences and chunks of a document that arrives as text pieces, in memory bounded by ``window``
     (characters; default ``STREAM_WINDOW``).
 
@@ -170,10 +171,17 @@ def chunk_stream(pieces: Iterable[str], source: str, settings: ChunkerSettings |
     with the next round's sentences. The result equals :func:`chunk_text` on the whole text
     whenever no line is longer than ``window`` and no stretch of ``window`` characters is blank; a
     longer line is cut before its last sentence (a sentence boundary there may differ) and a chunk
-    is closed at a long blank stretch. Every span is verbatim either way.
+    is closed at a long blank stretch. Every span is verbatim either way. With ``regions`` (the sections
+    found beforehand: :func:`indexer.formats.plain.stream_regions`), no chunk crosses a region's start and
+    every span carries its region's section, as :func:`chunk_regions` gives them.
     """
     settings = settings or ChunkerSettings()
     window = window or STREAM_WINDOW
+    starts = [r.start for r in regions]
+
+    def region_of(pos: int) -> int:
+        return max(bisect_right(starts, pos) - 1, 0)
+
     pos, line = 0, 1  # offset and line number of the next segment
     carried: list[Sentence] = []  # sentences of the chunk still being packed
     buf, buf_start = "", 0  # text from carried[0] on
@@ -182,6 +190,8 @@ def chunk_stream(pieces: Iterable[str], source: str, settings: ChunkerSettings |
         new = [replace(s, start_char=s.start_char + pos, end_char=s.end_char + pos,
                        start_line=s.start_line + line - 1, end_line=s.end_line + line - 1, id=s.id + n_sentences)
                for s in sentences_of(segment, source, settings)]
+        if regions:
+            new = [replace(s, section=regions[region_of(s.start_char)].section) for s in new]
         n_sentences += len(new)
         seg_start = pos
         pos += len(segment)
@@ -194,19 +204,35 @@ def chunk_stream(pieces: Iterable[str], source: str, settings: ChunkerSettings |
         if sents:
             if sents[0].start_char > buf_start:  # the buffer starts with the first sentence
                 buf, buf_start = buf[sents[0].start_char - buf_start:], sents[0].start_char
-            base_line = sents[0].start_line
-            local = [replace(s, start_char=s.start_char - buf_start, end_char=s.end_char - buf_start) for s in sents]
-            packed = chunk_sentences(buf, source, local, settings)
-            # The last chunk may still grow, unless no sentence came for a whole window (bounds the buffer).
+            # the sentences by region (one group without regions): each is packed alone, and only the last
+            # region's last chunk may still grow
+            groups: list[list[int]] = []
+            for i, s in enumerate(sents):
+                if groups and (not regions or region_of(s.start_char) == region_of(sents[groups[-1][0]].start_char)):
+                    groups[-1].append(i)
+                else:
+                    groups.append([i])
             stalled = pos - sents[-1].end_char > max(window, settings.max_chars)
-            done = packed if eof or stalled else packed[:-1]
-            for c in done:
-                chunks.append(replace(c, start_char=c.start_char + buf_start, end_char=c.end_char + buf_start,
-                                      start_line=c.start_line + base_line - 1, end_line=c.end_line + base_line - 1,
-                                      id=n_chunks, first_sentence=sents[c.first_sentence].id,
-                                      last_sentence=sents[c.last_sentence].id))
-                n_chunks += 1
-            carried = [] if eof or stalled else sents[packed[-1].first_sentence:]
+            keep_from = None
+            for g, members in enumerate(groups):
+                first = sents[members[0]]
+                at, base_line = first.start_char, first.start_line
+                text = buf[at - buf_start:sents[members[-1]].end_char - buf_start]
+                local = [replace(sents[i], start_char=sents[i].start_char - at, end_char=sents[i].end_char - at)
+                         for i in members]
+                packed = chunk_sentences(text, source, local, settings)
+                last = g == len(groups) - 1
+                done = packed if eof or stalled or not last else packed[:-1]
+                section = regions[region_of(at)].section if regions else None
+                for c in done:
+                    chunks.append(replace(c, start_char=c.start_char + at, end_char=c.end_char + at,
+                                          start_line=c.start_line + base_line - 1, end_line=c.end_line + base_line - 1,
+                                          id=n_chunks, first_sentence=sents[members[c.first_sentence]].id,
+                                          last_sentence=sents[members[c.last_sentence]].id, section=section))
+                    n_chunks += 1
+                if last and not (eof or stalled):
+                    keep_from = members[packed[-1].first_sentence]
+            carried = [] if keep_from is None else sents[keep_from:]
             if carried:
                 buf, buf_start = buf[carried[0].start_char - buf_start:], carried[0].start_char
         yield ChunkBatch(seg_start, segment, new, chunks)
@@ -227,9 +253,20 @@ def _segments(pieces: Iterable[str], window: int, settings: ChunkerSettings) -> 
     yield pending, True
 
 
+_BLANK_LINE = re.compile(r"(?:\r\n|\r|\n)[ \t\f\v]*(?:\r\n|\r|\n)")
+
+
 def _safe_cut(text: str, settings: ChunkerSettings) -> int:
-    """Where ``text`` can be cut without changing its sentences: after its last line break, else
-    (one long line) before its last sentence; 0 if there is no such place yet."""
+    """Where ``text`` can be cut without changing its sentences: after its last blank line (a sentence may run
+    over the lines of a wrapped paragraph, ``join_wrapped``), else after its last line break, else (one long
+    line) before its last sentence; 0 if there is no such place yet."""
+    if settings.join_wrapped:
+        blank = None
+        for m in _BLANK_LINE.finditer(text):
+            if not (m.end() == len(text) and text[-1] == "\r"):  # never between \r and \n
+                blank = m
+        if blank is not None:
+            return blank.end()
     brk = max(text.rfind("\n"), text.rfind("\r", 0, len(text) - 1))  # never between \r and \n
     if brk >= 0:
         return brk + 1

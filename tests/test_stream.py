@@ -209,6 +209,78 @@ def test_a_file_that_breaks_mid_stream_is_dropped_whole_or_kept_as_before(tmp_pa
     assert result.passages[0].source == "small.txt"
 
 
+# plain-text lines, some of them headings (numbered, in capitals, underlined, at the margin over indented text),
+# joined by any line break: a large file's sections are found while it streams, as a small file's are
+_LINES = st.sampled_from(["1. Introduction", "1.1 What is it?", "INSTALLATION", "Usage", "=====", "-----",
+                          "   Indented text under a title.", "Some text. More text here", "", "", "How do I run it?",
+                          "Chapter 2. Setup", "A contents line . . . . . 5", "plain words", "\t\ttabbed line"])
+_BREAKS = st.sampled_from(["\n", "\r\n", "\r", "\n\n", "\r\n\r\n", "\n \n"])  # a blank line half the time
+_SECTIONED = st.lists(st.tuples(_LINES, _BREAKS), max_size=40).map(lambda t: "".join(a + b for a, b in t))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_SECTIONED, seed=st.integers(0, 1000))
+def test_a_streamed_texts_sections_are_a_whole_texts(text, seed):
+    from indexer.formats.layout import section_regions
+    from indexer.formats.plain import headings, stream_regions
+
+    found = headings(text)
+    assert stream_regions(_pieces(text, random.Random(seed))) == (section_regions(text, found) if found else ())
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=_SECTIONED, cfg=chunker_settings, window=st.integers(40, 120), seed=st.integers(0, 1000))
+def test_chunk_stream_with_sections_equals_chunk_regions(text, cfg, window, seed):
+    from indexer.chunker import chunk_regions
+    from indexer.formats.plain import stream_regions
+
+    regions = stream_regions(_pieces(text, random.Random(seed)))
+    parts, sentences, chunks = [], [], []
+    for batch in chunk_stream(_pieces(text, random.Random(seed + 1)), "doc.txt", cfg, window=window, regions=regions):
+        parts.append(batch.text)
+        sentences += batch.sentences
+        chunks += batch.chunks
+    assert "".join(parts) == text
+    assert (sentences, chunks) == chunk_regions(text, "doc.txt", regions, cfg)
+
+
+def test_stream_regions_of_long_lines_and_blocks_in_bounded_memory():
+    from indexer.formats.plain import BLOCK_KEPT, stream_regions
+
+    long_line = "x" * (3 * BLOCK_KEPT)
+    text = f"INTRODUCTION\n\n{long_line}\n\nUSAGE\n\nRun it.\r\n" + "word " * BLOCK_KEPT + "\n"
+    regions = stream_regions(_pieces(text, random.Random(0), most=500))
+    assert [(text[r.start:r.end].split("\n", 1)[0], r.section) for r in regions] == [
+        ("INTRODUCTION", "INTRODUCTION"), ("USAGE", "USAGE")]
+    assert regions[-1].end == len(text)
+    assert stream_regions(["no headings\n", "at all\n"]) == ()
+
+
+def test_a_streamed_file_has_the_sections_it_has_read_whole(tmp_path, monkeypatch):
+    parts = []
+    for n in range(1, 30):
+        parts.append(f"{n}. Chapter number {n}\n\n")
+        parts += [f"Paragraph {k} of chapter {n} says something about rivers and hills.\n\n" for k in range(6)]
+        parts.append(f"{n}.1 A question of chapter {n}?\n\n   Its answer, indented under it.\n\n")
+    corpus = write_corpus(tmp_path / "c", {"book.txt": "".join(parts)})
+    build_index(corpus, tmp_path / "whole", encoder=FakeEncoder(), progress=False)
+    monkeypatch.setattr("indexer.build.STREAM_ABOVE", 0)
+    monkeypatch.setattr("indexer.chunker.STREAM_WINDOW", 700)  # many windows, many sections in each
+    monkeypatch.setattr("indexer.stream.READ_BLOCK", 500)
+    build_index(corpus, tmp_path / "streamed", encoder=FakeEncoder(), progress=False)
+    whole, streamed = IndexStore(tmp_path / "whole"), IndexStore(tmp_path / "streamed")
+    assert streamed.n_chunks == whole.n_chunks
+
+    def spans(store):
+        chunks = store.chunks(range(store.n_chunks))
+        return [(c.text, c.start_line, c.section, [(s.text, s.section) for s in store.sentences_of(c)])
+                for c in chunks.values()]
+
+    assert spans(streamed) == spans(whole)
+    sections = {c.section for c in whole.chunks(range(whole.n_chunks)).values()}
+    assert "29. Chapter number 29 > 29.1 A question of chapter 29?" in sections
+
+
 def test_a_streamed_files_last_chunk_finds_its_sentences_after_a_flush(tmp_path, monkeypatch):
     # a streamed file's last chunk is carried to the end of the file: its sentences may have been embedded
     # (flushed) before it is queued, and the next file begins before the next flush (which failed with

@@ -5,11 +5,13 @@ from __future__ import annotations
 import codecs
 import logging
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from indexer.errors import FileSkipped
-from indexer.formats.layout import Extracted, Heading, clean_title, section_regions
+from indexer.formats.layout import Extracted, Heading, Region, clean_title, section_regions
 from indexer.sentences import indent
+from indexer.text import LINE_BREAK
 
 log = logging.getLogger(__name__)
 
@@ -240,21 +242,130 @@ def headings(text: str) -> list[Heading]:
     out = []
     found = blocks(text)
     for i, (start, end, lines) in enumerate(found):
-        first, body = text[lines[0][0]:lines[0][1]], text[start:end]
-        second = text[lines[1][0]:lines[1][1]] if len(lines) == 2 else ""
-        if _UNDERLINE.fullmatch(second) and abs(len(second.strip()) - len(first.strip())) <= 3:
-            out.append(Heading(start, end, 1 if "=" in second else 2, clean_title(first)))
-            continue
-        if len(lines) > HEADING_LINES or len(body) > HEADING_CHARS or LEADER.search(body):
-            continue
-        m = _NUMBERED.match(first)
-        if m and ("?" in body or not _ENDS_SENTENCE.search(body.rstrip())):
-            out.append(Heading(start, end, number_level(first), clean_title(body)))
-        elif len(lines) == 1 and _CAPITALS.fullmatch(first):  # opens with a capital letter
-            out.append(Heading(start, end, 1, clean_title(first)))
-        elif len(lines) == 1 and i + 1 < len(found) and _margin_title(first, text[slice(*found[i + 1][2][0])]):
-            out.append(Heading(start, end, 2, clean_title(first)))
+        below = text[slice(*found[i + 1][2][0])] if i + 1 < len(found) else None
+        h = block_heading(text, start, end, lines, below)
+        if h is not None:
+            out.append(h)
     return out
+
+
+def block_heading(text: str, start: int, end: int, lines: list[tuple[int, int]], below: str | None) -> Heading | None:
+    """The heading that the block ``text[start:end]`` (its ``lines``, as :func:`blocks` gives them) is, if it is
+    one (:func:`headings`); ``below``: the first line of the next block (None: there is none)."""
+    first, body = text[lines[0][0]:lines[0][1]], text[start:end]
+    second = text[lines[1][0]:lines[1][1]] if len(lines) == 2 else ""
+    if _UNDERLINE.fullmatch(second) and abs(len(second.strip()) - len(first.strip())) <= 3:
+        return Heading(start, end, 1 if "=" in second else 2, clean_title(first))
+    if len(lines) > HEADING_LINES or len(body) > HEADING_CHARS or LEADER.search(body):
+        return None
+    m = _NUMBERED.match(first)
+    if m and ("?" in body or not _ENDS_SENTENCE.search(body.rstrip())):
+        return Heading(start, end, number_level(first), clean_title(body))
+    if len(lines) == 1 and _CAPITALS.fullmatch(first):  # opens with a capital letter
+        return Heading(start, end, 1, clean_title(first))
+    if len(lines) == 1 and below is not None and _margin_title(first, below):
+        return Heading(start, end, 2, clean_title(first))
+    return None
+
+
+# a block longer than this is never a heading (its text is not kept while streaming): a heading is at most
+# HEADING_CHARS, an underlined title two lines about as long as each other
+BLOCK_KEPT = 4096
+
+
+def stream_regions(pieces: Iterable[str]) -> tuple[Region, ...]:
+    """The section regions of a plain text that arrives as pieces (a file too large to read whole), as
+    ``section_regions(text, headings(text))`` gives them for the whole ``text`` (() when it has no heading),
+    in memory bounded by ``BLOCK_KEPT`` characters and the regions found; an underlined title longer than
+    half of ``BLOCK_KEPT`` is the one heading it misses."""
+    regions: list[Region] = []
+    trail: list[tuple[int, str]] = []
+    start, section, text_since, any_heading = 0, None, False, False
+    # a complete block (its start, text and lines), awaiting the next one's first line
+    pending: tuple[int, str, list[tuple[int, int]]] | None = None
+    block: list[str] = []  # the lines of the block being read, with their breaks, while short enough to keep
+    block_start, block_len, block_lines = 0, 0, 0
+
+    def settle(below: str | None) -> None:
+        """Decide the pending block, a heading or text, given the next block's first line."""
+        nonlocal pending, start, section, text_since, any_heading
+        if pending is None:
+            return
+        at, body, lines = pending
+        pending = None
+        h = block_heading(body, 0, len(body), lines, below) if lines else None
+        if h is None or not h.title:
+            text_since = True
+            return
+        any_heading = True
+        if text_since:
+            regions.append(Region(start, at, None, section))
+            start = at
+        while trail and trail[-1][0] >= h.level:
+            trail.pop()
+        trail.append((h.level, h.title))
+        section = " > ".join(t for _, t in trail)
+        text_since = False
+
+    def close(end: int) -> None:
+        """The block being read ends (a blank line, or the end of the text)."""
+        nonlocal pending, block, block_lines
+        if not block_lines:
+            return
+        if block:
+            body = "".join(block).rstrip("\r\n")
+            lines, pos = [], 0
+            for line in block:
+                lines.append((pos, pos + len(line.rstrip("\r\n"))))
+                pos += len(line)
+            pending = (block_start, body, lines)
+        else:
+            pending = (block_start, "", [])
+        block, block_lines = [], 0
+
+    pos = 0
+    for line, size, nonblank in _stream_lines(pieces):
+        if nonblank:
+            if not block_lines:
+                settle(line.rstrip("\r\n") if line is not None else "")
+                block_start, block_len = pos, 0
+            block_lines += 1
+            block_len += size
+            if line is not None and block_len <= BLOCK_KEPT and block_lines <= HEADING_LINES:
+                block.append(line)
+            else:
+                block = []
+        else:
+            close(pos)
+        pos += size
+    close(pos)
+    settle(None)
+    if not any_heading:
+        return ()
+    regions.append(Region(start, pos, None, section))
+    return tuple(regions)
+
+
+def _stream_lines(pieces: Iterable[str]) -> Iterator[tuple[str | None, int, bool]]:
+    """The lines of a text arriving as ``pieces``: each line with its break (``\\r\\n``, ``\\r`` or ``\\n``; the
+    last may have none) or None when it is longer than ``BLOCK_KEPT`` (it is not kept), its length, and whether
+    it holds anything but white space."""
+    rest, size, nonblank, long = "", 0, False, False
+    for piece in pieces:
+        rest += piece
+        at = 0
+        for m in LINE_BREAK.finditer(rest):
+            if m.group() == "\r" and m.end() == len(rest):
+                break  # a "\r" ending the piece may be the first half of "\r\n"
+            line = rest[at:m.end()]
+            yield (None if long else line), size + len(line), nonblank or bool(line.strip())
+            at, size, nonblank, long = m.end(), 0, False, False
+        rest = rest[at:]
+        if len(rest) > BLOCK_KEPT:  # a long line: counted, not kept (its last character may be a "\r")
+            size, nonblank, long = size + len(rest) - 1, nonblank or bool(rest[:-1].strip()), True
+            rest = rest[-1:]
+    if rest or long:
+        yield (None if long else rest), size + len(rest), nonblank or bool(rest.strip())
 
 
 def extract(source: str, data: bytes, encoding: str | None = None) -> Extracted:
