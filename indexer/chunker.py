@@ -166,10 +166,11 @@ def chunk_stream(pieces: Iterable[str], source: str, settings: ChunkerSettings |
     """Sentences and chunks of a document that arrives as text pieces, in memory bounded by ``window``
     (characters; default ``STREAM_WINDOW``).
 
-    Text is split into sentences a stretch at a time, cut after a line break (which always ends a
-    sentence), and chunks are packed as they complete; the last chunk of each round is re-packed
-    with the next round's sentences. The result equals :func:`chunk_text` on the whole text
-    whenever no line is longer than ``window`` and no stretch of ``window`` characters is blank; a
+    Text is split into sentences a stretch at a time, cut after a blank line (else a line break, which a
+    sentence may run on over, in a wrapped paragraph or over a page break), and chunks are packed as they
+    complete; the last chunk of each round is re-packed with the next round's sentences. The result equals
+    :func:`chunk_text` on the whole text whenever every ``window`` characters hold a blank line (or no sentence
+    runs over a line break), no line is longer than ``window`` and no stretch of it is blank; a
     longer line is cut before its last sentence (a sentence boundary there may differ) and a chunk
     is closed at a long blank stretch. Every span is verbatim either way. With ``regions`` (the sections
     found beforehand: :func:`indexer.formats.plain.stream_regions`), no chunk crosses a region's start and
@@ -253,7 +254,7 @@ def _segments(pieces: Iterable[str], window: int, settings: ChunkerSettings) -> 
     yield pending, True
 
 
-_BLANK_LINE = re.compile(r"(?:\r\n|\r|\n)[ \t\f\v]*(?:\r\n|\r|\n)")
+_BLANK_LINE = re.compile(r"(?:\r\n|\r|\n)[ \t]*(?:\r\n|\r|\n)")  # not a form feed: a PDF's page break, run over
 
 
 def _safe_cut(text: str, settings: ChunkerSettings) -> int:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from indexer.errors import FileSkipped
 from indexer.formats.layout import Extracted, Heading, Region, clean_title, section_regions
 from indexer.sentences import indent
-from indexer.text import LINE_BREAK
 
 log = logging.getLogger(__name__)
 
@@ -346,15 +345,20 @@ def stream_regions(pieces: Iterable[str]) -> tuple[Region, ...]:
     return tuple(regions)
 
 
+# where str.splitlines ends a line, as :func:`blocks` reads them (a form feed too, which quarry's line numbers do not
+# count)
+_LINE_ENDS = re.compile(r"\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
 def _stream_lines(pieces: Iterable[str]) -> Iterator[tuple[str | None, int, bool]]:
-    """The lines of a text arriving as ``pieces``: each line with its break (``\\r\\n``, ``\\r`` or ``\\n``; the
-    last may have none) or None when it is longer than ``BLOCK_KEPT`` (it is not kept), its length, and whether
-    it holds anything but white space."""
+    """The lines of a text arriving as ``pieces``, as ``str.splitlines(keepends=True)`` cuts them: each with its
+    break (the last may have none), or None when it is longer than ``BLOCK_KEPT`` (it is not kept); its length;
+    whether it holds anything but white space."""
     rest, size, nonblank, long = "", 0, False, False
     for piece in pieces:
         rest += piece
         at = 0
-        for m in LINE_BREAK.finditer(rest):
+        for m in _LINE_ENDS.finditer(rest):
             if m.group() == "\r" and m.end() == len(rest):
                 break  # a "\r" ending the piece may be the first half of "\r\n"
             line = rest[at:m.end()]
