@@ -188,11 +188,18 @@ def chunk_stream(pieces: Iterable[str], source: str, settings: ChunkerSettings |
     buf, buf_start = "", 0  # text from carried[0] on
     n_sentences = n_chunks = 0
     for segment, eof in _segments(pieces, window, settings):
-        new = [replace(s, start_char=s.start_char + pos, end_char=s.end_char + pos,
-                       start_line=s.start_line + line - 1, end_line=s.end_line + line - 1, id=s.id + n_sentences)
-               for s in sentences_of(segment, source, settings)]
-        if regions:
-            new = [replace(s, section=regions[region_of(s.start_char)].section) for s in new]
+        # the segment's sentences, split apart at the sections' starts in it, as chunk_regions splits each
+        # section's text alone (a sentence runs on over a form feed, but not into the next section)
+        cuts = [0, *(r.start - pos for r in regions[region_of(pos) + 1:] if pos < r.start < pos + len(segment)),
+                len(segment)] if regions else [0, len(segment)]
+        new = []
+        for a, b in zip(cuts, cuts[1:]):
+            first_line = line + (sum(1 for _ in LINE_BREAK.finditer(segment, 0, a)) if a else 0)
+            section = regions[region_of(pos + a)].section if regions else None
+            new += [replace(s, start_char=s.start_char + pos + a, end_char=s.end_char + pos + a,
+                            start_line=s.start_line + first_line - 1, end_line=s.end_line + first_line - 1,
+                            id=n_sentences + len(new) + s.id, section=section)
+                    for s in sentences_of(segment[a:b], source, settings)]
         n_sentences += len(new)
         seg_start = pos
         pos += len(segment)
@@ -254,7 +261,7 @@ def _segments(pieces: Iterable[str], window: int, settings: ChunkerSettings) -> 
     yield pending, True
 
 
-_BLANK_LINE = re.compile(r"(?:\r\n|\r|\n)[ \t]*(?:\r\n|\r|\n)")  # not a form feed: a PDF's page break, run over
+_BLANK_LINE = re.compile(r"(?:\r\n|\r(?!\n)|\n)[ \t]*(?:\r\n|\r|\n)")  # not a form feed: a PDF's page break, run over
 
 
 def _safe_cut(text: str, settings: ChunkerSettings) -> int:

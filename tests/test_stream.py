@@ -298,3 +298,50 @@ def test_a_streamed_files_last_chunk_finds_its_sentences_after_a_flush(tmp_path,
         build_index(corpus, tmp_path / f"idx{flush}", encoder=FakeEncoder(), progress=False, flush_texts=flush)
         chunks.add(IndexStore(tmp_path / f"idx{flush}").n_chunks)
     assert len(chunks) == 1
+
+
+_FOLDER_LINES = ["1. Introduction", "INSTALLATION", "Usage", "=====", "   Indented text under a title.",
+                 "Some text. More text here.", "", "", "How do I run it?", "2.1 Setup", "\x0c", "word " * 30,
+                 "plain words of a wrapped paragraph that goes on and on until it reaches the wrap column of seventy"]
+
+
+def _spans(store: IndexStore) -> list:
+    chunks = store.chunks(list(range(store.n_chunks)))
+    out = []
+    for c in chunks.values():
+        assert store.document_slice(c.source, c.start_char, c.end_char) == c.text
+        out.append((c.source, c.start_char, c.end_char, c.section,
+                    tuple((s.start_char, s.end_char, s.section) for s in store.sentences_of(c))))
+    return sorted(out)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_streamed_folders_built_and_updated_equal_folders_read_whole(tmp_path, monkeypatch, seed):
+    # files of headings, wrapped paragraphs, form feeds and any line break, streamed with small reads and flushes
+    # (but windows wider than any line, each with a blank line in it): the same sentences, chunks, sections and
+    # vectors as read whole, after the first build and after an update that changes and removes files
+    rng = random.Random(seed)
+
+    def text() -> str:
+        return "".join(rng.choice(_FOLDER_LINES) + rng.choice(["\n", "\n", "\r\n", "\n\n"])
+                       for _ in range(rng.randint(1, 300)))
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for i in range(rng.randint(2, 4)):
+        (corpus / f"f{i}.txt").write_text(text() + "Last words.\n", encoding="utf-8")
+
+    def build(name: str, streamed: bool) -> IndexStore:
+        monkeypatch.setattr("indexer.build.STREAM_ABOVE", rng.choice([0, 3000]) if streamed else 1 << 30)
+        monkeypatch.setattr("indexer.chunker.STREAM_WINDOW", rng.choice([1500, 5000]))
+        monkeypatch.setattr("indexer.stream.READ_BLOCK", rng.choice([100, 700]))
+        build_index(corpus, tmp_path / name, encoder=FakeEncoder(), progress=False, flush_texts=rng.choice([3, 40]))
+        return IndexStore(tmp_path / name)
+
+    whole, streamed = build("whole", False), build("streamed", True)
+    assert _spans(streamed) == _spans(whole)
+    assert np.allclose(np.array(streamed.chunk_vectors), np.array(whole.chunk_vectors), atol=1e-6)
+    files = sorted(corpus.iterdir())
+    (corpus / "f0.txt").write_text(text() + "Changed.\n", encoding="utf-8")
+    files[-1].unlink()
+    assert _spans(build("streamed", True)) == _spans(build("whole-after", False))
