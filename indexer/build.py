@@ -23,7 +23,7 @@ import numpy as np
 from indexer.chunker import ChunkBatch, ChunkerSettings, chunk_regions, chunk_stream
 from indexer.encoder import Encoder, SentenceTransformerEncoder
 from indexer.errors import FileSkipped, IndexDirError, SourceError
-from indexer.formats import GZIP, text_extension
+from indexer.formats import text_extension
 from indexer.formats.plain import stream_regions
 from indexer.formats.registry import reader as format_reader
 from indexer.indexdir import FAISS, IndexStore
@@ -206,17 +206,16 @@ def build_index(
         not_utf8: set[str] = set()  # text files read by a guessed or given encoding
         for f in files:
             try:
-                sha, plain = scan_file(f.path)
-                # a small file is read whole (cut into sections at its headings), a large one streamed
-                large = plain and f.path.stat().st_size > STREAM_ABOVE
+                sha, plain, text_bytes = scan_file(f.path)
+                # a small file is read whole, a large one streamed (a gzip file's size: the text it holds)
+                large = plain and text_bytes > STREAM_ABOVE
             except OSError as e:
                 _unreadable(f, e, old_docs, plan, report)
                 continue
             plan.append((f, sha))
             if not plain and f.format in TEXT_SUFFIXES:
                 not_utf8.add(f.source)
-            if (large and f.format in STREAMED and not f.path.name.lower().endswith(GZIP)
-                    and settings.strategy == "sentences"):
+            if large and f.format in STREAMED and settings.strategy == "sentences":
                 streamable.add(f.source)
         current = {f.source for f, _ in plan}
         report.removed = sorted(s for s in old_docs if s not in current)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import codecs
 import hashlib
 import logging
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterable, Iterator
 
 from indexer.errors import FileSkipped
-from indexer.formats import ROFF_SKIPPED, is_roff
+from indexer.formats import GZIP, MAX_GUNZIPPED, ROFF_SKIPPED, is_roff
 from indexer.indexdir.fsutil import open_regular
 from indexer.sources import SourceFile
 
@@ -41,27 +42,73 @@ class TextStream:
 
     def __iter__(self) -> Iterator[str]:
         decoder = codecs.getincrementaldecoder(self.encoding)("strict")
+        text_bytes = 0  # of the text: the file's, or what a gzip file holds
         with open_regular(self.file.path) as fh:
-            while True:
-                data = fh.read(self.block)
-                if self.consumed < SNIFF and b"\x00" in data[:SNIFF - self.consumed]:
+            raw = iter(lambda: fh.read(self.block), b"")
+
+            def counted() -> Iterator[bytes]:
+                for data in raw:
+                    self._sha.update(data)
+                    self.consumed += len(data)
+                    yield data
+
+            blocks = counted()
+            if self.file.path.name.lower().endswith(GZIP):  # its offsets index the text it holds, as read whole
+                blocks = gunzipped(blocks, self.file.source)
+            for data in _with_end(blocks):
+                if text_bytes < SNIFF and b"\x00" in data[:SNIFF - text_bytes]:
                     raise FileSkipped(self.file.source, "binary file (NUL bytes), not text")
-                if not self.consumed and is_roff(data):
+                if not text_bytes and is_roff(data):
                     raise FileSkipped(self.file.source, ROFF_SKIPPED)
-                self._sha.update(data)
                 held = len(decoder.getstate()[0])  # bytes of an unfinished character from the last block
                 try:
                     text = decoder.decode(data, final=not data)
                 except UnicodeDecodeError as e:
-                    at = self.consumed - held + e.start
+                    at = text_bytes - held + e.start
                     raise FileSkipped(self.file.source, f"not valid {_name(self.encoding)} at byte "
                                                         f"{max(at, 0)}") from None
-                self.consumed += len(data)
+                text_bytes += len(data)
                 if text:
                     yield text
+        self.sha256 = self._sha.hexdigest()
+
+
+def _with_end(blocks: Iterator[bytes]) -> Iterator[bytes]:
+    """The blocks that hold bytes, then b"" (the end)."""
+    for data in blocks:
+        if data:
+            yield data
+    yield b""
+
+
+def gunzipped(blocks: Iterable[bytes], source: str, limit: int = MAX_GUNZIPPED) -> Iterator[bytes]:
+    """The bytes a gzip file arriving as ``blocks`` holds (every member of a concatenated one), a piece at a time,
+    as :func:`indexer.formats.gunzip` gives them whole; ``FileSkipped`` when it is damaged, cut short, or holds
+    more than ``limit`` bytes."""
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    size, member = 0, False  # member: some of the current member's bytes were read
+    for data in blocks:
+        while data:
+            if not member:
+                data = data.lstrip(b"\0")  # some writers pad a member with NUL bytes
                 if not data:
                     break
-        self.sha256 = self._sha.hexdigest()
+                member = True
+            try:
+                out = d.decompress(data, limit - size + 1)
+            except zlib.error as e:
+                raise FileSkipped(source, f"damaged gzip file ({e})") from None
+            size += len(out)
+            if size > limit:
+                raise FileSkipped(source, f"holds more than {limit >> 20} MB once decompressed")
+            if out:
+                yield out
+            if d.eof:
+                data, d, member = d.unused_data, zlib.decompressobj(16 + zlib.MAX_WBITS), False
+            else:
+                data = d.unconsumed_tail
+    if member:
+        raise FileSkipped(source, "damaged gzip file (cut short)")
 
 
 def _name(encoding: str) -> str:
@@ -72,27 +119,42 @@ def _name(encoding: str) -> str:
 _WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
-def scan_file(path, block: int | None = None) -> tuple[str, bool]:
-    """The sha256 of a file and whether it is plain UTF-8 text (no UTF-16/32 mark, no NUL in its
-    first bytes, valid UTF-8 throughout), which :class:`TextStream` reads in bounded memory."""
+def scan_file(path, block: int | None = None) -> tuple[str, bool, int]:
+    """The sha256 of a file, whether it is plain UTF-8 text (no UTF-16/32 mark, no NUL in its first bytes, valid
+    UTF-8 throughout), which :class:`TextStream` reads in bounded memory, and the size of that text in bytes: a
+    gzip file's (``.gz``) is the text it holds (0 and not plain when it is damaged: read whole, it says so)."""
     h = hashlib.sha256()
     size = block or READ_BLOCK
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    ok, first = True, True
+    ok, text_bytes = True, 0
     with open_regular(path) as fh:
-        for data in iter(lambda: fh.read(size), b""):
-            h.update(data)
-            if first:
-                ok = not data.startswith(_WIDE_BOMS) and b"\x00" not in data[:SNIFF]
-                first = False
-            if ok:
-                try:
-                    decoder.decode(data)
-                except UnicodeDecodeError:
-                    ok = False
+        raw = iter(lambda: fh.read(size), b"")
+
+        def hashed() -> Iterator[bytes]:
+            for data in raw:
+                h.update(data)
+                yield data
+
+        blocks = hashed()
+        if str(path).lower().endswith(GZIP):
+            blocks = gunzipped(blocks, str(path))
+        try:
+            for data in blocks:
+                if not text_bytes:
+                    ok = not data.startswith(_WIDE_BOMS) and b"\x00" not in data[:SNIFF]
+                text_bytes += len(data)
+                if ok:
+                    try:
+                        decoder.decode(data)
+                    except UnicodeDecodeError:
+                        ok = False
+        except FileSkipped:
+            ok = False
+            for data in raw:  # the rest of the file, for its sha256
+                h.update(data)
     if ok:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             ok = False
-    return h.hexdigest(), ok
+    return h.hexdigest(), ok, text_bytes

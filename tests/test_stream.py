@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from indexer.build import build_index
 from indexer.chunker import ChunkerSettings, chunk_stream, chunk_text
-from indexer.errors import SourceError
+from indexer.errors import FileSkipped, SourceError
 from indexer.indexdir.store import MANIFEST, IndexStore
 from indexer.sources import SourceFile
 from indexer.stream import TextStream
@@ -193,7 +193,7 @@ def test_a_file_that_breaks_mid_stream_is_dropped_whole_or_kept_as_before(tmp_pa
     import indexer.build as build
 
     real_scan = build.scan_file
-    monkeypatch.setattr(build, "scan_file", lambda path: (real_scan(path)[0], True))
+    monkeypatch.setattr(build, "scan_file", lambda path: (real_scan(path)[0], True, 1 << 30))
     (corpus / "big.txt").write_bytes(good.encode() + b"\xff more text\n")
     (corpus / "new.txt").write_bytes(b"x" * 10 + b"\xff")
     report = build_index(corpus, index_dir, encoder=enc, progress=False)
@@ -345,3 +345,47 @@ def test_streamed_folders_built_and_updated_equal_folders_read_whole(tmp_path, m
     (corpus / "f0.txt").write_text(text() + "Changed.\n", encoding="utf-8")
     files[-1].unlink()
     assert _spans(build("streamed", True)) == _spans(build("whole-after", False))
+
+
+def test_gunzipped_in_pieces_equals_gunzip_whole():
+    import gzip
+
+    from indexer.formats import gunzip
+    from indexer.stream import gunzipped
+
+    payload = "".join(f"Line {i} of a log.\n" for i in range(3000)).encode()
+    data = gzip.compress(payload[:20000]) + b"\0\0" + gzip.compress(payload[20000:])  # two members, padded
+    for size in (1, 7, 100, 5000):
+        blocks = [data[i:i + size] for i in range(0, len(data), size)]
+        assert b"".join(gunzipped(blocks, "log.gz")) == gunzip("log.gz", data) == payload
+    for bad, why in ((data[:len(data) // 2], "cut short"), (b"not gzip at all", "damaged gzip file"),
+                     (gzip.compress(payload), "holds more than")):
+        with pytest.raises(FileSkipped, match=why):
+            limit = 1000 if why == "holds more than" else 1 << 30
+            b"".join(gunzipped([bytes([b]) for b in bad], "x.gz", limit))
+
+
+def test_a_large_gzip_text_streams_as_its_text_reads_whole(tmp_path, monkeypatch):
+    import gzip
+
+    from indexer.stream import scan_file
+
+    text = "".join(f"{n}. Part {n}\n\n" + "Rivers run to the sea, and hills stand by them.\n" * 30 + "\n"
+                   for n in range(1, 40))
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "book.txt.gz").write_bytes(gzip.compress(text.encode()))
+    (corpus / "broken.txt.gz").write_bytes(gzip.compress(text.encode())[:500])
+    sha, plain, size = scan_file(corpus / "book.txt.gz")
+    assert plain and size == len(text.encode())
+    assert not scan_file(corpus / "broken.txt.gz")[1]  # not streamed: read whole, it says what is wrong
+    whole = build_index(corpus, tmp_path / "whole", encoder=FakeEncoder(), progress=False)
+    monkeypatch.setattr("indexer.build.STREAM_ABOVE", 1000)
+    monkeypatch.setattr("indexer.stream.READ_BLOCK", 300)
+    monkeypatch.setattr("indexer.chunker.STREAM_WINDOW", 2000)
+    streamed = build_index(corpus, tmp_path / "streamed", encoder=FakeEncoder(), progress=False)
+    assert [(s.source, s.reason) for s in streamed.skipped] == [(s.source, s.reason) for s in whole.skipped] == [
+        ("broken.txt.gz", "damaged gzip file (cut short)")]
+    a, b = IndexStore(tmp_path / "whole"), IndexStore(tmp_path / "streamed")
+    assert b.document_text("book.txt.gz") == text
+    assert _spans(b) == _spans(a) and a.documents() == b.documents()
