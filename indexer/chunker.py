@@ -192,7 +192,7 @@ def chunk_stream(pieces: Iterable[str], source: str, settings: ChunkerSettings |
         # section's text alone (a sentence runs on over a form feed, but not into the next section)
         cuts = [0, *(r.start - pos for r in regions[region_of(pos) + 1:] if pos < r.start < pos + len(segment)),
                 len(segment)] if regions else [0, len(segment)]
-        new = []
+        new: list[Sentence] = []
         for a, b in zip(cuts, cuts[1:]):
             first_line = line + (sum(1 for _ in LINE_BREAK.finditer(segment, 0, a)) if a else 0)
             section = regions[region_of(pos + a)].section if regions else None
