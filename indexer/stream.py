@@ -5,11 +5,10 @@ from __future__ import annotations
 import codecs
 import hashlib
 import logging
-import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from indexer.errors import FileSkipped
-from indexer.formats import GZIP, MAX_GUNZIPPED, ROFF_SKIPPED, is_roff
+from indexer.formats import GZIP, ROFF_SKIPPED, gunzipped, is_roff
 from indexer.indexdir.fsutil import open_regular
 from indexer.sources import SourceFile
 
@@ -79,36 +78,6 @@ def _with_end(blocks: Iterator[bytes]) -> Iterator[bytes]:
         if data:
             yield data
     yield b""
-
-
-def gunzipped(blocks: Iterable[bytes], source: str, limit: int = MAX_GUNZIPPED) -> Iterator[bytes]:
-    """The bytes a gzip file arriving as ``blocks`` holds (every member of a concatenated one), a piece at a time,
-    as :func:`indexer.formats.gunzip` gives them whole; ``FileSkipped`` when it is damaged, cut short, or holds
-    more than ``limit`` bytes."""
-    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    size, member = 0, False  # member: some of the current member's bytes were read
-    for data in blocks:
-        while data:
-            if not member:
-                data = data.lstrip(b"\0")  # some writers pad a member with NUL bytes
-                if not data:
-                    break
-                member = True
-            try:
-                out = d.decompress(data, limit - size + 1)
-            except zlib.error as e:
-                raise FileSkipped(source, f"damaged gzip file ({e})") from None
-            size += len(out)
-            if size > limit:
-                raise FileSkipped(source, f"holds more than {limit >> 20} MB once decompressed")
-            if out:
-                yield out
-            if d.eof:
-                data, d, member = d.unused_data, zlib.decompressobj(16 + zlib.MAX_WBITS), False
-            else:
-                data = d.unconsumed_tail
-    if member:
-        raise FileSkipped(source, "damaged gzip file (cut short)")
 
 
 def _name(encoding: str) -> str:

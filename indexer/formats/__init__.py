@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import PurePosixPath
 
 from indexer.errors import FileSkipped
 from indexer.formats.layout import Extracted, Region
 from indexer.formats.registry import EXTENSIONS, READERS
 
-__all__ = ["EXTENSIONS", "READERS", "Extracted", "Region", "extension", "extract", "format_of", "gunzip", "is_roff",
+__all__ = ["EXTENSIONS", "READERS", "Extracted", "Region", "extension", "extract", "format_of", "gunzip", "gunzipped", "is_roff",
            "supported", "text_extension", "UNSUPPORTED"]
 
 # a documentation folder's plain-text files named for what they are, with a suffix of their own
@@ -119,19 +119,34 @@ def extract(source: str, data: bytes, encoding: str | None = None, fmt: str | No
 def gunzip(source: str, data: bytes, limit: int = MAX_GUNZIPPED) -> bytes:
     """The bytes a gzip file holds (every member of a concatenated one), or ``FileSkipped`` when it is
     damaged, cut short, or holds more than ``limit`` bytes."""
-    out, rest = [], data
-    size = 0
-    while rest:
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            part = d.decompress(rest, limit - size + 1)
-        except zlib.error as e:
-            raise FileSkipped(source, f"damaged gzip file ({e})") from None
-        size += len(part)
-        if size > limit:
-            raise FileSkipped(source, f"holds more than {limit >> 20} MB once decompressed")
-        if not d.eof:
-            raise FileSkipped(source, "damaged gzip file (cut short)")
-        out.append(part)
-        rest = d.unused_data.lstrip(b"\0")  # some writers pad a member with NUL bytes
-    return b"".join(out)
+    return b"".join(gunzipped([data], source, limit))
+
+
+def gunzipped(blocks: Iterable[bytes], source: str, limit: int = MAX_GUNZIPPED) -> Iterator[bytes]:
+    """The bytes a gzip file arriving as ``blocks`` holds, a piece at a time (:func:`gunzip`; a large one is
+    read so, in bounded memory: :class:`indexer.stream.TextStream`)."""
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    size, member, first = 0, False, True  # member: some of the current member's bytes were read
+    for data in blocks:
+        while data:
+            if not member:
+                if not first:
+                    data = data.lstrip(b"\0")  # some writers pad a member with NUL bytes
+                    if not data:
+                        break
+                member, first = True, False
+            try:
+                out = d.decompress(data, limit - size + 1)
+            except zlib.error as e:
+                raise FileSkipped(source, f"damaged gzip file ({e})") from None
+            size += len(out)
+            if size > limit:
+                raise FileSkipped(source, f"holds more than {limit >> 20} MB once decompressed")
+            if out:
+                yield out
+            if d.eof:
+                data, d, member = d.unused_data, zlib.decompressobj(16 + zlib.MAX_WBITS), False
+            else:
+                data = d.unconsumed_tail
+    if member:
+        raise FileSkipped(source, "damaged gzip file (cut short)")
