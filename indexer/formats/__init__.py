@@ -17,8 +17,8 @@ from indexer.errors import FileSkipped
 from indexer.formats.layout import Extracted, Region
 from indexer.formats.registry import EXTENSIONS, READERS
 
-__all__ = ["EXTENSIONS", "READERS", "Extracted", "Region", "extension", "extract", "format_of", "gunzip", "gunzipped", "is_roff",
-           "supported", "text_extension", "UNSUPPORTED"]
+__all__ = ["EXTENSIONS", "READERS", "Extracted", "Region", "extension", "extract", "format_of", "gunzip", "gunzipped",
+           "is_roff", "supported", "text_extension", "UNSUPPORTED"]
 
 # a documentation folder's plain-text files named for what they are, with a suffix of their own
 # ("README.Debian", "NEWS.Debian", "changelog.Debian.amd64", "README.source")
