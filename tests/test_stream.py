@@ -350,8 +350,7 @@ def test_streamed_folders_built_and_updated_equal_folders_read_whole(tmp_path, m
 def test_gunzipped_in_pieces_equals_gunzip_whole():
     import gzip
 
-    from indexer.formats import gunzip
-    from indexer.formats import gunzipped
+    from indexer.formats import gunzip, gunzipped
 
     payload = "".join(f"Line {i} of a log.\n" for i in range(3000)).encode()
     data = gzip.compress(payload[:20000]) + b"\0\0" + gzip.compress(payload[20000:])  # two members, padded
