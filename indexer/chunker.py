@@ -190,16 +190,17 @@ def chunk_stream(pieces: Iterable[str], source: str, settings: ChunkerSettings |
     for segment, eof in _segments(pieces, window, settings):
         # the segment's sentences, split apart at the sections' starts in it, as chunk_regions splits each
         # section's text alone (a sentence runs on over a form feed, but not into the next section)
-        cuts = [0, *(r.start - pos for r in regions[region_of(pos) + 1:] if pos < r.start < pos + len(segment)),
-                len(segment)] if regions else [0, len(segment)]
+        inside = starts[bisect_right(starts, pos):bisect_left(starts, pos + len(segment))]
+        cuts = [0, *(at - pos for at in inside), len(segment)]
         new: list[Sentence] = []
+        first_line = line
         for a, b in zip(cuts, cuts[1:]):
-            first_line = line + (sum(1 for _ in LINE_BREAK.finditer(segment, 0, a)) if a else 0)
             section = regions[region_of(pos + a)].section if regions else None
             new += [replace(s, start_char=s.start_char + pos + a, end_char=s.end_char + pos + a,
                             start_line=s.start_line + first_line - 1, end_line=s.end_line + first_line - 1,
                             id=n_sentences + len(new) + s.id, section=section)
                     for s in sentences_of(segment[a:b], source, settings)]
+            first_line += sum(1 for _ in LINE_BREAK.finditer(segment, a, b))
         n_sentences += len(new)
         seg_start = pos
         pos += len(segment)
