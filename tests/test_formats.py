@@ -453,13 +453,14 @@ def test_rst_sections_at_its_titles_and_the_text_stays_the_file():
 def test_org_sections_at_its_headlines_and_the_text_stays_the_file():
     org = ("#+TITLE: Notes\r\n#+TODO: TODO WAIT | DONE\nIntro.\n* TODO [#A] Install the tool   :work:\n"
            "Run make.\x0c Then test.\n** WAIT Configure [1/2] [[https://example.org][the site]]\nEdit it.\n"
-           "*bold* opens no headline\n* Usage\nAsk it.\n")
+           "*bold* opens no headline\n* Usage of ~quarry~ and =ask=\nAsk it.\n")
     out = extract("notes.org", org.encode())
     assert out.text == org
     got = [(r.section, org[r.start:r.end].split("\n", 1)[0]) for r in out.regions]
     assert got == [(None, "#+TITLE: Notes\r"), ("Install the tool", "* TODO [#A] Install the tool   :work:"),
                    ("Install the tool > Configure the site",
-                    "** WAIT Configure [1/2] [[https://example.org][the site]]"), ("Usage", "* Usage")]
+                    "** WAIT Configure [1/2] [[https://example.org][the site]]"),
+                   ("Usage of quarry and ask", "* Usage of ~quarry~ and =ask=")]
     assert [r.section for r in extract("plain.org", b"No headlines here.\n").regions] == [None]
 
 
