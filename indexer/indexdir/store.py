@@ -73,6 +73,9 @@ _MODELINE = re.compile(r"(?:^|\s)(?:vim?|ex):\s*\S*[=:]|-\*-.*-\*-")
 _LETTERS = re.compile(r"[^\W\d_]{2,}")
 _RST_META = re.compile(r"^(?::[\w][\w .-]*:(?:\s|$)|\.\.(?:\s|$))")  # ":description: ...", ".. _label:", ".."
 _RST_TITLE = re.compile(r"^:title:\s+(\S.*)$")
+_ORG_KEYWORD = re.compile(r"^#\+(\w+):[ \t]*(.*)$")  # Org's "#+TITLE: Notes", "#+STARTUP: overview"
+# AsciiDoc's document title ("= Guide"), an Org headline opening the file ("* which-key")
+_ADOC_TITLE = re.compile(r"^(?:=|\*+)[ \t]+(\S.*?)[ \t]*$")
 
 
 def document_title(text: str) -> str | None:
@@ -98,14 +101,27 @@ def document_title(text: str) -> str | None:
     'S3 FAQ'
     >>> document_title("vim:tw=75:wrap:fo=tcqn2:et\\n\\nVim FAQ\\n")
     'Vim FAQ'
+    >>> document_title("# -*- mode: org -*-\\n#+STARTUP: overview\\n#+TITLE: Org-Drill\\n* General")
+    'Org-Drill'
+    >>> document_title("= AsciiDoc Syntax\\n:toc:\\n\\nA paragraph."), document_title("* which-key\\nText.")
+    ('AsciiDoc Syntax', 'which-key')
     """
     lines = text.splitlines()
     for line in lines:
+        org = _ORG_KEYWORD.match(line)
+        if org and org.group(1).lower() == "title" and org.group(2).strip():
+            return _cut(" ".join(org.group(2).split()))
+    for line in lines:
         m = _ATX.match(line)
         title = " ".join(HTML_TAG.sub("", m.group(1)).split()) if m else ""  # "## <a name="x"></a>Title"
-        if title:
+        if title and not _MODELINE.search(title):  # not an Org comment's "# -*- mode: org -*-"
             return _cut(title)
     for i, line in enumerate(lines):
+        if _ORG_KEYWORD.match(line):  # Org's settings ("#+STARTUP: overview")
+            continue
+        adoc = _ADOC_TITLE.match(line)
+        if adoc:
+            return _cut(" ".join(adoc.group(1).split()))
         if _RST_META.match(line):  # reStructuredText's fields and comments before its title
             field = _RST_TITLE.match(line)
             if field:
