@@ -40,7 +40,11 @@ def lines_of(text: str, pos: int = 0) -> Iterator[tuple[int, int]]:
     yield pos, len(text)
 
 
-_BLOCK_START = re.compile(r"^(?:[#|>=*+•-]|\d{1,3}[.)]\s|[A-Za-z][.)]\s)")
+# what opens a block rather than going on with a wrapped line: a heading, a table row, a quotation, a list item
+# or an option ("-a"), a rule or a table's border ("+---+", "====="); not a word in Org's or Markdown's emphasis
+# ("=C-h= in the middle ...", "*not* ...", "+FORMAT." wrapped from the line before)
+_BLOCK_START = re.compile(r"^(?:[#|>•-]|\*+(?=\s)|\*{3,}[ \t]*$|\+(?=[\s+=-])|=(?=[=\s]|$)"
+                          r"|\d{1,3}[.)]\s|[A-Za-z][.)]\s)")
 
 
 # a line broken by a wrap fills most of a 60-100 column line: shorter ones end a list entry or a

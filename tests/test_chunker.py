@@ -455,3 +455,23 @@ def test_a_sentence_runs_on_over_a_pdf_page_break():
         (1, 1, 5), (1, 3, 5), (2, 5, 6), (3, 8, 8), (4, 10, 10)]
     for c in chunks:
         assert c.text == text[c.start_char:c.end_char]
+
+
+def test_a_wrapped_line_may_open_with_a_word_in_emphasis():
+    # Org's =verbatim= and *bold*, a "+FORMAT" wrapped from the line before go on with their paragraph; a list
+    # item, an Org headline, a rule and a table's border open a block
+    text = ("   This will prevent which-key from showing automatically, and allow you to use\n"
+            "   =C-h= in the middle of a key sequence to show the buffer.\n\n"
+            "The time style is given by the environment variable TIME_STYLE if it is set to\n"
+            "+FORMAT in the usual way, as the other styles are.\n\n"
+            "A paragraph of prose that is long enough to have been wrapped by its editor here\n"
+            "* an item\n\n"
+            "A paragraph of prose that is long enough to have been wrapped by its editor here\n"
+            "+----------+\n")
+    assert joined_sentences(text) == [
+        "This will prevent which-key from showing automatically, and allow you to use\n"
+        "   =C-h= in the middle of a key sequence to show the buffer.",
+        "The time style is given by the environment variable TIME_STYLE if it is set to\n"
+        "+FORMAT in the usual way, as the other styles are.",
+        "A paragraph of prose that is long enough to have been wrapped by its editor here", "* an item",
+        "A paragraph of prose that is long enough to have been wrapped by its editor here", "+----------+"]
