@@ -61,7 +61,7 @@ import numpy as np
 from indexer.schema import Chunk, Sentence
 from indexer.sentences import FENCE, indent, item_column, lines_of
 from indexer.text import HTML_TAG, LINE_BREAK, stem, term_set, terms
-from retriever.cues import asks, entity_coverage, is_heading, question_type, type_match
+from retriever.cues import asks, entity_coverage, is_heading, is_section_title, question_type, type_match
 
 FEATURES = ("dense", "lexical", "type", "entities", "novelty", "topical", "context", "qa", "field")
 COMMON_IDF = math.log(2)  # BM25 IDF of a term found in about half the passages
@@ -372,6 +372,8 @@ def _describes(chunk: Chunk, term: Sentence, description: Sentence) -> bool:
     t = text[ta:tb]
     if LINE_BREAK.fullmatch(text[tb:da]) is None or t.strip() != term.text.strip():
         return False
+    if is_section_title(term.text, term.section):
+        return False  # a heading over its section's text, indented under it (an Org headline), is no term
     if mark:
         return bool(t.strip()) and _label(t.strip())
     return _term_line(t) and indent(text[da:db]) > indent(t)

@@ -202,3 +202,15 @@ def test_an_answer_from_an_html_definition_list_is_shown_with_its_term(tmp_path,
     span = answer_span(r, best, question=question)
     assert span.text == "--quiet\n    Print nothing but errors."
     assert answer_span(r, best).text == "Print nothing but errors."  # as the answer checks read it
+
+
+def test_an_org_headline_over_its_indented_text_is_no_definition_term(tmp_path, fake_encoder):
+    from tests.conftest import write_corpus
+
+    notes = "* Budget review\n  The storage budget was raised to 55,000 euros in May.\n"
+    build_index(write_corpus(tmp_path / "c", {"notes.org": notes}), tmp_path / "idx", encoder=fake_encoder,
+                progress=False)
+    r = Retriever.open(tmp_path / "idx", encoder=fake_encoder)
+    question = "What was the storage budget raised to?"
+    best = next(s for s in scored_sentences(r, question, k=3) if s.sentence.text.startswith("The storage"))
+    assert answer_span(r, best, question=question).text == "The storage budget was raised to 55,000 euros in May."
