@@ -76,6 +76,8 @@ _RST_TITLE = re.compile(r"^:title:\s+(\S.*)$")
 _ORG_KEYWORD = re.compile(r"^#\+(\w+):[ \t]*(.*)$")  # Org's "#+TITLE: Notes", "#+STARTUP: overview"
 # AsciiDoc's document title ("= Guide"), an Org headline opening the file ("* which-key")
 _ADOC_TITLE = re.compile(r"^(?:=|\*+)[ \t]+(\S.*?)[ \t]*$")
+_ORG_LINKS = re.compile(r"(?:\[\[[^\]]*\](?:\[[^\]]*\])?\][ \t]*)+")  # "[[https://...][file:badge.svg]]"
+_ORG_EMPHASIS = re.compile(r"(?<![\w*/=~+])([*/_=~+])(\S(?:[^\n]*?\S)?)\1(?![\w*/=~+])")  # "~org-appear~"
 
 
 def document_title(text: str) -> str | None:
@@ -105,6 +107,8 @@ def document_title(text: str) -> str | None:
     'Org-Drill'
     >>> document_title("= AsciiDoc Syntax\\n:toc:\\n\\nA paragraph."), document_title("* which-key\\nText.")
     ('AsciiDoc Syntax', 'which-key')
+    >>> document_title("[[https://melpa.org/][file:badge.svg]]\\n#+BEGIN_HTML\\n<img>\\n#+END_HTML\\n* ~org-appear~")
+    'org-appear'
     """
     lines = text.splitlines()
     for line in lines:
@@ -116,12 +120,17 @@ def document_title(text: str) -> str | None:
         title = " ".join(HTML_TAG.sub("", m.group(1)).split()) if m else ""  # "## <a name="x"></a>Title"
         if title and not _MODELINE.search(title):  # not an Org comment's "# -*- mode: org -*-"
             return _cut(title)
+    block = False  # inside an Org block ("#+BEGIN_HTML" ... "#+END_HTML")
     for i, line in enumerate(lines):
-        if _ORG_KEYWORD.match(line):  # Org's settings ("#+STARTUP: overview")
+        if line.lstrip().startswith("#+"):  # Org's settings ("#+STARTUP: overview") and blocks
+            word = line.lstrip()[2:].lower()
+            block = word.startswith("begin") or (block and not word.startswith("end"))
+            continue
+        if block or _ORG_LINKS.fullmatch(line.strip()):  # a block's content, a row of badges
             continue
         adoc = _ADOC_TITLE.match(line)
         if adoc:
-            return _cut(" ".join(adoc.group(1).split()))
+            return _cut(" ".join(_ORG_EMPHASIS.sub(r"\2", adoc.group(1)).split()))
         if _RST_META.match(line):  # reStructuredText's fields and comments before its title
             field = _RST_TITLE.match(line)
             if field:
