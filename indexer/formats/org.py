@@ -3,8 +3,7 @@
 orgparse reads the outline as Emacs does: a headline is a line of stars, a space and its title; its level
 is the number of stars; the title is shown without its TODO keyword (``#+TODO:`` lines name more), its
 priority (``[#A]``), its tags (``:work:``) or its emphasis marks (``~org-appear~``), and a link as its
-description. The text is stored as it is,
-``#+`` keywords, drawers and blocks included.
+description. The text is stored as it is, ``#+`` keywords, drawers and blocks included.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ OWN_LINES = r"\*+[ \t]|[ \t]*#\+|[ \t]*:[\w-]+:(?:[ \t]|$)"
 # a statistics cookie ("[2/3]", "[66%]"): progress, not part of what the heading is about
 _COOKIE = re.compile(r"\[\d*(?:/\d*|%)\]")
 # Org's emphasis around a word or phrase: *bold*, /italic/, _underline_, =verbatim=, ~code~, +strike-through+
-_EMPHASIS = re.compile(r"(?<![\w*/=~+])([*/_=~+])(\S(?:[^\n]*?\S)?)\1(?![\w*/=~+])")
+EMPHASIS = re.compile(r"(?<![\w*/=~+])([*/_=~+])(\S(?:[^\n]*?\S)?)\1(?![\w*/=~+])")
 
 
 def headings(text: str, source: str = "") -> list[Heading]:
@@ -47,7 +46,7 @@ def headings(text: str, source: str = "") -> list[Heading]:
         if not 0 <= i < len(starts) or not _HEADLINE.match(text, starts[i] + (i == 0 and body is not text)):
             continue  # not where orgparse says (never seen): no section rather than a wrong one
         end = starts[i + 1] if i + 1 < len(starts) else len(text)
-        title = clean_title(_EMPHASIS.sub(r"\2", _COOKIE.sub(" ", node.heading)))
+        title = clean_title(EMPHASIS.sub(r"\2", _COOKIE.sub(" ", node.heading)))
         if title:
             out.append(Heading(starts[i], end, node.level, title))
     return out

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from indexer.errors import IndexClosed, IndexCorrupt, IndexIncompatible, IndexNotFound, rebuild_hint
+from indexer.formats.org import EMPHASIS
 from indexer.hashcache import cached_sha256
 from indexer.indexdir.fsutil import ReadLease, live_dir
 from indexer.indexdir.manifest import contained, validate_manifest
@@ -77,7 +78,6 @@ _ORG_KEYWORD = re.compile(r"^#\+(\w+):[ \t]*(.*)$")  # Org's "#+TITLE: Notes", "
 # AsciiDoc's document title ("= Guide"), an Org headline opening the file ("* which-key")
 _ADOC_TITLE = re.compile(r"^(?:=|\*+)[ \t]+(\S.*?)[ \t]*$")
 _ORG_LINKS = re.compile(r"(?:\[\[[^\]]*\](?:\[[^\]]*\])?\][ \t]*)+")  # "[[https://...][file:badge.svg]]"
-_ORG_EMPHASIS = re.compile(r"(?<![\w*/=~+])([*/_=~+])(\S(?:[^\n]*?\S)?)\1(?![\w*/=~+])")  # "~org-appear~"
 
 
 def document_title(text: str) -> str | None:
@@ -130,7 +130,7 @@ def document_title(text: str) -> str | None:
             continue
         adoc = _ADOC_TITLE.match(line)
         if adoc:
-            return _cut(" ".join(_ORG_EMPHASIS.sub(r"\2", adoc.group(1)).split()))
+            return _cut(" ".join(EMPHASIS.sub(r"\2", adoc.group(1)).split()))
         if _RST_META.match(line):  # reStructuredText's fields and comments before its title
             field = _RST_TITLE.match(line)
             if field:
