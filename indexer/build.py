@@ -23,7 +23,7 @@ import numpy as np
 from indexer.chunker import ChunkBatch, ChunkerSettings, chunk_regions, chunk_stream
 from indexer.encoder import Encoder, SentenceTransformerEncoder
 from indexer.errors import FileSkipped, IndexDirError, SourceError
-from indexer.formats import text_extension
+from indexer.formats import READERS, text_extension
 from indexer.formats.plain import stream_regions
 from indexer.formats.registry import reader as format_reader
 from indexer.indexdir import FAISS, IndexStore
@@ -101,8 +101,6 @@ def _previous_text_extensions(index_dir: Path) -> list[str]:
         got = read_manifest(live_dir(index_dir)).get("text_extensions")
     except (IndexDirError, OSError, ValueError, AttributeError):
         return []
-    from indexer.formats.registry import READERS
-
     # an extension quarry has come to read itself since (".org") is read by its reader now
     return sorted(e for e in got if e not in READERS) if isinstance(got, list) else []
 

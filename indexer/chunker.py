@@ -232,12 +232,11 @@ def chunk_stream(pieces: Iterable[str], source: str, settings: ChunkerSettings |
                 packed = chunk_sentences(text, source, local, settings)
                 last = g == len(groups) - 1
                 done = packed if eof or stalled or not last else packed[:-1]
-                section = regions[region_of(at)].section if regions else None
                 for c in done:
                     chunks.append(replace(c, start_char=c.start_char + at, end_char=c.end_char + at,
                                           start_line=c.start_line + base_line - 1, end_line=c.end_line + base_line - 1,
                                           id=n_chunks, first_sentence=sents[members[c.first_sentence]].id,
-                                          last_sentence=sents[members[c.last_sentence]].id, section=section))
+                                          last_sentence=sents[members[c.last_sentence]].id, section=first.section))
                     n_chunks += 1
                 if last and not (eof or stalled):
                     keep_from = members[packed[-1].first_sentence]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from indexer.errors import FileSkipped
 from indexer.formats import GZIP, ROFF_SKIPPED, gunzipped, is_roff
@@ -43,17 +43,12 @@ class TextStream:
         decoder = codecs.getincrementaldecoder(self.encoding)("strict")
         text_bytes = 0  # of the text: the file's, or what a gzip file holds
         with open_regular(self.file.path) as fh:
-            raw = iter(lambda: fh.read(self.block), b"")
 
-            def counted() -> Iterator[bytes]:
-                for data in raw:
-                    self._sha.update(data)
-                    self.consumed += len(data)
-                    yield data
+            def seen(data: bytes) -> None:
+                self._sha.update(data)
+                self.consumed += len(data)
 
-            blocks = counted()
-            if self.file.path.name.lower().endswith(GZIP):  # its offsets index the text it holds, as read whole
-                blocks = gunzipped(blocks, self.file.source)
+            blocks = text_blocks(iter(lambda: fh.read(self.block), b""), self.file.path.name, self.file.source, seen)
             for data in _with_end(blocks):
                 if text_bytes < SNIFF and b"\x00" in data[:SNIFF - text_bytes]:
                     raise FileSkipped(self.file.source, "binary file (NUL bytes), not text")
@@ -70,6 +65,19 @@ class TextStream:
                 if text:
                     yield text
         self.sha256 = self._sha.hexdigest()
+
+
+def text_blocks(raw: Iterator[bytes], name: str, source: str, seen: Callable[[bytes], None]) -> Iterator[bytes]:
+    """The bytes of the text a file named ``name`` holds, from its ``raw`` blocks (each given to ``seen`` as it is
+    read: its hash, its progress): a gzip file's decompressed, its offsets those of the text it holds, as read
+    whole (:func:`indexer.formats.gunzipped`)."""
+
+    def tapped() -> Iterator[bytes]:
+        for data in raw:
+            seen(data)
+            yield data
+
+    return gunzipped(tapped(), source) if name.lower().endswith(GZIP) else tapped()
 
 
 def _with_end(blocks: Iterator[bytes]) -> Iterator[bytes]:
@@ -98,15 +106,7 @@ def scan_file(path, block: int | None = None) -> tuple[str, bool, int]:
     ok, text_bytes = True, 0
     with open_regular(path) as fh:
         raw = iter(lambda: fh.read(size), b"")
-
-        def hashed() -> Iterator[bytes]:
-            for data in raw:
-                h.update(data)
-                yield data
-
-        blocks = hashed()
-        if str(path).lower().endswith(GZIP):
-            blocks = gunzipped(blocks, str(path))
+        blocks = text_blocks(raw, str(path), str(path), h.update)
         try:
             for data in blocks:
                 if not text_bytes:

@@ -15,7 +15,7 @@ import re
 
 from indexer.formats.layout import Extracted, Heading, clean_title, section_regions
 from indexer.formats.plain import decode_bytes, encoding_note
-from indexer.text import LINE_BREAK
+from indexer.text import LineIndex
 
 _TITLE = re.compile(r"(={1,6}|#{1,6})[ \t]+(\S.*?)(?:[ \t]+\1)?[ \t]*")
 # a delimited block's fence: four or more of one of these characters, the open block's "--", a code fence
@@ -28,24 +28,15 @@ OWN_LINES = r"(?:={1,6}|#{1,6})[ \t]|:[\w-]+:(?:[ \t]|$)|\[.*\][ \t]*$|\.[^\s.]"
 _MARKS = re.compile(r"([*_`]{1,2})(\S(?:.*?\S)?)\1|\+\+\+|\+")
 
 
-def _lines(text: str) -> list[tuple[int, int, str]]:
-    """(start of the line, start of the next, the line without its break) of every line of ``text``."""
-    out, pos = [], 0
-    for m in LINE_BREAK.finditer(text):
-        out.append((pos, m.end(), text[pos:m.start()]))
-        pos = m.end()
-    if pos < len(text):
-        out.append((pos, len(text), text[pos:]))
-    return out
-
-
 def headings(text: str) -> list[Heading]:
     """The section titles of an AsciiDoc text (see the module's docstring), each its own line."""
     out = []
     fence: str | None = None  # the delimiter of the block the line is in
     may_open = True  # a block may start on this line: the top, or after a blank line (and metadata)
-    for start, end, line in _lines(text):
-        bare = line.removeprefix("\ufeff").rstrip() if start == 0 else line.rstrip()  # a BOM is no part of a line
+    starts = LineIndex(text).starts
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        bare = text[start:end].removeprefix("\ufeff" if i == 0 else "").rstrip()  # a BOM is no part of a line
         if fence is not None:
             fence = None if bare == fence else fence
             continue

@@ -66,6 +66,15 @@ def clean_extracted(text: str) -> str:
     return _SURROGATE.sub("\ufffd", text).translate(_LIGATURES)
 
 
+def under(trail: list[tuple[int, str]], heading: Heading) -> str:
+    """The section trail ("A > B > C") once ``heading`` opens: ``trail`` (levels and titles, outermost first)
+    loses the headings at its level or deeper and takes it."""
+    while trail and trail[-1][0] >= heading.level:
+        trail.pop()
+    trail.append((heading.level, heading.title))
+    return " > ".join(t for _, t in trail)
+
+
 def section_regions(text: str, headings: Sequence[Heading]) -> tuple[Region, ...]:
     """Regions of ``text`` cut at headings, each named by its heading trail ("A > B > C").
 
@@ -82,10 +91,7 @@ def section_regions(text: str, headings: Sequence[Heading]) -> tuple[Region, ...
         if text[body_from:h.start].strip():
             regions.append(Region(start, h.start, None, section))
             start = h.start
-        while trail and trail[-1][0] >= h.level:
-            trail.pop()
-        trail.append((h.level, h.title))
-        section = " > ".join(t for _, t in trail)
+        section = under(trail, h)
         body_from = max(h.end, h.start)
     regions.append(Region(start, len(text), None, section))
     return tuple(regions)

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from indexer.errors import FileSkipped
-from indexer.formats.layout import Extracted, Heading, Region, clean_title, section_regions
+from indexer.formats.layout import Extracted, Heading, Region, clean_title, section_regions, under
 from indexer.sentences import indent
 
 log = logging.getLogger(__name__)
@@ -300,10 +300,7 @@ def stream_regions(pieces: Iterable[str]) -> tuple[Region, ...]:
         if text_since:
             regions.append(Region(start, at, None, section))
             start = at
-        while trail and trail[-1][0] >= h.level:
-            trail.pop()
-        trail.append((h.level, h.title))
-        section = " > ".join(t for _, t in trail)
+        section = under(trail, h)
         text_since = False
 
     def close(end: int) -> None:
