@@ -76,7 +76,7 @@ _RST_META = re.compile(r"^(?::[\w][\w .-]*:(?:\s|$)|\.\.(?:\s|$))")  # ":descrip
 _RST_TITLE = re.compile(r"^:title:\s+(\S.*)$")
 _ORG_KEYWORD = re.compile(r"^#\+(\w+):[ \t]*(.*)$")  # Org's "#+TITLE: Notes", "#+STARTUP: overview"
 # AsciiDoc's document title ("= Guide"), an Org headline opening the file ("* which-key")
-_ADOC_TITLE = re.compile(r"^(?:=|\*+)[ \t]+(\S.*?)[ \t]*$")
+_MARKUP_TITLE = re.compile(r"^(?:=|\*+)[ \t]+(\S.*?)[ \t]*$")
 _ORG_LINKS = re.compile(r"(?:\[\[[^\]]*\](?:\[[^\]]*\])?\][ \t]*)+")  # "[[https://...][file:badge.svg]]"
 
 
@@ -128,9 +128,9 @@ def document_title(text: str) -> str | None:
             continue
         if block or _ORG_LINKS.fullmatch(line.strip()):  # a block's content, a row of badges
             continue
-        adoc = _ADOC_TITLE.match(line)
-        if adoc:
-            return _cut(" ".join(EMPHASIS.sub(r"\2", adoc.group(1)).split()))
+        marked = _MARKUP_TITLE.match(line)
+        if marked:
+            return _cut(" ".join(EMPHASIS.sub(r"\2", marked.group(1)).split()))
         if _RST_META.match(line):  # reStructuredText's fields and comments before its title
             field = _RST_TITLE.match(line)
             if field:
